@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "tls_inspect",
+      "sources": [
+        "src/binding.c",
+        "src/ti_error.c",
+        "src/ti_reloc.c",
+        "src/ti_thread.c",
+        "src/ti_linkmap.c",
+        "src/ti_budget.c",
+        "src/ti_libc.c"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter", "-fvisibility=hidden"],
+      "libraries": ["-ldl", "-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+'use strict';
+// npm "install" hook: use a matching prebuild when there is one, otherwise
+// build with node-gyp (offline headers when the Node prefix has them).
+// `--rebuild` always compiles. Fixture libraries are built when a compiler exists.
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { buildEnv } = require('./nodedir');
+
+const root = path.resolve(__dirname, '..');
+const env = buildEnv();
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  return r.status === null ? 1 : r.status;
+}
+
+// npm exports the path of its bundled node-gyp to scripts; outside npm, look
+// for a local install, then npm's bundled copy next to this Node, then PATH.
+function nodeGyp() {
+  if (env.npm_config_node_gyp) return [process.execPath, env.npm_config_node_gyp];
+  try {
+    return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js')];
+  } catch (_) { /* not installed locally */ }
+  const bundled = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules',
+    'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  return fs.existsSync(bundled) ? [process.execPath, bundled] : ['node-gyp'];
+}
+
+function main() {
+  if (!process.argv.includes('--rebuild')) {
+    try {
+      require('node-gyp-build')(root);
+      return 0; // a prebuild or an earlier build loads: nothing to compile
+    } catch (_) { /* fall through to a source build */ }
+  }
+  const [cmd, ...pre] = nodeGyp();
+  return run(cmd, [...pre, 'rebuild']);
+}
+
+process.exitCode = main();

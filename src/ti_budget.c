@@ -1,0 +1,185 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ti_core.h"
+#include "ti_internal.h"
+
+/* glibc 2.32+ surplus: 288 bytes per namespace plus the optional part. */
+enum { TI_GLIBC_NNS = 4, TI_GLIBC_OPTIONAL = 512, TI_GLIBC_PER_NS = 288, TI_GLIBC_OLD_SURPLUS = 1664 };
+
+static void ti_tunable_set(const char *key, size_t keylen, const char *val, ti_tunables *t) {
+  char *end = NULL;
+  unsigned long long v = strtoull(val, &end, 0);
+  if (end == val || (*end && *end != ':')) return;
+#define TI_KEY(k) (keylen == sizeof(k) - 1 && !memcmp(key, k, keylen))
+  if (TI_KEY("glibc.rtld.nns") && v >= 1 && v <= 16) {
+    t->nns = v;
+    t->nns_set = 1;
+  } else if (TI_KEY("glibc.rtld.optional_static_tls")) {
+    t->optional_static_tls = v;
+    t->optional_set = 1;
+  }
+#undef TI_KEY
+}
+
+void ti_tunables_parse(const char *s, ti_tunables *out) {
+  memset(out, 0, sizeof *out);
+  out->nns = TI_GLIBC_NNS;
+  out->optional_static_tls = TI_GLIBC_OPTIONAL;
+  while (s && *s) {
+    const char *eq = strchr(s, '='), *colon = strchr(s, ':');
+    if (!eq || (colon && colon < eq)) { s = colon ? colon + 1 : NULL; continue; }
+    ti_tunable_set(s, (size_t)(eq - s), eq + 1, out);
+    colon = strchr(eq, ':');
+    s = colon ? colon + 1 : NULL;
+  }
+}
+
+/* The loader read GLIBC_TUNABLES at start-up: prefer the start-up environment
+ * (/proc/self/environ) over the current one, which the program may have edited. */
+static void ti_startup_tunables(ti_tunables *t) {
+  char buf[16384];
+  const char *found = NULL;
+  ssize_t n = 0;
+  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+  }
+  if (n > 0) {
+    buf[n] = '\0';
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+      if (!strncmp(buf + i, "GLIBC_TUNABLES=", 15)) found = buf + i + 15;
+  } else {
+    found = getenv("GLIBC_TUNABLES");
+  }
+  ti_tunables_parse(found, t);
+}
+
+typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;
+
+static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
+  ti_scan_ctx *c = arg;
+  ti_static_scan *s = c->scan;
+  (void)size;
+  s->adds = info->dlpi_adds;
+  s->subs = info->dlpi_subs;
+  if (!info->dlpi_tls_data) return 0;
+  uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
+  if (!dist || dist > s->window) return 0;
+  if (ti_tls_variant() == 1) /* blocks grow upwards: the end is what is used */
+    for (size_t k = 0; k < info->dlpi_phnum; k++)
+      if (info->dlpi_phdr[k].p_type == PT_TLS) extent += info->dlpi_phdr[k].p_memsz;
+  if (extent > s->used) s->used = extent;
+  if (s->count < sizeof s->blocks / sizeof s->blocks[0])
+    s->blocks[s->count] = (ti_static_block){info->dlpi_addr, info->dlpi_tls_modid, dist};
+  s->count++;
+  return 0;
+}
+
+static void *ti_scan_thread(void *arg) {
+  ti_static_scan *s = arg;
+  const ti_glibc_syms *g = ti_glibc();
+  ti_scan_ctx c = {ti_thread_pointer(), s};
+  dl_iterate_phdr(ti_scan_one, &c);
+  /* glibc 2.41+ carves the rseq area out of static TLS below the thread pointer. */
+  if (ti_tls_variant() == 2 && g->rseq_offset && *g->rseq_offset < 0 &&
+      (uint64_t)-*g->rseq_offset <= s->window && (uint64_t)-*g->rseq_offset > s->used)
+    s->used = (uint64_t)-*g->rseq_offset;
+  return NULL;
+}
+
+ti_err ti_static_scan_run(ti_static_scan *scan) {
+  pthread_t th;
+  pthread_attr_t attr;
+  int rc;
+  scan->used = 0;
+  scan->count = 0;
+  if (pthread_attr_init(&attr)) return TI_ETHREAD;
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  rc = pthread_create(&th, &attr, ti_scan_thread, scan);
+  pthread_attr_destroy(&attr);
+  if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
+  return TI_OK;
+}
+
+ti_err ti_static_tls_used(uint64_t window, uint64_t *used) {
+  ti_static_scan scan;
+  ti_err e;
+  scan.window = window;
+  e = ti_static_scan_run(&scan);
+  if (e == TI_OK) *used = scan.used;
+  return e;
+}
+
+static uint64_t ti_fallback_window(void) {
+  /* Without the loader's figure, bound the static area by every module's block. */
+  ti_module mods[256];
+  char strings[32768];
+  ti_linkmap lm = {mods, 256, 0, strings, sizeof strings, 0, 1};
+  uint64_t w = 0;
+  if (ti_linkmap_walk(&lm) != TI_OK) return 1u << 20;
+  for (size_t i = 0; i < lm.count; i++) w += mods[i].tls_size + mods[i].tls_align + 64;
+  return w;
+}
+
+static int ti_glibc_at_least(const char *v, int major, int minor) {
+  int a = 0, b = 0;
+  if (!v || sscanf(v, "%d.%d", &a, &b) != 2) return 1;
+  return a > major || (a == major && b >= minor);
+}
+
+static ti_err ti_budget_glibc(ti_static_tls *out) {
+  const ti_glibc_syms *g = ti_glibc();
+  size_t size = 0, align = 0;
+  ti_err e;
+  ti_startup_tunables(&out->tunables);
+  out->surplus = ti_glibc_at_least(g->get_libc_version(), 2, 32)
+                     ? TI_GLIBC_PER_NS * out->tunables.nns + out->tunables.optional_static_tls
+                     : TI_GLIBC_OLD_SURPLUS;
+  if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
+  out->size = size;
+  out->align = align;
+  out->tcb_size = g->sizeof_pthread ? *g->sizeof_pthread : 0;
+  e = ti_static_tls_used(size ? size : ti_fallback_window(), &out->used);
+  if (e != TI_OK) return e;
+  out->exact = size && g->sizeof_pthread;
+  if (out->exact) {
+    out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+    out->remaining = size >= out->tcb_size + out->used ? size - out->tcb_size - out->used : 0;
+  } else {
+    out->source = "glibc defaults (private loader symbols missing)";
+    out->note = "estimate: the surplus glibc reserves at start-up, less nothing already taken";
+    out->remaining = out->surplus;
+  }
+  return TI_OK;
+}
+
+ti_err ti_static_tls_measure(ti_static_tls *out) {
+  ti_libc_info libc;
+  ti_err e;
+  memset(out, 0, sizeof *out);
+  ti_tunables_parse(NULL, &out->tunables);
+  e = ti_libc_detect(&libc);
+  if (e != TI_OK) return e;
+  out->family = libc.family;
+  if (libc.family == TI_LIBC_GLIBC) return ti_budget_glibc(out);
+  e = ti_static_tls_used(ti_fallback_window(), &out->used);
+  if (e != TI_OK) return e;
+  out->size = out->used;
+  if (libc.family == TI_LIBC_MUSL) {
+    out->exact = 1;
+    out->source = "musl rule";
+    out->note = "musl keeps no static TLS surplus: initial-exec TLS in a dlopen'ed module fails "
+                "whatever its size";
+  } else {
+    out->source = "unknown libc";
+    out->note = "unknown libc: no budget rule known";
+  }
+  return TI_OK;
+}

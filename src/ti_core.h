@@ -1,0 +1,126 @@
+/* tls-inspect core: plain C, no Node-API.  Everything here fills caller-owned
+ * structs and returns a ti_err; the Node glue and the musl probe both sit on it. */
+#ifndef TI_CORE_H
+#define TI_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ti_err {
+  TI_OK = 0,
+  TI_ENOMEM,
+  TI_ERANGE,      /* caller's buffer too small: retry with the reported size */
+  TI_EINVAL,
+  TI_ENOENT,
+  TI_EACCES,
+  TI_EISDIR,
+  TI_ENOTREG,
+  TI_EIO,
+  TI_ENOTELF,
+  TI_ETRUNCATED,
+  TI_EMALFORMED,
+  TI_ENOTSUP,
+  TI_ETHREAD,
+  TI_ERR_COUNT
+} ti_err;
+
+const char *ti_err_name(ti_err e);    /* "TI_ENOTELF" */
+const char *ti_err_message(ti_err e); /* short human text */
+
+/* ---- relocation classes shared by the live walker and the file analyzer ---- */
+typedef enum ti_tls_reloc {
+  TI_RELOC_OTHER = 0,
+  TI_RELOC_TPOFF,   /* initial-exec: fixed offset from the thread pointer */
+  TI_RELOC_DTPMOD,  /* module id for __tls_get_addr */
+  TI_RELOC_DTPOFF,  /* offset inside the module's block */
+  TI_RELOC_TLSDESC  /* TLS descriptor (gnu2 dialect) */
+} ti_tls_reloc;
+
+typedef struct ti_reloc_counts {
+  uint32_t tpoff, dtpmod, dtpoff, tlsdesc;
+  uint32_t dtpmod_local; /* DTPMOD against symbol 0: local-dynamic style */
+} ti_reloc_counts;
+
+enum { /* bit set of TLS models seen in a module's relocations */
+  TI_MODEL_INITIAL_EXEC = 1u << 0,
+  TI_MODEL_GLOBAL_DYNAMIC = 1u << 1,
+  TI_MODEL_LOCAL_DYNAMIC = 1u << 2,
+  TI_MODEL_TLSDESC = 1u << 3
+};
+
+ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type);
+void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_t sym);
+unsigned ti_reloc_models(const ti_reloc_counts *c);
+const char *ti_model_name(unsigned bit); /* "initial-exec" for TI_MODEL_INITIAL_EXEC */
+unsigned ti_native_machine(void);        /* EM_X86_64 on x86_64, ... */
+
+/* ---- live link map ---- */
+typedef enum ti_placement {
+  TI_PLACE_NONE = 0,     /* module has no TLS */
+  TI_PLACE_STATIC,       /* block inside this thread's static TLS area */
+  TI_PLACE_DYNAMIC,      /* block allocated on demand, outside the static area */
+  TI_PLACE_UNALLOCATED   /* dynamic module, no block in this thread yet */
+} ti_placement;
+
+typedef struct ti_module {
+  const char *path;      /* points into the link map's string arena */
+  uintptr_t base;        /* load bias (dlpi_addr) */
+  int is_main, is_vdso, is_loader;
+  int has_tls;
+  size_t tls_modid;
+  uint64_t tls_size, tls_init_size, tls_align;
+  ti_placement placement;
+  int64_t tls_offset;    /* distance from the thread pointer; valid when static */
+  uintptr_t tls_block;   /* this thread's block (dlpi_tls_data), 0 when none */
+  int has_dynamic;
+  int static_tls_flag;   /* DT_FLAGS & DF_STATIC_TLS */
+  ti_reloc_counts relocs;
+  unsigned models;
+} ti_module;
+
+typedef struct ti_linkmap {
+  ti_module *mods;  size_t cap, count;   /* count may exceed cap on TI_ERANGE */
+  char *strings;    size_t strcap, strlen;
+  uint64_t static_window; /* bytes below (or above) the thread pointer treated as static */
+} ti_linkmap;
+
+/* Walks dl_iterate_phdr in link-map order.  On TI_ERANGE, count/strlen hold the
+ * sizes needed; grow and call again. */
+ti_err ti_linkmap_walk(ti_linkmap *lm);
+
+/* ---- libc of the running process ---- */
+typedef enum ti_libc_family { TI_LIBC_UNKNOWN = 0, TI_LIBC_GLIBC, TI_LIBC_MUSL } ti_libc_family;
+
+typedef struct ti_libc_info {
+  ti_libc_family family;
+  char version[32];   /* "" when unknown */
+  char loader[512];   /* "" when unknown */
+} ti_libc_info;
+
+ti_err ti_libc_detect(ti_libc_info *out);
+const char *ti_libc_family_name(ti_libc_family f);
+
+/* ---- static TLS budget ---- */
+typedef struct ti_tunables {
+  uint64_t nns, optional_static_tls;
+  int nns_set, optional_set;
+} ti_tunables;
+
+/* Parses a GLIBC_TUNABLES string; unknown keys are ignored like glibc does. */
+void ti_tunables_parse(const char *s, ti_tunables *out);
+
+typedef struct ti_static_tls {
+  ti_libc_family family;
+  uint64_t size, align, tcb_size, used, remaining, surplus;
+  ti_tunables tunables;
+  int exact;
+  const char *source;   /* static string: where the numbers came from */
+  const char *note;     /* static string or NULL: why remaining is what it is */
+} ti_static_tls;
+
+ti_err ti_static_tls_measure(ti_static_tls *out);
+
+/* Largest static-TLS offset used by modules in a thread created for the purpose. */
+ti_err ti_static_tls_used(uint64_t window, uint64_t *used);
+
+#endif

@@ -1,0 +1,47 @@
+/* Shared internals of the live-process half of the core (not the file analyzer). */
+#ifndef TI_INTERNAL_H
+#define TI_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ti_core.h"
+
+/* glibc private entry points, looked up at run time so the core links on musl too. */
+typedef struct ti_glibc_syms {
+  const char *(*get_libc_version)(void);
+  void (*get_tls_static_info)(size_t *size, size_t *align);
+  const unsigned int *sizeof_pthread;
+  const ptrdiff_t *rseq_offset;
+  const unsigned int *rseq_size;
+} ti_glibc_syms;
+
+const ti_glibc_syms *ti_glibc(void);
+
+/* 2 for TLS variant II (blocks below the thread pointer), 1 for variant I. */
+int ti_tls_variant(void);
+uintptr_t ti_thread_pointer(void);
+
+/* Distance of a TLS block from the thread pointer, positive in the direction
+ * the static area grows; 0 when the block is on the wrong side. */
+uint64_t ti_tls_distance(uintptr_t tp, uintptr_t block);
+
+/* Static-area size for the placement test: the loader's own figure when it
+ * tells us, otherwise 0 (the walker then bounds it from the modules' sizes). */
+uint64_t ti_static_window_hint(void);
+
+/* What a thread created just now sees: every static block with its offset.
+ * Static offsets never change while a module stays loaded, so callers whose
+ * own thread has a stale view can borrow these. */
+typedef struct ti_static_block { uintptr_t base; size_t modid; uint64_t offset; } ti_static_block;
+
+typedef struct ti_static_scan {
+  uint64_t window;       /* in: bytes from the thread pointer that count as static */
+  uint64_t used;         /* out: largest extent used by static blocks */
+  unsigned long long adds, subs; /* out: link-map generation seen */
+  size_t count;          /* out: static blocks found (may exceed the array) */
+  ti_static_block blocks[128];
+} ti_static_scan;
+
+ti_err ti_static_scan_run(ti_static_scan *scan);
+
+#endif

@@ -1,0 +1,100 @@
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <string.h>
+#include "ti_core.h"
+#include "ti_internal.h"
+
+const char *ti_libc_family_name(ti_libc_family f) {
+  switch (f) {
+  case TI_LIBC_GLIBC: return "glibc";
+  case TI_LIBC_MUSL: return "musl";
+  default: return "unknown";
+  }
+}
+
+typedef struct ti_libc_ctx {
+  size_t index;
+  ti_libc_info *out;
+  const struct dl_phdr_info *musl; /* copy of the musl module's info, when seen */
+  struct dl_phdr_info musl_info;
+} ti_libc_ctx;
+
+static int ti_is_musl_name(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return !strncmp(base, "ld-musl-", 8) || !strncmp(base, "libc.musl-", 10);
+}
+
+static void ti_copy(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static int ti_libc_one(struct dl_phdr_info *info, size_t size, void *arg) {
+  ti_libc_ctx *c = arg;
+  (void)size;
+  if (c->index++ == 0) {
+    for (size_t k = 0; k < info->dlpi_phnum; k++) {
+      const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+      if (ph->p_type == PT_INTERP && ph->p_filesz > 1)
+        ti_copy(c->out->loader, sizeof c->out->loader, (const char *)(info->dlpi_addr + ph->p_vaddr));
+    }
+    return 0;
+  }
+  if (info->dlpi_name && ti_is_musl_name(info->dlpi_name) && !c->musl) {
+    c->musl_info = *info;
+    c->musl = &c->musl_info;
+    if (!c->out->loader[0]) ti_copy(c->out->loader, sizeof c->out->loader, info->dlpi_name);
+  }
+  return 0;
+}
+
+/* musl keeps its version only as a hidden string; find "\0N.N.N\0" in its
+ * read-only segments (the mapping stays valid: libc is never unloaded). */
+static void ti_musl_version(const struct dl_phdr_info *info, char *out, size_t cap) {
+  for (size_t k = 0; k < info->dlpi_phnum; k++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R) || (ph->p_flags & (PF_W | PF_X))) continue;
+    const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+    for (size_t i = 1; i + 6 < ph->p_filesz; i++) {
+      if (p[i - 1] != '\0' || !isdigit((unsigned char)p[i]) || p[i + 1] != '.') continue;
+      size_t j = i, dots = 0;
+      while (j < ph->p_filesz && (isdigit((unsigned char)p[j]) || p[j] == '.')) dots += p[j++] == '.';
+      if (j < ph->p_filesz && p[j] == '\0' && dots == 2 && p[j - 1] != '.' && j - i < cap) {
+        memcpy(out, p + i, j - i);
+        out[j - i] = '\0';
+        return;
+      }
+    }
+  }
+}
+
+static ti_libc_info ti_libc_cache;
+static pthread_once_t ti_libc_once = PTHREAD_ONCE_INIT;
+
+/* The libc of a running process never changes: detect once. */
+static void ti_libc_detect_once(void) {
+  ti_libc_info *out = &ti_libc_cache;
+  const ti_glibc_syms *g = ti_glibc();
+  ti_libc_ctx c = {0};
+  c.out = out;
+  dl_iterate_phdr(ti_libc_one, &c);
+  if (g->get_libc_version) {
+    out->family = TI_LIBC_GLIBC;
+    ti_copy(out->version, sizeof out->version, g->get_libc_version());
+  } else if (c.musl || strstr(out->loader, "ld-musl-")) {
+    out->family = TI_LIBC_MUSL;
+    if (c.musl) ti_musl_version(c.musl, out->version, sizeof out->version);
+  }
+}
+
+ti_err ti_libc_detect(ti_libc_info *out) {
+  pthread_once(&ti_libc_once, ti_libc_detect_once);
+  *out = ti_libc_cache;
+  return TI_OK;
+}

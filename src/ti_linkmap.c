@@ -1,0 +1,244 @@
+#define _GNU_SOURCE
+#include <elf.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+#include "ti_core.h"
+#include "ti_internal.h"
+
+#if UINTPTR_MAX > 0xffffffffu
+#define TI_R_SYM(i) ELF64_R_SYM(i)
+#define TI_R_TYPE(i) ELF64_R_TYPE(i)
+#else
+#define TI_R_SYM(i) ELF32_R_SYM(i)
+#define TI_R_TYPE(i) ELF32_R_TYPE(i)
+#endif
+
+/* Pointers and tags read from a module's in-memory dynamic section. */
+typedef struct ti_live_dyn {
+  ElfW(Addr) rela, relasz, relacount, rel, relsz, relcount, jmprel, pltrelsz, pltrel;
+  ElfW(Addr) flags;
+} ti_live_dyn;
+
+typedef struct ti_walk_ctx {
+  ti_linkmap *lm;
+  size_t index;
+  uintptr_t tp, vdso;
+  unsigned machine;
+  unsigned long long adds, subs;
+} ti_walk_ctx;
+
+/* Static offsets borrowed from a fresh thread, for blocks this thread's stale
+ * DTV does not show yet; valid for one link-map generation. */
+static pthread_mutex_t ti_borrow_lock = PTHREAD_MUTEX_INITIALIZER;
+static ti_static_scan ti_borrow;
+static int ti_borrow_valid;
+
+static char ti_main_path[PATH_MAX];
+static pthread_once_t ti_main_once = PTHREAD_ONCE_INIT;
+static const char *ti_main_name_hint;
+
+static void ti_main_path_init(void) {
+  ssize_t n = -1;
+  if (ti_main_name_hint && ti_main_name_hint[0]) {
+    if (realpath(ti_main_name_hint, ti_main_path)) return;
+  }
+  n = readlink("/proc/self/exe", ti_main_path, sizeof ti_main_path - 1);
+  if (n > 0) { ti_main_path[n] = '\0'; return; }
+  const char *fn = (const char *)getauxval(AT_EXECFN);
+  if (fn) strncpy(ti_main_path, fn, sizeof ti_main_path - 1);
+}
+
+/* A range is readable when it lies inside one PT_LOAD segment with PF_R. */
+static int ti_live_readable(const struct dl_phdr_info *info, uintptr_t addr, uint64_t size) {
+  for (size_t i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    if (addr >= lo && addr - lo <= ph->p_memsz && size <= ph->p_memsz - (addr - lo)) return 1;
+  }
+  return 0;
+}
+
+/* glibc rewrites most d_ptr values to absolute addresses; musl and read-only
+ * dynamic sections (the vDSO) keep them relative.  Accept whichever maps. */
+static uintptr_t ti_live_ptr(const struct dl_phdr_info *info, ElfW(Addr) v, uint64_t size) {
+  if (v == 0) return 0;
+  if (ti_live_readable(info, v, size)) return v;
+  if (ti_live_readable(info, v + info->dlpi_addr, size)) return v + info->dlpi_addr;
+  return 0;
+}
+
+static void ti_live_dyn_read(const ElfW(Dyn) *d, size_t max, ti_live_dyn *out) {
+  for (size_t i = 0; i < max && d[i].d_tag != DT_NULL; i++) {
+    ElfW(Addr) v = d[i].d_un.d_ptr;
+    switch (d[i].d_tag) {
+    case DT_RELA: out->rela = v; break;
+    case DT_RELASZ: out->relasz = v; break;
+    case DT_RELACOUNT: out->relacount = v; break;
+    case DT_REL: out->rel = v; break;
+    case DT_RELSZ: out->relsz = v; break;
+    case DT_RELCOUNT: out->relcount = v; break;
+    case DT_JMPREL: out->jmprel = v; break;
+    case DT_PLTRELSZ: out->pltrelsz = v; break;
+    case DT_PLTREL: out->pltrel = v; break;
+    case DT_FLAGS: out->flags = v; break;
+    default: break;
+    }
+  }
+}
+
+/* Counts TLS relocations in one table; `skip` leading entries are known RELATIVE. */
+static void ti_live_count(const struct dl_phdr_info *info, ElfW(Addr) table, ElfW(Addr) size,
+                          int rela, ElfW(Addr) skip, unsigned machine, ti_reloc_counts *c) {
+  size_t ent = rela ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
+  uintptr_t p = ti_live_ptr(info, table, size);
+  if (!p || size % ent) return;
+  size_t n = size / ent;
+  for (size_t i = skip < n ? skip : n; i < n; i++) {
+    ElfW(Xword) r_info = rela ? ((const ElfW(Rela) *)p)[i].r_info : ((const ElfW(Rel) *)p)[i].r_info;
+    ti_reloc_count(c, machine, (uint32_t)TI_R_TYPE(r_info), (uint32_t)TI_R_SYM(r_info));
+  }
+}
+
+static void ti_live_relocs(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
+                           unsigned machine, ti_module *m) {
+  ti_live_dyn d = {0};
+  uintptr_t addr = info->dlpi_addr + dyn->p_vaddr;
+  if (!ti_live_readable(info, addr, dyn->p_memsz)) return;
+  m->has_dynamic = 1;
+  ti_live_dyn_read((const ElfW(Dyn) *)addr, dyn->p_memsz / sizeof(ElfW(Dyn)), &d);
+  m->static_tls_flag = (d.flags & DF_STATIC_TLS) != 0;
+  ti_live_count(info, d.rela, d.relasz, 1, d.relacount, machine, &m->relocs);
+  ti_live_count(info, d.rel, d.relsz, 0, d.relcount, machine, &m->relocs);
+  /* Some linkers fold the PLT relocations into DT_RELA's range: count them once. */
+  int folded = d.jmprel >= d.rela && d.jmprel < d.rela + d.relasz;
+  if (d.jmprel && !folded)
+    ti_live_count(info, d.jmprel, d.pltrelsz, d.pltrel != DT_REL, 0, machine, &m->relocs);
+  m->models = ti_reloc_models(&m->relocs);
+}
+
+static const char *ti_live_path(ti_walk_ctx *ctx, const struct dl_phdr_info *info) {
+  if (ctx->index == 0) {
+    ti_main_name_hint = info->dlpi_name;
+    pthread_once(&ti_main_once, ti_main_path_init);
+    return ti_main_path;
+  }
+  return info->dlpi_name ? info->dlpi_name : "";
+}
+
+static const char *ti_arena_put(ti_linkmap *lm, const char *s) {
+  size_t n = strlen(s) + 1, at = lm->strlen;
+  lm->strlen += n;
+  if (!lm->strings || lm->strlen > lm->strcap) return NULL;
+  memcpy(lm->strings + at, s, n);
+  return lm->strings + at;
+}
+
+static int ti_walk_one(struct dl_phdr_info *info, size_t size, void *arg) {
+  ti_walk_ctx *ctx = arg;
+  ti_linkmap *lm = ctx->lm;
+  size_t i = ctx->index;
+  (void)size;
+  const char *path = ti_live_path(ctx, info);
+  ctx->index++;
+  lm->count = ctx->index;
+  const char *stored = ti_arena_put(lm, path);
+  if (i >= lm->cap || !stored) return 0; /* keep counting what is needed */
+  ti_module *m = &lm->mods[i];
+  ctx->adds = info->dlpi_adds;
+  ctx->subs = info->dlpi_subs;
+  memset(m, 0, sizeof *m);
+  m->path = stored;
+  m->base = info->dlpi_addr;
+  m->is_main = i == 0;
+  m->is_vdso = ctx->vdso && (uintptr_t)info->dlpi_phdr == ctx->vdso + ((const ElfW(Ehdr) *)ctx->vdso)->e_phoff;
+  m->tls_modid = info->dlpi_tls_modid;
+  m->tls_block = (uintptr_t)info->dlpi_tls_data;
+  for (size_t k = 0; k < info->dlpi_phnum; k++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+    if (ph->p_type == PT_TLS) {
+      m->has_tls = 1;
+      m->tls_size = ph->p_memsz;
+      m->tls_init_size = ph->p_filesz;
+      m->tls_align = ph->p_align;
+    } else if (ph->p_type == PT_DYNAMIC) {
+      ti_live_relocs(info, ph, ctx->machine, m);
+    }
+  }
+  return 0;
+}
+
+static int ti_borrow_offset(ti_walk_ctx *ctx, const ti_module *m, uint64_t window, uint64_t *off) {
+  int found = 0;
+  pthread_mutex_lock(&ti_borrow_lock);
+  if (!ti_borrow_valid || ti_borrow.window != window || ti_borrow.adds != ctx->adds ||
+      ti_borrow.subs != ctx->subs) {
+    ti_borrow.window = window;
+    ti_borrow_valid = ti_static_scan_run(&ti_borrow) == TI_OK;
+  }
+  for (size_t k = 0; ti_borrow_valid && k < ti_borrow.count && k < 128 && !found; k++) {
+    const ti_static_block *b = &ti_borrow.blocks[k];
+    if (b->base == m->base && b->modid == m->tls_modid) {
+      *off = b->offset;
+      found = 1;
+    }
+  }
+  pthread_mutex_unlock(&ti_borrow_lock);
+  return found;
+}
+
+static void ti_place(ti_walk_ctx *ctx, uint64_t window) {
+  ti_linkmap *lm = ctx->lm;
+  for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
+    ti_module *m = &lm->mods[i];
+    uint64_t dist = 0;
+    if (!m->has_tls) continue;
+    if (m->tls_block && ctx->tp) dist = ti_tls_distance(ctx->tp, m->tls_block);
+    if (!m->tls_block && ti_borrow_offset(ctx, m, window, &dist)) {
+      m->placement = TI_PLACE_STATIC; /* set up for every thread, not yet in this DTV */
+      m->tls_offset = (int64_t)dist;
+    } else if (!m->tls_block) {
+      m->placement = TI_PLACE_UNALLOCATED;
+    } else if (dist && dist <= window) {
+      m->placement = TI_PLACE_STATIC;
+      m->tls_offset = (int64_t)dist;
+    } else {
+      m->placement = TI_PLACE_DYNAMIC;
+    }
+  }
+}
+
+static void ti_mark_loader(ti_linkmap *lm) {
+  for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
+    const char *base = strrchr(lm->mods[i].path, '/');
+    base = base ? base + 1 : lm->mods[i].path;
+    if (!strncmp(base, "ld-linux", 8) || !strncmp(base, "ld-musl", 7) ||
+        !strncmp(base, "ld64.so", 7) || !strncmp(base, "ld.so", 5))
+      lm->mods[i].is_loader = 1;
+  }
+}
+
+ti_err ti_linkmap_walk(ti_linkmap *lm) {
+  ti_walk_ctx walk = {0}, *ctx = &walk;
+  uint64_t window = lm->static_window;
+  lm->count = 0;
+  lm->strlen = 0;
+  ctx->lm = lm;
+  ctx->tp = ti_thread_pointer();
+  ctx->vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+  ctx->machine = ti_native_machine();
+  dl_iterate_phdr(ti_walk_one, ctx);
+  if (lm->count > lm->cap || lm->strlen > lm->strcap) return TI_ERANGE;
+  if (!window) window = ti_static_window_hint();
+  if (!window) /* no loader figure: every static block fits in the sum of all blocks */
+    for (size_t i = 0; i < lm->count; i++)
+      window += lm->mods[i].tls_size + lm->mods[i].tls_align + 64;
+  ti_place(ctx, window);
+  ti_mark_loader(lm);
+  return TI_OK;
+}

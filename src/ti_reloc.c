@@ -1,0 +1,103 @@
+#include <elf.h>
+#include "ti_core.h"
+
+#ifndef R_RISCV_TLS_DTPMOD64
+#define R_RISCV_TLS_DTPMOD64 7
+#define R_RISCV_TLS_DTPREL64 9
+#define R_RISCV_TLS_TPREL64 11
+#endif
+#ifndef R_RISCV_TLSDESC
+#define R_RISCV_TLSDESC 12
+#endif
+
+/* Only dynamic relocation types matter: they are what the loader must resolve. */
+ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type) {
+  switch (machine) {
+  case EM_X86_64:
+    switch (type) {
+    case R_X86_64_TPOFF64: case R_X86_64_TPOFF32: return TI_RELOC_TPOFF;
+    case R_X86_64_DTPMOD64: return TI_RELOC_DTPMOD;
+    case R_X86_64_DTPOFF64: case R_X86_64_DTPOFF32: return TI_RELOC_DTPOFF;
+    case R_X86_64_TLSDESC: return TI_RELOC_TLSDESC;
+    }
+    break;
+  case EM_386:
+    switch (type) {
+    case R_386_TLS_TPOFF: case R_386_TLS_TPOFF32: return TI_RELOC_TPOFF;
+    case R_386_TLS_DTPMOD32: return TI_RELOC_DTPMOD;
+    case R_386_TLS_DTPOFF32: return TI_RELOC_DTPOFF;
+    case R_386_TLS_DESC: return TI_RELOC_TLSDESC;
+    }
+    break;
+  case EM_AARCH64:
+    switch (type) {
+    case R_AARCH64_TLS_TPREL: return TI_RELOC_TPOFF;
+    case R_AARCH64_TLS_DTPMOD: return TI_RELOC_DTPMOD;
+    case R_AARCH64_TLS_DTPREL: return TI_RELOC_DTPOFF;
+    case R_AARCH64_TLSDESC: return TI_RELOC_TLSDESC;
+    }
+    break;
+  case EM_ARM:
+    switch (type) {
+    case R_ARM_TLS_TPOFF32: return TI_RELOC_TPOFF;
+    case R_ARM_TLS_DTPMOD32: return TI_RELOC_DTPMOD;
+    case R_ARM_TLS_DTPOFF32: return TI_RELOC_DTPOFF;
+    case R_ARM_TLS_DESC: return TI_RELOC_TLSDESC;
+    }
+    break;
+  case EM_RISCV:
+    switch (type) {
+    case R_RISCV_TLS_TPREL64: return TI_RELOC_TPOFF;
+    case R_RISCV_TLS_DTPMOD64: return TI_RELOC_DTPMOD;
+    case R_RISCV_TLS_DTPREL64: return TI_RELOC_DTPOFF;
+    case R_RISCV_TLSDESC: return TI_RELOC_TLSDESC;
+    }
+    break;
+  }
+  return TI_RELOC_OTHER;
+}
+
+void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_t sym) {
+  switch (ti_reloc_classify(machine, type)) {
+  case TI_RELOC_TPOFF: c->tpoff++; break;
+  case TI_RELOC_DTPMOD: c->dtpmod++; if (sym == 0) c->dtpmod_local++; break;
+  case TI_RELOC_DTPOFF: c->dtpoff++; break;
+  case TI_RELOC_TLSDESC: c->tlsdesc++; break;
+  default: break;
+  }
+}
+
+unsigned ti_reloc_models(const ti_reloc_counts *c) {
+  unsigned m = 0;
+  if (c->tpoff) m |= TI_MODEL_INITIAL_EXEC;
+  if (c->dtpoff || c->dtpmod > c->dtpmod_local) m |= TI_MODEL_GLOBAL_DYNAMIC;
+  if (c->dtpmod_local) m |= TI_MODEL_LOCAL_DYNAMIC;
+  if (c->tlsdesc) m |= TI_MODEL_TLSDESC;
+  return m;
+}
+
+const char *ti_model_name(unsigned bit) {
+  switch (bit) {
+  case TI_MODEL_INITIAL_EXEC: return "initial-exec";
+  case TI_MODEL_GLOBAL_DYNAMIC: return "global-dynamic";
+  case TI_MODEL_LOCAL_DYNAMIC: return "local-dynamic";
+  case TI_MODEL_TLSDESC: return "tlsdesc";
+  }
+  return "unknown";
+}
+
+unsigned ti_native_machine(void) {
+#if defined(__x86_64__)
+  return EM_X86_64;
+#elif defined(__aarch64__)
+  return EM_AARCH64;
+#elif defined(__i386__)
+  return EM_386;
+#elif defined(__arm__)
+  return EM_ARM;
+#elif defined(__riscv)
+  return EM_RISCV;
+#else
+  return EM_NONE;
+#endif
+}

@@ -1,0 +1,57 @@
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include "ti_internal.h"
+
+static ti_glibc_syms ti_glibc_cache;
+static pthread_once_t ti_glibc_once = PTHREAD_ONCE_INIT;
+
+static void ti_glibc_lookup(void) {
+  ti_glibc_syms *s = &ti_glibc_cache;
+  *(void **)&s->get_libc_version = dlsym(RTLD_DEFAULT, "gnu_get_libc_version");
+  if (!s->get_libc_version) return; /* not glibc: the rest are glibc-private */
+  *(void **)&s->get_tls_static_info = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+  s->sizeof_pthread = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+  s->rseq_offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
+  s->rseq_size = dlsym(RTLD_DEFAULT, "__rseq_size");
+}
+
+const ti_glibc_syms *ti_glibc(void) {
+  pthread_once(&ti_glibc_once, ti_glibc_lookup);
+  return &ti_glibc_cache;
+}
+
+int ti_tls_variant(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return 2;
+#else
+  return 1;
+#endif
+}
+
+uintptr_t ti_thread_pointer(void) {
+  uintptr_t tp = 0;
+#if defined(__x86_64__)
+  __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+#elif defined(__i386__)
+  __asm__ volatile("mov %%gs:0, %0" : "=r"(tp));
+#elif defined(__aarch64__)
+  __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+#elif defined(__riscv)
+  __asm__ volatile("mv %0, tp" : "=r"(tp));
+#endif
+  return tp;
+}
+
+uint64_t ti_tls_distance(uintptr_t tp, uintptr_t block) {
+  if (ti_tls_variant() == 2) return block < tp ? (uint64_t)(tp - block) : 0;
+  return block > tp ? (uint64_t)(block - tp) : 0;
+}
+
+uint64_t ti_static_window_hint(void) {
+  const ti_glibc_syms *g = ti_glibc();
+  size_t size = 0, align = 0;
+  if (!g->get_tls_static_info) return 0;
+  g->get_tls_static_info(&size, &align);
+  return size;
+}

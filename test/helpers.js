@@ -1,0 +1,67 @@
+'use strict';
+// Independent truths for the tests: readelf, /proc, ldd, and child processes.
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+
+function readelf(args, file) {
+  return execFileSync('readelf', [...args, file], { encoding: 'utf8', maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+// PT_TLS from `readelf -lW`: { size: p_memsz, initSize: p_filesz, align: p_align } or null.
+function readelfTls(file) {
+  const m = readelf(['-lW'], file).match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
+  if (!m) return null;
+  return { size: parseInt(m[5], 16), initSize: parseInt(m[4], 16), align: parseInt(m[6], 16) };
+}
+
+// Counts of TLS relocation types from `readelf -rW` (all tables).
+function readelfTlsRelocs(file) {
+  const out = readelf(['-rW'], file);
+  const count = (re) => (out.match(re) || []).length;
+  return {
+    tpoff: count(/R_X86_64_TPOFF(64|32)\b|R_AARCH64_TLS_TPREL\b/g),
+    dtpmod: count(/R_X86_64_DTPMOD64\b|R_AARCH64_TLS_DTPMOD\b/g),
+    dtpoff: count(/R_X86_64_DTPOFF(64|32)\b|R_AARCH64_TLS_DTPREL\b/g),
+    tlsdesc: count(/R_X86_64_TLSDESC\b|R_AARCH64_TLSDESC\b/g),
+  };
+}
+
+function readelfStaticTlsFlag(file) {
+  return /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(readelf(['-dW'], file));
+}
+
+// Files with an executable mapping in this process, from /proc/self/maps.
+function executableMappings() {
+  const files = new Set();
+  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 6 && f[1].includes('x') && f[5].startsWith('/')) files.add(f.slice(5).join(' '));
+  }
+  return files;
+}
+
+// Runs a Node script in a child process and parses its JSON stdout.
+function nodeJson(script, args = [], env = {}) {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', cwd: ROOT,
+    env: { ...process.env, ...env }, maxBuffer: 64 << 20, timeout: 120000 });
+  if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function haveCommand(cmd, args = ['--version']) {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return !r.error;
+}
+
+// Skips the running test, printing why (mocha alone shows only the title).
+function skip(ctx, reason) {
+  process.stdout.write(`      skipped: ${reason}\n`);
+  ctx.skip();
+}
+
+module.exports = { ROOT, skip, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
+  executableMappings, nodeJson, haveCommand };

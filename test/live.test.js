@@ -1,0 +1,93 @@
+'use strict';
+const assert = require('assert');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const ti = require('..');
+const h = require('./helpers');
+
+const real = (p) => fs.realpathSync(p);
+
+describe('modules(): the live link map', function () {
+  const mods = ti.modules();
+  const files = mods.filter((m) => !m.vdso);
+
+  it('lists exactly the files that have an executable mapping in /proc/self/maps', function () {
+    const fromMaps = new Set([...h.executableMappings()].map(real));
+    const fromApi = new Set(files.map((m) => real(m.path)));
+    assert.deepStrictEqual([...fromApi].sort(), [...fromMaps].sort());
+  });
+
+  it('marks the main program with its real path and the vDSO as such', function () {
+    assert.strictEqual(mods[0].main, true);
+    assert.strictEqual(mods[0].path, real(process.execPath));
+    assert.strictEqual(mods.filter((m) => m.main).length, 1);
+    const vdso = mods.filter((m) => m.vdso);
+    assert.strictEqual(vdso.length, 1, 'one vDSO');
+    assert.ok(/vdso/.test(vdso[0].name));
+    const loader = mods.find((m) => m.loader);
+    assert.strictEqual(real(loader.path), real(ti.libc().loader));
+  });
+
+  it('reports every module\'s TLS size, init size and alignment as readelf -lW does', function () {
+    let withTls = 0;
+    for (const m of files) {
+      const want = h.readelfTls(m.path);
+      if (!want) { assert.strictEqual(m.tls, null, m.path); continue; }
+      withTls++;
+      assert.ok(m.tls, `${m.path} has TLS`);
+      assert.deepStrictEqual({ size: m.tls.size, initSize: m.tls.initSize, align: m.tls.align }, want, m.path);
+      assert.ok(m.tls.modid >= 1, `${m.path} modid`);
+    }
+    assert.ok(withTls >= 2, 'at least the executable and libc have TLS');
+  });
+
+  it('counts TLS relocations and DF_STATIC_TLS as readelf -rW / -dW do', function () {
+    for (const m of files) {
+      assert.deepStrictEqual(m.tlsRelocations, h.readelfTlsRelocs(m.path), m.path);
+      assert.strictEqual(m.staticTlsFlag, h.readelfStaticTlsFlag(m.path), m.path);
+    }
+  });
+
+  it('derives tlsModels from the relocations', function () {
+    const libc = files.find((m) => m.name === 'libc.so.6');
+    assert.ok(libc.tlsModels.includes('initial-exec'));
+    for (const m of mods) {
+      assert.strictEqual(m.tlsModels.includes('initial-exec'), m.tlsRelocations.tpoff > 0, m.path);
+      assert.strictEqual(m.tlsModels.includes('tlsdesc'), m.tlsRelocations.tlsdesc > 0, m.path);
+    }
+  });
+
+  it('places start-up modules in the static block at distinct offsets below the thread pointer', function () {
+    const st = ti.staticTls();
+    const placed = mods.filter((m) => m.tls && m.tls.placement === 'static');
+    assert.ok(placed.length >= 2);
+    const offsets = placed.map((m) => m.tls.offset);
+    assert.strictEqual(new Set(offsets).size, offsets.length, 'no two blocks share an offset');
+    for (const m of placed) {
+      assert.ok(m.tls.offset >= m.tls.size, `${m.name} block ends at or below the thread pointer`);
+      assert.ok(m.tls.offset <= st.used, `${m.name} offset within the used static area`);
+    }
+    assert.strictEqual(Math.max(...offsets), st.used);
+  });
+
+  it('reports the same static placements from a worker_thread', function () {
+    const { main, worker } = h.nodeJson(path.join(__dirname, 'child', 'worker-modules.js'));
+    const statics = (list) => list.filter((m) => m.tls && m.tls.placement === 'static')
+      .map((m) => [m.path, m.tls.modid, m.tls.offset]);
+    assert.ok(statics(main).length >= 2);
+    assert.deepStrictEqual(statics(worker), statics(main));
+  });
+});
+
+describe('libc()', function () {
+  it('is glibc with the version ldd --version prints (on this glibc machine)', function () {
+    const ldd = execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+    if (!/GLIBC|GNU libc/i.test(ldd)) h.skip(this, `ldd is not glibc's: ${ldd}`);
+    const want = ldd.match(/(\d+\.\d+)\s*$/)[1];
+    const got = ti.libc();
+    assert.strictEqual(got.family, 'glibc');
+    assert.strictEqual(got.version, want);
+    assert.ok(fs.existsSync(got.loader), got.loader);
+  });
+});

@@ -9,7 +9,9 @@
         "src/ti_thread.c",
         "src/ti_linkmap.c",
         "src/ti_budget.c",
-        "src/ti_libc.c"
+        "src/ti_libc.c",
+        "src/ti_elf_src.c",
+        "src/ti_elf.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter", "-fvisibility=hidden"],

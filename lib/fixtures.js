@@ -13,6 +13,9 @@ const root = path.resolve(__dirname, '..');
 const SEARCH = [path.join(root, 'fixtures', 'build'), path.join(root, 'prebuilds', 'fixtures')];
 const LIBCS = ['glibc', 'musl'];
 const SHARED_MODELS = Object.keys(MODELS).filter((m) => MODELS[m].shared);
+// Fixtures that are not one model: the Rust-rand-like culprit, its stripped
+// copy, and a library needing pthread_create (GLIBC_2.34 when built on glibc).
+const EXTRA = ['culprit', 'culprit-stripped', 'threads'];
 
 function flavourDir(libc) {
   for (const base of SEARCH) {
@@ -33,7 +36,7 @@ function manifest(libc) {
 
 function checkArgs(model, libc) {
   if (!LIBCS.includes(libc)) throw tiError('TI_EINVAL', `libc must be one of ${LIBCS.join(', ')}`);
-  if (!Object.prototype.hasOwnProperty.call(MODELS, model)) {
+  if (!Object.prototype.hasOwnProperty.call(MODELS, model) && !EXTRA.includes(model)) {
     throw tiError('TI_EINVAL', `model must be one of ${Object.keys(MODELS).join(', ')}`);
   }
 }
@@ -59,7 +62,7 @@ function cacheDir() {
 // Path of a fixture library of `model` whose TLS block is `bytes` long.
 function fixturePath(model, bytes, libc = 'glibc') {
   const tpl = template(model, libc);
-  if (!MODELS[model].shared) throw tiError('TI_EINVAL', `${model} fixtures are executables, not libraries`);
+  if (!MODELS[model] || !MODELS[model].shared) throw tiError('TI_EINVAL', `${model} fixtures are executables, not libraries`);
   const stat = fs.statSync(tpl);
   const out = path.join(cacheDir(), `${libc}-${model}-${bytes}-${Math.floor(stat.mtimeMs)}-${stat.size}.so`);
   if (fs.existsSync(out)) return out;

@@ -1,6 +1,7 @@
 'use strict';
 const binding = require('./binding');
 const fixtures = require('./fixtures');
+const { analyze, analyzeSync } = require('./analyze');
 const { TlsInspectError } = require('./errors');
 
 // The libc of this process, read from its own link map (never guessed from disk).
@@ -35,6 +36,8 @@ module.exports = {
   modules,
   staticTls,
   report,
+  analyze,
+  analyzeSync,
   fixtures: {
     list: fixtures.list,
     template: fixtures.template,

@@ -37,6 +37,7 @@ function buildFlavour(libc, compiler) {
     if (info.shared) lib(model, info.flags);
   }
   lib('culprit', [], 'culprit.c');
+  lib('threads', ['-pthread'], 'threads.c');
   if (manifest.built.culprit) {
     const stripped = path.join(dir, 'libti-culprit-stripped.so');
     fs.copyFileSync(path.join(dir, manifest.built.culprit), stripped);

@@ -212,11 +212,247 @@ fail:
   return result;
 }
 
+/* ---- analyze(): ELF files on disk ---- */
+
+static napi_value ti_core_error(napi_env env, ti_err e, const char *path, const char *detail) {
+  napi_value err = NULL, code = NULL, msg = NULL, result = NULL;
+  char text[1400];
+  snprintf(text, sizeof text, "%s: %s%s%s", path ? path : "(buffer)", ti_err_message(e),
+           detail && *detail ? ": " : "", detail ? detail : "");
+  TI_CHECK(env, napi_create_string_utf8(env, ti_err_name(e), NAPI_AUTO_LENGTH, &code));
+  TI_CHECK(env, napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg));
+  TI_CHECK(env, napi_create_error(env, code, msg, &err));
+  if (path) TI_CHECK(env, ti_set_str(env, err, "path", path));
+  if (detail && *detail) TI_CHECK(env, ti_set_str(env, err, "detail", detail));
+  result = err;
+fail:
+  return result;
+}
+
+static napi_value ti_js_strings(napi_env env, const char *const *list, size_t n) {
+  napi_value arr = NULL, result = NULL;
+  TI_CHECK(env, napi_create_array_with_length(env, n, &arr));
+  for (size_t i = 0; i < n; i++) TI_CHECK(env, ti_push_str(env, arr, (uint32_t)i, list[i]));
+  result = arr;
+fail:
+  return result;
+}
+
+static napi_value ti_js_elf_flags(napi_env env, unsigned f) {
+  static const struct { unsigned bit; const char *name; } names[] = {
+    {TI_ELF_STATIC_TLS, "staticTls"}, {TI_ELF_BIND_NOW, "bindNow"}, {TI_ELF_NODELETE, "nodelete"},
+    {TI_ELF_SYMBOLIC, "symbolic"}, {TI_ELF_TEXTREL, "textrel"}, {TI_ELF_ORIGIN, "origin"},
+    {TI_ELF_PIE, "pie"}, {TI_ELF_EXECSTACK, "execStack"}, {TI_ELF_NOOPEN, "noopen"}};
+  napi_value o = NULL, result = NULL;
+  TI_CHECK(env, napi_create_object(env, &o));
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    TI_CHECK(env, ti_set_bool(env, o, names[i].name, (f & names[i].bit) != 0));
+  result = o;
+fail:
+  return result;
+}
+
+static napi_value ti_js_tls_symbols(napi_env env, const ti_elf_info *info) {
+  static const char *const binds[] = {"local", "global", "weak"};
+  napi_value arr = NULL, o = NULL, result = NULL;
+  TI_CHECK(env, napi_create_array_with_length(env, info->n_tls_symbols, &arr));
+  for (size_t i = 0; i < info->n_tls_symbols; i++) {
+    const ti_tls_symbol *t = &info->tls_symbols[i];
+    TI_CHECK(env, napi_create_object(env, &o));
+    TI_CHECK(env, ti_set_str(env, o, "name", t->name));
+    TI_CHECK(env, ti_set_num(env, o, "size", (double)t->size));
+    TI_CHECK(env, ti_set_str(env, o, "bind", t->bind < 3 ? binds[t->bind] : "other"));
+    TI_CHECK(env, ti_set_bool(env, o, "defined", t->defined));
+    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, o));
+  }
+  result = arr;
+fail:
+  return result;
+}
+
+/* Pairs become [[a, b], ...]; lib/analyze.js shapes them into maps. */
+static napi_value ti_js_pairs(napi_env env, const char *const *flat, size_t n) {
+  napi_value arr = NULL, pair = NULL, result = NULL;
+  TI_CHECK(env, napi_create_array_with_length(env, n, &arr));
+  for (size_t i = 0; i < n; i++) {
+    TI_CHECK(env, napi_create_array_with_length(env, 2, &pair));
+    TI_CHECK(env, ti_push_str(env, pair, 0, flat[2 * i]));
+    TI_CHECK(env, ti_push_str(env, pair, 1, flat[2 * i + 1]));
+    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, pair));
+  }
+  result = arr;
+fail:
+  return result;
+}
+
+static napi_value ti_js_file_tls(napi_env env, const ti_elf_info *info) {
+  napi_value o = NULL, result = NULL;
+  if (!info->has_tls) {
+    TI_CHECK(env, napi_get_null(env, &o));
+    return o;
+  }
+  TI_CHECK(env, napi_create_object(env, &o));
+  TI_CHECK(env, ti_set_num(env, o, "size", (double)info->tls_size));
+  TI_CHECK(env, ti_set_num(env, o, "initSize", (double)info->tls_init_size));
+  TI_CHECK(env, ti_set_num(env, o, "align", (double)info->tls_align));
+  result = o;
+fail:
+  return result;
+}
+
+static napi_status ti_set_built(napi_env env, napi_value o, const char *key, napi_value v) {
+  return v ? napi_set_named_property(env, o, key, v) : napi_pending_exception;
+}
+
+static napi_value ti_js_analysis(napi_env env, const char *path, const ti_elf_info *info) {
+  napi_value o = NULL, result = NULL;
+  TI_CHECK(env, napi_create_object(env, &o));
+  TI_CHECK(env, ti_set_str(env, o, "path", path));
+  TI_CHECK(env, ti_set_num(env, o, "class", info->elf_class));
+  TI_CHECK(env, ti_set_str(env, o, "endian", info->big_endian ? "be" : "le"));
+  TI_CHECK(env, ti_set_num(env, o, "machineNumber", info->machine));
+  TI_CHECK(env, ti_set_str(env, o, "machineName", ti_machine_name(info->machine)));
+  TI_CHECK(env, ti_set_num(env, o, "typeNumber", info->type));
+  TI_CHECK(env, ti_set_str(env, o, "interpreter", info->interpreter));
+  TI_CHECK(env, ti_set_str(env, o, "soname", info->soname));
+  TI_CHECK(env, ti_set_built(env, o, "needed", ti_js_strings(env, info->needed, info->n_needed)));
+  TI_CHECK(env, ti_set_built(env, o, "rpath", ti_js_strings(env, info->rpath, info->n_rpath)));
+  TI_CHECK(env, ti_set_built(env, o, "runpath", ti_js_strings(env, info->runpath, info->n_runpath)));
+  TI_CHECK(env, ti_set_built(env, o, "flags", ti_js_elf_flags(env, info->flags)));
+  TI_CHECK(env, ti_set_built(env, o, "tls", ti_js_file_tls(env, info)));
+  TI_CHECK(env, ti_set_built(env, o, "tlsRelocations", ti_js_reloc_counts(env, &info->relocs)));
+  TI_CHECK(env, ti_set_built(env, o, "tlsModels", ti_js_models(env, info->models)));
+  TI_CHECK(env, ti_set_built(env, o, "tlsSymbols", ti_js_tls_symbols(env, info)));
+  TI_CHECK(env, ti_set_built(env, o, "versionNeedPairs",
+                             ti_js_pairs(env, (const char *const *)info->version_needs, info->n_version_needs)));
+  TI_CHECK(env, ti_set_built(env, o, "importPairs",
+                             ti_js_pairs(env, (const char *const *)info->imports, info->n_imports)));
+  TI_CHECK(env, ti_set_str(env, o, "minGlibc", info->min_glibc));
+  TI_CHECK(env, ti_set_str(env, o, "minGlibcxx", info->min_glibcxx));
+  TI_CHECK(env, ti_set_str(env, o, "libc", ti_file_libc_name(info->libc)));
+  TI_CHECK(env, ti_set_built(env, o, "napiImports", ti_js_strings(env, info->napi_imports, info->n_napi_imports)));
+  TI_CHECK(env, ti_set_bool(env, o, "sectionHeaders", info->has_section_headers));
+  TI_CHECK(env, ti_set_bool(env, o, "symtab", info->has_symtab));
+  result = o;
+fail:
+  return result;
+}
+
+/* The path argument, copied; NULL (with a TI_EINVAL thrown) when it is not a string. */
+static char *ti_path_arg(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1];
+  napi_valuetype t = napi_undefined;
+  char *path = NULL, *result = NULL;
+  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
+  if (t != napi_string) {
+    ti_throw_core(env, TI_EINVAL, "path must be a string");
+    goto fail;
+  }
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &len));
+  if (!(path = malloc(len + 1))) {
+    ti_throw_core(env, TI_ENOMEM, "path");
+    goto fail;
+  }
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], path, len + 1, &len));
+  if (strlen(path) != len) {
+    ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
+    goto fail;
+  }
+  result = path;
+  path = NULL;
+fail:
+  free(path);
+  return result;
+}
+
+static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
+  ti_elf_info info;
+  napi_value result = NULL, err;
+  char *path = ti_path_arg(env, cbinfo);
+  ti_err e;
+  if (!path) return NULL;
+  e = ti_elf_analyze_file(path, &info);
+  if (e != TI_OK) {
+    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
+    goto fail;
+  }
+  result = ti_js_analysis(env, path, &info);
+fail:
+  ti_elf_free(&info);
+  free(path);
+  return result;
+}
+
+typedef struct ti_analyze_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  ti_elf_info info;
+  ti_err err;
+} ti_analyze_work;
+
+static void ti_analyze_execute(napi_env env, void *data) {
+  ti_analyze_work *w = data;
+  (void)env;
+  w->err = ti_elf_analyze_file(w->path, &w->info);
+}
+
+/* Settles the promise; an exception raised while building the value rejects it. */
+static void ti_analyze_complete(napi_env env, napi_status status, void *data) {
+  ti_analyze_work *w = data;
+  napi_value value = NULL, exc = NULL;
+  bool pending = false;
+  if (status != napi_ok) w->err = TI_EIO;
+  if (w->err == TI_OK) value = ti_js_analysis(env, w->path, &w->info);
+  else value = ti_core_error(env, w->err, w->path, w->info.detail);
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
+    napi_reject_deferred(env, w->deferred, exc);
+  } else if (value && w->err == TI_OK) {
+    napi_resolve_deferred(env, w->deferred, value);
+  } else if (value) {
+    napi_reject_deferred(env, w->deferred, value);
+  }
+  napi_delete_async_work(env, w->work);
+  ti_elf_free(&w->info);
+  free(w->path);
+  free(w);
+}
+
+static napi_value ti_js_analyze(napi_env env, napi_callback_info cbinfo) {
+  ti_analyze_work *w = calloc(1, sizeof *w);
+  napi_value promise = NULL, name = NULL, result = NULL;
+  if (!w) {
+    ti_throw_core(env, TI_ENOMEM, "analyze");
+    return NULL;
+  }
+  if (!(w->path = ti_path_arg(env, cbinfo))) goto fail;
+  TI_CHECK(env, napi_create_string_utf8(env, "tls-inspect:analyze", NAPI_AUTO_LENGTH, &name));
+  TI_CHECK(env, napi_create_promise(env, &w->deferred, &promise));
+  TI_CHECK(env, napi_create_async_work(env, NULL, name, ti_analyze_execute, ti_analyze_complete, w, &w->work));
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    TI_CHECK(env, napi_generic_failure);
+  }
+  result = promise;
+  w = NULL; /* owned by the async work now */
+fail:
+  if (w) {
+    free(w->path);
+    free(w);
+  }
+  return result;
+}
+
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
     {"modules", NULL, ti_js_modules, NULL, NULL, NULL, napi_enumerable, NULL},
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;
   TI_CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -123,4 +123,64 @@ ti_err ti_static_tls_measure(ti_static_tls *out);
 /* Largest static-TLS offset used by modules in a thread created for the purpose. */
 ti_err ti_static_tls_used(uint64_t window, uint64_t *used);
 
+/* ---- ELF files on disk ---- */
+typedef enum ti_file_libc {
+  TI_FILE_LIBC_UNKNOWN = 0, TI_FILE_LIBC_GLIBC, TI_FILE_LIBC_MUSL, TI_FILE_LIBC_STATIC
+} ti_file_libc;
+
+typedef struct ti_tls_symbol {
+  const char *name;
+  uint64_t size;
+  unsigned char bind;    /* STB_LOCAL, STB_GLOBAL, STB_WEAK */
+  unsigned char defined;
+} ti_tls_symbol;
+
+typedef struct ti_version_need {
+  const char *file;      /* "libc.so.6" */
+  const char *version;   /* "GLIBC_2.34" */
+} ti_version_need;
+
+typedef struct ti_versioned_import {
+  const char *symbol;    /* "pthread_create" */
+  const char *version;   /* "GLIBC_2.34" */
+} ti_versioned_import;
+
+enum { /* ti_elf_info.flags */
+  TI_ELF_STATIC_TLS = 1u << 0, TI_ELF_BIND_NOW = 1u << 1, TI_ELF_NODELETE = 1u << 2,
+  TI_ELF_SYMBOLIC = 1u << 3, TI_ELF_TEXTREL = 1u << 4, TI_ELF_ORIGIN = 1u << 5,
+  TI_ELF_PIE = 1u << 6, TI_ELF_EXECSTACK = 1u << 7, TI_ELF_NOOPEN = 1u << 8
+};
+
+typedef struct ti_elf_info {
+  int elf_class;          /* 32 or 64 */
+  int big_endian;
+  unsigned machine, type;
+  int has_dynamic, has_section_headers, has_symtab;
+  const char *interpreter, *soname;       /* NULL when absent */
+  const char **needed, **rpath, **runpath, **napi_imports;
+  size_t n_needed, n_rpath, n_runpath, n_napi_imports;
+  unsigned flags;
+  int has_tls;
+  uint64_t tls_size, tls_init_size, tls_align;
+  ti_reloc_counts relocs;
+  unsigned models;
+  ti_tls_symbol *tls_symbols;      size_t n_tls_symbols;   /* largest first */
+  ti_version_need *version_needs;  size_t n_version_needs;
+  ti_versioned_import *imports;    size_t n_imports;       /* undefined symbols with a version */
+  const char *min_glibc, *min_glibcxx;                     /* "2.34", or NULL */
+  ti_file_libc libc;
+  char detail[160];   /* what was malformed or truncated, for error messages */
+  struct ti_elf_priv *priv;
+} ti_elf_info;
+
+/* Analyzes an ELF file without loading or executing it.  Never blocks on
+ * FIFOs or devices (they are refused before open).  On error, info->detail
+ * says what went wrong.  Always call ti_elf_free, whatever the result. */
+ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info);
+/* The same over bytes in memory (the fuzzer and the sanitizer driver use it). */
+ti_err ti_elf_analyze_buffer(const void *data, size_t len, ti_elf_info *info);
+void ti_elf_free(ti_elf_info *info);
+const char *ti_machine_name(unsigned machine); /* "x86_64", or NULL when unknown */
+const char *ti_file_libc_name(ti_file_libc l);
+
 #endif

@@ -34,6 +34,56 @@ function readelfStaticTlsFlag(file) {
   return /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(readelf(['-dW'], file));
 }
 
+// Everything analyze() is compared with, from one `readelf -lWdrV` run.
+function readelfFacts(file) {
+  const out = readelf(['-lWdrV'], file);
+  const tls = out.match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
+  const dyn = (tag) => [...out.matchAll(new RegExp(`\\(${tag}\\)\\s+[^\\[]*\\[([^\\]]*)\\]`, 'g'))].map((m) => m[1]);
+  const count = (re) => (out.match(re) || []).length;
+  const needsAt = out.indexOf('Version needs section');
+  let needs = needsAt < 0 ? '' : out.slice(needsAt);
+  const nextSection = needs.slice(1).search(/\n(Version \w+ section|Relocation section|Dynamic section)/);
+  if (nextSection >= 0) needs = needs.slice(0, nextSection + 1);
+  const glibc = [...needs.matchAll(/Name: GLIBC_(2[\d.]*)\b/g)].map((m) => m[1]);
+  glibc.sort((a, b) => cmpVersion(b, a));
+  return {
+    tls: tls ? { size: parseInt(tls[5], 16), initSize: parseInt(tls[4], 16), align: parseInt(tls[6], 16) } : null,
+    staticTls: /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(out),
+    needed: dyn('NEEDED'),
+    soname: dyn('SONAME')[0] || null,
+    rpath: dyn('RPATH').flatMap((s) => s.split(':')).filter(Boolean),
+    runpath: dyn('RUNPATH').flatMap((s) => s.split(':')).filter(Boolean),
+    tlsRelocations: {
+      tpoff: count(/R_X86_64_TPOFF(64|32)\b|R_AARCH64_TLS_TPREL\b/g),
+      dtpmod: count(/R_X86_64_DTPMOD64\b|R_AARCH64_TLS_DTPMOD\b/g),
+      dtpoff: count(/R_X86_64_DTPOFF(64|32)\b|R_AARCH64_TLS_DTPREL\b/g),
+      tlsdesc: count(/R_X86_64_TLSDESC\b|R_AARCH64_TLSDESC\b/g),
+    },
+    minGlibc: glibc[0] || null,
+  };
+}
+
+function cmpVersion(a, b) {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
+  }
+  return 0;
+}
+
+// A deterministic spread of real shared objects from the system library directory.
+function systemLibraries(n) {
+  const dir = '/usr/lib/x86_64-linux-gnu';
+  if (!fs.existsSync(dir)) return [];
+  const all = fs.readdirSync(dir).filter((f) => /\.so(\.|$)/.test(f)).sort()
+    .map((f) => path.join(dir, f))
+    .filter((f) => { try { return fs.lstatSync(f).isFile(); } catch (_) { return false; } })
+    .filter((f) => { const b = Buffer.alloc(4); const fd = fs.openSync(f, 'r'); fs.readSync(fd, b, 0, 4, 0); fs.closeSync(fd); return b.toString('latin1') === '\x7fELF'; });
+  const step = Math.max(1, Math.floor(all.length / n));
+  return all.filter((_, i) => i % step === 0).slice(0, n);
+}
+
 // Files with an executable mapping in this process, from /proc/self/maps.
 function executableMappings() {
   const files = new Set();
@@ -63,5 +113,5 @@ function skip(ctx, reason) {
   ctx.skip();
 }
 
-module.exports = { ROOT, skip, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
+module.exports = { ROOT, skip, readelfFacts, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
   executableMappings, nodeJson, haveCommand };

@@ -1,0 +1,98 @@
+/* Byte sources for the ELF analyzer: a file read with pread (never mmap, so a
+ * file truncated under us cannot raise SIGBUS) or a caller's buffer.  Every
+ * view is bounds-checked once, here. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ti_elf_src.h"
+
+enum { TI_VIEW_MAX = 512u << 20 }; /* no real table is this large; refuse absurd sizes */
+
+typedef struct ti_chunk { struct ti_chunk *next; uint8_t data[]; } ti_chunk;
+
+int ti_range_ok(uint64_t off, uint64_t size, uint64_t len) {
+  return off <= len && size <= len - off;
+}
+
+static ti_err ti_errno_err(int e) {
+  switch (e) {
+  case ENOENT: case ENOTDIR: case ELOOP: case ENAMETOOLONG: return TI_ENOENT;
+  case EACCES: case EPERM: return TI_EACCES;
+  case EISDIR: return TI_EISDIR;
+  case ENOMEM: return TI_ENOMEM;
+  default: return TI_EIO;
+  }
+}
+
+static ti_err ti_stat_kind(const struct stat *st) {
+  if (S_ISDIR(st->st_mode)) return TI_EISDIR;
+  if (!S_ISREG(st->st_mode)) return TI_ENOTREG;
+  return TI_OK;
+}
+
+ti_err ti_src_open_file(ti_src *s, const char *path) {
+  struct stat st;
+  ti_err e;
+  memset(s, 0, sizeof *s);
+  s->fd = -1;
+  /* FIFOs and devices are refused before open, so nothing here can block. */
+  if (stat(path, &st) != 0) return ti_errno_err(errno);
+  if ((e = ti_stat_kind(&st)) != TI_OK) return e;
+  s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (s->fd < 0) return ti_errno_err(errno);
+  if (fstat(s->fd, &st) != 0) return ti_errno_err(errno);
+  if ((e = ti_stat_kind(&st)) != TI_OK) return e; /* swapped between stat and open */
+  s->len = (uint64_t)st.st_size;
+  return TI_OK;
+}
+
+void ti_src_open_buffer(ti_src *s, const void *data, size_t len) {
+  memset(s, 0, sizeof *s);
+  s->fd = -1;
+  s->mem = data;
+  s->len = len;
+}
+
+static ti_err ti_pread_all(int fd, uint8_t *buf, uint64_t size, uint64_t off, uint64_t *got) {
+  *got = 0;
+  while (*got < size) {
+    ssize_t n = pread(fd, buf + *got, size - *got, (off_t)(off + *got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ti_errno_err(errno);
+    if (n == 0) break; /* file shrank since fstat */
+    *got += (uint64_t)n;
+  }
+  return TI_OK;
+}
+
+const uint8_t *ti_src_view(ti_src *s, uint64_t off, uint64_t size) {
+  ti_chunk *c;
+  uint64_t got = 0;
+  if (s->err != TI_OK) return NULL;
+  if (!ti_range_ok(off, size, s->len)) return NULL;
+  if (s->mem) return s->mem + off;
+  if (size > TI_VIEW_MAX) { s->err = TI_EMALFORMED; return NULL; }
+  c = malloc(sizeof *c + (size ? size : 1));
+  if (!c) { s->err = TI_ENOMEM; return NULL; }
+  c->next = s->chunks;
+  s->chunks = c;
+  s->err = ti_pread_all(s->fd, c->data, size, off, &got);
+  if (s->err == TI_OK && got < size) s->err = TI_ETRUNCATED;
+  return s->err == TI_OK ? c->data : NULL;
+}
+
+void ti_src_close(ti_src *s) {
+  while (s->chunks) {
+    ti_chunk *next = s->chunks->next;
+    free(s->chunks);
+    s->chunks = next;
+  }
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+}

@@ -1,0 +1,25 @@
+#ifndef TI_ELF_SRC_H
+#define TI_ELF_SRC_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "ti_core.h"
+
+typedef struct ti_src {
+  const uint8_t *mem;   /* buffer source, or NULL for a file */
+  int fd;
+  uint64_t len;
+  struct ti_chunk *chunks;
+  ti_err err;           /* sticky: I/O or memory failure while reading */
+} ti_src;
+
+/* The one overflow-safe range check: [off, off + size) lies within len. */
+int ti_range_ok(uint64_t off, uint64_t size, uint64_t len);
+
+ti_err ti_src_open_file(ti_src *s, const char *path);
+void ti_src_open_buffer(ti_src *s, const void *data, size_t len);
+/* size bytes at off, or NULL when out of range or unreadable (see s->err). */
+const uint8_t *ti_src_view(ti_src *s, uint64_t off, uint64_t size);
+void ti_src_close(ti_src *s);
+
+#endif

@@ -1,0 +1,94 @@
+/* Runs the C core's ELF analyzer over files and mutations of them: every
+ * prefix, random bit flips, zeroed windows.  Built with ASan/UBSan by
+ * `npm run test:sanitize`; any out-of-bounds read or undefined behaviour
+ * aborts the run.  Each mutation is analyzed from an exact-size heap copy so
+ * the sanitizer sees reads past the end.  Prints one JSON line per input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../src/ti_core.h"
+
+typedef struct stats { unsigned long runs, ok, codes[TI_ERR_COUNT]; } stats;
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static void run_one(const unsigned char *data, size_t len, stats *st) {
+  unsigned char *copy = malloc(len ? len : 1);
+  ti_elf_info info;
+  if (!copy) exit(3);
+  memcpy(copy, data, len);
+  ti_err e = ti_elf_analyze_buffer(copy, len, &info);
+  if (e == TI_OK) {
+    /* touch every published string so the sanitizer checks them */
+    for (size_t i = 0; i < info.n_needed; i++) st->ok += strlen(info.needed[i]) > (size_t)-2;
+    for (size_t i = 0; i < info.n_tls_symbols; i++) st->ok += strlen(info.tls_symbols[i].name) > (size_t)-2;
+    for (size_t i = 0; i < info.n_version_needs; i++) st->ok += strlen(info.version_needs[i].version) > (size_t)-2;
+    st->ok++;
+  }
+  st->codes[(unsigned)e < TI_ERR_COUNT ? e : 0]++;
+  st->runs++;
+  ti_elf_free(&info);
+  free(copy);
+}
+
+static unsigned char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  unsigned char *buf = NULL;
+  long n;
+  if (!f) return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+    *len = (size_t)n;
+  } else {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  return buf;
+}
+
+static void mutate_all(const unsigned char *data, size_t len, unsigned flips, stats *st) {
+  unsigned char *m = malloc(len ? len : 1);
+  size_t step = len > 65536 ? len / 1024 : 1; /* large files: sampled prefixes */
+  if (!m) exit(3);
+  run_one(data, len, st);
+  for (size_t n = 0; n < len; n += step) run_one(data, n, st);              /* every prefix */
+  for (unsigned i = 0; i < flips; i++) {                                      /* bit flips */
+    size_t span = len < 8192 || (i & 1) ? len : 8192;                         /* half in the headers */
+    memcpy(m, data, len);
+    for (int k = 0; k < 1 + (int)(rng() % 4) && span; k++) m[rng() % span] ^= (unsigned char)(1u << (rng() % 8));
+    run_one(m, len, st);
+  }
+  for (size_t off = 0; off < len; off += len > 65536 ? len / 1024 : 256) {   /* zeroed windows */
+    memcpy(m, data, len);
+    memset(m + off, 0, len - off < 64 ? len - off : 64);
+    run_one(m, len, st);
+  }
+  free(m);
+}
+
+int main(int argc, char **argv) {
+  unsigned flips = 2000;
+  int failures = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--flips") && i + 1 < argc) { flips = (unsigned)atoi(argv[++i]); continue; }
+    size_t len = 0;
+    unsigned char *data = slurp(argv[i], &len);
+    stats st = {0};
+    if (!data) { fprintf(stderr, "cannot read %s\n", argv[i]); failures++; continue; }
+    mutate_all(data, len, flips, &st);
+    printf("{\"file\":\"%s\",\"runs\":%lu,\"ok\":%lu", argv[i], st.runs, st.codes[TI_OK]);
+    for (int c = 1; c < TI_ERR_COUNT; c++)
+      if (st.codes[c]) printf(",\"%s\":%lu", ti_err_name((ti_err)c), st.codes[c]);
+    printf("}\n");
+    free(data);
+  }
+  return failures ? 1 : 0;
+}

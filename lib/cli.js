@@ -10,13 +10,17 @@ Why won't this .node file load here, and will it load there?
 Commands:
   report            loaded modules, their thread-local storage and the static TLS
                     budget of this process (the default command)
+  analyze <file...> what a native file demands of a loader (TLS, libc, versions)
+  reproduce         load a fixture of a TLS model and size in a child process and
+                    show the real loader's answer next to the prediction
 
 Options:
   --json            machine-readable output
   -h, --help        show help (also: tls-inspect <command> --help)
   -v, --version     print the version
 
-Exit codes: 0 success, 2 usage or I/O error.
+Exit codes: 0 success, 1 a reproduce outcome that differs from its prediction,
+2 usage or I/O error.
 `;
 
 const COMMANDS = {
@@ -35,6 +39,65 @@ of static TLS an initial-exec module loaded now could still get.
       out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReport(r));
       return 0;
     },
+  },
+};
+
+function parseBytes(text) {
+  const m = /^(\d+)\s*([kKmM]?)(i?[bB])?$/.exec(String(text));
+  if (!m) throw Object.assign(new Error(`--bytes: not a size: ${text}`), { code: 'TI_EINVAL' });
+  return Number(m[1]) * ({ '': 1, k: 1024, K: 1024, m: 1 << 20, M: 1 << 20 }[m[2]]);
+}
+
+COMMANDS.analyze = {
+  usage: `Usage: tls-inspect analyze <file...> [--json]
+
+Reads ELF files (.node, .so, executables) without loading them: TLS size and
+model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-API.
+`,
+  options: { json: { type: 'boolean' } },
+  positionals: true,
+  async run(values, out, err, files) {
+    if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL' });
+    const { analyze } = require('./analyze');
+    const results = [];
+    let failed = 0;
+    for (const f of files) {
+      try {
+        results.push(await analyze(f));
+      } catch (e) {
+        failed++;
+        results.push({ path: f, error: { code: e.code, message: e.message } });
+      }
+    }
+    const fmt = require('./format');
+    out.write(values.json ? `${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`
+      : results.map(fmt.formatAnalysis).join('\n'));
+    return failed ? 2 : 0;
+  },
+};
+
+COMMANDS.reproduce = {
+  usage: `Usage: tls-inspect reproduce --model M --bytes N [--libc glibc|musl] [--tunables T]
+                            [--preload] [--json]
+
+Builds nothing: writes a fixture library of TLS model M whose TLS block is N
+bytes (k/M suffixes allowed), loads it in a child process with the real loader
+(Node for the host libc, the ti-probe for musl) and prints the loader's message,
+tls-inspect's prediction, and the fixes that would work.
+
+Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
+  --tunables T   GLIBC_TUNABLES for the child, e.g. glibc.rtld.optional_static_tls=8192
+  --preload      put the fixture in LD_PRELOAD (the start-up slot fix)
+`,
+  options: { json: { type: 'boolean' }, model: { type: 'string' }, bytes: { type: 'string' },
+    libc: { type: 'string' }, tunables: { type: 'string' }, preload: { type: 'boolean' } },
+  async run(values, out) {
+    const { reproduce } = require('./reproduce');
+    const r = await reproduce({ model: values.model, bytes: values.bytes === undefined ? undefined
+      : parseBytes(values.bytes), libc: values.libc || 'host', tunables: values.tunables,
+    preload: values.preload });
+    out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReproduce(r));
+    return r.loaded === r.predicted.loaded ? 0 : 1;
   },
 };
 

@@ -41,4 +41,41 @@ function formatReport(r) {
   return `${head}\n\n${t}\n\n${budgetLine(r.staticTls)}\n`;
 }
 
-module.exports = { table, formatReport, budgetLine };
+function formatAnalysis(a) {
+  if (a.error) return `${a.path}\n  error: ${a.error.code}: ${a.error.message}\n`;
+  const lines = [`${a.path}`,
+    `  ELF${a.class} ${a.endian} ${a.machine} ${a.type}, libc: ${a.libc}` +
+      (a.minGlibc ? `, needs GLIBC_${a.minGlibc}` : '') + (a.minGlibcxx ? `, GLIBCXX_${a.minGlibcxx}` : '')];
+  if (a.interpreter) lines.push(`  interpreter: ${a.interpreter}`);
+  if (a.needed.length) lines.push(`  needed: ${a.needed.join(', ')}`);
+  if (a.runpath.length || a.rpath.length) lines.push(`  search path: ${[...a.rpath, ...a.runpath].join(':')}`);
+  if (a.tls) {
+    lines.push(`  TLS: ${a.tls.size} bytes (${a.tls.initSize} initialised), align ${a.tls.align}; models: ` +
+      `${a.tlsModels.join(', ') || 'none (executable or no TLS relocations)'}` +
+      `${a.flags.staticTls ? '; DF_STATIC_TLS' : ''}`);
+    for (const s of a.tlsSymbols.slice(0, 5)) {
+      lines.push(`    ${String(s.size).padStart(8)}  ${s.name}${s.defined ? '' : ' (undefined)'}${s.bind === 'local' ? ' (local)' : ''}`);
+    }
+  } else {
+    lines.push(`  TLS: none${a.tlsModels.length ? ` (uses others': ${a.tlsModels.join(', ')})` : ''}`);
+  }
+  if (a.napi) lines.push(`  Node-API: ${a.napi.imports.length} functions, needs version ${a.napi.minVersion}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatReproduce(r) {
+  const what = `${r.model} TLS${r.bytes ? ` of ${r.bytes} bytes` : ''} on ${r.libc}` +
+    `${r.tunables ? ` with GLIBC_TUNABLES=${r.tunables}` : ''}${r.preload ? ' with LD_PRELOAD' : ''}`;
+  const lines = [`reproduce: ${what}`];
+  if (r.staticTlsBefore) lines.push(`  static TLS left before the load: ${r.staticTlsBefore.remaining} bytes`);
+  lines.push(r.loaded ? '  loader: loaded' : `  loader (${r.stage}): ${r.error}`);
+  const agree = r.loaded === r.predicted.loaded ? 'agrees' : 'DISAGREES';
+  lines.push(`  prediction (${agree}): ${r.predicted.loaded ? 'loads' : 'fails'}: ${r.predicted.reason}`);
+  if (r.fixes.length) {
+    lines.push('  fixes:');
+    for (const f of r.fixes) lines.push(`    - ${f}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce };

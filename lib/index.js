@@ -2,6 +2,7 @@
 const binding = require('./binding');
 const fixtures = require('./fixtures');
 const { analyze, analyzeSync } = require('./analyze');
+const { reproduce } = require('./reproduce');
 const { TlsInspectError } = require('./errors');
 
 // The libc of this process, read from its own link map (never guessed from disk).
@@ -38,6 +39,7 @@ module.exports = {
   report,
   analyze,
   analyzeSync,
+  reproduce,
   fixtures: {
     list: fixtures.list,
     template: fixtures.template,

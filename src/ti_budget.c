@@ -171,7 +171,8 @@ ti_err ti_static_tls_measure(ti_static_tls *out) {
   if (e != TI_OK) return e;
   out->family = libc.family;
   if (libc.family == TI_LIBC_GLIBC) return ti_budget_glibc(out);
-  e = ti_static_tls_used(ti_fallback_window(), &out->used);
+  /* musl's new threads pack dlopen'ed blocks in too: read this thread's chain. */
+  e = ti_static_chain_used(&out->used);
   if (e != TI_OK) return e;
   out->size = out->used;
   if (libc.family == TI_LIBC_MUSL) {

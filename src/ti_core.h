@@ -88,6 +88,11 @@ typedef struct ti_linkmap {
  * sizes needed; grow and call again. */
 ti_err ti_linkmap_walk(ti_linkmap *lm);
 
+/* Bytes of static TLS in use as the calling thread sees it: the extent of
+ * the blocks packed from the thread pointer (the chain rule, for loaders that
+ * do not publish their static size). */
+ti_err ti_static_chain_used(uint64_t *used);
+
 /* ---- libc of the running process ---- */
 typedef enum ti_libc_family { TI_LIBC_UNKNOWN = 0, TI_LIBC_GLIBC, TI_LIBC_MUSL } ti_libc_family;
 

@@ -215,6 +215,29 @@ static void ti_place(ti_walk_ctx *ctx, uint64_t window) {
   }
 }
 
+/* Without the loader's figure (musl): start-up blocks are packed next to each
+ * other from the thread pointer outwards, each at most its size plus its
+ * alignment beyond the previous one.  A block allocated later by dlopen lies
+ * elsewhere and breaks the chain.  Returns the chain's extent. */
+static uint64_t ti_chain_window(const ti_linkmap *lm, uintptr_t tp) {
+  uint64_t reach = 64; /* room for the thread control block's own TLS words */
+  int grew = 1;
+  while (grew) {
+    grew = 0;
+    for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
+      const ti_module *m = &lm->mods[i];
+      uint64_t dist = m->has_tls && m->tls_block && tp ? ti_tls_distance(tp, m->tls_block) : 0;
+      uint64_t extent = ti_tls_variant() == 2 ? dist : dist + m->tls_size;
+      uint64_t start = ti_tls_variant() == 2 ? dist - m->tls_size : dist;
+      if (dist && extent > reach && start <= reach + m->tls_align) {
+        reach = extent;
+        grew = 1;
+      }
+    }
+  }
+  return reach;
+}
+
 static void ti_mark_loader(ti_linkmap *lm) {
   for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
     const char *base = strrchr(lm->mods[i].path, '/');
@@ -237,10 +260,26 @@ ti_err ti_linkmap_walk(ti_linkmap *lm) {
   dl_iterate_phdr(ti_walk_one, ctx);
   if (lm->count > lm->cap || lm->strlen > lm->strcap) return TI_ERANGE;
   if (!window) window = ti_static_window_hint();
-  if (!window) /* no loader figure: every static block fits in the sum of all blocks */
-    for (size_t i = 0; i < lm->count; i++)
-      window += lm->mods[i].tls_size + lm->mods[i].tls_align + 64;
+  if (!window) window = ti_chain_window(lm, ctx->tp);
   ti_place(ctx, window);
   ti_mark_loader(lm);
   return TI_OK;
+}
+
+ti_err ti_static_chain_used(uint64_t *used) {
+  ti_module *mods = calloc(512, sizeof *mods);
+  char *strings = malloc(1 << 16);
+  ti_linkmap lm = {mods, 512, 0, strings, 1 << 16, 0, 0};
+  ti_err e = mods && strings ? TI_OK : TI_ENOMEM;
+  if (e == TI_OK) e = ti_linkmap_walk(&lm);
+  *used = 0;
+  for (size_t i = 0; e == TI_OK && i < lm.count; i++)
+    if (mods[i].placement == TI_PLACE_STATIC) {
+      uint64_t extent = ti_tls_variant() == 2 ? (uint64_t)mods[i].tls_offset
+                                              : (uint64_t)mods[i].tls_offset + mods[i].tls_size;
+      if (extent > *used) *used = extent;
+    }
+  free(mods);
+  free(strings);
+  return e;
 }

@@ -1,0 +1,123 @@
+/* ti-probe: a plain C host for the tls-inspect core.  Built with musl-gcc it
+ * runs under the real musl loader; built with cc it is a Node-free glibc
+ * control.  It dlopens files and prints one JSON object: for each file,
+ * loaded or the loader's exact error text, then its own link map and TLS view
+ * (the same walker as the addon).
+ *
+ *   ti-probe [--dlopen FILE]... [--lazy]
+ *
+ * Node-API functions are provided as stubs (ti_napi_stubs.c, generated), so a
+ * .node file built for musl resolves and loads; its init is never called. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include "../ti_core.h"
+
+static void json_str(const char *s) {
+  putchar('"');
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') printf("\\%c", c);
+    else if (c < 0x20) printf("\\u%04x", c);
+    else putchar(c);
+  }
+  putchar('"');
+}
+
+static void print_libc(void) {
+  ti_libc_info l;
+  ti_libc_detect(&l);
+  printf("\"libc\":{\"family\":");
+  json_str(ti_libc_family_name(l.family));
+  printf(",\"version\":");
+  if (l.version[0]) json_str(l.version); else printf("null");
+  printf(",\"loader\":");
+  if (l.loader[0]) json_str(l.loader); else printf("null");
+  printf("}");
+}
+
+static void print_static_tls(const char *key) {
+  ti_static_tls st;
+  ti_err e = ti_static_tls_measure(&st);
+  printf("\"%s\":", key);
+  if (e != TI_OK) { printf("{\"error\":"); json_str(ti_err_name(e)); printf("}"); return; }
+  printf("{\"libc\":");
+  json_str(ti_libc_family_name(st.family));
+  printf(",\"size\":%llu,\"align\":%llu,\"tcbSize\":%llu,\"used\":%llu,\"remaining\":%llu,\"surplus\":%llu",
+         (unsigned long long)st.size, (unsigned long long)st.align, (unsigned long long)st.tcb_size,
+         (unsigned long long)st.used, (unsigned long long)st.remaining, (unsigned long long)st.surplus);
+  printf(",\"tunables\":{\"nns\":%llu,\"optionalStaticTls\":%llu},\"exact\":%s,\"source\":",
+         (unsigned long long)st.tunables.nns, (unsigned long long)st.tunables.optional_static_tls,
+         st.exact ? "true" : "false");
+  json_str(st.source);
+  printf(",\"note\":");
+  if (st.note) json_str(st.note); else printf("null");
+  printf("}");
+}
+
+static void print_module(const ti_module *m) {
+  static const char *const place[] = {"none", "static", "dynamic", "unallocated"};
+  printf("{\"path\":");
+  json_str(m->path);
+  printf(",\"base\":\"0x%llx\",\"main\":%s,\"vdso\":%s,\"loader\":%s,\"tls\":", (unsigned long long)m->base,
+         m->is_main ? "true" : "false", m->is_vdso ? "true" : "false", m->is_loader ? "true" : "false");
+  if (m->has_tls) {
+    printf("{\"modid\":%zu,\"size\":%llu,\"initSize\":%llu,\"align\":%llu,\"placement\":\"%s\",\"offset\":",
+           m->tls_modid, (unsigned long long)m->tls_size, (unsigned long long)m->tls_init_size,
+           (unsigned long long)m->tls_align, place[m->placement]);
+    if (m->placement == TI_PLACE_STATIC) printf("%lld}", (long long)m->tls_offset); else printf("null}");
+  } else {
+    printf("null");
+  }
+  printf(",\"staticTlsFlag\":%s,\"tlsRelocations\":{\"tpoff\":%u,\"dtpmod\":%u,\"dtpoff\":%u,\"tlsdesc\":%u},\"tlsModels\":[",
+         m->static_tls_flag ? "true" : "false", m->relocs.tpoff, m->relocs.dtpmod, m->relocs.dtpoff, m->relocs.tlsdesc);
+  int first = 1;
+  for (unsigned bit = 1; bit <= TI_MODEL_TLSDESC; bit <<= 1)
+    if (m->models & bit) { printf("%s\"%s\"", first ? "" : ",", ti_model_name(bit)); first = 0; }
+  printf("]}");
+}
+
+static void print_modules(void) {
+  static ti_module mods[512];
+  static char strings[1 << 17];
+  ti_linkmap lm = {mods, 512, 0, strings, sizeof strings, 0, 0};
+  ti_err e = ti_linkmap_walk(&lm);
+  printf("\"modules\":[");
+  for (size_t i = 0; e == TI_OK && i < lm.count; i++) {
+    if (i) putchar(',');
+    print_module(&mods[i]);
+  }
+  printf("]");
+  if (e != TI_OK) { printf(",\"modulesError\":"); json_str(ti_err_name(e)); }
+}
+
+static void print_load(const char *path, int lazy, int first) {
+  void *h = dlopen(path, (lazy ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL);
+  const char *err = h ? NULL : dlerror();
+  printf("%s{\"path\":", first ? "" : ",");
+  json_str(path);
+  printf(",\"loaded\":%s,\"error\":", h ? "true" : "false");
+  if (err) json_str(err); else printf("null");
+  printf("}");
+}
+
+int main(int argc, char **argv) {
+  int lazy = 0, first = 1;
+  for (int i = 1; i < argc; i++) if (!strcmp(argv[i], "--lazy")) lazy = 1;
+  printf("{\"probe\":\"ti-probe\",");
+  print_libc();
+  putchar(',');
+  print_static_tls("staticTlsBefore");
+  printf(",\"loads\":[");
+  for (int i = 1; i + 1 < argc; i++) {
+    if (strcmp(argv[i], "--dlopen")) continue;
+    print_load(argv[++i], lazy, first);
+    first = 0;
+  }
+  printf("],");
+  print_static_tls("staticTlsAfter");
+  putchar(',');
+  print_modules();
+  printf("}\n");
+  return 0;
+}

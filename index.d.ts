@@ -63,6 +63,98 @@ export interface Report {
   pid: number;
 }
 
+export interface TlsSymbol {
+  name: string;
+  size: number;
+  bind: 'local' | 'global' | 'weak' | 'other';
+  defined: boolean;
+}
+
+export interface Analysis {
+  path: string;
+  class: 32 | 64;
+  endian: 'le' | 'be';
+  machine: string;
+  machineNumber: number;
+  type: 'NONE' | 'REL' | 'EXEC' | 'DYN' | 'CORE' | string;
+  interpreter: string | null;
+  soname: string | null;
+  needed: string[];
+  rpath: string[];
+  runpath: string[];
+  flags: { staticTls: boolean; bindNow: boolean; nodelete: boolean; symbolic: boolean; textrel: boolean;
+    origin: boolean; pie: boolean; execStack: boolean; noopen: boolean };
+  tls: { size: number; initSize: number; align: number } | null;
+  tlsRelocations: TlsRelocationCounts;
+  tlsModels: TlsModel[];
+  tlsSymbols: TlsSymbol[];
+  versionNeeds: Record<string, string[]>;
+  versionDefs: string[];
+  symbolVersions: Record<string, string[]>;
+  minGlibc: string | null;
+  minGlibcxx: string | null;
+  libc: 'glibc' | 'musl' | 'static' | 'unknown';
+  napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
+  sectionHeaders: boolean;
+  symtab: boolean;
+}
+
+export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'STATIC_TLS_EXHAUSTED' |
+  'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' |
+  'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF';
+
+export interface Problem {
+  code: ProblemCode;
+  severity: 'error' | 'warning';
+  message: string;
+  fix: string;
+  symbols?: string[];
+  tlsSize?: number;
+  remaining?: number;
+  tunable?: string;
+  library?: string;
+  neededBy?: string;
+}
+
+export interface CheckResult {
+  path: string;
+  target: string;
+  ok: boolean;
+  verdict: 'compatible' | 'risky' | 'incompatible' | 'error';
+  problems: Problem[];
+  analysis: Analysis | null;
+  error?: { code: string; message: string };
+}
+
+export interface ReproduceOptions {
+  model: FixtureModel;
+  bytes?: number;
+  libc?: 'host' | 'glibc' | 'musl';
+  tunables?: string;
+  preload?: boolean;
+}
+
+export interface ReproduceResult {
+  libc: 'glibc' | 'musl';
+  model: FixtureModel;
+  bytes: number | null;
+  fixture?: string;
+  tunables?: string | null;
+  preload?: boolean;
+  stage: 'load' | 'link';
+  loaded: boolean;
+  error: string | null;
+  staticTlsBefore: StaticTls | null;
+  predicted: { loaded: boolean; reason: string };
+  fixes: string[];
+}
+
+export function analyze(path: string): Promise<Analysis>;
+export function analyzeSync(path: string): Analysis;
+export function check(path: string, options?: { target?: string }): Promise<CheckResult>;
+export function scan(dir?: string, options?: { target?: string; concurrency?: number }): AsyncIterableIterator<CheckResult>;
+export function reproduce(options: ReproduceOptions): Promise<ReproduceResult>;
+
 export function libc(): LibcInfo;
 export function modules(): LoadedModule[];
 export function staticTls(): StaticTls;

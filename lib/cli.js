@@ -11,6 +11,8 @@ Commands:
   report            loaded modules, their thread-local storage and the static TLS
                     budget of this process (the default command)
   analyze <file...> what a native file demands of a loader (TLS, libc, versions)
+  check <file...>   will these files load on the target? problems and fixes
+  scan [dir]        find native files under dir (default node_modules) and check each
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
 
@@ -19,8 +21,14 @@ Options:
   -h, --help        show help (also: tls-inspect <command> --help)
   -v, --version     print the version
 
-Exit codes: 0 success, 1 a reproduce outcome that differs from its prediction,
-2 usage or I/O error.
+Targets (--target): host (default), musl | alpine, glibc@X.Y, or a preset:
+  debian-10..13, ubuntu-18.04..24.04, rhel-7..9, amazonlinux-2, amazonlinux-2023,
+  alpine-3.18..3.21, node:16-bullseye, node:18-alpine, node:18-bookworm,
+  node:20-alpine, node:20-bookworm(-slim), node:20-bullseye, node:22-alpine, node:22-bookworm
+
+Exit codes: 0 success (check/scan: compatible, warnings allowed), 1 incompatible
+(or a reproduce outcome that differs from its prediction), 2 usage or I/O error.
+Colour only on a terminal, never with NO_COLOR.
 `;
 
 const COMMANDS = {
@@ -73,6 +81,69 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
     out.write(values.json ? `${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`
       : results.map(fmt.formatAnalysis).join('\n'));
     return failed ? 2 : 0;
+  },
+};
+
+const TARGET_OPT = { target: { type: 'string', short: 't' } };
+
+COMMANDS.check = {
+  usage: `Usage: tls-inspect check <file...> [--target T] [--json]
+
+Will these native files load on the target?  For each file: the verdict
+(compatible, risky, incompatible) and every problem with its code and fix:
+LIBC_MISMATCH, GLIBC_TOO_OLD, GLIBCXX_TOO_OLD, STATIC_TLS_EXHAUSTED,
+STATIC_TLS_LOW (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, ARCH_MISMATCH,
+BAD_INTERPRETER, NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF.
+
+Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
+`,
+  options: { json: { type: 'boolean' }, ...TARGET_OPT },
+  positionals: true,
+  async run(values, out, err, files) {
+    if (!files.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL' });
+    const { checkWith } = require('./check');
+    const ctx = require('./problems').createContext(values.target || 'host');
+    const results = [];
+    for (const f of files) results.push(await checkWith(ctx, f));
+    const fmt = require('./format');
+    if (values.json) out.write(`${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`);
+    else out.write(results.map((r) => fmt.formatCheck(r, fmt.colours(out))).join('\n'));
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+};
+
+COMMANDS.scan = {
+  usage: `Usage: tls-inspect scan [dir] [--target T] [--concurrency N] [--json]
+
+Finds native files under dir (default node_modules): *.node, and *.so* files
+with ELF magic; symlinked directories are followed once, so loops end.  Checks
+each against the target and prints a summary table (with --json: one JSON
+object per line as results arrive, then a summary line).
+
+Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
+`,
+  options: { json: { type: 'boolean' }, concurrency: { type: 'string' }, ...TARGET_OPT },
+  positionals: true,
+  async run(values, out, err, dirs) {
+    const { scan } = require('./scan');
+    const fmt = require('./format');
+    const dir = dirs[0] || 'node_modules';
+    const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
+    const tty = Boolean(err.isTTY) && !values.json;
+    const rows = [];
+    const counts = { compatible: 0, risky: 0, incompatible: 0, error: 0 };
+    for await (const r of scan(dir, { target: values.target || 'host', concurrency })) {
+      counts[r.verdict]++;
+      if (values.json) out.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
+      else if (r.verdict !== 'compatible') rows.push(r);
+      if (tty) err.write(`\rscanned ${Object.values(counts).reduce((a, b) => a + b, 0)} files`);
+    }
+    if (tty) err.write('\n');
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (values.json) out.write(`${JSON.stringify({ summary: { dir, total, ...counts } })}\n`);
+    else out.write(fmt.formatScan(dir, total, counts, rows, fmt.colours(out)));
+    if (counts.error && !counts.incompatible) return 2;
+    return counts.incompatible || counts.error ? 1 : 0;
   },
 };
 

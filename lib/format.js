@@ -78,4 +78,34 @@ function formatReproduce(r) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce };
+// ANSI colours only for a terminal, and never when NO_COLOR is set (no-color.org).
+function colours(stream) {
+  const on = Boolean(stream && stream.isTTY) && !('NO_COLOR' in process.env);
+  const wrap = (code) => (text) => (on ? `\x1b[${code}m${text}\x1b[0m` : String(text));
+  return { red: wrap('31'), yellow: wrap('33'), green: wrap('32'), bold: wrap('1') };
+}
+
+function formatCheck(r, c = colours(null)) {
+  const paint = { compatible: c.green, risky: c.yellow, incompatible: c.red }[r.verdict] || String;
+  const lines = [`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}`];
+  for (const p of r.problems) {
+    lines.push(`  ${p.severity === 'error' ? c.red(p.code) : c.yellow(p.code)}: ${p.message}`);
+    lines.push(`    fix: ${p.fix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatScan(dir, total, counts, rows, c = colours(null)) {
+  const lines = [];
+  if (rows.length) {
+    lines.push(table(['VERDICT', 'FILE', 'PROBLEMS'], rows.map((r) => [r.verdict, r.path,
+      r.error ? r.error.code : r.problems.map((p) => p.code).join(',')]), ['l', 'l', 'l']), '');
+    for (const r of rows) if (!r.error) lines.push(formatCheck(r, c));
+  }
+  lines.push(`scanned ${total} native files under ${dir}: ${c.green(`${counts.compatible} compatible`)}, ` +
+    `${c.yellow(`${counts.risky} risky`)}, ${c.red(`${counts.incompatible} incompatible`)}` +
+    `${counts.error ? `, ${counts.error} unreadable` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatScan, colours };

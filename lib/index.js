@@ -3,6 +3,8 @@ const binding = require('./binding');
 const fixtures = require('./fixtures');
 const { analyze, analyzeSync } = require('./analyze');
 const { reproduce } = require('./reproduce');
+const { check } = require('./check');
+const { scan } = require('./scan');
 const { TlsInspectError } = require('./errors');
 
 // The libc of this process, read from its own link map (never guessed from disk).
@@ -40,6 +42,8 @@ module.exports = {
   analyze,
   analyzeSync,
   reproduce,
+  check,
+  scan,
   fixtures: {
     list: fixtures.list,
     template: fixtures.template,

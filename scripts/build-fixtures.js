@@ -62,6 +62,25 @@ function buildAddon(compiler, dir, manifest) {
   else manifest.failed.addon = r.output;
 }
 
+// libti-needs-dep.so needs libti-dep.so, which sits in deps/: not found by the
+// loader.  libti-needs-dep-origin.so finds it through RUNPATH $ORIGIN/deps.
+function buildDependencyPair(compiler, dir, manifest) {
+  const deps = path.join(dir, 'deps');
+  fs.mkdirSync(deps, { recursive: true });
+  const dep = cc(compiler, ['-O2', '-fPIC', '-shared', '-Wl,-soname,libti-dep.so', '-o',
+    path.join(deps, 'libti-dep.so'), path.join(src, 'dep.c')]);
+  if (!dep.ok) { manifest.failed.dep = dep.output; return; }
+  manifest.built.dep = path.join('deps', 'libti-dep.so');
+  const user = (name, extra) => {
+    const r = cc(compiler, ['-O2', '-fPIC', '-shared', '-o', path.join(dir, `libti-${name}.so`),
+      path.join(src, 'needs_dep.c'), `-L${deps}`, '-lti-dep', ...extra]);
+    if (r.ok) manifest.built[name] = `libti-${name}.so`;
+    else manifest.failed[name] = r.output;
+  };
+  user('needs-dep', []);
+  user('needs-dep-origin', ['-Wl,-rpath,$ORIGIN/deps', '-Wl,--enable-new-dtags']);
+}
+
 function buildFlavour(libc, compiler) {
   const dir = path.join(outRoot, libc);
   fs.mkdirSync(dir, { recursive: true });
@@ -77,6 +96,8 @@ function buildFlavour(libc, compiler) {
   }
   lib('culprit', [], 'culprit.c');
   lib('threads', ['-pthread'], 'threads.c');
+  lib('napi9', [], 'napi9.c');
+  buildDependencyPair(compiler, dir, manifest);
   if (manifest.built.culprit) {
     const stripped = path.join(dir, 'libti-culprit-stripped.so');
     fs.copyFileSync(path.join(dir, manifest.built.culprit), stripped);

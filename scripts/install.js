@@ -32,12 +32,26 @@ function nodeGyp() {
 function main() {
   if (!process.argv.includes('--rebuild')) {
     try {
-      require('node-gyp-build')(root);
-      return 0; // a prebuild or an earlier build loads: nothing to compile
+      require('node-gyp-build')(root).libc();
+      return 0; // a prebuild or an earlier build loads and answers: nothing to compile
     } catch (_) { /* fall through to a source build */ }
   }
   const [cmd, ...pre] = nodeGyp();
-  return run(cmd, [...pre, 'rebuild']);
+  const status = run(cmd, [...pre, 'rebuild']);
+  return status === 0 ? verify() : status;
+}
+
+// The install is only done when the binary it produced loads and answers.
+function verify() {
+  try {
+    const addon = require('node-gyp-build')(root);
+    const lc = addon.libc();
+    console.log(`tls-inspect: addon loads (${lc.family}${lc.version ? ` ${lc.version}` : ''})`);
+    return 0;
+  } catch (e) {
+    console.error(`tls-inspect: the built addon does not load: ${e.message}`);
+    return 1;
+  }
 }
 
 process.exitCode = main();

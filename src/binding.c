@@ -327,6 +327,7 @@ static napi_value ti_js_analysis(napi_env env, const char *path, const ti_elf_in
                              ti_js_pairs(env, (const char *const *)info->version_needs, info->n_version_needs)));
   TI_CHECK(env, ti_set_built(env, o, "importPairs",
                              ti_js_pairs(env, (const char *const *)info->imports, info->n_imports)));
+  TI_CHECK(env, ti_set_built(env, o, "versionDefs", ti_js_strings(env, info->version_defs, info->n_version_defs)));
   TI_CHECK(env, ti_set_str(env, o, "minGlibc", info->min_glibc));
   TI_CHECK(env, ti_set_str(env, o, "minGlibcxx", info->min_glibcxx));
   TI_CHECK(env, ti_set_str(env, o, "libc", ti_file_libc_name(info->libc)));

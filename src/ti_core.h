@@ -172,6 +172,7 @@ typedef struct ti_elf_info {
   ti_tls_symbol *tls_symbols;      size_t n_tls_symbols;   /* largest first */
   ti_version_need *version_needs;  size_t n_version_needs;
   ti_versioned_import *imports;    size_t n_imports;       /* undefined symbols with a version */
+  const char **version_defs;       size_t n_version_defs;  /* versions this file defines */
   const char *min_glibc, *min_glibcxx;                     /* "2.34", or NULL */
   ti_file_libc libc;
   char detail[160];   /* what was malformed or truncated, for error messages */

@@ -26,7 +26,7 @@ typedef struct ti_load { uint64_t vaddr, filesz, offset; } ti_load;
 typedef struct ti_dyn_values {
   uint64_t strtab, strsz, symtab, syment, hash, gnu_hash;
   uint64_t rela, relasz, relaent, rel, relsz, relent, jmprel, pltrelsz, pltrel;
-  uint64_t flags, flags1, verneed, verneednum, versym;
+  uint64_t flags, flags1, verneed, verneednum, versym, verdef, verdefnum;
   int bind_now, textrel, has_strtab;
 } ti_dyn_values;
 
@@ -45,7 +45,7 @@ struct ti_elf_priv {
   const char *dynstr;
   uint64_t dynsym_off, dynsym_count, dynsym_ent;
   uint64_t symtab_off, symtab_size, symtab_ent, strtab_off, strtab_size;
-  ti_vec needed, rpath, runpath, napi, tls, vneeds, vindex, imports;
+  ti_vec needed, rpath, runpath, napi, tls, vneeds, vindex, imports, vdefs;
 };
 
 typedef struct ti_elf ti_elf; /* the pair the phases pass around */
@@ -284,6 +284,8 @@ static void ti_dyn_value(ti_dyn_values *d, int64_t tag, uint64_t v) {
   case DT_VERNEED: d->verneed = v; break;
   case DT_VERNEEDNUM: d->verneednum = v; break;
   case DT_VERSYM: d->versym = v; break;
+  case DT_VERDEF: d->verdef = v; break;
+  case DT_VERDEFNUM: d->verdefnum = v; break;
   case DT_BIND_NOW: d->bind_now = 1; break;
   case DT_TEXTREL: d->textrel = 1; break;
   default: break;
@@ -386,6 +388,30 @@ static ti_err ti_parse_verneed(ti_elf *e) {
     off += next;
   }
   return err;
+}
+
+/* Version definitions (DT_VERDEF): what a library offers, e.g. GLIBCXX_3.4.30. */
+static ti_err ti_parse_verdef(ti_elf *e) {
+  struct ti_elf_priv *p = e->p;
+  uint64_t off = 0;
+  if (!p->d.verdef || !p->d.verdefnum) return TI_OK;
+  if (!ti_vaddr_off(p, p->d.verdef, sizeof(Elf64_Verdef), &off))
+    return ti_fail(e, TI_EMALFORMED, "DT_VERDEF outside the loaded segments");
+  for (uint64_t i = 0; i < p->d.verdefnum; i++) {
+    const uint8_t *d = ti_src_view(&p->src, off, sizeof(Elf64_Verdef)), *a;
+    if (!d) return ti_view_fail(e, "DT_VERDEF outside the file");
+    if (i > p->src.len / sizeof(Elf64_Verdef)) return ti_fail(e, TI_EMALFORMED, "version chain loops");
+    uint32_t aux = (uint32_t)ti_rd(p, d + offsetof(Elf64_Verdef, vd_aux), 4);
+    uint32_t next = (uint32_t)ti_rd(p, d + offsetof(Elf64_Verdef, vd_next), 4);
+    unsigned flags = (unsigned)ti_rd(p, d + offsetof(Elf64_Verdef, vd_flags), 2);
+    if (!(a = ti_src_view(&p->src, off + aux, sizeof(Elf64_Verdaux)))) return ti_view_fail(e, "version definition");
+    const char *name = ti_dynstr(p, ti_rd(p, a + offsetof(Elf64_Verdaux, vda_name), 4));
+    if (!name) return ti_fail(e, TI_EMALFORMED, "version name outside DT_STRTAB");
+    if (!(flags & VER_FLG_BASE) && !ti_push(&p->vdefs, sizeof name, &name)) return ti_fail(e, TI_ENOMEM, "versions");
+    if (!next) break;
+    off += next;
+  }
+  return TI_OK;
 }
 
 static const char *ti_version_name(const struct ti_elf_priv *p, uint32_t index) {
@@ -605,6 +631,7 @@ static void ti_publish(ti_elf *e) {
   info->tls_symbols = p->tls.items;    info->n_tls_symbols = p->tls.n;
   info->version_needs = p->vneeds.items; info->n_version_needs = p->vneeds.n;
   info->imports = p->imports.items;    info->n_imports = p->imports.n;
+  info->version_defs = p->vdefs.items; info->n_version_defs = p->vdefs.n;
   if (info->n_tls_symbols > 1) qsort(info->tls_symbols, info->n_tls_symbols, sizeof *info->tls_symbols, ti_tls_cmp);
   ti_min_versions(info);
   info->libc = ti_classify_libc(info);
@@ -614,7 +641,7 @@ static void ti_publish(ti_elf *e) {
 
 static ti_err ti_elf_run(ti_elf *e) {
   ti_err (*const phases[])(ti_elf *) = {ti_parse_header, ti_parse_phdrs, ti_parse_shdrs,
-    ti_parse_dynamic, ti_parse_verneed, ti_parse_dynsym, ti_parse_symtab, ti_parse_relocs};
+    ti_parse_dynamic, ti_parse_verneed, ti_parse_verdef, ti_parse_dynsym, ti_parse_symtab, ti_parse_relocs};
   ti_err err = TI_OK;
   for (size_t i = 0; i < sizeof phases / sizeof phases[0] && err == TI_OK; i++) err = phases[i](e);
   ti_publish(e);
@@ -653,7 +680,8 @@ void ti_elf_free(ti_elf_info *info) {
   struct ti_elf_priv *p = info->priv;
   if (!p) return;
   ti_src_close(&p->src);
-  ti_vec *vecs[] = {&p->needed, &p->rpath, &p->runpath, &p->napi, &p->tls, &p->vneeds, &p->vindex, &p->imports};
+  ti_vec *vecs[] = {&p->needed, &p->rpath, &p->runpath, &p->napi, &p->tls, &p->vneeds, &p->vindex, &p->imports,
+                    &p->vdefs};
   for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) free(vecs[i]->items);
   free(p);
   memset(info, 0, sizeof *info);

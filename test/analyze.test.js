@@ -14,6 +14,7 @@ function compareWithReadelf(file) {
   const subset = {
     tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,
     rpath: got.rpath, runpath: got.runpath, tlsRelocations: got.tlsRelocations, minGlibc: got.minGlibc,
+    versionDefs: got.versionDefs,
   };
   assert.deepStrictEqual(subset, want, file);
   return got;

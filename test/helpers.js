@@ -44,6 +44,10 @@ function readelfFacts(file) {
   let needs = needsAt < 0 ? '' : out.slice(needsAt);
   const nextSection = needs.slice(1).search(/\n(Version \w+ section|Relocation section|Dynamic section)/);
   if (nextSection >= 0) needs = needs.slice(0, nextSection + 1);
+  const defsAt = out.indexOf('Version definition section');
+  const defs = defsAt < 0 ? [] : [...out.slice(defsAt, needsAt > defsAt ? needsAt : undefined)
+    .matchAll(/Rev: \d+\s+Flags: (\S+)\s+Index: \d+\s+Cnt: \d+\s+Name: (\S+)/g)]
+    .filter((m) => !m[1].includes('BASE')).map((m) => m[2]);
   const glibc = [...needs.matchAll(/Name: GLIBC_(2[\d.]*)\b/g)].map((m) => m[1]);
   glibc.sort((a, b) => cmpVersion(b, a));
   return {
@@ -60,6 +64,7 @@ function readelfFacts(file) {
       tlsdesc: count(/R_X86_64_TLSDESC\b|R_AARCH64_TLSDESC\b/g),
     },
     minGlibc: glibc[0] || null,
+    versionDefs: defs,
   };
 }
 

@@ -1,0 +1,205 @@
+'use strict';
+const assert = require('assert');
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const ti = require('..');
+const fixtures = require('../lib/fixtures');
+const h = require('./helpers');
+
+const codes = (r) => r.problems.map((p) => p.code);
+const haveMusl = () => Boolean(fixtures.list().musl);
+const BIN = path.join(h.ROOT, 'bin', 'tls-inspect.js');
+
+// The glibc ti-probe loads files with the real loader, outside Node.
+function probeLoad(file, env = {}) {
+  const out = execFileSync(fixtures.template('probe', 'glibc'), ['--dlopen', file],
+    { encoding: 'utf8', env: { ...process.env, ...env } });
+  return JSON.parse(out).loads[0];
+}
+
+describe('check(): libc', function () {
+  before(function () { if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl fixtures'); });
+
+  it('a musl build is LIBC_MISMATCH on this glibc host and compatible on musl', async function () {
+    const file = fixtures.template('global-dynamic', 'musl');
+    const host = await ti.check(file);
+    assert.deepStrictEqual(codes(host), ['LIBC_MISMATCH']);
+    assert.strictEqual(host.verdict, 'incompatible');
+    assert.strictEqual(host.ok, false);
+    const musl = await ti.check(file, { target: 'musl' });
+    assert.strictEqual(musl.verdict, 'compatible', JSON.stringify(musl.problems));
+    assert.strictEqual((await ti.check(file, { target: 'alpine-3.20' })).verdict, 'compatible');
+  });
+
+  it('a glibc build is LIBC_MISMATCH on musl', async function () {
+    const r = await ti.check(fixtures.template('threads', 'glibc'), { target: 'musl' });
+    assert.deepStrictEqual(codes(r), ['LIBC_MISMATCH']);
+    assert.match(r.problems[0].fix, /musl/);
+  });
+});
+
+describe('check(): glibc versions', function () {
+  it('a pthread_create user built here is GLIBC_TOO_OLD on glibc@2.28 and rhel-8, fine on debian-12', async function () {
+    const file = fixtures.template('threads', 'glibc');
+    const want = h.readelfFacts(file).minGlibc;
+    assert.strictEqual(want, '2.34', 'readelf says the fixture needs GLIBC_2.34');
+    for (const target of ['glibc@2.28', 'rhel-8']) {
+      const r = await ti.check(file, { target });
+      assert.deepStrictEqual(codes(r), ['GLIBC_TOO_OLD'], target);
+      assert.ok(r.problems[0].symbols.includes('pthread_create@GLIBC_2.34'), r.problems[0].message);
+    }
+    assert.strictEqual((await ti.check(file, { target: 'debian-12' })).verdict, 'compatible');
+    assert.strictEqual((await ti.check(file, { target: 'glibc@2.34' })).verdict, 'compatible');
+  });
+});
+
+describe('check(): static TLS', function () {
+  this.timeout(60000);
+  it('an initial-exec library larger than the live budget is STATIC_TLS_EXHAUSTED, and its tunable works', async function () {
+    const bytes = ti.staticTls().remaining + 4096;
+    const file = fixtures.fixturePath('initial-exec', bytes);
+    const r = await ti.check(file);
+    assert.deepStrictEqual(codes(r), ['STATIC_TLS_EXHAUSTED']);
+    assert.match(r.problems[0].message, /ti_fixture_block/);
+    const tunables = r.problems[0].tunable.replace('GLIBC_TUNABLES=', '');
+    const loaded = await ti.reproduce({ model: 'initial-exec', bytes, tunables });
+    assert.strictEqual(loaded.loaded, true, `${tunables}: ${loaded.error}`);
+    const without = await ti.reproduce({ model: 'initial-exec', bytes });
+    assert.strictEqual(without.loaded, false, 'and without it the loader refuses');
+  });
+
+  it('one that fits but leaves little room is a STATIC_TLS_LOW warning (risky, still ok)', async function () {
+    const r = await ti.check(fixtures.fixturePath('initial-exec', ti.staticTls().remaining - 64));
+    assert.deepStrictEqual(codes(r), ['STATIC_TLS_LOW']);
+    assert.strictEqual(r.verdict, 'risky');
+    assert.strictEqual(r.ok, true);
+  });
+
+  it('initial-exec of 8 bytes is MUSL_INITIAL_EXEC on musl; global-dynamic is not', async function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl fixtures');
+    assert.deepStrictEqual(codes(await ti.check(fixtures.fixturePath('initial-exec', 8, 'musl'), { target: 'musl' })),
+      ['MUSL_INITIAL_EXEC']);
+    assert.deepStrictEqual(codes(await ti.check(fixtures.fixturePath('global-dynamic', 8, 'musl'), { target: 'musl' })), []);
+  });
+});
+
+describe('check(): libraries, interpreters, Node-API', function () {
+  it('a missing DT_NEEDED is MISSING_LIBRARY; with RUNPATH $ORIGIN and the library beside it, compatible', async function () {
+    const bad = await ti.check(fixtures.template('needs-dep'));
+    assert.deepStrictEqual(codes(bad), ['MISSING_LIBRARY']);
+    assert.strictEqual(bad.problems[0].library, 'libti-dep.so');
+    const good = await ti.check(fixtures.template('needs-dep-origin'));
+    assert.strictEqual(good.verdict, 'compatible', JSON.stringify(good.problems));
+    // the real loader agrees on both
+    assert.match(probeLoad(fixtures.template('needs-dep')).error, /libti-dep\.so: cannot open shared object file/);
+    assert.strictEqual(probeLoad(fixtures.template('needs-dep-origin')).loaded, true);
+  });
+
+  it('LD_LIBRARY_PATH is honoured like the loader honours it', async function () {
+    const deps = path.dirname(fixtures.template('dep'));
+    const saved = process.env.LD_LIBRARY_PATH;
+    process.env.LD_LIBRARY_PATH = deps;
+    try {
+      assert.strictEqual((await ti.check(fixtures.template('needs-dep'))).verdict, 'compatible');
+    } finally {
+      if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved;
+    }
+    assert.strictEqual(probeLoad(fixtures.template('needs-dep'), { LD_LIBRARY_PATH: deps }).loaded, true);
+  });
+
+  it('an executable whose interpreter is absent is BAD_INTERPRETER (glibc binary on Alpine)', async function () {
+    const r = await ti.check(process.execPath, { target: 'alpine' });
+    assert.ok(codes(r).includes('BAD_INTERPRETER'));
+    assert.ok(codes(r).includes('LIBC_MISMATCH'));
+    if (haveMusl()) {
+      const host = await ti.check(fixtures.template('local-exec', 'musl'));
+      assert.strictEqual(codes(host).includes('BAD_INTERPRETER'), !fs.existsSync('/lib/ld-musl-x86_64.so.1'));
+    }
+  });
+
+  it('NAPI_VERSION when an addon needs a newer Node-API than the target offers', async function () {
+    const file = fixtures.template('napi9');
+    const r = await ti.check(file, { target: 'node:16-bullseye' });
+    assert.deepStrictEqual(codes(r), ['NAPI_VERSION']);
+    assert.strictEqual(r.analysis.napi.minVersion, 9);
+    assert.deepStrictEqual(r.analysis.napi.imports, ['node_api_symbol_for']);
+    assert.deepStrictEqual(codes(await ti.check(file, { target: 'node:20-bookworm' })), []);
+    const host = await ti.check(path.join(h.ROOT, 'build', 'Release', 'tls_inspect.node'));
+    assert.strictEqual(host.verdict, 'compatible', JSON.stringify(host.problems));
+  });
+
+  it('NOT_ELF and ARCH_MISMATCH', async function () {
+    assert.deepStrictEqual(codes(await ti.check(path.join(h.ROOT, 'README.md'))), ['NOT_ELF']);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-arch-'));
+    const f = path.join(dir, 'arm.so');
+    const data = Buffer.from(fs.readFileSync(fixtures.template('global-dynamic')));
+    data.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
+    fs.writeFileSync(f, data);
+    assert.ok(codes(await ti.check(f)).includes('ARCH_MISMATCH'));
+    fs.rmSync(dir, { recursive: true, force: true });
+    await assert.rejects(ti.check('/nonexistent.node'), { code: 'TI_ENOENT' });
+    await assert.rejects(ti.check('x.node', { target: 'windows-95' }), { code: 'TI_EINVAL' });
+  });
+});
+
+describe('scan()', function () {
+  this.timeout(120000);
+  let dir;
+  before(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-scan-'));
+    const sources = ['global-dynamic', 'initial-exec', 'threads', 'culprit'].map((m) => fixtures.template(m));
+    for (let i = 0; i < 1000; i++) {
+      const sub = path.join(dir, `pkg${i % 50}`, 'build', 'Release');
+      fs.mkdirSync(sub, { recursive: true });
+      fs.copyFileSync(sources[i % sources.length], path.join(sub, i % 2 ? `addon${i}.node` : `lib${i}.so.1`));
+    }
+    fs.writeFileSync(path.join(dir, 'pkg0', 'libfake.so'), 'INPUT(-lc)\n'); // a linker script, not ELF
+    fs.symlinkSync(dir, path.join(dir, 'pkg1', 'loop'));                   // a symlink loop
+    fs.symlinkSync(path.join(dir, 'pkg2'), path.join(dir, 'pkg3', 'again'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reports each of 1000 native files exactly once, through symlink loops', async function () {
+    const seen = new Map();
+    for await (const r of ti.scan(dir, { concurrency: 8 })) {
+      const real = fs.realpathSync(r.path);
+      seen.set(real, (seen.get(real) || 0) + 1);
+    }
+    assert.strictEqual(seen.size, 1000);
+    assert.ok([...seen.values()].every((n) => n === 1), 'no file twice');
+  });
+
+  it('the CLI scans with exit codes and streams --json', function () {
+    const r = spawnSync(process.execPath, [BIN, 'scan', dir, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.pop().summary;
+    assert.strictEqual(summary.total, 1000);
+    assert.strictEqual(lines.length, 1000);
+    assert.strictEqual(r.status, summary.incompatible ? 1 : 0);
+    const clean = spawnSync(process.execPath, [BIN, 'scan', path.join(dir, 'pkg0'), '--target', 'debian-12'], { encoding: 'utf8' });
+    assert.match(clean.stdout, /scanned 20 native files/);
+    assert.strictEqual(spawnSync(process.execPath, [BIN, 'scan', path.join(dir, 'missing')]).status, 2);
+  });
+});
+
+describe('the check CLI', function () {
+  it('exit 0 compatible, 1 incompatible, 2 usage or I/O; --json is the check() object', function () {
+    const run = (args) => spawnSync(process.execPath, [BIN, 'check', ...args], { encoding: 'utf8' });
+    const ok = run([fixtures.template('global-dynamic')]);
+    assert.strictEqual(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /compatible on host/);
+    const bad = run([fixtures.template('threads'), '--target', 'rhel-8']);
+    assert.strictEqual(bad.status, 1);
+    assert.match(bad.stdout, /GLIBC_TOO_OLD: needs GLIBC_2\.34; the target has glibc 2\.28/);
+    assert.match(bad.stdout, /fix: /);
+    const json = JSON.parse(run([fixtures.template('threads'), '--target', 'rhel-8', '--json']).stdout);
+    assert.strictEqual(json.verdict, 'incompatible');
+    assert.strictEqual(json.problems[0].code, 'GLIBC_TOO_OLD');
+    assert.strictEqual(run([]).status, 2);
+    assert.strictEqual(run(['/nonexistent.node']).status, 2);
+    assert.strictEqual(run(['x.node', '--target', 'bogus']).status, 2);
+    assert.doesNotMatch(bad.stdout, /\x1b\[/, 'no colour when not a terminal');
+  });
+});

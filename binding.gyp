@@ -15,7 +15,7 @@
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter", "-fvisibility=hidden"],
-      "libraries": ["-ldl", "-lpthread"]
+      "libraries": ["<!@(node scripts/gyp-libs.js)"]
     }
   ]
 }

@@ -38,10 +38,17 @@ function writeNapiStubs() {
   return file;
 }
 
+// The same link libraries as the addon (see scripts/gyp-libs.js), for the glibc flavour.
+function linkLibs(libc) {
+  if (libc !== 'glibc') return ['-ldl'];
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'gyp-libs.js')], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split(/\s+/) : ['-ldl', '-lpthread'];
+}
+
 function buildProbe(compiler, dir, manifest) {
   const out = path.join(dir, 'ti-probe');
   const r = cc(compiler, ['-O2', '-std=c11', '-pthread', '-rdynamic', '-o', out,
-    path.join(root, 'src', 'probe', 'ti_probe.c'), ...CORE, writeNapiStubs(), '-ldl']);
+    path.join(root, 'src', 'probe', 'ti_probe.c'), ...CORE, writeNapiStubs(), ...linkLibs(manifest.libc)]);
   if (r.ok) manifest.built.probe = path.basename(out);
   else manifest.failed.probe = r.output;
 }
@@ -57,7 +64,8 @@ function buildAddon(compiler, dir, manifest) {
   }
   const out = path.join(dir, 'tls_inspect.node');
   const r = cc(compiler, ['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden',
-    '-DNAPI_VERSION=8', `-I${include}`, '-o', out, path.join(root, 'src', 'binding.c'), ...CORE, '-ldl']);
+    '-DNAPI_VERSION=8', `-I${include}`, '-o', out, path.join(root, 'src', 'binding.c'), ...CORE,
+    ...linkLibs(manifest.libc)]);
   if (r.ok) manifest.built.addon = path.basename(out);
   else manifest.failed.addon = r.output;
 }

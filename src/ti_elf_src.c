@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "ti_glibc_floor.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -42,11 +43,11 @@ ti_err ti_src_open_file(ti_src *s, const char *path) {
   memset(s, 0, sizeof *s);
   s->fd = -1;
   /* FIFOs and devices are refused before open, so nothing here can block. */
-  if (stat(path, &st) != 0) return ti_errno_err(errno);
+  if (ti_stat(path, &st) != 0) return ti_errno_err(errno);
   if ((e = ti_stat_kind(&st)) != TI_OK) return e;
   s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (s->fd < 0) return ti_errno_err(errno);
-  if (fstat(s->fd, &st) != 0) return ti_errno_err(errno);
+  if (ti_fstat(s->fd, &st) != 0) return ti_errno_err(errno);
   if ((e = ti_stat_kind(&st)) != TI_OK) return e; /* swapped between stat and open */
   s->len = (uint64_t)st.st_size;
   return TI_OK;

@@ -1,6 +1,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "ti_glibc_floor.h"
 #include <ctype.h>
 #include <elf.h>
 #include <link.h>

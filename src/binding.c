@@ -47,17 +47,7 @@ static napi_status ti_set_bool(napi_env env, napi_value obj, const char *key, bo
   return st != napi_ok ? st : napi_set_named_property(env, obj, key, v);
 }
 
-static napi_status ti_set_null(napi_env env, napi_value obj, const char *key) {
-  napi_value v;
-  napi_status st = napi_get_null(env, &v);
-  return st != napi_ok ? st : napi_set_named_property(env, obj, key, v);
-}
 
-static napi_status ti_set_hex(napi_env env, napi_value obj, const char *key, uint64_t x) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)x);
-  return ti_set_str(env, obj, key, buf);
-}
 
 static napi_status ti_push_str(napi_env env, napi_value arr, uint32_t i, const char *s) {
   napi_value v;
@@ -88,58 +78,53 @@ fail:
   return result;
 }
 
-static napi_value ti_js_tls(napi_env env, const ti_module *m) {
-  static const char *const placement[] = {"none", "static", "dynamic", "unallocated"};
-  napi_value o = NULL, result = NULL;
-  TI_CHECK(env, napi_create_object(env, &o));
-  TI_CHECK(env, ti_set_num(env, o, "modid", (double)m->tls_modid));
-  TI_CHECK(env, ti_set_num(env, o, "size", (double)m->tls_size));
-  TI_CHECK(env, ti_set_num(env, o, "initSize", (double)m->tls_init_size));
-  TI_CHECK(env, ti_set_num(env, o, "align", (double)m->tls_align));
-  TI_CHECK(env, ti_set_str(env, o, "placement", placement[m->placement]));
-  if (m->placement == TI_PLACE_STATIC)
-    TI_CHECK(env, ti_set_num(env, o, "offset", (double)m->tls_offset));
-  else
-    TI_CHECK(env, ti_set_null(env, o, "offset"));
-  result = o;
-fail:
-  return result;
+enum { TI_MOD_FIELDS = 13 }; /* per module in modulesPacked().data; lib/index.js reads them */
+
+static void ti_pack_module(const ti_module *m, double *f) {
+  f[0] = 0; /* the base address travels in hex in the paths string */
+  f[1] = (m->is_main ? 1 : 0) | (m->is_vdso ? 2 : 0) | (m->is_loader ? 4 : 0) | (m->has_tls ? 8 : 0) |
+         (m->static_tls_flag ? 16 : 0);
+  f[2] = (double)m->tls_modid;
+  f[3] = (double)m->tls_size;
+  f[4] = (double)m->tls_init_size;
+  f[5] = (double)m->tls_align;
+  f[6] = m->placement;
+  f[7] = m->placement == TI_PLACE_STATIC ? (double)m->tls_offset : -1;
+  f[8] = m->relocs.tpoff;
+  f[9] = m->relocs.dtpmod;
+  f[10] = m->relocs.dtpoff;
+  f[11] = m->relocs.tlsdesc;
+  f[12] = m->models;
 }
 
-static napi_value ti_js_module(napi_env env, const ti_module *m) {
-  napi_value o = NULL, v = NULL, result = NULL;
-  const char *name = strrchr(m->path, '/');
-  TI_CHECK(env, napi_create_object(env, &o));
-  TI_CHECK(env, ti_set_str(env, o, "path", m->path));
-  TI_CHECK(env, ti_set_str(env, o, "name", name ? name + 1 : m->path));
-  TI_CHECK(env, ti_set_hex(env, o, "base", m->base));
-  TI_CHECK(env, ti_set_bool(env, o, "main", m->is_main));
-  TI_CHECK(env, ti_set_bool(env, o, "vdso", m->is_vdso));
-  TI_CHECK(env, ti_set_bool(env, o, "loader", m->is_loader));
-  if (m->has_tls) {
-    if (!(v = ti_js_tls(env, m))) goto fail;
-    TI_CHECK(env, ti_set_value(env, o, "tls", v));
-  } else {
-    TI_CHECK(env, ti_set_null(env, o, "tls"));
+/* "path\0base\0" per module, base in hex (formatting hex in JS costs more
+ * than the whole walk).  Returns the length written, or 0 when cap is short. */
+static size_t ti_join_paths(const ti_linkmap *lm, char *out, size_t cap) {
+  size_t at = 0;
+  for (size_t i = 0; i < lm->count; i++) {
+    size_t n = strlen(lm->mods[i].path);
+    if (at + n + 24 > cap) return 0;
+    memcpy(out + at, lm->mods[i].path, n + 1);
+    at += n + 1;
+    at += (size_t)snprintf(out + at, 24, "0x%llx", (unsigned long long)lm->mods[i].base) + 1;
   }
-  TI_CHECK(env, ti_set_bool(env, o, "staticTlsFlag", m->static_tls_flag));
-  if (!(v = ti_js_reloc_counts(env, &m->relocs))) goto fail;
-  TI_CHECK(env, ti_set_value(env, o, "tlsRelocations", v));
-  if (!(v = ti_js_models(env, m->models))) goto fail;
-  TI_CHECK(env, ti_set_value(env, o, "tlsModels", v));
-  result = o;
-fail:
-  return result;
+  return at;
 }
 
-/* Walks into stack buffers first; grows on the heap only for very large maps. */
-static napi_value ti_js_modules(napi_env env, napi_callback_info cbinfo) {
+/* The link map as two values, { paths, data }: every path and base address in
+ * one string separated by NULs, and TI_MOD_FIELDS numbers per module in one Float64Array.
+ * Building the objects in JS is several times cheaper than property by property
+ * through Node-API.  Walks into stack buffers; the heap only for huge maps. */
+static napi_value ti_js_modules_packed(napi_env env, napi_callback_info cbinfo) {
   ti_module stack_mods[64];
   char stack_strings[8192];
   ti_linkmap lm = {stack_mods, 64, 0, stack_strings, sizeof stack_strings, 0, 0};
   ti_module *heap_mods = NULL;
   char *heap_strings = NULL;
-  napi_value arr = NULL, v = NULL, result = NULL;
+  napi_value o = NULL, paths = NULL, ab = NULL, data = NULL, result = NULL;
+  double *f = NULL;
+  char stack_joined[10240], *joined = stack_joined, *heap_joined = NULL;
+  size_t joined_len;
   ti_err e = ti_linkmap_walk(&lm);
   (void)cbinfo;
   for (int tries = 0; e == TI_ERANGE && tries < 4; tries++) {
@@ -152,15 +137,25 @@ static napi_value ti_js_modules(napi_env env, napi_callback_info cbinfo) {
     e = heap_mods && heap_strings ? ti_linkmap_walk(&lm) : TI_ENOMEM;
   }
   TI_CHECK_CORE(env, e, "link map walk");
-  TI_CHECK(env, napi_create_array_with_length(env, lm.count, &arr));
-  for (size_t i = 0; i < lm.count; i++) {
-    if (!(v = ti_js_module(env, &lm.mods[i]))) goto fail;
-    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, v));
+  if (!(joined_len = ti_join_paths(&lm, joined, sizeof stack_joined))) {
+    size_t cap = lm.strlen + lm.count * 24 + 1;
+    heap_joined = joined = malloc(cap);
+    TI_CHECK_CORE(env, joined ? TI_OK : TI_ENOMEM, "link map paths");
+    joined_len = ti_join_paths(&lm, joined, cap);
   }
-  result = arr;
+  TI_CHECK(env, napi_create_string_utf8(env, joined, joined_len ? joined_len - 1 : 0, &paths));
+  TI_CHECK(env, napi_create_arraybuffer(env, lm.count * TI_MOD_FIELDS * sizeof(double), (void **)&f, &ab));
+  for (size_t i = 0; i < lm.count; i++) ti_pack_module(&lm.mods[i], f + i * TI_MOD_FIELDS);
+  TI_CHECK(env, napi_create_typedarray(env, napi_float64_array, lm.count * TI_MOD_FIELDS, ab, 0, &data));
+  TI_CHECK(env, napi_create_object(env, &o));
+  TI_CHECK(env, ti_set_value(env, o, "paths", paths));
+  TI_CHECK(env, ti_set_value(env, o, "data", data));
+  TI_CHECK(env, ti_set_num(env, o, "fields", TI_MOD_FIELDS));
+  result = o;
 fail:
   free(heap_mods);
   free(heap_strings);
+  free(heap_joined);
   return result;
 }
 
@@ -450,7 +445,7 @@ fail:
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"modules", NULL, ti_js_modules, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"modulesPacked", NULL, ti_js_modules_packed, NULL, NULL, NULL, napi_enumerable, NULL},
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},

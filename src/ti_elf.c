@@ -42,7 +42,8 @@ struct ti_elf_priv {
   uint64_t dyn_off, dyn_size;
   int has_gnu_stack, gnu_stack_x;
   ti_dyn_values d;
-  const char *dynstr;
+  uint64_t dynstr_off;
+  int has_dynstr;
   uint64_t dynsym_off, dynsym_count, dynsym_ent;
   uint64_t symtab_off, symtab_size, symtab_ent, strtab_off, strtab_size;
   ti_vec needed, rpath, runpath, napi, tls, vneeds, vindex, imports, vdefs;
@@ -96,9 +97,9 @@ static int ti_push(ti_vec *v, size_t elem, const void *item) {
 }
 
 /* A string from the dynamic string table, or NULL when it does not end inside it. */
-static const char *ti_dynstr(const struct ti_elf_priv *p, uint64_t off) {
-  if (!p->dynstr || off >= p->d.strsz) return NULL;
-  return memchr(p->dynstr + off, '\0', p->d.strsz - off) ? p->dynstr + off : NULL;
+static const char *ti_dynstr(struct ti_elf_priv *p, uint64_t off) {
+  if (!p->has_dynstr) return NULL;
+  return ti_src_string(&p->src, p->dynstr_off, p->d.strsz, off);
 }
 
 /* Maps a virtual address range to a file offset through the PT_LOAD segments. */
@@ -340,8 +341,9 @@ static ti_err ti_parse_dynamic(ti_elf *e) {
   if (!p->d.has_strtab || !p->d.strsz) return TI_OK;
   if (!ti_vaddr_off(p, p->d.strtab, p->d.strsz, &off))
     return ti_fail(e, TI_EMALFORMED, "DT_STRTAB outside the loaded segments");
-  if (!(p->dynstr = (const char *)ti_src_view(&p->src, off, p->d.strsz)))
-    return ti_view_fail(e, "DT_STRTAB outside the file");
+  if (!ti_range_ok(off, p->d.strsz, p->src.len)) return ti_fail(e, TI_ETRUNCATED, "DT_STRTAB outside the file");
+  p->dynstr_off = off;
+  p->has_dynstr = 1;
   return ti_dyn_strings(e, dyn, count, entsize);
 }
 
@@ -414,7 +416,7 @@ static ti_err ti_parse_verdef(ti_elf *e) {
   return TI_OK;
 }
 
-static const char *ti_version_name(const struct ti_elf_priv *p, uint32_t index) {
+static const char *ti_version_name(struct ti_elf_priv *p, uint32_t index) {
   const ti_version_index *v = p->vindex.items;
   for (size_t i = 0; i < p->vindex.n; i++)
     if (v[i].index == index) return v[i].name;
@@ -485,52 +487,77 @@ static int ti_note_import(ti_elf *e, const ti_sym *s, const uint8_t *versym, uin
   return !version || ti_push(&p->imports, sizeof imp, &imp);
 }
 
+enum { TI_WINDOW = 64 * 1024 }; /* symbols are read through a window, not all at once */
+
 static ti_err ti_parse_dynsym(ti_elf *e) {
   struct ti_elf_priv *p = e->p;
-  const uint8_t *tab, *versym = NULL;
-  uint64_t off, voff;
-  if (!p->d.symtab || !p->dynstr) return TI_OK;
+  const uint8_t *versym = NULL;
+  uint64_t off, voff, per;
+  uint8_t *scratch;
+  if (!p->d.symtab || !p->has_dynstr) return TI_OK;
   ti_dynsym_count(p);
   if (!p->dynsym_count) return TI_OK;
-  if (p->dynsym_ent < TI_SIZE(p, Elf32_Sym, Elf64_Sym)) return ti_fail(e, TI_EMALFORMED, "DT_SYMENT too small");
+  if (p->dynsym_ent < TI_SIZE(p, Elf32_Sym, Elf64_Sym) || p->dynsym_ent > TI_WINDOW)
+    return ti_fail(e, TI_EMALFORMED, "bad dynamic symbol entry size");
   if (p->dynsym_count > p->src.len / p->dynsym_ent) return ti_fail(e, TI_ETRUNCATED, "dynamic symbols outside the file");
   if (!ti_vaddr_off(p, p->d.symtab, p->dynsym_count * p->dynsym_ent, &off))
     return ti_fail(e, TI_EMALFORMED, "DT_SYMTAB outside the loaded segments");
-  if (!(tab = ti_src_view(&p->src, off, p->dynsym_count * p->dynsym_ent)))
-    return ti_view_fail(e, "dynamic symbols outside the file");
+  if (!ti_range_ok(off, p->dynsym_count * p->dynsym_ent, p->src.len))
+    return ti_fail(e, TI_ETRUNCATED, "dynamic symbols outside the file");
   if (p->d.versym && ti_vaddr_off(p, p->d.versym, p->dynsym_count * 2, &voff))
     versym = ti_src_view(&p->src, voff, p->dynsym_count * 2);
-  for (uint64_t i = 1; i < p->dynsym_count; i++) {
-    const uint8_t *s = tab + i * p->dynsym_ent;
-    ti_sym sym;
-    ti_read_sym(p, s, &sym);
-    if (!(sym.name = ti_dynstr(p, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name)))) continue;
-    if (sym.type == STT_TLS && !ti_push_tls(p, &sym)) return ti_fail(e, TI_ENOMEM, "TLS symbols");
-    if (sym.shndx == SHN_UNDEF && !ti_note_import(e, &sym, versym, i)) return ti_fail(e, TI_ENOMEM, "imports");
+  if (!(scratch = malloc(TI_WINDOW))) return ti_fail(e, TI_ENOMEM, "symbol window");
+  per = TI_WINDOW / p->dynsym_ent;
+  ti_err err = TI_OK;
+  for (uint64_t base = 0; base < p->dynsym_count && err == TI_OK; base += per) {
+    uint64_t n = p->dynsym_count - base < per ? p->dynsym_count - base : per;
+    const uint8_t *tab = ti_src_window(&p->src, off + base * p->dynsym_ent, n * p->dynsym_ent, scratch);
+    if (!tab) { err = ti_view_fail(e, "dynamic symbols outside the file"); break; }
+    for (uint64_t k = base ? 0 : 1; k < n && err == TI_OK; k++) {
+      const uint8_t *sym_bytes = tab + k * p->dynsym_ent;
+      ti_sym sym;
+      ti_read_sym(p, sym_bytes, &sym);
+      if (sym.type != STT_TLS && sym.shndx != SHN_UNDEF) continue; /* only these matter: skip the name */
+      if (!(sym.name = ti_dynstr(p, TI_GET(p, sym_bytes, Elf32_Sym, Elf64_Sym, st_name)))) continue;
+      if (sym.type == STT_TLS && !ti_push_tls(p, &sym)) err = ti_fail(e, TI_ENOMEM, "TLS symbols");
+      if (sym.shndx == SHN_UNDEF && !ti_note_import(e, &sym, versym, base + k)) err = ti_fail(e, TI_ENOMEM, "imports");
+    }
   }
-  return p->src.err != TI_OK ? ti_view_fail(e, "symbol versions") : TI_OK;
+  free(scratch);
+  if (err == TI_OK && p->src.err != TI_OK) err = ti_view_fail(e, "symbol versions");
+  return err;
 }
 
 /* .symtab adds local TLS symbols that the dynamic table never lists. */
 static ti_err ti_parse_symtab(ti_elf *e) {
   struct ti_elf_priv *p = e->p;
-  const uint8_t *tab, *str;
+  uint64_t count, per;
+  uint8_t *scratch;
+  ti_err err = TI_OK;
   if (!p->symtab_size) return TI_OK;
-  if (p->symtab_ent < TI_SIZE(p, Elf32_Sym, Elf64_Sym)) return ti_fail(e, TI_EMALFORMED, ".symtab sh_entsize too small");
-  if (!(tab = ti_src_view(&p->src, p->symtab_off, p->symtab_size)) ||
-      !(str = ti_src_view(&p->src, p->strtab_off, p->strtab_size)))
-    return ti_view_fail(e, ".symtab or its string table outside the file");
-  for (uint64_t i = 1; i < p->symtab_size / p->symtab_ent; i++) {
-    const uint8_t *s = tab + i * p->symtab_ent;
-    uint64_t name = TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name);
-    ti_sym sym;
-    ti_read_sym(p, s, &sym);
-    if (sym.type != STT_TLS || name >= p->strtab_size || !memchr(str + name, '\0', p->strtab_size - name))
-      continue;
-    sym.name = (const char *)str + name;
-    if (!ti_push_tls(p, &sym)) return ti_fail(e, TI_ENOMEM, "TLS symbols");
+  if (p->symtab_ent < TI_SIZE(p, Elf32_Sym, Elf64_Sym) || p->symtab_ent > TI_WINDOW)
+    return ti_fail(e, TI_EMALFORMED, ".symtab sh_entsize out of range");
+  if (!ti_range_ok(p->symtab_off, p->symtab_size, p->src.len) || !ti_range_ok(p->strtab_off, p->strtab_size, p->src.len))
+    return ti_fail(e, TI_ETRUNCATED, ".symtab or its string table outside the file");
+  if (!(scratch = malloc(TI_WINDOW))) return ti_fail(e, TI_ENOMEM, "symbol window");
+  count = p->symtab_size / p->symtab_ent;
+  per = TI_WINDOW / p->symtab_ent;
+  for (uint64_t base = 0; base < count && err == TI_OK; base += per) {
+    uint64_t n = count - base < per ? count - base : per;
+    const uint8_t *tab = ti_src_window(&p->src, p->symtab_off + base * p->symtab_ent, n * p->symtab_ent, scratch);
+    if (!tab) { err = ti_view_fail(e, ".symtab outside the file"); break; }
+    for (uint64_t k = base ? 0 : 1; k < n && err == TI_OK; k++) {
+      const uint8_t *s = tab + k * p->symtab_ent;
+      ti_sym sym;
+      ti_read_sym(p, s, &sym);
+      if (sym.type != STT_TLS) continue;
+      sym.name = ti_src_string(&p->src, p->strtab_off, p->strtab_size, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name));
+      if (sym.name && !ti_push_tls(p, &sym)) err = ti_fail(e, TI_ENOMEM, "TLS symbols");
+    }
   }
-  return TI_OK;
+  free(scratch);
+  if (err == TI_OK && p->src.err != TI_OK) err = ti_view_fail(e, ".symtab string table");
+  return err;
 }
 
 /* ---- phase 7: relocations ---- */

@@ -88,6 +88,29 @@ const uint8_t *ti_src_view(ti_src *s, uint64_t off, uint64_t size) {
   return s->err == TI_OK ? c->data : NULL;
 }
 
+const char *ti_src_string(ti_src *s, uint64_t table_off, uint64_t table_size, uint64_t off) {
+  static const uint64_t tries[] = {128, 4096, 1u << 20};
+  if (off >= table_size || !ti_range_ok(table_off, table_size, s->len)) return NULL;
+  uint64_t left = table_size - off;
+  for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+    uint64_t n = left < tries[i] ? left : tries[i];
+    const uint8_t *p = ti_src_view(s, table_off + off, n);
+    if (!p) return NULL;
+    if (memchr(p, '\0', n)) return (const char *)p;
+    if (n == left) return NULL;
+  }
+  return NULL; /* longer than any symbol name worth reporting */
+}
+
+const uint8_t *ti_src_window(ti_src *s, uint64_t off, uint64_t size, uint8_t *scratch) {
+  uint64_t got = 0;
+  if (s->err != TI_OK || !ti_range_ok(off, size, s->len)) return NULL;
+  if (s->mem) return s->mem + off;
+  s->err = ti_pread_all(s->fd, scratch, size, off, &got);
+  if (s->err == TI_OK && got < size) s->err = TI_ETRUNCATED;
+  return s->err == TI_OK ? scratch : NULL;
+}
+
 void ti_src_close(ti_src *s) {
   while (s->chunks) {
     ti_chunk *next = s->chunks->next;

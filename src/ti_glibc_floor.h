@@ -3,13 +3,15 @@
  * into libc.so.6 under new version nodes, and 2.33 added stat/fstat symbols.
  * Binding the references to the GLIBC_2.2.5 versions, which every glibc since
  * has kept, removes those needs; libdl.so.2 and libpthread.so.0 stay in
- * DT_NEEDED (binding.gyp links them --no-as-needed) so old glibc finds them. */
+ * DT_NEEDED (binding.gyp links them --no-as-needed) so old glibc finds them.
+ * Sanitizer builds define TI_NO_GLIBC_FLOOR: their runtimes intercept the
+ * current symbols, and binding to compat versions there breaks the link. */
 #ifndef TI_GLIBC_FLOOR_H
 #define TI_GLIBC_FLOOR_H
 
 #include <features.h> /* defines __GLIBC__ */
 
-#if defined(__x86_64__) && defined(__GLIBC__)
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(TI_NO_GLIBC_FLOOR)
 __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
 __asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");

@@ -108,8 +108,62 @@ static void ti_live_count(const struct dl_phdr_info *info, ElfW(Addr) table, Elf
   }
 }
 
+/* Relocation counts never change while a module stays loaded: remember them
+ * per (base, dynamic section) for one link-map generation, so repeated walks
+ * read no relocation tables. */
+static void ti_live_relocs_scan(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
+                                unsigned machine, ti_module *m);
+
+typedef struct ti_reloc_memo {
+  uintptr_t base, dyn;
+  int static_tls_flag, has_dynamic;
+  ti_reloc_counts relocs;
+} ti_reloc_memo;
+
+static pthread_mutex_t ti_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static ti_reloc_memo ti_memo[256];
+static size_t ti_memo_count;
+static unsigned long long ti_memo_adds, ti_memo_subs;
+
+static int ti_memo_get(const struct dl_phdr_info *info, uintptr_t dyn, ti_module *m) {
+  int hit = 0;
+  pthread_mutex_lock(&ti_memo_lock);
+  if (ti_memo_adds != info->dlpi_adds || ti_memo_subs != info->dlpi_subs) {
+    ti_memo_count = 0;
+    ti_memo_adds = info->dlpi_adds;
+    ti_memo_subs = info->dlpi_subs;
+  }
+  for (size_t i = 0; i < ti_memo_count && !hit; i++) {
+    if (ti_memo[i].base != info->dlpi_addr || ti_memo[i].dyn != dyn) continue;
+    m->relocs = ti_memo[i].relocs;
+    m->static_tls_flag = ti_memo[i].static_tls_flag;
+    m->has_dynamic = ti_memo[i].has_dynamic;
+    hit = 1;
+  }
+  pthread_mutex_unlock(&ti_memo_lock);
+  return hit;
+}
+
+static void ti_memo_put(const struct dl_phdr_info *info, uintptr_t dyn, const ti_module *m) {
+  pthread_mutex_lock(&ti_memo_lock);
+  if (ti_memo_adds == info->dlpi_adds && ti_memo_subs == info->dlpi_subs &&
+      ti_memo_count < sizeof ti_memo / sizeof ti_memo[0])
+    ti_memo[ti_memo_count++] = (ti_reloc_memo){info->dlpi_addr, dyn, m->static_tls_flag, m->has_dynamic, m->relocs};
+  pthread_mutex_unlock(&ti_memo_lock);
+}
+
 static void ti_live_relocs(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
                            unsigned machine, ti_module *m) {
+  uintptr_t addr = info->dlpi_addr + dyn->p_vaddr;
+  if (!ti_memo_get(info, addr, m)) {
+    ti_live_relocs_scan(info, dyn, machine, m);
+    ti_memo_put(info, addr, m);
+  }
+  m->models = ti_reloc_models(&m->relocs);
+}
+
+static void ti_live_relocs_scan(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
+                                unsigned machine, ti_module *m) {
   ti_live_dyn d = {0};
   uintptr_t addr = info->dlpi_addr + dyn->p_vaddr;
   if (!ti_live_readable(info, addr, dyn->p_memsz)) return;
@@ -122,7 +176,6 @@ static void ti_live_relocs(const struct dl_phdr_info *info, const ElfW(Phdr) *dy
   int folded = d.jmprel >= d.rela && d.jmprel < d.rela + d.relasz;
   if (d.jmprel && !folded)
     ti_live_count(info, d.jmprel, d.pltrelsz, d.pltrel != DT_REL, 0, machine, &m->relocs);
-  m->models = ti_reloc_models(&m->relocs);
 }
 
 static const char *ti_live_path(ti_walk_ctx *ctx, const struct dl_phdr_info *info) {

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+'use strict';
+// npm run bench [-- --json] : tls-inspect against what users would otherwise run,
+// side by side in one run.  Prints each ratio next to its target; exits non-zero
+// only on errors, never on a missed target.
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { interleave, interleaveAsync, median, fmtNs } = require('./harness');
+
+const root = path.resolve(__dirname, '..');
+const ti = require(root);
+const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const { nodeDir } = require(path.join(root, 'scripts', 'nodedir'));
+const results = [];
+
+function record(name, ratio, target, pass, detail) {
+  results.push({ case: name, ratio: Number(ratio.toFixed(2)), target, met: pass, detail });
+}
+
+function buildBareWalk() {
+  const out = path.join(os.tmpdir(), `ti-bare-walk-${process.pid}.node`);
+  const include = path.join(nodeDir() || '/usr', 'include', 'node');
+  execFileSync(process.env.CC || 'cc', ['-O2', '-fPIC', '-shared', `-I${include}`, '-o', out,
+    path.join(__dirname, 'native', 'bare_walk.c')]);
+  const m = { exports: {} };
+  process.dlopen(m, out);
+  fs.unlinkSync(out);
+  return m.exports.bareWalk;
+}
+
+function caseModules() {
+  const bareWalk = buildBareWalk();
+  const t = interleave({
+    modules: { fn: () => ti.modules(), inner: 2000 },
+    report: { fn: () => process.report.getReport(), inner: 5 },
+    bare: { fn: () => bareWalk(), inner: 5000 },
+  });
+  const n = ti.modules().length;
+  record('modules() vs process.report.getReport()', t.report / t.modules, '>= 200x faster', t.report / t.modules >= 200,
+    `${n} modules: modules() ${fmtNs(t.modules)}, getReport() ${fmtNs(t.report)}`);
+  record('modules() vs bare C dl_iterate_phdr walk', t.modules / t.bare, '<= 5x the bare walk', t.modules / t.bare <= 5,
+    `bare walk ${fmtNs(t.bare)}`);
+}
+
+// First call in a fresh process, and whether any child process was started.
+const FIRST_CALL = `
+  const cp = require('child_process'); let spawned = 0;
+  for (const k of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+    const orig = cp[k]; cp[k] = function (...a) { spawned++; return orig.apply(this, a); };
+  }
+  const which = process.argv[1];
+  const lib = which === 'ours' ? require(${JSON.stringify(root)}) : require('detect-libc');
+  const t0 = process.hrtime.bigint();
+  const r = which === 'ours' ? lib.libc() : { family: lib.familySync(), version: lib.versionSync() };
+  const ns = Number(process.hrtime.bigint() - t0);
+  console.log(JSON.stringify({ ns, spawned, family: r.family, version: r.version }));`;
+
+function caseLibc() {
+  const first = { ours: [], theirs: [] };
+  let spawned = { ours: 0, theirs: 0 };
+  for (let i = 0; i < 11; i++) {
+    for (const who of ['ours', 'theirs']) {
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', FIRST_CALL, who], { cwd: root, encoding: 'utf8' }));
+      first[who].push(out.ns);
+      spawned[who] = Math.max(spawned[who], out.spawned);
+    }
+  }
+  const detect = require('detect-libc');
+  const cached = interleave({
+    ours: { fn: () => ti.libc(), inner: 20000 },
+    theirs: { fn: () => ({ f: detect.familySync(), v: detect.versionSync() }), inner: 20000 },
+  });
+  const r1 = median(first.theirs) / median(first.ours);
+  record('libc() vs detect-libc, first call in a fresh process', r1, '>= 10x faster, no child processes',
+    r1 >= 10 && spawned.ours === 0, `ours ${fmtNs(median(first.ours))} (${spawned.ours} child processes), ` +
+    `detect-libc ${fmtNs(median(first.theirs))} (${spawned.theirs} child processes)`);
+  record('libc() vs detect-libc, cached calls', cached.theirs / cached.ours, 'context', true,
+    `ours ${fmtNs(cached.ours)}, detect-libc ${fmtNs(cached.theirs)}`);
+}
+
+function caseAnalyze() {
+  const files = ['/usr/lib/x86_64-linux-gnu/libc.so.6', process.execPath].filter((f) => fs.existsSync(f));
+  for (const file of files) {
+    const t = interleave({
+      analyze: { fn: () => ti.analyzeSync(file), inner: 20 },
+      readelf: { fn: () => spawnSync('readelf', ['-lWdrV', file], { maxBuffer: 512 << 20 }), inner: 2 },
+    }, 9);
+    const mb = (fs.statSync(file).size / 1048576).toFixed(1);
+    record(`analyze() vs readelf -lWdrV on ${path.basename(file)} (${mb} MB)`, t.readelf / t.analyze, '>= 50x faster',
+      t.readelf / t.analyze >= 50, `analyze ${fmtNs(t.analyze)}, readelf ${fmtNs(t.readelf)}`);
+  }
+}
+
+function makeTree(n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-scan-'));
+  const srcs = ['global-dynamic', 'initial-exec', 'threads', 'culprit'].map((m) => fixtures.template(m));
+  for (let i = 0; i < n; i++) {
+    const sub = path.join(dir, `pkg${i % 100}`, 'build', 'Release');
+    fs.mkdirSync(sub, { recursive: true });
+    fs.copyFileSync(srcs[i % srcs.length], path.join(sub, `addon${i}.node`));
+  }
+  return dir;
+}
+
+// Wall time and peak RSS of a command, from GNU time.
+function timed(cmd, args) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const m = /TIME (\S+) (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
+  return { seconds: Number(m[1]), rssKb: Number(m[2]) };
+}
+
+function caseScan() {
+  const scanScript = `(async () => { let n = 0; for await (const r of require(${JSON.stringify(root)}).scan(process.argv[1])) n++;
+    if (n !== Number(process.argv[2])) throw new Error('count ' + n); })()`;
+  const sizes = [1000, 3000];
+  const runs = {};
+  for (const n of sizes) {
+    const dir = makeTree(n);
+    const ours = [];
+    const theirs = [];
+    for (let i = 0; i < 5; i++) {
+      ours.push(timed(process.execPath, ['-e', scanScript, dir, String(n)]));
+      theirs.push(timed('find', [dir, '-name', '*.node', '-exec', 'readelf', '-lWdrV', '{}', '+']));
+    }
+    runs[n] = { ours, theirs };
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const s = (xs, k) => median(xs.map((x) => x[k]));
+  const o = runs[1000].ours;
+  const f = runs[1000].theirs;
+  record('scan() of 1000 native files vs find -exec readelf: wall time', s(f, 'seconds') / s(o, 'seconds'),
+    '< 1 s here', s(o, 'seconds') < 1, `scan ${s(o, 'seconds').toFixed(2)} s (peak RSS ${(s(o, 'rssKb') / 1024).toFixed(0)} MB), ` +
+    `find+readelf ${s(f, 'seconds').toFixed(2)} s (peak RSS ${(s(f, 'rssKb') / 1024).toFixed(0)} MB)`);
+  const growth = s(runs[3000].ours, 'rssKb') / s(o, 'rssKb');
+  record('scan() peak RSS, 3000 files / 1000 files', growth, 'flat (<= 1.25)', growth <= 1.25,
+    `${(s(o, 'rssKb') / 1024).toFixed(0)} MB -> ${(s(runs[3000].ours, 'rssKb') / 1024).toFixed(0)} MB`);
+}
+
+function main() {
+  const json = process.argv.includes('--json');
+  const only = process.argv.find((a) => a.startsWith('--only='));
+  const cases = { modules: caseModules, libc: caseLibc, analyze: caseAnalyze, scan: caseScan };
+  for (const [name, fn] of Object.entries(cases)) {
+    if (!only || only.slice(7).split(',').includes(name)) fn();
+  }
+  if (json) {
+    console.log(JSON.stringify({ node: process.versions.node, cpus: os.cpus().length, results }, null, 2));
+    return 0;
+  }
+  const w = Math.max(...results.map((r) => r.case.length));
+  console.log(`${'case'.padEnd(w)}  ratio     target                             met`);
+  for (const r of results) {
+    console.log(`${r.case.padEnd(w)}  ${`${r.ratio}x`.padEnd(8)}  ${r.target.padEnd(33)}  ${r.met ? 'yes' : 'NO'}`);
+    console.log(`${''.padEnd(w)}  ${r.detail}`);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (e) {
+  console.error(`bench: ${e.stack || e.message}`);
+  process.exitCode = 1;
+}

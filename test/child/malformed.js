@@ -38,7 +38,7 @@ for (let i = 0; i < Number(flipsArg || 500); i++) {
 }
 for (let off = 0; off < data.length; off += 128) {
   const m = Buffer.from(data);
-  m.fill(0, off, off + 64);
+  m.fill(0, off, Math.min(off + 64, m.length));
   fs.writeFileSync(file, m);
   attempt(`zero ${off}`);
 }

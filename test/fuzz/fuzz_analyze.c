@@ -1,0 +1,25 @@
+/* libFuzzer harness over the C core's ELF analyzer (buffer source): every
+ * phase, every range check.  Built by scripts/fuzz.js with
+ * -fsanitize=fuzzer,address,undefined. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "../../src/ti_core.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ti_elf_info info;
+  ti_err e = ti_elf_analyze_buffer(data, size, &info);
+  size_t total = 0;
+  if (e == TI_OK) { /* walk what was published so the sanitizers check it */
+    for (size_t i = 0; i < info.n_needed; i++) total += strlen(info.needed[i]);
+    for (size_t i = 0; i < info.n_tls_symbols; i++) total += strlen(info.tls_symbols[i].name);
+    for (size_t i = 0; i < info.n_version_needs; i++) total += strlen(info.version_needs[i].file);
+    for (size_t i = 0; i < info.n_imports; i++) total += strlen(info.imports[i].symbol);
+    for (size_t i = 0; i < info.n_version_defs; i++) total += strlen(info.version_defs[i]);
+    if (info.interpreter) total += strlen(info.interpreter);
+  } else if ((unsigned)e >= TI_ERR_COUNT) {
+    __builtin_trap(); /* every failure must be one of the named codes */
+  }
+  ti_elf_free(&info);
+  return total == (size_t)-1;
+}

@@ -1,0 +1,175 @@
+'use strict';
+// The addon must never crash or hang the process that loads it.
+const assert = require('assert');
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const ti = require('..');
+const fixtures = require('../lib/fixtures');
+const h = require('./helpers');
+
+const child = (name) => path.join(__dirname, 'child', name);
+const coded = (e) => typeof e.code === 'string' && e.code.startsWith('TI_');
+
+function outcome(fn) {
+  const t0 = Date.now();
+  try {
+    fn();
+    return { code: 'ok', ms: Date.now() - t0 };
+  } catch (e) {
+    return { code: coded(e) ? e.code : `UNCODED ${e.message}`, ms: Date.now() - t0 };
+  }
+}
+
+describe('robustness: malformed input (each batch in a child process)', function () {
+  this.timeout(300000);
+
+  it('every prefix truncation of a small real shared object', function () {
+    const small = ['/usr/lib/x86_64-linux-gnu/libdl.so.2', fixtures.template('culprit')].find((f) => fs.existsSync(f));
+    const r = h.nodeJson(child('malformed.js'), [fs.realpathSync(small), '0']);
+    assert.deepStrictEqual(r.uncoded, []);
+    assert.strictEqual(r.runs, fs.statSync(small).size + 1 + Math.ceil(fs.statSync(small).size / 128));
+  });
+
+  it('bit flips in the header, program headers, dynamic section, version sections and symbols of real libraries', function () {
+    for (const lib of ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/x86_64-linux-gnu/libstdc++.so.6']) {
+      if (!fs.existsSync(lib)) continue;
+      const r = h.nodeJson(child('targeted-flips.js'), [fs.realpathSync(lib), '150']);
+      assert.deepStrictEqual(r.uncoded, [], lib);
+      for (const region of ['header', 'phdrs', 'dynamic', 'verneed', 'dynsym']) assert.ok(r[region], `${lib} ${region} flipped`);
+    }
+  });
+
+  it('absurd sizes, offsets and counts, self-linked sections, runaway version chains', function () {
+    const r = h.nodeJson(child('crafted.js'), [fixtures.template('culprit')]);
+    for (const [name, { code, ms }] of Object.entries(r)) {
+      assert.ok(code === 'ok' || code.startsWith('TI_'), `${name}: ${code}`);
+      assert.ok(ms < 2000, `${name} took ${ms} ms`);
+    }
+    assert.strictEqual(r['phoff-huge'].code, 'TI_ETRUNCATED');
+    assert.strictEqual(r['phentsize-small'].code, 'TI_EMALFORMED');
+  });
+
+  it('a 4 GiB sparse file with a real header answers promptly', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-sparse-'));
+    const f = path.join(dir, 'big.so');
+    try {
+      fs.copyFileSync(fixtures.template('culprit'), f);
+      fs.truncateSync(f, 4 * 1024 * 1024 * 1024);
+      const buf = Buffer.from(fs.readFileSync(fixtures.template('culprit')).subarray(0, 64));
+      buf.writeBigUInt64LE(BigInt(4 * 1024 * 1024 * 1024 - 64 * 30), 0x28); // section headers near the end: zeros
+      const fd = fs.openSync(f, 'r+');
+      fs.writeSync(fd, buf, 0, 64, 0);
+      fs.closeSync(fd);
+      const r = outcome(() => ti.analyzeSync(f));
+      assert.ok(r.code === 'ok' || r.code.startsWith('TI_'), r.code);
+      assert.ok(r.ms < 3000, `${r.ms} ms`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('robustness: files that are not files', function () {
+  this.timeout(60000);
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-special-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('FIFOs, sockets, directories, /dev/zero and /proc/self/mem give coded errors at once', async function () {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const sock = path.join(dir, 'sock');
+    const server = net.createServer().listen(sock);
+    await new Promise((resolve) => server.on('listening', resolve));
+    try {
+      const want = { [fifo]: 'TI_ENOTREG', [sock]: 'TI_ENOTREG', [dir]: 'TI_EISDIR', '/dev/zero': 'TI_ENOTREG',
+        '/proc/self/mem': null };
+      for (const [file, code] of Object.entries(want)) {
+        const r = outcome(() => ti.analyzeSync(file));
+        if (code) assert.strictEqual(r.code, code, file);
+        else assert.ok(r.code.startsWith('TI_'), `${file}: ${r.code}`);
+        assert.ok(r.ms < 500, `${file}: ${r.ms} ms`);
+        await assert.rejects(ti.analyze(file), (e) => coded(e));
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('symlink loops and dangling links are TI_ENOENT; scan walks through loops once', async function () {
+    fs.symlinkSync(path.join(dir, 'b'), path.join(dir, 'a'));
+    fs.symlinkSync(path.join(dir, 'a'), path.join(dir, 'b'));
+    fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling.so'));
+    assert.strictEqual(outcome(() => ti.analyzeSync(path.join(dir, 'a'))).code, 'TI_ENOENT');
+    assert.strictEqual(outcome(() => ti.analyzeSync(path.join(dir, 'dangling.so'))).code, 'TI_ENOENT');
+    fs.mkdirSync(path.join(dir, 'tree'));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'tree', 'x.node'));
+    fs.symlinkSync(path.join(dir, 'tree'), path.join(dir, 'tree', 'self'));
+    const seen = [];
+    for await (const r of ti.scan(path.join(dir, 'tree'))) seen.push(r.path);
+    assert.strictEqual(seen.length, 1);
+  });
+});
+
+describe('robustness: concurrency', function () {
+  this.timeout(120000);
+  it('8 worker_threads call modules(), staticTls() and analyze() while the main thread dlopens and dlcloses', function () {
+    const r = h.nodeJson(child('concurrency.js'), ['3']);
+    assert.strictEqual(r.results.length, 8);
+    assert.ok(r.churned > 100, `${r.churned} dlopen/dlclose cycles`);
+    for (const w of r.results) {
+      assert.deepStrictEqual(w.bad, [], `${w.badCount} inconsistencies`);
+      assert.ok(w.rounds > 10);
+    }
+  });
+});
+
+describe('robustness: leaks', function () {
+  this.timeout(600000);
+  it('100,000 calls of each API keep RSS flat (growth under 16 MB, none in the second half)', function () {
+    const r = spawnSync(process.execPath, ['--expose-gc', child('leaks.js'), '100000'], { encoding: 'utf8', timeout: 580000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    for (const m of JSON.parse(r.stdout)) {
+      assert.ok(m.growthKb < 16 * 1024, `${m.name}: grew ${m.growthKb} KiB over ${m.calls} calls`);
+      assert.ok(m.secondHalfKb < 2048, `${m.name}: still growing, ${m.secondHalfKb} KiB in the second 50,000 calls`);
+    }
+  });
+
+  it('valgrind memcheck: the C analyzer over the fixtures and the link-map walk, zero errors', function () {
+    if (!h.haveCommand('valgrind')) h.skip(this, 'valgrind is not installed');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-vg-'));
+    try {
+      const exe = path.join(dir, 'driver');
+      const core = ['ti_error.c', 'ti_reloc.c', 'ti_elf_src.c', 'ti_elf.c'].map((f) => path.join(h.ROOT, 'src', f));
+      execFileSync(process.env.CC || 'cc', ['-g', '-O1', '-o', exe, ...core, path.join(h.ROOT, 'test', 'c', 'analyze_driver.c')]);
+      const inputs = Object.values(fixtures.list().glibc).filter((f) => /\.so$/.test(f)).slice(0, 6);
+      const vg = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite,indirect', '-q'];
+      const a = spawnSync('valgrind', [...vg, exe, '--flips', '20', ...inputs], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.strictEqual(a.status, 0, a.stderr.slice(-3000));
+      const probe = spawnSync('valgrind', [...vg, fixtures.template('probe', 'glibc'), '--dlopen',
+        fixtures.fixturePath('global-dynamic', 4096)], { encoding: 'utf8' });
+      assert.strictEqual(probe.status, 0, probe.stderr.slice(-3000));
+      assert.strictEqual(JSON.parse(probe.stdout).loads[0].loaded, true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('robustness: fuzzing', function () {
+  this.timeout(300000);
+  it('replays the regression corpus under the fuzzer build (ASan/UBSan), then fuzzes briefly', function () {
+    const probe = spawnSync('clang', ['-fsanitize=fuzzer', '-x', 'c', '-', '-o', '/dev/null'],
+      { input: 'int LLVMFuzzerTestOneInput(const unsigned char*d, unsigned long n){return 0;}' });
+    if (probe.error || probe.status !== 0) h.skip(this, 'clang with libFuzzer is not installed');
+    const replay = spawnSync(process.execPath, [path.join(h.ROOT, 'scripts', 'fuzz.js'), '--replay'], { encoding: 'utf8' });
+    assert.strictEqual(replay.status, 0, replay.stdout + replay.stderr.slice(-3000));
+    assert.match(replay.stdout, /fuzz replay: (\d+) inputs, exit 0/);
+    const brief = spawnSync(process.execPath, [path.join(h.ROOT, 'scripts', 'fuzz.js'), '10'], { encoding: 'utf8' });
+    assert.strictEqual(brief.status, 0, brief.stdout + brief.stderr.slice(-3000));
+    assert.match(brief.stdout, /0 findings/);
+  });
+});

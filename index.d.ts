@@ -37,6 +37,7 @@ export interface LoadedModule {
   staticTlsFlag: boolean;
   tlsRelocations: TlsRelocationCounts;
   tlsModels: TlsModel[];
+  preloaded: boolean;
 }
 
 export interface StaticTls {
@@ -149,6 +150,26 @@ export interface ReproduceResult {
   fixes: string[];
 }
 
+export interface Diagnosis {
+  kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
+    'exec-stack' | 'not-registered' | 'unknown';
+  code: ProblemCode | 'UNDEFINED_SYMBOL' | 'VERSION_NOT_FOUND' | 'EXEC_STACK' | 'MODULE_NOT_REGISTERED' | null;
+  libc: 'glibc' | 'musl' | null;
+  module: string | null;
+  symbol: string | null;
+  definedIn: string | null;
+  library?: string | null;
+  version?: string | null;
+  elfClass?: string | null;
+  message: string;
+  fix: string | null;
+  tunable?: string;
+  tlsSymbols?: TlsSymbol[];
+  check: CheckResult | null;
+}
+
+export function explain(errorOrMessage: Error | string, options?: { path?: string }): Diagnosis;
+export function checkSync(path: string, options?: { target?: string }): CheckResult;
 export function analyze(path: string): Promise<Analysis>;
 export function analyzeSync(path: string): Analysis;
 export function check(path: string, options?: { target?: string }): Promise<CheckResult>;

@@ -15,6 +15,7 @@ Commands:
   scan [dir]        find native files under dir (default node_modules) and check each
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
+  explain [message] diagnose a loader error message (or read it from stdin)
 
 Options:
   --json            machine-readable output
@@ -169,6 +170,35 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
     preload: values.preload });
     out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReproduce(r));
     return r.loaded === r.predicted.loaded ? 0 : 1;
+  },
+};
+
+COMMANDS.explain = {
+  usage: `Usage: tls-inspect explain ["<loader message>"] [--path FILE] [--json]
+
+Diagnoses the message of a failed native load (glibc, musl, or Node's wrapping of
+either): its kind, the check() problem code, module, symbol and a fix.  When the
+module is on disk it is checked too.  Without a message, reads it from stdin.
+--path names the file that was being loaded when the message does not.
+
+Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
+`,
+  options: { json: { type: 'boolean' }, path: { type: 'string' } },
+  positionals: true,
+  async run(values, out, err, words) {
+    let message = words.join(' ');
+    if (!message && !process.stdin.isTTY) {
+      const chunks = [];
+      for await (const c of process.stdin) chunks.push(c);
+      message = Buffer.concat(chunks).toString('utf8');
+    }
+    if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
+    const { explain, formatDiagnosis } = require('./explain');
+    const d = explain(message, { path: values.path });
+    if (values.json) out.write(`${JSON.stringify(d, null, 2)}\n`);
+    else if (d.kind === 'unknown') out.write(`tls-inspect: not a loader message tls-inspect knows: ${d.message}\n`);
+    else out.write(`${d.message}\n\n${formatDiagnosis(d)}\n`);
+    return d.kind === 'unknown' ? 1 : 0;
   },
 };
 

@@ -3,9 +3,11 @@ const binding = require('./binding');
 const fixtures = require('./fixtures');
 const { analyze, analyzeSync } = require('./analyze');
 const { reproduce } = require('./reproduce');
-const { check } = require('./check');
+const { check, checkSync } = require('./check');
 const { scan } = require('./scan');
 const { TlsInspectError } = require('./errors');
+const { isPreloaded, preloadEntries } = require('./preload');
+const { explain } = require('./explain');
 
 // The libc of this process, read from its own link map (never guessed from disk).
 // It cannot change while the process runs: ask the addon once, hand out copies.
@@ -29,6 +31,7 @@ function modelNames(bits) {
 function modules() {
   const { paths, data, fields } = binding.modulesPacked();
   const strings = paths.split('\0'); // path, base (hex), path, base, ...
+  const hasPreload = preloadEntries().length > 0;
   const n = strings.length >> 1;
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -49,6 +52,7 @@ function modules() {
       staticTlsFlag: (flags & 16) !== 0,
       tlsRelocations: { tpoff: data[f + 8], dtpmod: data[f + 9], dtpoff: data[f + 10], tlsdesc: data[f + 11] },
       tlsModels: modelNames(data[f + 12]),
+      preloaded: hasPreload ? isPreloaded(p) : false,
     };
   }
   return out;
@@ -80,7 +84,9 @@ module.exports = {
   analyzeSync,
   reproduce,
   check,
+  checkSync,
   scan,
+  explain,
   fixtures: {
     list: fixtures.list,
     template: fixtures.template,

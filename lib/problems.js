@@ -166,11 +166,25 @@ function napiProblems(a, t) {
   return out;
 }
 
-// Walks DT_NEEDED the way the host loader would, transitively.
-async function libraryProblems(a, t, ctx, file) {
+function analyzeDependency(ctx, file) {
+  if (!ctx.dependencies) ctx.dependencies = new Map();
+  if (!ctx.dependencies.has(file)) {
+    let a = null;
+    try {
+      a = require('./analyze').analyzeSync(file);
+    } catch (_) { /* an unreadable dependency is the loader's problem to report, not ours to guess */ }
+    ctx.dependencies.set(file, a);
+  }
+  return ctx.dependencies.get(file);
+}
+
+// Walks DT_NEEDED the way the host loader would, transitively.  Synchronous:
+// dependencies are few, cached per context, and register() needs a sync answer.
+function libraryProblems(a, t, ctx, file) {
   if (t.kind !== 'host' || !['glibc', 'musl'].includes(t.libc)) return [];
   const out = [];
   const seen = new Set();
+  const conf = () => ctx.cache.conf || (ctx.cache.conf = require('./resolve').ldSoConfDirs());
   const queue = [{ analysis: a, real: fs.realpathSync(file), by: path.basename(file), depth: 0 }];
   while (queue.length && seen.size < 512) {
     const { analysis, real, by, depth } = queue.shift();
@@ -178,14 +192,13 @@ async function libraryProblems(a, t, ctx, file) {
       if (seen.has(name)) continue;
       seen.add(name);
       const found = findLibrary(name, analysis, { family: t.libc, loadedNames: ctx.loadedNames,
-        context: { realPath: real, cacheDirs: () => ctx.cache.conf || (ctx.cache.conf = require('./resolve').ldSoConfDirs()) } });
+        context: { realPath: real, cacheDirs: conf } });
       if (!found) {
         out.push(problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the ${t.libc} loader`,
           `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`, { library: name, neededBy: by }));
       } else if (found !== 'loaded' && depth < 16) {
-        try {
-          queue.push({ analysis: await analyzeCached(ctx, found), real: fs.realpathSync(found), by: name, depth: depth + 1 });
-        } catch (_) { /* an unreadable dependency is the loader's problem to report, not ours to guess */ }
+        const dep = analyzeDependency(ctx, found);
+        if (dep) queue.push({ analysis: dep, real: fs.realpathSync(found), by: name, depth: depth + 1 });
       }
     }
   }

@@ -105,6 +105,9 @@ function buildFlavour(libc, compiler) {
   lib('culprit', [], 'culprit.c');
   lib('threads', ['-pthread'], 'threads.c');
   lib('napi9', [], 'napi9.c');
+  lib('undefined', [], 'undefined.c');
+  if (libc === 'glibc') lib('glibc-only', [], 'glibc_only.c');
+  lib('execstack', ['-Wl,-z,execstack'], 'dep.c');
   buildDependencyPair(compiler, dir, manifest);
   if (manifest.built.culprit) {
     const stripped = path.join(dir, 'libti-culprit-stripped.so');

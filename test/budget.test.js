@@ -64,3 +64,22 @@ describe('report()', function () {
     assert.ok(r.modules.length > 3);
   });
 });
+
+describe('staticTls() in a plain C process (the glibc ti-probe, no Node)', function () {
+  it('is true there too: remaining bytes of initial-exec TLS load, 64 more fail', function () {
+    const fixtures = require('../lib/fixtures');
+    const { execFileSync } = require('child_process');
+    if (ti.libc().family !== 'glibc') h.skip(this, 'host is not glibc');
+    const probe = fixtures.template('probe', 'glibc');
+    const run = (args) => JSON.parse(execFileSync(probe, args, { encoding: 'utf8' }));
+    const st = run([]).staticTlsBefore;
+    assert.strictEqual(st.exact, true);
+    assert.strictEqual(st.size, st.tcbSize + st.used + st.remaining);
+    const fit = Math.floor(st.remaining / 64) * 64;
+    const ok = run(['--dlopen', fixtures.fixturePath('initial-exec', fit)]);
+    assert.strictEqual(ok.loads[0].loaded, true, ok.loads[0].error);
+    const over = run(['--dlopen', fixtures.fixturePath('initial-exec', fit + 64)]);
+    assert.match(over.loads[0].error, /cannot allocate memory in static TLS block/);
+    process.stdout.write(`      (plain C process: size ${st.size}, TCB ${st.tcbSize}, used ${st.used}, remaining ${st.remaining})\n`);
+  });
+});

@@ -11,7 +11,8 @@
         "src/ti_budget.c",
         "src/ti_libc.c",
         "src/ti_elf_src.c",
-        "src/ti_elf.c"
+        "src/ti_elf.c",
+        "src/ti_demangle.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter", "-fvisibility=hidden"],

@@ -66,6 +66,7 @@ export interface Report {
 
 export interface TlsSymbol {
   name: string;
+  demangled: string | null;
   size: number;
   bind: 'local' | 'global' | 'weak' | 'other';
   defined: boolean;

@@ -127,7 +127,7 @@ function formatDiagnosis(d) {
   if (d.library) lines.push(`  missing library: ${d.library}`);
   if (d.version) lines.push(`  needs: ${d.version}${d.definedIn ? ` from ${d.definedIn}` : ''}`);
   if (d.tlsSymbols && d.tlsSymbols.length) {
-    lines.push(`  largest TLS: ${d.tlsSymbols.map((s) => `${s.name} (${s.size} bytes)`).join(', ')}`);
+    lines.push(`  largest TLS: ${d.tlsSymbols.map((s) => `${s.demangled || s.name} (${s.size} bytes)`).join(', ')}`);
   }
   if (d.check) {
     for (const p of d.check.problems.filter((x) => x.code !== d.code)) lines.push(`  also: ${p.code}: ${p.message}`);

@@ -16,7 +16,7 @@ const SHARED_MODELS = Object.keys(MODELS).filter((m) => MODELS[m].shared);
 // Fixtures that are not one model: the Rust-rand-like culprit, its stripped
 // copy, and a library needing pthread_create (GLIBC_2.34 when built on glibc).
 const EXTRA = ['culprit', 'culprit-stripped', 'threads', 'probe', 'addon', 'dep', 'needs-dep',
-  'needs-dep-origin', 'napi9', 'undefined', 'execstack', 'glibc-only'];
+  'needs-dep-origin', 'napi9', 'undefined', 'execstack', 'glibc-only', 'cxx'];
 
 function flavourDir(libc) {
   for (const base of SEARCH) {

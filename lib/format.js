@@ -54,7 +54,7 @@ function formatAnalysis(a) {
       `${a.tlsModels.join(', ') || 'none (executable or no TLS relocations)'}` +
       `${a.flags.staticTls ? '; DF_STATIC_TLS' : ''}`);
     for (const s of a.tlsSymbols.slice(0, 5)) {
-      lines.push(`    ${String(s.size).padStart(8)}  ${s.name}${s.defined ? '' : ' (undefined)'}${s.bind === 'local' ? ' (local)' : ''}`);
+      lines.push(`    ${String(s.size).padStart(8)}  ${s.demangled ? `${s.demangled} [${s.name}]` : s.name}${s.defined ? '' : ' (undefined)'}${s.bind === 'local' ? ' (local)' : ''}`);
     }
   } else {
     lines.push(`  TLS: none${a.tlsModels.length ? ` (uses others': ${a.tlsModels.join(', ')})` : ''}`);

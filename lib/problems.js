@@ -112,7 +112,8 @@ function hostGlibcxx(ctx) {
 function tlsProblems(a, t, ctx, file) {
   if (isExecutable(a) || !a.tls || a.tlsRelocations.tpoff === 0) return [];
   const size = a.tls.size;
-  const culprit = a.tlsSymbols.filter((s) => s.defined).slice(0, 3).map((s) => `${s.name} (${s.size} bytes)`);
+  const culprit = a.tlsSymbols.filter((s) => s.defined).slice(0, 3)
+    .map((s) => `${s.demangled ? `${s.demangled} [${s.name}]` : s.name} (${s.size} bytes)`);
   const who = culprit.length ? `; largest TLS symbols: ${culprit.join(', ')}` : '';
   const rebuild = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic; jemalloc ' +
     '--disable-initial-exec-tls; Rust: mimalloc feature local_dynamic_tls, jemallocator ' +

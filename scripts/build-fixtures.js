@@ -24,7 +24,7 @@ function cc(compiler, args) {
 }
 
 const CORE = ['ti_error.c', 'ti_reloc.c', 'ti_thread.c', 'ti_linkmap.c', 'ti_budget.c', 'ti_libc.c',
-  'ti_elf_src.c', 'ti_elf.c'].map((f) => path.join(root, 'src', f));
+  'ti_elf_src.c', 'ti_elf.c', 'ti_demangle.c'].map((f) => path.join(root, 'src', f));
 
 // Node-API stubs for the probe: a .node file resolves against them and loads
 // outside Node; they are never called (the probe does not run module init).
@@ -89,6 +89,15 @@ function buildDependencyPair(compiler, dir, manifest) {
   user('needs-dep-origin', ['-Wl,-rpath,$ORIGIN/deps', '-Wl,--enable-new-dtags']);
 }
 
+// A C++ fixture with thread_local symbols, for demangled names (glibc flavour only).
+function cxx(dir, manifest) {
+  const compiler = process.env.CXX || 'c++';
+  const out = path.join(dir, 'libti-cxx.so');
+  const r = cc(compiler, ['-O2', '-fPIC', '-shared', '-o', out, path.join(src, 'cxx_tls.cc')]);
+  if (r.ok) manifest.built.cxx = path.basename(out);
+  else manifest.skippedCxx = r.output;
+}
+
 function buildFlavour(libc, compiler) {
   const dir = path.join(outRoot, libc);
   fs.mkdirSync(dir, { recursive: true });
@@ -107,6 +116,7 @@ function buildFlavour(libc, compiler) {
   lib('napi9', [], 'napi9.c');
   lib('undefined', [], 'undefined.c');
   if (libc === 'glibc') lib('glibc-only', [], 'glibc_only.c');
+  if (libc === 'glibc') cxx(dir, manifest);
   lib('execstack', ['-Wl,-z,execstack'], 'dep.c');
   buildDependencyPair(compiler, dir, manifest);
   if (manifest.built.culprit) {

@@ -250,11 +250,14 @@ fail:
 static napi_value ti_js_tls_symbols(napi_env env, const ti_elf_info *info) {
   static const char *const binds[] = {"local", "global", "weak"};
   napi_value arr = NULL, o = NULL, result = NULL;
+  char demangled[1024];
   TI_CHECK(env, napi_create_array_with_length(env, info->n_tls_symbols, &arr));
   for (size_t i = 0; i < info->n_tls_symbols; i++) {
     const ti_tls_symbol *t = &info->tls_symbols[i];
     TI_CHECK(env, napi_create_object(env, &o));
     TI_CHECK(env, ti_set_str(env, o, "name", t->name));
+    TI_CHECK(env, ti_set_str(env, o, "demangled", ti_demangle(t->name, demangled, sizeof demangled) == TI_OK
+                                                      ? demangled : NULL));
     TI_CHECK(env, ti_set_num(env, o, "size", (double)t->size));
     TI_CHECK(env, ti_set_str(env, o, "bind", t->bind < 3 ? binds[t->bind] : "other"));
     TI_CHECK(env, ti_set_bool(env, o, "defined", t->defined));

@@ -186,6 +186,10 @@ ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info);
 /* The same over bytes in memory (the fuzzer and the sanitizer driver use it). */
 ti_err ti_elf_analyze_buffer(const void *data, size_t len, ti_elf_info *info);
 void ti_elf_free(ti_elf_info *info);
+/* Demangles a C++/legacy-Rust name with the process's own __cxa_demangle when
+ * one is loaded; TI_ENOTSUP when the name is not mangled or nothing can. */
+ti_err ti_demangle(const char *name, char *out, size_t cap);
+int ti_demangle_available(void);
 const char *ti_machine_name(unsigned machine); /* "x86_64", or NULL when unknown */
 const char *ti_file_libc_name(ti_file_libc l);
 

@@ -47,7 +47,7 @@ describe('analyze(): ELF files on disk, compared with readelf', function () {
 
   it('names the 4248-byte TLS culprit first, with local symbols from .symtab', function () {
     const r = ti.analyzeSync(fixtures.template('culprit'));
-    assert.deepStrictEqual(r.tlsSymbols[0], { name: 'THREAD_RNG_KEY', size: 4248, bind: 'global', defined: true });
+    assert.deepStrictEqual(r.tlsSymbols[0], { name: 'THREAD_RNG_KEY', demangled: null, size: 4248, bind: 'global', defined: true });
     const names = r.tlsSymbols.map((s) => s.name);
     assert.ok(names.includes('ti_small_local'), 'static TLS variable from .symtab');
     assert.strictEqual(r.tlsSymbols.find((s) => s.name === 'ti_small_local').bind, 'local');
@@ -61,7 +61,7 @@ describe('analyze(): ELF files on disk, compared with readelf', function () {
   it('finds the same culprit in a stripped copy through the dynamic symbols', function () {
     const r = ti.analyzeSync(fixtures.template('culprit-stripped'));
     assert.strictEqual(r.symtab, false);
-    assert.deepStrictEqual(r.tlsSymbols[0], { name: 'THREAD_RNG_KEY', size: 4248, bind: 'global', defined: true });
+    assert.deepStrictEqual(r.tlsSymbols[0], { name: 'THREAD_RNG_KEY', demangled: null, size: 4248, bind: 'global', defined: true });
     assert.ok(!r.tlsSymbols.some((s) => s.name === 'ti_small_local'), 'locals are gone with .symtab');
   });
 
@@ -183,5 +183,18 @@ describe('analyze(): malformed input never crashes the process', function () {
     assert.deepStrictEqual(r.uncoded, []);
     assert.ok(r.runs > 15000, `${r.runs} runs`);
     assert.ok(r.codes.TI_ETRUNCATED > 0 && r.codes.ok > 0);
+  });
+});
+
+describe('analyze(): demangled names', function () {
+  it('C++ thread_local symbols carry the name c++filt gives', function () {
+    const file = fixtures.template('cxx');
+    const r = ti.analyzeSync(file);
+    assert.ok(r.tlsSymbols.length >= 2);
+    for (const s of r.tlsSymbols) {
+      const want = execFileSync('c++filt', [s.name], { encoding: 'utf8' }).trim();
+      assert.strictEqual(s.demangled, want, s.name);
+    }
+    assert.strictEqual(r.tlsSymbols[0].demangled, 'ti::state');
   });
 });

@@ -41,7 +41,7 @@ describe('explain(): glibc messages from the real loader', function () {
     assert.strictEqual(d.kind, 'static-tls');
     assert.strictEqual(d.code, 'STATIC_TLS_EXHAUSTED');
     assert.strictEqual(d.module, r.fixture);
-    assert.deepStrictEqual(d.tlsSymbols[0], { name: 'ti_fixture_block', size: bytes, bind: 'global', defined: true });
+    assert.deepStrictEqual(d.tlsSymbols[0], { name: 'ti_fixture_block', demangled: null, size: bytes, bind: 'global', defined: true });
     const fixed = await ti.reproduce({ model: 'initial-exec', bytes, tunables: d.tunable.replace('GLIBC_TUNABLES=', '') });
     assert.strictEqual(fixed.loaded, true, 'the suggested tunable works');
   });

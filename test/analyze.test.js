@@ -188,6 +188,7 @@ describe('analyze(): malformed input never crashes the process', function () {
 
 describe('analyze(): demangled names', function () {
   it('C++ thread_local symbols carry the name c++filt gives', function () {
+    if (!fixtures.list().glibc.cxx) h.skip(this, 'no C++ compiler: the C++ fixture was not built');
     const file = fixtures.template('cxx');
     const r = ti.analyzeSync(file);
     assert.ok(r.tlsSymbols.length >= 2);

@@ -97,6 +97,23 @@ static void ti_pack_module(const ti_module *m, double *f) {
   f[12] = m->models;
 }
 
+/* "0x..." for an address, NUL included; returns the bytes written (snprintf
+ * costs more than the rest of a module's packing). */
+static size_t ti_hex(uint64_t v, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  char tmp[16];
+  size_t n = 0, at = 2;
+  do {
+    tmp[n++] = digits[v & 15];
+    v >>= 4;
+  } while (v);
+  out[0] = '0';
+  out[1] = 'x';
+  while (n) out[at++] = tmp[--n];
+  out[at++] = '\0';
+  return at;
+}
+
 /* "path\0base\0" per module, base in hex (formatting hex in JS costs more
  * than the whole walk).  Returns the length written, or 0 when cap is short. */
 static size_t ti_join_paths(const ti_linkmap *lm, char *out, size_t cap) {
@@ -106,7 +123,7 @@ static size_t ti_join_paths(const ti_linkmap *lm, char *out, size_t cap) {
     if (at + n + 24 > cap) return 0;
     memcpy(out + at, lm->mods[i].path, n + 1);
     at += n + 1;
-    at += (size_t)snprintf(out + at, 24, "0x%llx", (unsigned long long)lm->mods[i].base) + 1;
+    at += ti_hex(lm->mods[i].base, out + at);
   }
   return at;
 }

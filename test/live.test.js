@@ -29,6 +29,26 @@ describe('modules(): the live link map', function () {
     assert.strictEqual(real(loader.path), real(ti.libc().loader));
   });
 
+  it('gives each module\'s load bias: base + first PT_LOAD address = its lowest mapping in /proc/self/maps', function () {
+    const lowest = new Map();
+    for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 6 || !f[5].startsWith('/')) continue;
+      const start = BigInt(`0x${f[0].split('-')[0]}`);
+      const key = real(f.slice(5).join(' '));
+      if (!lowest.has(key) || start < lowest.get(key)) lowest.set(key, start);
+    }
+    let checked = 0;
+    for (const m of files) {
+      const load = h.readelf(['-lW'], m.path).match(/^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)/m);
+      const want = lowest.get(real(m.path));
+      if (!load || want === undefined) continue;
+      assert.strictEqual(BigInt(m.base) + (BigInt(load[1]) & ~0xfffn), want, m.path);
+      checked++;
+    }
+    assert.ok(checked >= 5, `${checked} modules checked`);
+  });
+
   it('reports every module\'s TLS size, init size and alignment as readelf -lW does', function () {
     let withTls = 0;
     for (const m of files) {

@@ -88,18 +88,37 @@ const uint8_t *ti_src_view(ti_src *s, uint64_t off, uint64_t size) {
   return s->err == TI_OK ? c->data : NULL;
 }
 
+enum { TI_NAME_MAX = 16384, TI_NAME_FIRST = 256, TI_STRING_BUDGET = 64u << 20 };
+
+/* Keeps a copy of exactly the string: a hostile file pointing thousands of
+ * symbols at long names costs their length, within a fixed budget. */
+static const char *ti_keep_string(ti_src *s, const char *p, size_t len) {
+  ti_chunk *c;
+  if (s->string_bytes + len + 1 > TI_STRING_BUDGET) { s->err = TI_EMALFORMED; return NULL; }
+  if (!(c = malloc(sizeof *c + len + 1))) { s->err = TI_ENOMEM; return NULL; }
+  memcpy(c->data, p, len + 1);
+  c->next = s->chunks;
+  s->chunks = c;
+  s->string_bytes += len + 1;
+  return (const char *)c->data;
+}
+
 const char *ti_src_string(ti_src *s, uint64_t table_off, uint64_t table_size, uint64_t off) {
-  static const uint64_t tries[] = {128, 4096, 1u << 20};
-  if (off >= table_size || !ti_range_ok(table_off, table_size, s->len)) return NULL;
-  uint64_t left = table_size - off;
-  for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-    uint64_t n = left < tries[i] ? left : tries[i];
-    const uint8_t *p = ti_src_view(s, table_off + off, n);
-    if (!p) return NULL;
-    if (memchr(p, '\0', n)) return (const char *)p;
-    if (n == left) return NULL;
+  char buf[TI_NAME_MAX];
+  uint64_t left, n, got = 0;
+  const char *nul;
+  if (s->err != TI_OK || off >= table_size || !ti_range_ok(table_off, table_size, s->len)) return NULL;
+  left = table_size - off;
+  n = left < TI_NAME_MAX ? left : TI_NAME_MAX;
+  if (s->mem) return memchr(s->mem + table_off + off, '\0', n) ? (const char *)s->mem + table_off + off : NULL;
+  /* most names are short: read a little first, the rest only when needed */
+  for (uint64_t want = n < TI_NAME_FIRST ? n : TI_NAME_FIRST;; want = n) {
+    s->err = ti_pread_all(s->fd, (uint8_t *)buf, want, table_off + off, &got);
+    if (s->err != TI_OK) return NULL;
+    if (got < want) { s->err = TI_ETRUNCATED; return NULL; }
+    if ((nul = memchr(buf, '\0', want))) return ti_keep_string(s, buf, (size_t)(nul - buf));
+    if (want == n) return NULL; /* unterminated, or longer than any name worth reporting */
   }
-  return NULL; /* longer than any symbol name worth reporting */
 }
 
 const uint8_t *ti_src_window(ti_src *s, uint64_t off, uint64_t size, uint8_t *scratch) {

@@ -11,6 +11,7 @@ typedef struct ti_src {
   uint64_t len;
   struct ti_chunk *chunks;
   ti_err err;           /* sticky: I/O or memory failure while reading */
+  uint64_t string_bytes; /* names kept so far (bounded) */
 } ti_src;
 
 /* The one overflow-safe range check: [off, off + size) lies within len. */

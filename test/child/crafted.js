@@ -65,6 +65,10 @@ const MUTATIONS = {
     b.writeBigUInt64LE(0n, 0x28); // no section headers: the count must come from the hash table
     b.writeUInt16LE(0, 0x3c);
   },
+  'dynstr-no-nul': (b, h) => {
+    const i = h.findSh(3); // the first STRTAB section is .dynstr in these fixtures
+    if (i >= 0) b.fill(0x41, Number(b.readBigUInt64LE(h.sh(i, 24))), Number(b.readBigUInt64LE(h.sh(i, 24))) + Number(b.readBigUInt64LE(h.sh(i, 32))));
+  },
   'class-garbage': (b) => { b[4] = 7; },
   'data-garbage': (b) => { b[5] = 9; },
   'all-ff-after-ident': (b) => b.fill(0xff, 16, 64),

@@ -12,7 +12,7 @@ const { interleave, interleaveAsync, median, fmtNs } = require('./harness');
 const root = path.resolve(__dirname, '..');
 const ti = require(root);
 const fixtures = require(path.join(root, 'lib', 'fixtures'));
-const { nodeDir } = require(path.join(root, 'scripts', 'nodedir'));
+const { loadSmallAddon } = require(path.join(root, 'scripts', 'nodedir'));
 const results = [];
 
 function record(name, ratio, target, pass, detail) {
@@ -20,14 +20,7 @@ function record(name, ratio, target, pass, detail) {
 }
 
 function buildBareWalk() {
-  const out = path.join(os.tmpdir(), `ti-bare-walk-${process.pid}.node`);
-  const include = path.join(nodeDir() || '/usr', 'include', 'node');
-  execFileSync(process.env.CC || 'cc', ['-O2', '-fPIC', '-shared', `-I${include}`, '-o', out,
-    path.join(__dirname, 'native', 'bare_walk.c')]);
-  const m = { exports: {} };
-  process.dlopen(m, out);
-  fs.unlinkSync(out);
-  return m.exports.bareWalk;
+  return loadSmallAddon(path.join(__dirname, 'native', 'bare_walk.c')).bareWalk;
 }
 
 function caseModules() {

@@ -6,19 +6,9 @@
 // from this process's own mappings, not from guesses such as /etc/alpine-release.
 const fs = require('fs');
 const path = require('path');
+const { runningLibc } = require('./running-libc');
 
 const root = path.resolve(__dirname, '..');
-
-function runningLibc(env = process.env) {
-  if (env.LIBC === 'glibc' || env.LIBC === 'musl') return env.LIBC;
-  try {
-    const maps = fs.readFileSync('/proc/self/maps', 'utf8');
-    if (/\/ld-musl-[^\s/]*\.so/.test(maps)) return 'musl';
-    if (/\/libc\.so\.6\b/.test(maps)) return 'glibc';
-  } catch (_) { /* no procfs: ask Node */ }
-  const header = process.report && process.report.getReport().header;
-  return header && header.glibcVersionRuntime ? 'glibc' : 'musl';
-}
 
 function candidates(libc) {
   return [

@@ -12,7 +12,6 @@ const { tiError } = require('./errors');
 const root = path.resolve(__dirname, '..');
 const SEARCH = [path.join(root, 'fixtures', 'build'), path.join(root, 'prebuilds', 'fixtures')];
 const LIBCS = ['glibc', 'musl'];
-const SHARED_MODELS = Object.keys(MODELS).filter((m) => MODELS[m].shared);
 // Fixtures that are not one model: the Rust-rand-like culprit, its stripped
 // copy, and a library needing pthread_create (GLIBC_2.34 when built on glibc).
 const EXTRA = ['culprit', 'culprit-stripped', 'threads', 'probe', 'addon', 'dep', 'needs-dep',
@@ -84,4 +83,4 @@ function list() {
   return out;
 }
 
-module.exports = { MODELS, SHARED_MODELS, LIBCS, template, fixturePath, list, manifest };
+module.exports = { MODELS, LIBCS, template, fixturePath, list, manifest };

@@ -22,15 +22,15 @@ function preloadEntries() {
   try {
     list.push(...fs.readFileSync('/etc/ld.so.preload', 'utf8').split(/[:\s]+/).filter(Boolean));
   } catch (_) { /* usually absent */ }
-  entries = list.map((e) => ({ full: e.includes('/') ? e : null, base: path.basename(e) }));
+  // real paths resolved here, once: modules() compares strings and reads no file
+  entries = list.map((e) => (e.includes('/') ? { full: e, real: safeReal(e), base: null } : { base: e }));
   return entries;
 }
 
 function isPreloaded(modulePath) {
   if (!modulePath) return false;
   const base = path.basename(modulePath);
-  return preloadEntries().some((e) => (e.full ? e.full === modulePath || safeReal(e.full) === safeReal(modulePath)
-    : e.base === base));
+  return preloadEntries().some((e) => (e.full ? e.full === modulePath || e.real === modulePath : e.base === base));
 }
 
 function safeReal(p) {

@@ -23,8 +23,7 @@ function cc(compiler, args) {
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
-const CORE = ['ti_error.c', 'ti_reloc.c', 'ti_thread.c', 'ti_linkmap.c', 'ti_budget.c', 'ti_libc.c',
-  'ti_elf_src.c', 'ti_elf.c', 'ti_demangle.c'].map((f) => path.join(root, 'src', f));
+const CORE = require('./core-sources').coreSources();
 
 // Node-API stubs for the probe: a .node file resolves against them and loads
 // outside Node; they are never called (the probe does not run module init).
@@ -56,10 +55,9 @@ function buildProbe(compiler, dir, manifest) {
 // The addon itself built by this flavour's compiler: for musl this is the
 // file an Alpine user would load, and the probe must be able to load it.
 function buildAddon(compiler, dir, manifest) {
-  const { nodeDir } = require('./nodedir');
-  const include = path.join(nodeDir() || '/usr', 'include', 'node');
-  if (!fs.existsSync(path.join(include, 'node_api.h'))) {
-    manifest.skipped = { addon: `no Node-API headers at ${include}` };
+  const include = require('./nodedir').nodeApiInclude();
+  if (!include) {
+    manifest.skipped = { addon: 'no Node-API headers under the Node prefix' };
     return;
   }
   const out = path.join(dir, 'tls_inspect.node');

@@ -13,7 +13,7 @@ const path = require('path');
 const fixtures = require('../lib/fixtures');
 
 const root = path.resolve(__dirname, '..');
-const CORE = ['ti_error.c', 'ti_reloc.c', 'ti_elf_src.c', 'ti_elf.c'].map((f) => path.join(root, 'src', f));
+const CORE = require('./core-sources').coreSources({ analyzerOnly: true });
 const work = path.join(root, 'fuzz-out');
 
 function build() {

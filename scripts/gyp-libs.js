@@ -5,16 +5,9 @@
 // explicitly: old glibc (down to 2.28) finds dlsym and pthread_* there
 // (see src/ti_glibc_floor.h).  Elsewhere (musl, older glibc) the plain flags do.
 const fs = require('fs');
-
-function isGlibc() {
-  try {
-    return /\/libc\.so\.6\b/.test(fs.readFileSync('/proc/self/maps', 'utf8'));
-  } catch (_) {
-    return false;
-  }
-}
+const { runningLibc } = require('../lib/running-libc');
 
 const dirs = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64'];
-const shared = process.arch === 'x64' && isGlibc() &&
+const shared = process.arch === 'x64' && runningLibc({}) === 'glibc' &&
   dirs.some((d) => fs.existsSync(`${d}/libdl.so.2`)) && !dirs.some((d) => fs.existsSync(`${d}/libdl.so`));
 console.log(shared ? '-Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed' : '-ldl -lpthread');

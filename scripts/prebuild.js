@@ -20,17 +20,11 @@ function run(script, args = []) {
   if (r.status !== 0) throw new Error(`${script} failed`);
 }
 
-function cmp(a, b) {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-  return 0;
-}
-
 function verify(file, libc) {
   const { analyzeSync } = require('../lib/analyze');
+  const { cmpVersion } = require('../lib/problems');
   const a = analyzeSync(file);
-  if (libc === 'glibc' && a.minGlibc && cmp(a.minGlibc, GLIBC_FLOOR) > 0) {
+  if (libc === 'glibc' && a.minGlibc && cmpVersion(a.minGlibc, GLIBC_FLOOR) > 0) {
     throw new Error(`${file} needs GLIBC_${a.minGlibc}, above the ${GLIBC_FLOOR} floor`);
   }
   if (libc === 'musl' && (a.minGlibc || a.needed.includes('libc.so.6') || a.libc !== 'musl')) {

@@ -53,6 +53,9 @@ void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_
 unsigned ti_reloc_models(const ti_reloc_counts *c);
 const char *ti_model_name(unsigned bit); /* "initial-exec" for TI_MODEL_INITIAL_EXEC */
 unsigned ti_native_machine(void);        /* EM_X86_64 on x86_64, ... */
+/* Whether the last component of path starts with prefix ("ld-musl-" for
+ * "/lib/ld-musl-x86_64.so.1"): how loaders and libcs are recognised by name. */
+int ti_base_has_prefix(const char *path, const char *prefix);
 
 /* ---- live link map ---- */
 typedef enum ti_placement {

@@ -620,22 +620,16 @@ static void ti_min_versions(ti_elf_info *info) {
   }
 }
 
-static int ti_has_prefix(const char *s, const char *prefix) {
-  const char *base = strrchr(s, '/');
-  base = base ? base + 1 : s;
-  return !strncmp(base, prefix, strlen(prefix));
-}
-
 static ti_file_libc ti_classify_libc(const ti_elf_info *info) {
   const char *interp = info->interpreter ? info->interpreter : "";
   if (!info->has_dynamic) return TI_FILE_LIBC_STATIC;
-  if (ti_has_prefix(interp, "ld-musl-")) return TI_FILE_LIBC_MUSL;
+  if (ti_base_has_prefix(interp, "ld-musl-")) return TI_FILE_LIBC_MUSL;
   for (size_t i = 0; i < info->n_needed; i++) {
     const char *n = info->needed[i];
-    if (!strcmp(n, "libc.so") || ti_has_prefix(n, "libc.musl-") || ti_has_prefix(n, "ld-musl-"))
+    if (!strcmp(n, "libc.so") || ti_base_has_prefix(n, "libc.musl-") || ti_base_has_prefix(n, "ld-musl-"))
       return TI_FILE_LIBC_MUSL;
   }
-  if (ti_has_prefix(interp, "ld-linux") || ti_has_prefix(interp, "ld64.so") || info->min_glibc)
+  if (ti_base_has_prefix(interp, "ld-linux") || ti_base_has_prefix(interp, "ld64.so") || info->min_glibc)
     return TI_FILE_LIBC_GLIBC;
   for (size_t i = 0; i < info->n_needed; i++)
     if (!strcmp(info->needed[i], "libc.so.6")) return TI_FILE_LIBC_GLIBC;

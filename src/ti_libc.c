@@ -26,9 +26,7 @@ typedef struct ti_libc_ctx {
 } ti_libc_ctx;
 
 static int ti_is_musl_name(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  return !strncmp(base, "ld-musl-", 8) || !strncmp(base, "libc.musl-", 10);
+  return ti_base_has_prefix(path, "ld-musl-") || ti_base_has_prefix(path, "libc.musl-");
 }
 
 static void ti_copy(char *dst, size_t cap, const char *src) {

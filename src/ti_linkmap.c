@@ -293,13 +293,10 @@ static uint64_t ti_chain_window(const ti_linkmap *lm, uintptr_t tp) {
 }
 
 static void ti_mark_loader(ti_linkmap *lm) {
-  for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
-    const char *base = strrchr(lm->mods[i].path, '/');
-    base = base ? base + 1 : lm->mods[i].path;
-    if (!strncmp(base, "ld-linux", 8) || !strncmp(base, "ld-musl", 7) ||
-        !strncmp(base, "ld64.so", 7) || !strncmp(base, "ld.so", 5))
-      lm->mods[i].is_loader = 1;
-  }
+  static const char *const loaders[] = {"ld-linux", "ld-musl", "ld64.so", "ld.so"};
+  for (size_t i = 0; i < lm->count && i < lm->cap; i++)
+    for (size_t k = 0; k < sizeof loaders / sizeof loaders[0]; k++)
+      if (ti_base_has_prefix(lm->mods[i].path, loaders[k])) lm->mods[i].is_loader = 1;
 }
 
 ti_err ti_linkmap_walk(ti_linkmap *lm) {

@@ -1,4 +1,5 @@
 #include <elf.h>
+#include <string.h>
 #include "ti_core.h"
 
 #ifndef R_RISCV_TLS_DTPMOD64
@@ -100,4 +101,10 @@ unsigned ti_native_machine(void) {
 #else
   return EM_NONE;
 #endif
+}
+
+int ti_base_has_prefix(const char *path, const char *prefix) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return !strncmp(base, prefix, strlen(prefix));
 }

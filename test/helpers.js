@@ -11,16 +11,15 @@ function readelf(args, file) {
     stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
-// PT_TLS from `readelf -lW`: { size: p_memsz, initSize: p_filesz, align: p_align } or null.
-function readelfTls(file) {
-  const m = readelf(['-lW'], file).match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
+// PT_TLS from readelf -l output: { size: p_memsz, initSize: p_filesz, align: p_align } or null.
+function parseTls(out) {
+  const m = out.match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
   if (!m) return null;
   return { size: parseInt(m[5], 16), initSize: parseInt(m[4], 16), align: parseInt(m[6], 16) };
 }
 
-// Counts of TLS relocation types from `readelf -rW` (all tables).
-function readelfTlsRelocs(file) {
-  const out = readelf(['-rW'], file);
+// Counts of TLS relocation types in readelf -r output (all tables).
+function countTlsRelocs(out) {
   const count = (re) => (out.match(re) || []).length;
   return {
     tpoff: count(/R_X86_64_TPOFF(64|32)\b|R_AARCH64_TLS_TPREL\b/g),
@@ -30,6 +29,9 @@ function readelfTlsRelocs(file) {
   };
 }
 
+const readelfTls = (file) => parseTls(readelf(['-lW'], file));
+const readelfTlsRelocs = (file) => countTlsRelocs(readelf(['-rW'], file));
+
 function readelfStaticTlsFlag(file) {
   return /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(readelf(['-dW'], file));
 }
@@ -37,9 +39,7 @@ function readelfStaticTlsFlag(file) {
 // Everything analyze() is compared with, from one `readelf -lWdrV` run.
 function readelfFacts(file) {
   const out = readelf(['-lWdrV'], file);
-  const tls = out.match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
   const dyn = (tag) => [...out.matchAll(new RegExp(`\\(${tag}\\)\\s+[^\\[]*\\[([^\\]]*)\\]`, 'g'))].map((m) => m[1]);
-  const count = (re) => (out.match(re) || []).length;
   const needsAt = out.indexOf('Version needs section');
   let needs = needsAt < 0 ? '' : out.slice(needsAt);
   const nextSection = needs.slice(1).search(/\n(Version \w+ section|Relocation section|Dynamic section)/);
@@ -51,18 +51,13 @@ function readelfFacts(file) {
   const glibc = [...needs.matchAll(/Name: GLIBC_(2[\d.]*)\b/g)].map((m) => m[1]);
   glibc.sort((a, b) => cmpVersion(b, a));
   return {
-    tls: tls ? { size: parseInt(tls[5], 16), initSize: parseInt(tls[4], 16), align: parseInt(tls[6], 16) } : null,
+    tls: parseTls(out),
     staticTls: /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(out),
     needed: dyn('NEEDED'),
     soname: dyn('SONAME')[0] || null,
     rpath: dyn('RPATH').flatMap((s) => s.split(':')).filter(Boolean),
     runpath: dyn('RUNPATH').flatMap((s) => s.split(':')).filter(Boolean),
-    tlsRelocations: {
-      tpoff: count(/R_X86_64_TPOFF(64|32)\b|R_AARCH64_TLS_TPREL\b/g),
-      dtpmod: count(/R_X86_64_DTPMOD64\b|R_AARCH64_TLS_DTPMOD\b/g),
-      dtpoff: count(/R_X86_64_DTPOFF(64|32)\b|R_AARCH64_TLS_DTPREL\b/g),
-      tlsdesc: count(/R_X86_64_TLSDESC\b|R_AARCH64_TLSDESC\b/g),
-    },
+    tlsRelocations: countTlsRelocs(out),
     minGlibc: glibc[0] || null,
     versionDefs: defs,
   };

@@ -143,7 +143,7 @@ describe('robustness: leaks', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-vg-'));
     try {
       const exe = path.join(dir, 'driver');
-      const core = ['ti_error.c', 'ti_reloc.c', 'ti_elf_src.c', 'ti_elf.c'].map((f) => path.join(h.ROOT, 'src', f));
+      const core = require('../scripts/core-sources').coreSources({ analyzerOnly: true });
       execFileSync(process.env.CC || 'cc', ['-g', '-O1', '-o', exe, ...core, path.join(h.ROOT, 'test', 'c', 'analyze_driver.c')]);
       const inputs = Object.values(fixtures.list().glibc).filter((f) => /\.so$/.test(f)).slice(0, 6);
       const vg = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite,indirect', '-q'];

@@ -3,21 +3,13 @@
 // loops while this thread dlopens and dlcloses a global-dynamic fixture.
 // Prints JSON: per worker counts and any inconsistency seen.
 const { Worker } = require('worker_threads');
-const { execFileSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const ti = require(root);
 const fixtures = require(path.join(root, 'lib', 'fixtures'));
-const { nodeDir } = require(path.join(root, 'scripts', 'nodedir'));
+const { loadSmallAddon } = require(path.join(root, 'scripts', 'nodedir'));
 
-const helper = path.join(os.tmpdir(), `ti-dl-churn-${process.pid}.node`);
-execFileSync(process.env.CC || 'cc', ['-O2', '-fPIC', '-shared', `-I${path.join(nodeDir() || '/usr', 'include', 'node')}`,
-  '-o', helper, path.join(root, 'test', 'native', 'dl_churn.c')]);
-const m = { exports: {} };
-process.dlopen(m, helper);
-fs.unlinkSync(helper);
+const m = { exports: loadSmallAddon(path.join(root, 'test', 'native', 'dl_churn.c')) };
 
 const gd = fixtures.fixturePath('global-dynamic', 4096);
 const baseline = ti.modules().filter((x) => x.tls && x.tls.placement === 'static').map((x) => `${x.path}@${x.tls.offset}`).sort();

@@ -1,6 +1,6 @@
 'use strict';
 // Child process (run with --expose-gc): 100,000 calls of each API; prints the
-// RSS growth after a warm-up, with garbage collected before each reading.
+// growth of native memory and of the live JS heap after a warm-up.
 const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const ti = require(root);
@@ -9,24 +9,32 @@ const fixtures = require(path.join(root, 'lib', 'fixtures'));
 const N = Number(process.argv[2] || 100000);
 const file = fixtures.template('culprit');
 
-function rss() {
+// After a full collection: native memory is what RSS holds beyond the V8 heap's
+// own pages (heapTotal), which V8 grows in steps of megabytes as it sizes its
+// spaces; a JS-side leak shows up as live heap (heapUsed) instead.
+function sample() {
   global.gc();
   global.gc();
-  return process.memoryUsage().rss;
+  const m = process.memoryUsage();
+  return { native: m.rss - m.heapTotal, live: m.heapUsed, rss: m.rss };
 }
+
+const kb = (n) => Math.round(n / 1024);
 
 // Growth over all N calls, and over the second half alone: a leak keeps
 // growing, while heaps and allocator arenas settle after a while.
 async function measure(name, fn) {
   for (let i = 0; i < 2000; i++) await fn();
-  const before = rss();
+  const before = sample();
   const t0 = Date.now();
   for (let i = 0; i < N / 2; i++) await fn();
-  const middle = rss();
+  const middle = sample();
   for (let i = 0; i < N / 2; i++) await fn();
-  const after = rss();
-  return { name, calls: N, growthKb: Math.round((after - before) / 1024),
-    secondHalfKb: Math.round((after - middle) / 1024), ms: Date.now() - t0 };
+  const after = sample();
+  return { name, calls: N, ms: Date.now() - t0,
+    nativeKb: kb(after.native - before.native), nativeSecondHalfKb: kb(after.native - middle.native),
+    liveKb: kb(after.live - before.live), liveSecondHalfKb: kb(after.live - middle.live),
+    rssKb: kb(after.rss - before.rss) };
 }
 
 (async () => {

@@ -48,6 +48,8 @@ export interface StaticTls {
   used: number;
   remaining: number;
   surplus: number;
+  /** TLS ABI variant: 2 = blocks below the thread pointer (x86), 1 = above it (aarch64, arm). */
+  variant: 1 | 2;
   tunables: { nns: number; optionalStaticTls: number };
   exact: boolean;
   source: string;

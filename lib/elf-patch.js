@@ -39,7 +39,8 @@ function tlsPhdr(buf, h) {
     const off = h.phoff + i * h.phentsize;
     need(buf, off, 56, 'program header');
     if (buf.readUInt32LE(off) === PT_TLS) {
-      return { off, vaddr: u64(buf, off + 16), filesz: u64(buf, off + 32), memsz: u64(buf, off + 40) };
+      return { off, vaddr: u64(buf, off + 16), filesz: u64(buf, off + 32), memsz: u64(buf, off + 40),
+        align: u64(buf, off + 48) };
     }
   }
   throw tiError('TI_EMALFORMED', 'fixture template has no PT_TLS');
@@ -95,4 +96,10 @@ function resizeTls(template, bytes, symbol = 'ti_fixture_block') {
   return buf;
 }
 
-module.exports = { resizeTls };
+// PT_TLS p_align of a fixture: where the block may start decides what fits on
+// TLS variant I.
+function tlsAlign(buf) {
+  return tlsPhdr(buf, header(buf)).align;
+}
+
+module.exports = { resizeTls, tlsAlign };

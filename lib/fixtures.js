@@ -14,7 +14,7 @@ const SEARCH = [path.join(root, 'fixtures', 'build'), path.join(root, 'prebuilds
 const LIBCS = ['glibc', 'musl'];
 // Fixtures that are not one model: the Rust-rand-like culprit, its stripped
 // copy, and a library needing pthread_create (GLIBC_2.34 when built on glibc).
-const EXTRA = ['culprit', 'culprit-stripped', 'threads', 'probe', 'addon', 'dep', 'needs-dep',
+const EXTRA = ['initial-exec-align128', 'culprit', 'culprit-stripped', 'threads', 'probe', 'addon', 'dep', 'needs-dep',
   'needs-dep-origin', 'napi9', 'undefined', 'execstack', 'glibc-only', 'cxx'];
 
 function flavourDir(libc) {

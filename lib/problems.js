@@ -6,7 +6,7 @@ const path = require('path');
 const { analyze } = require('./analyze');
 const { resolveTarget } = require('./targets');
 const { findLibrary } = require('./resolve');
-const { predictLoad, tunableFor, MUSL_IE } = require('./predict');
+const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./predict');
 const { tiError } = require('./errors');
 
 const GLIBC_DEFAULT_SURPLUS = 1664; // 288 * 4 + 512, glibc's default since 2.32 (a fixed 1664 before)
@@ -126,9 +126,14 @@ function tlsProblems(a, t, ctx, file) {
   if (t.libc !== 'glibc' || !ctx.staticTls) return [];
   const st = ctx.staticTls;
   const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
-  const p = predictLoad({ libc: 'glibc', initialExec: true, size, staticTls: st });
+  const p = predictLoad({ libc: 'glibc', initialExec: true, size, align: a.tls.align, staticTls: st });
+  if (!p.loaded && overAligned(st, a.tls.align)) {
+    return [problem('STATIC_TLS_EXHAUSTED', 'error', `${p.reason}: "cannot allocate memory in static TLS ` +
+      `block"${who}`, `${rebuild}; or LD_PRELOAD=${file}`,
+    { tlsSize: size, tlsAlign: a.tls.align, staticAlign: st.align, remaining: 0 })];
+  }
   if (!p.loaded) {
-    const tunable = `GLIBC_TUNABLES=${tunableFor(size, st)}`;
+    const tunable = `GLIBC_TUNABLES=${tunableFor(size, st, a.tls.align)}`;
     return [problem('STATIC_TLS_EXHAUSTED', 'error', `initial-exec TLS of ${size} bytes; ${where} ` +
       `${st.remaining} bytes of static TLS left: "cannot allocate memory in static TLS block"${who}`,
     `${rebuild}; or run with ${tunable}; or LD_PRELOAD=${file}`, { tlsSize: size, remaining: st.remaining, tunable })];

@@ -3,11 +3,13 @@
 // (Node for the host libc, the ti-probe for the other one) and report what the
 // real loader did next to what tls-inspect predicted.
 const { execFile } = require('child_process');
+const fs = require('fs');
 const path = require('path');
 const fixtures = require('./fixtures');
 const { MODELS } = require('./fixture-models');
 const { predictLoad, fixesFor } = require('./predict');
 const { tiError } = require('./errors');
+const { tlsAlign } = require('./elf-patch');
 
 const TEMPLATE_BYTES = 8;
 
@@ -83,13 +85,14 @@ async function reproduce(opts = {}) {
   if (o.model === 'local-exec') return localExec(o);
   const file = fixtures.fixturePath(o.model, o.bytes, o.libc);
   const child = await loadInChild(o, file);
-  const predicted = predictLoad({ libc: o.libc, initialExec: o.model === 'initial-exec', size: o.bytes,
+  const align = tlsAlign(await fs.promises.readFile(file));
+  const predicted = predictLoad({ libc: o.libc, initialExec: o.model === 'initial-exec', size: o.bytes, align,
     staticTls: child.staticTlsBefore, preload: Boolean(o.preload) });
   return {
     libc: o.libc, model: o.model, bytes: o.bytes, fixture: file,
     tunables: o.tunables || null, preload: Boolean(o.preload), stage: 'load',
     loaded: child.loaded, error: child.error, staticTlsBefore: child.staticTlsBefore, predicted,
-    fixes: child.loaded ? [] : fixesFor({ libc: o.libc, size: o.bytes, staticTls: child.staticTlsBefore, file }),
+    fixes: child.loaded ? [] : fixesFor({ libc: o.libc, size: o.bytes, align, staticTls: child.staticTlsBefore, file }),
   };
 }
 

@@ -213,6 +213,7 @@ static napi_value ti_js_static_tls(napi_env env, napi_callback_info cbinfo) {
   TI_CHECK(env, ti_set_num(env, o, "used", (double)st.used));
   TI_CHECK(env, ti_set_num(env, o, "remaining", (double)st.remaining));
   TI_CHECK(env, ti_set_num(env, o, "surplus", (double)st.surplus));
+  TI_CHECK(env, ti_set_num(env, o, "variant", (double)st.variant));
   tun = ti_js_tunables(env, &st.tunables);
   if (!tun) goto fail;
   TI_CHECK(env, ti_set_value(env, o, "tunables", tun));

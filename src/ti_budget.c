@@ -137,6 +137,19 @@ static int ti_glibc_at_least(const char *v, int major, int minor) {
   return a > major || (a == major && b >= minor);
 }
 
+/* What an initial-exec module loaded now could still get.  Variant II (x86):
+   the static size counts struct pthread (TLS_TCB_SIZE) at the thread pointer,
+   and blocks grow down from it.  Variant I (aarch64, arm): struct pthread sits
+   before the thread pointer, outside the static size; the blocks start after
+   the two-pointer TCB header and grow up, so the measured end is the use. */
+static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t *used) {
+  if (ti_tls_variant() == 1) {
+    if (*used < 2 * sizeof(void *)) *used = 2 * sizeof(void *);
+    return size >= *used ? size - *used : 0;
+  }
+  return size >= tcb + *used ? size - tcb - *used : 0;
+}
+
 static ti_err ti_budget_glibc(ti_static_tls *out) {
   const ti_glibc_syms *g = ti_glibc();
   size_t size = 0, align = 0;
@@ -154,7 +167,7 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
   out->exact = size && g->sizeof_pthread;
   if (out->exact) {
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
-    out->remaining = size >= out->tcb_size + out->used ? size - out->tcb_size - out->used : 0;
+    out->remaining = ti_static_room(size, out->tcb_size, &out->used);
   } else {
     out->source = "glibc defaults (private loader symbols missing)";
     out->note = "estimate: the surplus glibc reserves at start-up, less nothing already taken";
@@ -168,6 +181,7 @@ ti_err ti_static_tls_measure(ti_static_tls *out) {
   ti_err e;
   memset(out, 0, sizeof *out);
   ti_tunables_parse(NULL, &out->tunables);
+  out->variant = ti_tls_variant();
   e = ti_libc_detect(&libc);
   if (e != TI_OK) return e;
   out->family = libc.family;

@@ -122,6 +122,7 @@ typedef struct ti_static_tls {
   uint64_t size, align, tcb_size, used, remaining, surplus;
   ti_tunables tunables;
   int exact;
+  int variant;          /* TLS ABI variant: 2 blocks below the thread pointer (x86), 1 above */
   const char *source;   /* static string: where the numbers came from */
   const char *note;     /* static string or NULL: why remaining is what it is */
 } ti_static_tls;

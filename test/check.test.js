@@ -70,6 +70,24 @@ describe('check(): static TLS', function () {
     assert.strictEqual(without.loaded, false, 'and without it the loader refuses');
   });
 
+  it('8 bytes of initial-exec TLS aligned beyond the static block never fit: the loader agrees, no tunable is offered', async function () {
+    const st = ti.staticTls();
+    const file = fixtures.template('initial-exec-align128');
+    const align = ti.analyzeSync(file).tls.align;
+    if (!(align > st.align)) h.skip(this, `this process's static TLS block is aligned to ${st.align}, not below ${align}`);
+    const r = await ti.check(file);
+    assert.deepStrictEqual(codes(r), ['STATIC_TLS_EXHAUSTED']);
+    assert.strictEqual(r.problems[0].tunable, undefined, 'a tunable cannot fix alignment');
+    assert.strictEqual(r.problems[0].tlsAlign, align);
+    const load = (env) => h.nodeJson(path.join(h.ROOT, 'lib', 'child', 'load.js'), [file], env);
+    const plain = load({});
+    assert.strictEqual(plain.loaded, false);
+    assert.match(plain.error, /cannot allocate memory in static TLS block/);
+    const tuned = load({ GLIBC_TUNABLES: 'glibc.rtld.optional_static_tls=65536' });
+    assert.strictEqual(tuned.loaded, false, 'even with 64 KiB of surplus');
+    assert.strictEqual(load({ LD_PRELOAD: file }).loaded, true, 'a start-up slot is laid out for any alignment');
+  });
+
   it('one that fits but leaves little room is a STATIC_TLS_LOW warning (risky, still ok)', async function () {
     const r = await ti.check(fixtures.fixturePath('initial-exec', ti.staticTls().remaining - 64));
     assert.deepStrictEqual(codes(r), ['STATIC_TLS_LOW']);

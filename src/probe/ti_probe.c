@@ -43,9 +43,10 @@ static void print_static_tls(const char *key) {
   if (e != TI_OK) { printf("{\"error\":"); json_str(ti_err_name(e)); printf("}"); return; }
   printf("{\"libc\":");
   json_str(ti_libc_family_name(st.family));
-  printf(",\"size\":%llu,\"align\":%llu,\"tcbSize\":%llu,\"used\":%llu,\"remaining\":%llu,\"surplus\":%llu",
+  printf(",\"size\":%llu,\"align\":%llu,\"tcbSize\":%llu,\"used\":%llu,\"remaining\":%llu,\"surplus\":%llu,\"variant\":%d",
          (unsigned long long)st.size, (unsigned long long)st.align, (unsigned long long)st.tcb_size,
-         (unsigned long long)st.used, (unsigned long long)st.remaining, (unsigned long long)st.surplus);
+         (unsigned long long)st.used, (unsigned long long)st.remaining, (unsigned long long)st.surplus,
+         st.variant);
   printf(",\"tunables\":{\"nns\":%llu,\"optionalStaticTls\":%llu},\"exact\":%s,\"source\":",
          (unsigned long long)st.tunables.nns, (unsigned long long)st.tunables.optional_static_tls,
          st.exact ? "true" : "false");

@@ -165,7 +165,13 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
   e = ti_static_tls_used(size ? size : ti_fallback_window(), &out->used);
   if (e != TI_OK) return e;
   out->exact = size && g->sizeof_pthread;
-  if (out->exact) {
+  if (out->exact && !ti_thread_pointer()) {
+    out->exact = 0;
+    out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread";
+    out->note = "estimate: the thread pointer is not read on this architecture, so what start-up "
+                "modules use is unknown";
+    out->remaining = out->surplus;
+  } else if (out->exact) {
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
     out->remaining = ti_static_room(size, out->tcb_size, &out->used);
   } else {

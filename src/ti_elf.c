@@ -572,12 +572,14 @@ static ti_err ti_count_table(ti_elf *e, uint64_t vaddr, uint64_t size, int rela,
   if (ent < min) return ti_fail(e, TI_EMALFORMED, "relocation entry size too small");
   if (!ti_vaddr_off(p, vaddr, size, &off)) return ti_fail(e, TI_EMALFORMED, "relocations outside the loaded segments");
   if (!(tab = ti_src_view(&p->src, off, size))) return ti_view_fail(e, "relocations outside the file");
+  /* MIPS64 packs three types and a special symbol into r_info: not classified. */
+  unsigned machine = p->is64 && e->info->machine == EM_MIPS ? EM_NONE : e->info->machine;
   for (uint64_t i = 0; i < size / ent; i++) {
     uint64_t info = rela ? TI_GET(p, tab + i * ent, Elf32_Rela, Elf64_Rela, r_info)
                          : TI_GET(p, tab + i * ent, Elf32_Rel, Elf64_Rel, r_info);
     uint32_t type = p->is64 ? (uint32_t)(info & 0xffffffffu) : (uint32_t)(info & 0xff);
     uint32_t sym = p->is64 ? (uint32_t)(info >> 32) : (uint32_t)(info >> 8);
-    ti_reloc_count(&e->info->relocs, e->info->machine, type, sym);
+    ti_reloc_count(&e->info->relocs, machine, type, sym);
   }
   return TI_OK;
 }

@@ -46,6 +46,27 @@ ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type) {
     case R_ARM_TLS_DESC: return TI_RELOC_TLSDESC;
     }
     break;
+  case EM_S390:
+    switch (type) {
+    case R_390_TLS_TPOFF: return TI_RELOC_TPOFF;
+    case R_390_TLS_DTPMOD: return TI_RELOC_DTPMOD;
+    case R_390_TLS_DTPOFF: return TI_RELOC_DTPOFF;
+    }
+    break;
+  case EM_PPC64:
+    switch (type) {
+    case R_PPC64_TPREL64: return TI_RELOC_TPOFF;
+    case R_PPC64_DTPMOD64: return TI_RELOC_DTPMOD;
+    case R_PPC64_DTPREL64: return TI_RELOC_DTPOFF;
+    }
+    break;
+  case EM_MIPS: /* 32-bit r_info only: MIPS64 packs three types into one entry */
+    switch (type) {
+    case R_MIPS_TLS_TPREL32: return TI_RELOC_TPOFF;
+    case R_MIPS_TLS_DTPMOD32: return TI_RELOC_DTPMOD;
+    case R_MIPS_TLS_DTPREL32: return TI_RELOC_DTPOFF;
+    }
+    break;
   case EM_RISCV:
     switch (type) {
     case R_RISCV_TLS_TPREL64: return TI_RELOC_TPOFF;

@@ -25,7 +25,7 @@ const ti_glibc_syms *ti_glibc(void) {
 }
 
 int ti_tls_variant(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__) || defined(__s390__)
   return 2;
 #else
   return 1;
@@ -40,8 +40,12 @@ uintptr_t ti_thread_pointer(void) {
   __asm__ volatile("mov %%gs:0, %0" : "=r"(tp));
 #elif defined(__aarch64__)
   __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+#elif defined(__arm__)
+  __asm__ volatile("mrc p15, 0, %0, c13, c0, 3" : "=r"(tp));
 #elif defined(__riscv)
   __asm__ volatile("mv %0, tp" : "=r"(tp));
+#elif defined(__s390__)
+  tp = (uintptr_t)__builtin_thread_pointer();
 #endif
   return tp;
 }

@@ -8,17 +8,7 @@ const ti = require('..');
 const fixtures = require('../lib/fixtures');
 const h = require('./helpers');
 
-function compareWithReadelf(file) {
-  const got = ti.analyzeSync(file);
-  const want = h.readelfFacts(file);
-  const subset = {
-    tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,
-    rpath: got.rpath, runpath: got.runpath, tlsRelocations: got.tlsRelocations, minGlibc: got.minGlibc,
-    versionDefs: got.versionDefs,
-  };
-  assert.deepStrictEqual(subset, want, file);
-  return got;
-}
+const compareWithReadelf = (file) => h.compareAnalyzeWithReadelf(ti, file);
 
 describe('analyze(): ELF files on disk, compared with readelf', function () {
   const built = fixtures.list();

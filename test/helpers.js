@@ -18,14 +18,15 @@ function parseTls(out) {
   return { size: parseInt(m[5], 16), initSize: parseInt(m[4], 16), align: parseInt(m[6], 16) };
 }
 
-// Counts of TLS relocation types in readelf -r output (all tables).
+// Counts of TLS relocation types in readelf -r output (all tables), by the
+// names readelf gives them on x86_64, i386, aarch64, arm, s390, ppc64 and mips.
 function countTlsRelocs(out) {
   const count = (re) => (out.match(re) || []).length;
   return {
-    tpoff: count(/R_X86_64_TPOFF(64|32)\b|R_AARCH64_TLS_TPREL\b/g),
-    dtpmod: count(/R_X86_64_DTPMOD64\b|R_AARCH64_TLS_DTPMOD\b/g),
-    dtpoff: count(/R_X86_64_DTPOFF(64|32)\b|R_AARCH64_TLS_DTPREL\b/g),
-    tlsdesc: count(/R_X86_64_TLSDESC\b|R_AARCH64_TLSDESC\b/g),
+    tpoff: count(/\b(R_X86_64_TPOFF(64|32)|R_386_TLS_TPOFF(32)?|R_AARCH64_TLS_TPREL(64)?|R_ARM_TLS_TPOFF32|R_390_TLS_TPOFF|R_PPC64_TPREL64|R_MIPS_TLS_TPREL32)\b/g),
+    dtpmod: count(/\b(R_X86_64_DTPMOD64|R_386_TLS_DTPMOD32|R_AARCH64_TLS_DTPMOD(64)?|R_ARM_TLS_DTPMOD32|R_390_TLS_DTPMOD|R_PPC64_DTPMOD64|R_MIPS_TLS_DTPMOD32)\b/g),
+    dtpoff: count(/\b(R_X86_64_DTPOFF(64|32)|R_386_TLS_DTPOFF32|R_AARCH64_TLS_DTPREL(64)?|R_ARM_TLS_DTPOFF32|R_390_TLS_DTPOFF|R_PPC64_DTPREL64|R_MIPS_TLS_DTPREL32)\b/g),
+    tlsdesc: count(/\b(R_X86_64_TLSDESC|R_386_TLS_DESC|R_AARCH64_TLSDESC|R_ARM_TLS_DESC)\b/g),
   };
 }
 
@@ -61,6 +62,27 @@ function readelfFacts(file) {
     minGlibc: glibc[0] || null,
     versionDefs: defs,
   };
+}
+
+// analyze() next to readelf -lWdrV on the facts both report; throws on any difference.
+function compareAnalyzeWithReadelf(ti, file) {
+  const got = ti.analyzeSync(file);
+  const want = readelfFacts(file);
+  const subset = {
+    tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,
+    rpath: got.rpath, runpath: got.runpath, tlsRelocations: got.tlsRelocations, minGlibc: got.minGlibc,
+    versionDefs: got.versionDefs,
+  };
+  require('assert').deepStrictEqual(subset, want, file);
+  return got;
+}
+
+// Class, byte order and machine name from readelf -h.
+function readelfHeader(file) {
+  const out = readelf(['-hW'], file);
+  const field = (name) => (out.match(new RegExp(`^\\s*${name}:\\s*(.*)$`, 'm')) || [])[1];
+  return { class: field('Class') === 'ELF32' ? 32 : 64, endian: /big endian/.test(field('Data')) ? 'be' : 'le',
+    machine: field('Machine') };
 }
 
 function cmpVersion(a, b) {
@@ -113,5 +135,5 @@ function skip(ctx, reason) {
   ctx.skip();
 }
 
-module.exports = { ROOT, skip, readelfFacts, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
+module.exports = { ROOT, skip, readelfFacts, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
   executableMappings, nodeJson, haveCommand };

@@ -91,6 +91,17 @@ describe('modules(): the live link map', function () {
     assert.strictEqual(Math.max(...offsets), st.used);
   });
 
+  it('places a dlopen\'ed initial-exec block where the loader\'s own dlsym finds it (the C core in a plain process)', function () {
+    const fixtures = require('../lib/fixtures');
+    const file = fixtures.fixturePath('initial-exec', 256);
+    const r = JSON.parse(execFileSync(fixtures.template('probe', 'glibc'),
+      ['--tls-symbol', 'ti_fixture_block', '--dlopen', file], { encoding: 'utf8' }));
+    assert.strictEqual(r.loads[0].loaded, true, r.loads[0].error);
+    const m = r.modules.find((x) => x.path === file);
+    assert.deepStrictEqual([m.tls.placement, -m.tls.offset], ['static', r.loads[0].tlsSymbolFromTp]);
+    assert.strictEqual(r.staticTlsAfter.used, m.tls.offset, 'the newest static block ends the used area');
+  });
+
   it('reports the same static placements from a worker_thread', function () {
     const { main, worker } = h.nodeJson(path.join(__dirname, 'child', 'worker-modules.js'));
     const statics = (list) => list.filter((m) => m.tls && m.tls.placement === 'static')

@@ -4,14 +4,20 @@
  * loaded or the loader's exact error text, then its own link map and TLS view
  * (the same walker as the addon).
  *
- *   ti-probe [--dlopen FILE]... [--lazy]
+ *   ti-probe [--dlopen FILE]... [--lazy] [--tls-symbol NAME]
+ *
+ * --tls-symbol asks the loader itself (dlsym) where NAME's thread-local
+ * instance sits in this thread, as a signed distance from the thread pointer:
+ * an answer independent of the link-map walk's placement arithmetic.
  *
  * Node-API functions are provided as stubs (ti_napi_stubs.c, generated), so a
  * .node file built for musl resolves and loads; its init is never called. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include "../ti_core.h"
+#include "../ti_internal.h"
 
 static void json_str(const char *s) {
   putchar('"');
@@ -92,19 +98,25 @@ static void print_modules(void) {
   if (e != TI_OK) { printf(",\"modulesError\":"); json_str(ti_err_name(e)); }
 }
 
-static void print_load(const char *path, int lazy, int first) {
+static void print_load(const char *path, int lazy, int first, const char *tls_symbol) {
   void *h = dlopen(path, (lazy ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL);
   const char *err = h ? NULL : dlerror();
+  void *addr = h && tls_symbol ? dlsym(h, tls_symbol) : NULL;
   printf("%s{\"path\":", first ? "" : ",");
   json_str(path);
   printf(",\"loaded\":%s,\"error\":", h ? "true" : "false");
   if (err) json_str(err); else printf("null");
+  if (addr) printf(",\"tlsSymbolFromTp\":%lld", (long long)((intptr_t)addr - (intptr_t)ti_thread_pointer()));
   printf("}");
 }
 
 int main(int argc, char **argv) {
   int lazy = 0, first = 1;
-  for (int i = 1; i < argc; i++) if (!strcmp(argv[i], "--lazy")) lazy = 1;
+  const char *tls_symbol = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--lazy")) lazy = 1;
+    if (!strcmp(argv[i], "--tls-symbol") && i + 1 < argc) tls_symbol = argv[i + 1];
+  }
   printf("{\"probe\":\"ti-probe\",");
   print_libc();
   putchar(',');
@@ -112,7 +124,7 @@ int main(int argc, char **argv) {
   printf(",\"loads\":[");
   for (int i = 1; i + 1 < argc; i++) {
     if (strcmp(argv[i], "--dlopen")) continue;
-    print_load(argv[++i], lazy, first);
+    print_load(argv[++i], lazy, first, tls_symbol);
     first = 0;
   }
   printf("],");

@@ -47,12 +47,16 @@ static const char *ti_main_name_hint;
 
 static void ti_main_path_init(void) {
   ssize_t n = -1;
+  const char *fn = (const char *)getauxval(AT_EXECFN);
   if (ti_main_name_hint && ti_main_name_hint[0]) {
     if (realpath(ti_main_name_hint, ti_main_path)) return;
   }
+  /* Run as "ld.so PROGRAM": the kernel started the loader itself (no AT_BASE),
+     /proc/self/exe names the loader, and glibc 2.36+ points AT_EXECFN at the
+     program it then loaded (older glibc leaves the loader's name there). */
+  if (!getauxval(AT_BASE) && fn && realpath(fn, ti_main_path)) return;
   n = readlink("/proc/self/exe", ti_main_path, sizeof ti_main_path - 1);
   if (n > 0) { ti_main_path[n] = '\0'; return; }
-  const char *fn = (const char *)getauxval(AT_EXECFN);
   if (fn) strncpy(ti_main_path, fn, sizeof ti_main_path - 1);
 }
 

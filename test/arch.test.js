@@ -150,6 +150,7 @@ describe('other architectures: the C core under the real loader', function () {
       const first = probe([]);
       const banner = l.start([`/usr/${c.triple}/lib/libc.so.6`]).out.match(/release version (\d+\.\d+)/);
       assert.deepStrictEqual([first.libc.family, first.libc.version], ['glibc', banner && banner[1]]);
+      assert.deepStrictEqual(first.modules.filter((m) => m.main).map((m) => m.path), [fs.realpathSync(b.files.probe)]);
       const st = first.staticTlsBefore;
       assert.strictEqual(st.exact, true);
       assert.strictEqual(st.variant, c.variant);

@@ -102,6 +102,15 @@ describe('modules(): the live link map', function () {
     assert.strictEqual(r.staticTlsAfter.used, m.tls.offset, 'the newest static block ends the used area');
   });
 
+  it('names the real main program when it is started through the loader (ld.so PROGRAM)', function () {
+    const fixtures = require('../lib/fixtures');
+    const probe = fixtures.template('probe', 'glibc');
+    const interp = h.readelf(['-lW'], probe).match(/Requesting program interpreter: ([^\]]+)\]/)[1];
+    const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })).modules.filter((m) => m.main);
+    assert.deepStrictEqual(run(probe, []).map((m) => m.path), [real(probe)]);
+    assert.deepStrictEqual(run(interp, [probe]).map((m) => m.path), [real(probe)]);
+  });
+
   it('reports the same static placements from a worker_thread', function () {
     const { main, worker } = h.nodeJson(path.join(__dirname, 'child', 'worker-modules.js'));
     const statics = (list) => list.filter((m) => m.tls && m.tls.placement === 'static')

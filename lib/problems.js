@@ -7,6 +7,10 @@ const { analyze } = require('./analyze');
 const { resolveTarget } = require('./targets');
 const { findLibrary } = require('./resolve');
 const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./predict');
+
+// The static TLS area's alignment in any process on these glibc architectures:
+// struct pthread's own (TCB_ALIGNMENT), unless a start-up module asks for more.
+const STATIC_ALIGN = { x86_64: 64, i386: 64 };
 const { tiError } = require('./errors');
 
 const GLIBC_DEFAULT_SURPLUS = 1664; // 288 * 4 + 512, glibc's default since 2.32 (a fixed 1664 before)
@@ -38,7 +42,8 @@ function createContext(targetName = 'host') {
     ctx.staticTls = api.staticTls();
     ctx.loadedNames = new Set(api.modules().map((m) => path.basename(m.path)));
   } else if (target.libc === 'glibc') {
-    ctx.staticTls = { remaining: GLIBC_DEFAULT_SURPLUS, tunables: { nns: 4, optionalStaticTls: 512 }, defaults: true };
+    ctx.staticTls = { libc: 'glibc', remaining: GLIBC_DEFAULT_SURPLUS, tunables: { nns: 4, optionalStaticTls: 512 },
+      align: STATIC_ALIGN[target.arch] || 0, defaults: true };
   }
   return ctx;
 }

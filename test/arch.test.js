@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const { resizeTls } = require('../lib/elf-patch');
+const { resizeTls, tlsAlign } = require('../lib/elf-patch');
 const { predictLoad, staticRoom } = require('../lib/predict');
 const h = require('./helpers');
 
@@ -47,7 +47,7 @@ function buildCross(c, root) {
   lib('global-dynamic', ['-ftls-model=global-dynamic']);
   lib('local-dynamic', ['-ftls-model=local-dynamic', '-DTI_FIXTURE_LOCAL']);
   lib('initial-exec', ['-ftls-model=initial-exec']);
-  lib('initial-exec-align16', ['-ftls-model=initial-exec', '-DTI_FIXTURE_ALIGN=16']);
+  lib('initial-exec-align64', ['-ftls-model=initial-exec', '-DTI_FIXTURE_ALIGN=64']);
   if (c.desc) lib('tlsdesc', [c.desc]);
   lib('culprit', [], 'culprit.c');
   lib('threads', ['-pthread'], 'threads.c');
@@ -155,15 +155,16 @@ describe('other architectures: the C core under the real loader', function () {
       assert.strictEqual(st.exact, true);
       assert.strictEqual(st.variant, c.variant);
       // The budget: a block of exactly the room loads, one byte more is refused.
-      const tpl = fs.readFileSync(b.files['initial-exec-align16']);
-      const room = staticRoom(st, 16);
+      const tpl = fs.readFileSync(b.files['initial-exec']);
+      const align = tlsAlign(tpl);
+      const room = staticRoom(st, align);
       for (const [bytes, loads] of [[room, true], [room + 1, false]]) {
         const file = path.join(b.dir, `ie-${bytes}.so`);
         fs.writeFileSync(file, resizeTls(tpl, bytes));
         const r = probe(['--dlopen', file]);
         const load = r.loads[0];
         assert.strictEqual(load.loaded, loads, `${bytes} bytes: ${load.error}`);
-        assert.strictEqual(predictLoad({ libc: 'glibc', initialExec: true, size: bytes, align: 16, staticTls: st }).loaded, loads);
+        assert.strictEqual(predictLoad({ libc: 'glibc', initialExec: true, size: bytes, align, staticTls: st }).loaded, loads);
         if (!loads) {
           assert.match(load.error, /cannot allocate memory in static TLS block/);
           continue;
@@ -171,10 +172,10 @@ describe('other architectures: the C core under the real loader', function () {
         // Placement: the walk's offset is where dlsym finds the block, on the side the variant says.
         const m = r.modules.find((x) => x.path.endsWith(path.basename(file)));
         assert.deepStrictEqual([m.tls.placement, m.tls.offset * (st.variant === 2 ? -1 : 1)], ['static', load.tlsSymbolFromTp]);
-        assert.ok(r.staticTlsAfter.remaining < 16, `${r.staticTlsAfter.remaining} left after filling it`);
+        assert.ok(r.staticTlsAfter.remaining < align, `${r.staticTlsAfter.remaining} left after filling it`);
       }
       // A 64-byte-aligned block: the prediction and the loader agree whichever way it goes.
-      const aligned = probe(['--dlopen', b.files['initial-exec']]).loads[0];
+      const aligned = probe(['--dlopen', b.files['initial-exec-align64']]).loads[0];
       const p = predictLoad({ libc: 'glibc', initialExec: true, size: 8, align: 64, staticTls: st });
       assert.strictEqual(p.loaded, aligned.loaded, `${p.reason} / ${aligned.error}`);
       process.stdout.write(`      (variant ${st.variant}: size ${st.size}, used ${st.used}, room ${room}; ` +

@@ -48,7 +48,7 @@ export interface StaticTls {
   used: number;
   remaining: number;
   surplus: number;
-  /** TLS ABI variant: 2 = blocks below the thread pointer (x86), 1 = above it (aarch64, arm). */
+  /** TLS ABI variant: 2 = blocks below the thread pointer (x86, s390x), 1 = above it (aarch64, arm, ppc64, mips). */
   variant: 1 | 2;
   tunables: { nns: number; optionalStaticTls: number };
   exact: boolean;

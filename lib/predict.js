@@ -17,7 +17,7 @@ function overAligned(st, align) {
 
 // Room for one more initial-exec block of the given alignment.  Variant II
 // (x86) takes the block's padding from the far end of the free space, so the
-// remaining bytes are the room; variant I (aarch64, arm) starts the block at
+// remaining bytes are the room; variant I (aarch64, arm, ppc64, mips) starts the block at
 // the used end rounded up to its alignment.
 function staticRoom(st, align) {
   if (overAligned(st, align)) return 0;

@@ -74,7 +74,7 @@ static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
   s->subs = info->dlpi_subs;
   if (!info->dlpi_tls_data) return 0;
   uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
-  if (!dist || dist > s->window) return 0;
+  if (dist > s->window) return 0;
   if (ti_tls_variant() == 1) /* blocks grow upwards: the end is what is used */
     for (size_t k = 0; k < info->dlpi_phnum; k++)
       if (info->dlpi_phdr[k].p_type == PT_TLS) extent += info->dlpi_phdr[k].p_memsz;
@@ -137,14 +137,15 @@ static int ti_glibc_at_least(const char *v, int major, int minor) {
   return a > major || (a == major && b >= minor);
 }
 
-/* What an initial-exec module loaded now could still get.  Variant II (x86):
-   the static size counts struct pthread (TLS_TCB_SIZE) at the thread pointer,
-   and blocks grow down from it.  Variant I (aarch64, arm): struct pthread sits
-   before the thread pointer, outside the static size; the blocks start after
-   the two-pointer TCB header and grow up, so the measured end is the use. */
+/* What an initial-exec module loaded now could still get.  Variant II (x86,
+   s390x): the static size counts struct pthread (TLS_TCB_SIZE) at the thread
+   pointer, and blocks grow down from it.  Variant I (aarch64, arm, ppc64,
+   mips): struct pthread sits before the thread pointer, outside the static
+   size; the blocks start after the TCB header (if any) and grow up, so the
+   measured end is the use. */
 static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t *used) {
   if (ti_tls_variant() == 1) {
-    if (*used < 2 * sizeof(void *)) *used = 2 * sizeof(void *);
+    if (*used < ti_tcb_header()) *used = ti_tcb_header();
     return size >= *used ? size - *used : 0;
   }
   return size >= tcb + *used ? size - tcb - *used : 0;

@@ -19,10 +19,16 @@ const ti_glibc_syms *ti_glibc(void);
 
 /* 2 for TLS variant II (blocks below the thread pointer), 1 for variant I. */
 int ti_tls_variant(void);
+/* The thread pointer, less the fixed bias ppc64 and mips add to it, so that
+ * distances are the loader's own block offsets; 0 where it is not read. */
 uintptr_t ti_thread_pointer(void);
+/* Bytes of thread control block between the thread pointer and the first
+ * block on variant I (two pointers on aarch64 and arm, none on ppc64, mips, riscv). */
+uint64_t ti_tcb_header(void);
 
+#define TI_NOT_STATIC UINT64_MAX
 /* Distance of a TLS block from the thread pointer, positive in the direction
- * the static area grows; 0 when the block is on the wrong side. */
+ * the static area grows; TI_NOT_STATIC when the block is on the wrong side. */
 uint64_t ti_tls_distance(uintptr_t tp, uintptr_t block);
 
 /* Static-area size for the placement test: the loader's own figure when it

@@ -256,15 +256,15 @@ static void ti_place(ti_walk_ctx *ctx, uint64_t window) {
   ti_linkmap *lm = ctx->lm;
   for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
     ti_module *m = &lm->mods[i];
-    uint64_t dist = 0;
+    uint64_t dist = TI_NOT_STATIC;
     if (!m->has_tls) continue;
-    if (m->tls_block && ctx->tp) dist = ti_tls_distance(ctx->tp, m->tls_block);
+    if (m->tls_block) dist = ti_tls_distance(ctx->tp, m->tls_block);
     if (!m->tls_block && ti_borrow_offset(ctx, m, window, &dist)) {
       m->placement = TI_PLACE_STATIC; /* set up for every thread, not yet in this DTV */
       m->tls_offset = (int64_t)dist;
     } else if (!m->tls_block) {
       m->placement = TI_PLACE_UNALLOCATED;
-    } else if (dist && dist <= window) {
+    } else if (dist <= window) {
       m->placement = TI_PLACE_STATIC;
       m->tls_offset = (int64_t)dist;
     } else {
@@ -284,10 +284,11 @@ static uint64_t ti_chain_window(const ti_linkmap *lm, uintptr_t tp) {
     grew = 0;
     for (size_t i = 0; i < lm->count && i < lm->cap; i++) {
       const ti_module *m = &lm->mods[i];
-      uint64_t dist = m->has_tls && m->tls_block && tp ? ti_tls_distance(tp, m->tls_block) : 0;
+      uint64_t dist = m->has_tls && m->tls_block ? ti_tls_distance(tp, m->tls_block) : TI_NOT_STATIC;
+      if (dist == TI_NOT_STATIC) continue;
       uint64_t extent = ti_tls_variant() == 2 ? dist : dist + m->tls_size;
       uint64_t start = ti_tls_variant() == 2 ? dist - m->tls_size : dist;
-      if (dist && extent > reach && start <= reach + m->tls_align) {
+      if (extent > reach && start <= reach + m->tls_align) {
         reach = extent;
         grew = 1;
       }

@@ -46,13 +46,28 @@ uintptr_t ti_thread_pointer(void) {
   __asm__ volatile("mv %0, tp" : "=r"(tp));
 #elif defined(__s390__)
   tp = (uintptr_t)__builtin_thread_pointer();
+#elif defined(__powerpc64__)
+  __asm__ volatile("mr %0, 13" : "=r"(tp));
+  tp -= 0x7000;
+#elif defined(__mips__)
+  __asm__ volatile(".set push\n.set mips32r2\nrdhwr %0, $29\n.set pop" : "=r"(tp));
+  tp -= 0x7000;
 #endif
   return tp;
 }
 
+uint64_t ti_tcb_header(void) {
+#if defined(__aarch64__) || defined(__arm__)
+  return 2 * sizeof(void *);
+#else
+  return 0;
+#endif
+}
+
 uint64_t ti_tls_distance(uintptr_t tp, uintptr_t block) {
-  if (ti_tls_variant() == 2) return block < tp ? (uint64_t)(tp - block) : 0;
-  return block > tp ? (uint64_t)(block - tp) : 0;
+  if (!tp) return TI_NOT_STATIC;
+  if (ti_tls_variant() == 2) return block < tp ? (uint64_t)(tp - block) : TI_NOT_STATIC;
+  return block >= tp ? (uint64_t)(block - tp) : TI_NOT_STATIC;
 }
 
 uint64_t ti_static_window_hint(void) {

@@ -56,6 +56,16 @@ struct ti_elf { ti_elf_info *info; struct ti_elf_priv *p; };
 
 static uint64_t ti_rd(const struct ti_elf_priv *p, const uint8_t *b, size_t size) {
   uint64_t v = 0;
+  if (p->be == (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)) { /* the host's own order: one load */
+    uint16_t v16;
+    uint32_t v32;
+    switch (size) {
+    case 1: return b[0];
+    case 2: memcpy(&v16, b, 2); return v16;
+    case 4: memcpy(&v32, b, 4); return v32;
+    case 8: memcpy(&v, b, 8); return v;
+    }
+  }
   if (p->be)
     for (size_t i = 0; i < size; i++) v = (v << 8) | b[i];
   else
@@ -461,10 +471,15 @@ static void ti_dynsym_count(struct ti_elf_priv *p) {
 
 typedef struct ti_sym { const char *name; uint64_t size; unsigned type, bind, shndx; } ti_sym;
 
+static unsigned ti_sym_info(const struct ti_elf_priv *p, const uint8_t *s) {
+  return s[p->is64 ? offsetof(Elf64_Sym, st_info) : offsetof(Elf32_Sym, st_info)];
+}
+
+/* Type, binding and section; the size only for TLS symbols, the rest are skipped. */
 static void ti_read_sym(const struct ti_elf_priv *p, const uint8_t *s, ti_sym *out) {
-  unsigned info = (unsigned)TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_info);
-  out->size = TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_size);
+  unsigned info = ti_sym_info(p, s);
   out->type = info & 0xf;
+  out->size = out->type == STT_TLS ? TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_size) : 0;
   out->bind = info >> 4;
   out->shndx = (unsigned)TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_shndx);
 }
@@ -549,8 +564,8 @@ static ti_err ti_parse_symtab(ti_elf *e) {
     for (uint64_t k = base ? 0 : 1; k < n && err == TI_OK; k++) {
       const uint8_t *s = tab + k * p->symtab_ent;
       ti_sym sym;
+      if ((ti_sym_info(p, s) & 0xf) != STT_TLS) continue;
       ti_read_sym(p, s, &sym);
-      if (sym.type != STT_TLS) continue;
       sym.name = ti_src_string(&p->src, p->strtab_off, p->strtab_size, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name));
       if (sym.name && !ti_push_tls(p, &sym)) err = ti_fail(e, TI_ENOMEM, "TLS symbols");
     }

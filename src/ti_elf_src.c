@@ -103,14 +103,36 @@ static const char *ti_keep_string(ti_src *s, const char *p, size_t len) {
   return (const char *)c->data;
 }
 
+enum { TI_NAMES_WINDOW = 4096 };
+
+/* A name lying whole inside the read-ahead window, refilled at pos when pos is
+ * outside it; NULL (no error) when the name runs past the window's end. */
+static const char *ti_window_name(ti_src *s, uint64_t pos, uint64_t end) {
+  uint64_t got = 0;
+  const uint8_t *nul;
+  if (!s->names && !(s->names = malloc(TI_NAMES_WINDOW))) return NULL;
+  if (pos < s->names_off || pos >= s->names_off + s->names_len) {
+    uint64_t want = end - pos < TI_NAMES_WINDOW ? end - pos : TI_NAMES_WINDOW;
+    s->names_len = 0;
+    if (ti_pread_all(s->fd, s->names, want, pos, &got) != TI_OK) return NULL;
+    s->names_off = pos;
+    s->names_len = got;
+  }
+  const uint8_t *at = s->names + (pos - s->names_off);
+  uint64_t stop = s->names_off + s->names_len < end ? s->names_off + s->names_len : end; /* never past the table */
+  if (!(nul = memchr(at, '\0', stop - pos))) return NULL;
+  return ti_keep_string(s, (const char *)at, (size_t)(nul - at));
+}
+
 const char *ti_src_string(ti_src *s, uint64_t table_off, uint64_t table_size, uint64_t off) {
   char buf[TI_NAME_MAX];
   uint64_t left, n, got = 0;
-  const char *nul;
+  const char *nul, *name;
   if (s->err != TI_OK || off >= table_size || !ti_range_ok(table_off, table_size, s->len)) return NULL;
   left = table_size - off;
   n = left < TI_NAME_MAX ? left : TI_NAME_MAX;
   if (s->mem) return memchr(s->mem + table_off + off, '\0', n) ? (const char *)s->mem + table_off + off : NULL;
+  if ((name = ti_window_name(s, table_off + off, table_off + table_size)) || s->err != TI_OK) return name;
   /* most names are short: read a little first, the rest only when needed */
   for (uint64_t want = n < TI_NAME_FIRST ? n : TI_NAME_FIRST;; want = n) {
     s->err = ti_pread_all(s->fd, (uint8_t *)buf, want, table_off + off, &got);
@@ -131,6 +153,9 @@ const uint8_t *ti_src_window(ti_src *s, uint64_t off, uint64_t size, uint8_t *sc
 }
 
 void ti_src_close(ti_src *s) {
+  free(s->names);
+  s->names = NULL;
+  s->names_len = 0;
   while (s->chunks) {
     ti_chunk *next = s->chunks->next;
     free(s->chunks);

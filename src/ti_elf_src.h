@@ -12,6 +12,8 @@ typedef struct ti_src {
   struct ti_chunk *chunks;
   ti_err err;           /* sticky: I/O or memory failure while reading */
   uint64_t string_bytes; /* names kept so far (bounded) */
+  uint8_t *names;       /* a window of string table read ahead, so nearby names cost no read */
+  uint64_t names_off, names_len;
 } ti_src;
 
 /* The one overflow-safe range check: [off, off + size) lies within len. */

@@ -115,6 +115,9 @@ export interface Problem {
   symbols?: string[];
   tlsSize?: number;
   remaining?: number;
+  /** STATIC_TLS_EXHAUSTED by alignment: the module's PT_TLS p_align and the static area's. */
+  tlsAlign?: number;
+  staticAlign?: number;
   tunable?: string;
   library?: string;
   neededBy?: string;

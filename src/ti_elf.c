@@ -549,7 +549,9 @@ static ti_err ti_parse_symtab(ti_elf *e) {
   uint64_t count, per;
   uint8_t *scratch;
   ti_err err = TI_OK;
-  if (!p->symtab_size) return TI_OK;
+  /* A linked file defines TLS only inside its PT_TLS segment: without one there is
+     nothing local to find (object files have no segments and are always read). */
+  if (!p->symtab_size || (!e->info->has_tls && e->info->type != ET_REL)) return TI_OK;
   if (p->symtab_ent < TI_SIZE(p, Elf32_Sym, Elf64_Sym) || p->symtab_ent > TI_WINDOW)
     return ti_fail(e, TI_EMALFORMED, ".symtab sh_entsize out of range");
   if (!ti_range_ok(p->symtab_off, p->symtab_size, p->src.len) || !ti_range_ok(p->strtab_off, p->strtab_size, p->src.len))

@@ -64,14 +64,27 @@ function readelfFacts(file) {
   };
 }
 
-// analyze() next to readelf -lWdrV on the facts both report; throws on any difference.
+// Names of the TLS symbols readelf -sW lists (.dynsym and .symtab), defined and undefined.
+function readelfTlsSymbols(file) {
+  const out = { defined: new Set(), undefined: new Set() };
+  for (const line of readelf(['-sW'], file).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || f[3] !== 'TLS') continue;
+    out[f[6] === 'UND' ? 'undefined' : 'defined'].add(f[7].replace(/@.*/, ''));
+  }
+  return { defined: [...out.defined].sort(), undefined: [...out.undefined].sort() };
+}
+
+// analyze() next to readelf -lWdrV (and -sW for TLS symbols) on the facts both report;
+// throws on any difference.
 function compareAnalyzeWithReadelf(ti, file) {
   const got = ti.analyzeSync(file);
-  const want = readelfFacts(file);
+  const want = { ...readelfFacts(file), tlsSymbols: readelfTlsSymbols(file) };
+  const names = (defined) => [...new Set(got.tlsSymbols.filter((s) => s.defined === defined).map((s) => s.name))].sort();
   const subset = {
     tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,
     rpath: got.rpath, runpath: got.runpath, tlsRelocations: got.tlsRelocations, minGlibc: got.minGlibc,
-    versionDefs: got.versionDefs,
+    versionDefs: got.versionDefs, tlsSymbols: { defined: names(true), undefined: names(false) },
   };
   require('assert').deepStrictEqual(subset, want, file);
   return got;

@@ -1,0 +1,122 @@
+'use strict';
+// The addon itself in a real arm64 Node.js (Debian's, unpacked by
+// scripts/arm64-node.js) under qemu-user: built by the cross compiler the way
+// a prebuild for linux-arm64 would be, loaded through lib/binding.js, and held
+// to the arm64 glibc loader's own behaviour.
+const assert = require('assert');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { resizeTls, tlsAlign } = require('../lib/elf-patch');
+const { staticRoom } = require('../lib/predict');
+const { nodeApiInclude } = require('../scripts/nodedir');
+const h = require('./helpers');
+
+const CC = 'aarch64-linux-gnu-gcc';
+const ROOT64 = process.env.TI_ARM64_NODE_ROOT || path.join(h.ROOT, '.cache', 'arm64-node');
+const CHILD = path.join(__dirname, 'child', 'node-load.js');
+
+function missing() {
+  if (!h.haveCommand(CC)) return `${CC} is not installed (Debian: gcc-aarch64-linux-gnu)`;
+  if (!h.haveCommand('qemu-aarch64')) return 'qemu-aarch64 is not installed (Debian: qemu-user)';
+  if (!fs.existsSync(path.join(ROOT64, 'usr', 'bin', 'node'))) {
+    return `no arm64 Node in ${ROOT64}: run "node scripts/arm64-node.js" (needs dpkg --add-architecture arm64)`;
+  }
+  if (!nodeApiInclude()) return 'no Node-API headers under the Node prefix';
+  return null;
+}
+
+function cc(args) {
+  const r = spawnSync(CC, args, { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, r.stderr);
+}
+
+// Runs the child under the arm64 Node; env adds to the environment the guest sees.
+function node64(args, env = {}) {
+  const r = spawnSync('qemu-aarch64', [path.join(ROOT64, 'usr', 'bin', 'node'), CHILD, ...args], {
+    encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20, env: { ...process.env, QEMU_LD_PREFIX: ROOT64, ...env } });
+  assert.strictEqual(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+// The file a guest path names on this machine: qemu-user looks under the prefix first.
+function hostPath(p) {
+  const under = path.join(ROOT64, p);
+  return fs.realpathSync(fs.existsSync(under) ? under : p);
+}
+
+describe('the addon in an arm64 Node (qemu-user)', function () {
+  this.timeout(300000);
+  let dir, pkg, first;
+  const fixtures = {};
+
+  before(function () {
+    const why = missing();
+    if (why) h.skip(this, why);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-arm64-'));
+    pkg = path.join(dir, 'tls-inspect');
+    fs.mkdirSync(path.join(pkg, 'prebuilds', 'linux-arm64'), { recursive: true });
+    for (const d of ['lib', 'bin']) fs.cpSync(path.join(h.ROOT, d), path.join(pkg, d), { recursive: true });
+    fs.copyFileSync(path.join(h.ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    cc(['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden', '-DNAPI_VERSION=8',
+      `-I${nodeApiInclude()}`, '-o', path.join(pkg, 'prebuilds', 'linux-arm64', 'tls-inspect.napi.glibc.node'),
+      path.join(h.ROOT, 'src', 'binding.c'), ...require('../scripts/core-sources').coreSources(), '-ldl', '-lpthread']);
+    for (const [name, align] of [['ie', 16], ['ie-align64', 64]]) {
+      fixtures[name] = path.join(dir, `lib${name}.so`);
+      cc(['-O2', '-fPIC', '-shared', '-ftls-model=initial-exec', `-DTI_FIXTURE_ALIGN=${align}`, '-o', fixtures[name],
+        path.join(h.ROOT, 'fixtures', 'src', 'tls_fixture.c')]);
+    }
+    first = node64([pkg]);
+  });
+  after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('loads the arm64 prebuild; libc() is the arm64 glibc that libc.so.6 itself names', function () {
+    assert.strictEqual(first.arch, 'arm64');
+    const banner = spawnSync('qemu-aarch64', [path.join(ROOT64, 'lib', 'aarch64-linux-gnu', 'libc.so.6')],
+      { encoding: 'utf8', env: { ...process.env, QEMU_LD_PREFIX: ROOT64 } }).stdout.match(/release version (\d+\.\d+)/);
+    assert.deepStrictEqual([first.libc.family, first.libc.version], ['glibc', banner && banner[1]]);
+    assert.ok(first.modules.some((m) => m.path.endsWith(path.join('linux-arm64', 'tls-inspect.napi.glibc.node'))));
+  });
+
+  it('modules() lists exactly the files with an executable mapping, and places start-up TLS above the thread pointer', function () {
+    const listed = first.modules.filter((m) => !m.vdso).map((m) => hostPath(m.path)).sort();
+    assert.deepStrictEqual([...new Set(listed)], [...new Set(first.maps.map((p) => fs.realpathSync(p)))].sort());
+    const placed = first.modules.filter((m) => m.tls && m.tls.placement === 'static');
+    assert.ok(placed.length >= 2, 'libc and libnode at least');
+    for (const m of placed) assert.ok(m.tls.offset >= 16 && m.tls.offset + m.tls.size <= first.staticTls.used, m.path);
+  });
+
+  it('staticTls() is exact on variant I: a block of exactly the room loads, one byte more is refused', function () {
+    const st = first.staticTls;
+    assert.deepStrictEqual([st.exact, st.variant, st.size], [true, 1, st.used + st.remaining]);
+    const tpl = fs.readFileSync(fixtures.ie);
+    const align = tlsAlign(tpl);
+    const room = staticRoom(st, align);
+    const fits = path.join(dir, `ie-${room}.so`);
+    fs.writeFileSync(fits, resizeTls(tpl, room));
+    const a = node64([pkg, fits]);
+    assert.strictEqual(a.loaded, true, a.error);
+    assert.deepStrictEqual([a.after.module.tls.placement, a.after.module.tls.offset], ['static', Math.ceil(st.used / align) * align]);
+    assert.ok(a.after.staticTls.remaining < align, `${a.after.staticTls.remaining} left`);
+    const over = path.join(dir, `ie-${room + 1}.so`);
+    fs.writeFileSync(over, resizeTls(tpl, room + 1));
+    const b = node64([pkg, over]);
+    assert.strictEqual(b.loaded, false);
+    assert.match(b.error, /cannot allocate memory in static TLS block/);
+    // check() saw it coming, and the tunable it names makes the same file load
+    const p = b.check.problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
+    assert.ok(p && p.tunable, JSON.stringify(b.check.problems));
+    const c = node64([pkg, over], { GLIBC_TUNABLES: p.tunable.replace('GLIBC_TUNABLES=', '') });
+    assert.strictEqual(c.loaded, true, `${p.tunable}: ${c.error}`);
+  });
+
+  it('a block aligned beyond the static area (64 > 32) is refused at 8 bytes, as check() says, with no tunable', function () {
+    const r = node64([pkg, fixtures['ie-align64']]);
+    assert.strictEqual(r.staticTls.align, 32);
+    assert.strictEqual(r.loaded, false);
+    assert.match(r.error, /cannot allocate memory in static TLS block/);
+    const p = r.check.problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
+    assert.ok(p && !p.tunable && p.tlsAlign === 64, JSON.stringify(r.check.problems));
+  });
+});

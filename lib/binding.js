@@ -17,10 +17,30 @@ function candidates(libc) {
   ];
 }
 
+// ELF e_machine for each process.arch: a build/ copied from another machine
+// (a node_modules shared between architectures) is passed over, not loaded.
+const MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, s390x: 22, ppc64: 21, riscv64: 243 };
+
+function builtForThisMachine(file) {
+  const want = MACHINE[process.arch];
+  const head = Buffer.alloc(20);
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    if (fs.readSync(fd, head, 0, 20, 0) < 20) return false;
+  } catch (_) {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  if (!want) return true;
+  return (head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18)) === want;
+}
+
 function load() {
   const libc = runningLibc();
   for (const file of candidates(libc)) {
-    if (fs.existsSync(file)) {
+    if (fs.existsSync(file) && builtForThisMachine(file)) {
       const addon = require(file);
       addon.loadedFrom = file;
       return addon;

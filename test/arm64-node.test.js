@@ -59,6 +59,12 @@ describe('the addon in an arm64 Node (qemu-user)', function () {
     fs.mkdirSync(path.join(pkg, 'prebuilds', 'linux-arm64'), { recursive: true });
     for (const d of ['lib', 'bin']) fs.cpSync(path.join(h.ROOT, d), path.join(pkg, d), { recursive: true });
     fs.copyFileSync(path.join(h.ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    // this machine's own build, as in a node_modules shared between architectures: passed over
+    const local = path.join(h.ROOT, 'build', 'Release', 'tls_inspect.node');
+    if (fs.existsSync(local)) {
+      fs.mkdirSync(path.join(pkg, 'build', 'Release'), { recursive: true });
+      fs.copyFileSync(local, path.join(pkg, 'build', 'Release', 'tls_inspect.node'));
+    }
     cc(['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden', '-DNAPI_VERSION=8',
       `-I${nodeApiInclude()}`, '-o', path.join(pkg, 'prebuilds', 'linux-arm64', 'tls-inspect.napi.glibc.node'),
       path.join(h.ROOT, 'src', 'binding.c'), ...require('../scripts/core-sources').coreSources(), '-ldl', '-lpthread']);
@@ -71,7 +77,7 @@ describe('the addon in an arm64 Node (qemu-user)', function () {
   });
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('loads the arm64 prebuild; libc() is the arm64 glibc that libc.so.6 itself names', function () {
+  it('loads the arm64 prebuild (passing over an x86_64 build/); libc() is the arm64 glibc that libc.so.6 itself names', function () {
     assert.strictEqual(first.arch, 'arm64');
     const banner = spawnSync('qemu-aarch64', [path.join(ROOT64, 'lib', 'aarch64-linux-gnu', 'libc.so.6')],
       { encoding: 'utf8', env: { ...process.env, QEMU_LD_PREFIX: ROOT64 } }).stdout.match(/release version (\d+\.\d+)/);

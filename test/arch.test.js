@@ -2,8 +2,8 @@
 // Other architectures, with Debian's cross compilers and their glibc: the
 // analyzer against readelf on ELF32/ELF64 in both byte orders, and the C core's
 // live view (link map, placements, static TLS budget) under the real loader of
-// aarch64, armhf, s390x, ppc64le and mips (qemu-user) and i386 (the 32-bit
-// loader, run natively).
+// aarch64, armhf, s390x, ppc64le, mips and riscv64 (qemu-user) and i386 (the
+// 32-bit loader, run natively).
 const assert = require('assert');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -25,6 +25,7 @@ const CROSS = [
   { triple: 's390x-linux-gnu', machine: 's390', readelf: 'IBM S/390', qemu: 'qemu-s390x', variant: 2 },
   { triple: 'powerpc64le-linux-gnu', machine: 'ppc64', readelf: 'PowerPC64', qemu: 'qemu-ppc64le', variant: 1 },
   { triple: 'mips-linux-gnu', machine: 'mips', readelf: 'MIPS R3000', qemu: 'qemu-mips', variant: 1 },
+  { triple: 'riscv64-linux-gnu', machine: 'riscv', readelf: 'RISC-V', qemu: 'qemu-riscv64', variant: 1 },
 ];
 
 function run(cmd, args, env = {}) {

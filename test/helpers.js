@@ -19,14 +19,14 @@ function parseTls(out) {
 }
 
 // Counts of TLS relocation types in readelf -r output (all tables), by the
-// names readelf gives them on x86_64, i386, aarch64, arm, s390, ppc64 and mips.
+// names readelf gives them on x86_64, i386, aarch64, arm, s390, ppc64, mips and riscv.
 function countTlsRelocs(out) {
   const count = (re) => (out.match(re) || []).length;
   return {
-    tpoff: count(/\b(R_X86_64_TPOFF(64|32)|R_386_TLS_TPOFF(32)?|R_AARCH64_TLS_TPREL(64)?|R_ARM_TLS_TPOFF32|R_390_TLS_TPOFF|R_PPC64_TPREL64|R_MIPS_TLS_TPREL32)\b/g),
-    dtpmod: count(/\b(R_X86_64_DTPMOD64|R_386_TLS_DTPMOD32|R_AARCH64_TLS_DTPMOD(64)?|R_ARM_TLS_DTPMOD32|R_390_TLS_DTPMOD|R_PPC64_DTPMOD64|R_MIPS_TLS_DTPMOD32)\b/g),
-    dtpoff: count(/\b(R_X86_64_DTPOFF(64|32)|R_386_TLS_DTPOFF32|R_AARCH64_TLS_DTPREL(64)?|R_ARM_TLS_DTPOFF32|R_390_TLS_DTPOFF|R_PPC64_DTPREL64|R_MIPS_TLS_DTPREL32)\b/g),
-    tlsdesc: count(/\b(R_X86_64_TLSDESC|R_386_TLS_DESC|R_AARCH64_TLSDESC|R_ARM_TLS_DESC)\b/g),
+    tpoff: count(/\b(R_X86_64_TPOFF(64|32)|R_386_TLS_TPOFF(32)?|R_AARCH64_TLS_TPREL(64)?|R_ARM_TLS_TPOFF32|R_390_TLS_TPOFF|R_PPC64_TPREL64|R_MIPS_TLS_TPREL32|R_RISCV_TLS_TPREL64)\b/g),
+    dtpmod: count(/\b(R_X86_64_DTPMOD64|R_386_TLS_DTPMOD32|R_AARCH64_TLS_DTPMOD(64)?|R_ARM_TLS_DTPMOD32|R_390_TLS_DTPMOD|R_PPC64_DTPMOD64|R_MIPS_TLS_DTPMOD32|R_RISCV_TLS_DTPMOD64)\b/g),
+    dtpoff: count(/\b(R_X86_64_DTPOFF(64|32)|R_386_TLS_DTPOFF32|R_AARCH64_TLS_DTPREL(64)?|R_ARM_TLS_DTPOFF32|R_390_TLS_DTPOFF|R_PPC64_DTPREL64|R_MIPS_TLS_DTPREL32|R_RISCV_TLS_DTPREL64)\b/g),
+    tlsdesc: count(/\b(R_X86_64_TLSDESC|R_386_TLS_DESC|R_AARCH64_TLSDESC|R_ARM_TLS_DESC|R_RISCV_TLSDESC)\b/g),
   };
 }
 

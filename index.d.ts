@@ -3,6 +3,10 @@
 export type LibcFamily = 'glibc' | 'musl' | 'unknown';
 export type TlsModel = 'initial-exec' | 'global-dynamic' | 'local-dynamic' | 'tlsdesc';
 export type FixtureModel = TlsModel | 'local-exec';
+/** The other fixtures the build makes (see README, Fixtures). */
+export type FixtureName = FixtureModel | 'initial-exec-align128' | 'culprit' | 'culprit-stripped' | 'threads' |
+  'probe' | 'addon' | 'dep' | 'needs-dep' | 'needs-dep-origin' | 'napi9' | 'undefined' | 'execstack' |
+  'glibc-only' | 'cxx';
 
 export interface LibcInfo {
   family: LibcFamily;
@@ -189,7 +193,7 @@ export function report(): Report;
 
 export const fixtures: {
   list(): Partial<Record<'glibc' | 'musl', Record<string, string>>>;
-  template(model: FixtureModel, libc?: 'glibc' | 'musl'): string;
+  template(model: FixtureName, libc?: 'glibc' | 'musl'): string;
   path(model: TlsModel, bytes: number, libc?: 'glibc' | 'musl'): string;
   models: FixtureModel[];
 };

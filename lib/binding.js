@@ -7,6 +7,7 @@
 const fs = require('fs');
 const path = require('path');
 const { runningLibc } = require('./running-libc');
+const { ARCH, MACHINE_NUMBER } = require('./targets');
 
 const root = path.resolve(__dirname, '..');
 
@@ -17,12 +18,10 @@ function candidates(libc) {
   ];
 }
 
-// ELF e_machine for each process.arch: a build/ copied from another machine
-// (a node_modules shared between architectures) is passed over, not loaded.
-const MACHINE = { x64: 62, arm64: 183, ia32: 3, arm: 40, s390x: 22, ppc64: 21, riscv64: 243 };
-
+// A build/ copied from another machine (a node_modules shared between
+// architectures) is passed over, not loaded: its ELF e_machine tells.
 function builtForThisMachine(file) {
-  const want = MACHINE[process.arch];
+  const want = MACHINE_NUMBER[ARCH[process.arch]];
   const head = Buffer.alloc(20);
   let fd;
   try {

@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { MODELS } = require('./fixture-models');
-const { resizeTls } = require('./elf-patch');
+const { resizeTls, tlsAlign } = require('./elf-patch');
 const { tiError } = require('./errors');
 
 const root = path.resolve(__dirname, '..');
@@ -83,4 +83,12 @@ function list() {
   return out;
 }
 
-module.exports = { MODELS, LIBCS, template, fixturePath, list, manifest };
+// PT_TLS p_align of a model's template (resized copies keep it), read once.
+const aligns = new Map();
+function templateAlign(model, libc = 'glibc') {
+  const tpl = template(model, libc);
+  if (!aligns.has(tpl)) aligns.set(tpl, tlsAlign(fs.readFileSync(tpl)));
+  return aligns.get(tpl);
+}
+
+module.exports = { MODELS, LIBCS, template, templateAlign, fixturePath, list, manifest };

@@ -4,7 +4,7 @@
 const fs = require('fs');
 const path = require('path');
 const { analyze } = require('./analyze');
-const { resolveTarget } = require('./targets');
+const { resolveTarget, MACHINE_NUMBER } = require('./targets');
 const { findLibrary } = require('./resolve');
 const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./predict');
 
@@ -102,7 +102,7 @@ function versionProblems(a, t, ctx) {
 function hostGlibcxx(ctx) {
   if (ctx.cache.glibcxx !== undefined) return ctx.cache.glibcxx;
   const fake = { path: '/', rpath: [], runpath: [], machine: ctx.target.arch, class: ctx.target.class,
-    machineNumber: { x86_64: 62, aarch64: 183, i386: 3, arm: 40 }[ctx.target.arch] };
+    machineNumber: MACHINE_NUMBER[ctx.target.arch] };
   const file = findLibrary('libstdc++.so.6', fake, { family: ctx.target.libc });
   let best = null;
   if (file && file !== 'loaded') {

@@ -3,13 +3,11 @@
 // (Node for the host libc, the ti-probe for the other one) and report what the
 // real loader did next to what tls-inspect predicted.
 const { execFile } = require('child_process');
-const fs = require('fs');
 const path = require('path');
 const fixtures = require('./fixtures');
 const { MODELS } = require('./fixture-models');
 const { predictLoad, fixesFor } = require('./predict');
 const { tiError } = require('./errors');
-const { tlsAlign } = require('./elf-patch');
 
 const TEMPLATE_BYTES = 8;
 
@@ -85,7 +83,7 @@ async function reproduce(opts = {}) {
   if (o.model === 'local-exec') return localExec(o);
   const file = fixtures.fixturePath(o.model, o.bytes, o.libc);
   const child = await loadInChild(o, file);
-  const align = tlsAlign(await fs.promises.readFile(file));
+  const align = fixtures.templateAlign(o.model, o.libc);
   const predicted = predictLoad({ libc: o.libc, initialExec: o.model === 'initial-exec', size: o.bytes, align,
     staticTls: child.staticTlsBefore, preload: Boolean(o.preload) });
   return {

@@ -34,6 +34,8 @@ const PRESETS = {
 };
 
 const ARCH = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', arm: 'arm', riscv64: 'riscv', ppc64: 'ppc64', s390x: 's390' };
+// ELF e_machine for each architecture name above.
+const MACHINE_NUMBER = { x86_64: 62, aarch64: 183, i386: 3, arm: 40, riscv: 243, ppc64: 21, s390: 22 };
 const BITS = { x64: 64, arm64: 64, ia32: 32, arm: 32, riscv64: 64, ppc64: 64, s390x: 64 };
 
 // Parses a target name into { name, kind, libc, glibc?, musl?, glibcxx?, napi?, arch, class }.
@@ -48,4 +50,4 @@ function resolveTarget(name = 'host') {
     `${Object.keys(PRESETS).join(', ')}`);
 }
 
-module.exports = { PRESETS, resolveTarget, ARCH };
+module.exports = { PRESETS, resolveTarget, ARCH, MACHINE_NUMBER };

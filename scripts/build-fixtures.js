@@ -52,19 +52,22 @@ function buildProbe(compiler, dir, manifest) {
   else manifest.failed.probe = r.output;
 }
 
+// The addon compiled outside node-gyp by one compiler (musl-gcc, a cross
+// compiler): { ok, output }, or null without Node-API headers.
+function compileAddon(compiler, out, libs) {
+  const include = require('./nodedir').nodeApiInclude();
+  if (!include) return null;
+  return cc(compiler, ['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden',
+    '-DNAPI_VERSION=8', `-I${include}`, '-o', out, path.join(root, 'src', 'binding.c'), ...CORE, ...libs]);
+}
+
 // The addon itself built by this flavour's compiler: for musl this is the
 // file an Alpine user would load, and the probe must be able to load it.
 function buildAddon(compiler, dir, manifest) {
-  const include = require('./nodedir').nodeApiInclude();
-  if (!include) {
-    manifest.skipped = { addon: 'no Node-API headers under the Node prefix' };
-    return;
-  }
   const out = path.join(dir, 'tls_inspect.node');
-  const r = cc(compiler, ['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden',
-    '-DNAPI_VERSION=8', `-I${include}`, '-o', out, path.join(root, 'src', 'binding.c'), ...CORE,
-    ...linkLibs(manifest.libc)]);
-  if (r.ok) manifest.built.addon = path.basename(out);
+  const r = compileAddon(compiler, out, linkLibs(manifest.libc));
+  if (!r) manifest.skipped = { addon: 'no Node-API headers under the Node prefix' };
+  else if (r.ok) manifest.built.addon = path.basename(out);
   else manifest.failed.addon = r.output;
 }
 
@@ -160,4 +163,4 @@ function main() {
 }
 
 if (require.main === module) process.exitCode = main();
-module.exports = { buildFlavour };
+module.exports = { buildFlavour, compileAddon };

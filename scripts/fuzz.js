@@ -28,19 +28,18 @@ function build() {
 function seeds(dir) {
   fs.mkdirSync(dir, { recursive: true });
   const files = [];
-  for (const byName of Object.values(fixtures.list())) files.push(...Object.values(byName));
-  for (const f of ['libc.so.6', 'libm.so.6', 'libgomp.so.1', 'libz.so.1'].map((n) => `/usr/lib/x86_64-linux-gnu/${n}`)) {
-    if (fs.existsSync(f)) files.push(fs.realpathSync(f));
-  }
+  for (const byName of Object.values(fixtures.list())) files.push(...Object.values(byName).map((f) => [f, path.basename(f)]));
+  const system = (f, prefix = '') => {
+    if (fs.existsSync(f)) files.push([fs.realpathSync(f), `${prefix}${path.basename(f)}`]);
+  };
+  for (const n of ['libc.so.6', 'libm.so.6', 'libgomp.so.1', 'libz.so.1']) system(`/usr/lib/x86_64-linux-gnu/${n}`);
   // Other architectures' glibc (cross packages), for ELF32, REL and big-endian paths.
   for (const t of ['aarch64-linux-gnu', 'arm-linux-gnueabihf', 'i686-linux-gnu', 's390x-linux-gnu', 'mips-linux-gnu']) {
-    const f = `/usr/${t}/lib/libm.so.6`;
-    if (fs.existsSync(f)) files.push(fs.realpathSync(f));
+    system(`/usr/${t}/lib/libm.so.6`, `${t}-`);
   }
-  for (const f of files) {
+  for (const [f, name] of files) {
     const st = fs.statSync(f);
-    const name = `seed-${f.startsWith('/usr/') && !f.includes('x86_64') ? `${f.split('/')[2]}-` : ''}${path.basename(f)}`;
-    if (st.isFile() && st.size < (4 << 20)) fs.copyFileSync(f, path.join(dir, name));
+    if (st.isFile() && st.size < (4 << 20)) fs.copyFileSync(f, path.join(dir, `seed-${name}`));
   }
 }
 

@@ -101,7 +101,7 @@ ti_err ti_static_scan_run(ti_static_scan *scan) {
   pthread_t th;
   pthread_attr_t attr;
   int rc;
-  scan->used = 0;
+  scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
   scan->count = 0;
   if (pthread_attr_init(&attr)) return TI_ETHREAD;
   pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -143,12 +143,9 @@ static int ti_glibc_at_least(const char *v, int major, int minor) {
    mips): struct pthread sits before the thread pointer, outside the static
    size; the blocks start after the TCB header (if any) and grow up, so the
    measured end is the use. */
-static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t *used) {
-  if (ti_tls_variant() == 1) {
-    if (*used < ti_tcb_header()) *used = ti_tcb_header();
-    return size >= *used ? size - *used : 0;
-  }
-  return size >= tcb + *used ? size - tcb - *used : 0;
+static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t used) {
+  if (ti_tls_variant() == 1) return size >= used ? size - used : 0;
+  return size >= tcb + used ? size - tcb - used : 0;
 }
 
 static ti_err ti_budget_glibc(ti_static_tls *out) {
@@ -174,7 +171,7 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
     out->remaining = out->surplus;
   } else if (out->exact) {
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
-    out->remaining = ti_static_room(size, out->tcb_size, &out->used);
+    out->remaining = ti_static_room(size, out->tcb_size, out->used);
   } else {
     out->source = "glibc defaults (private loader symbols missing)";
     out->note = "estimate: the surplus glibc reserves at start-up, less nothing already taken";

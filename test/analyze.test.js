@@ -13,7 +13,7 @@ const compareWithReadelf = (file) => h.compareAnalyzeWithReadelf(ti, file);
 describe('analyze(): ELF files on disk, compared with readelf', function () {
   const built = fixtures.list();
 
-  it('agrees with readelf -lWdrV on every fixture', function () {
+  it('agrees with readelf -lWdrsV on every fixture', function () {
     let n = 0;
     for (const libc of Object.keys(built)) {
       for (const file of Object.values(built[libc])) { compareWithReadelf(file); n++; }
@@ -21,7 +21,7 @@ describe('analyze(): ELF files on disk, compared with readelf', function () {
     assert.ok(n >= 7, `${n} fixtures compared`);
   });
 
-  it('agrees with readelf -lWdrV on at least 100 real shared objects', function () {
+  it('agrees with readelf -lWdrsV on at least 100 real shared objects', function () {
     this.timeout(300000);
     const libs = h.systemLibraries(120);
     if (libs.length < 100) h.skip(this, `only ${libs.length} system libraries found`);

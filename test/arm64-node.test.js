@@ -4,16 +4,18 @@
 // a prebuild for linux-arm64 would be, loaded through lib/binding.js, and held
 // to the arm64 glibc loader's own behaviour.
 const assert = require('assert');
-const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { resizeTls, tlsAlign } = require('../lib/elf-patch');
 const { staticRoom } = require('../lib/predict');
 const { nodeApiInclude } = require('../scripts/nodedir');
+const { compileAddon } = require('../scripts/build-fixtures');
 const h = require('./helpers');
+const { CROSS, run, buildCross, glibcVersion } = require('./cross');
 
-const CC = 'aarch64-linux-gnu-gcc';
+const AARCH64 = CROSS.find((c) => c.machine === 'aarch64');
+const CC = `${AARCH64.triple}-gcc`;
 const ROOT64 = process.env.TI_ARM64_NODE_ROOT || path.join(h.ROOT, '.cache', 'arm64-node');
 const CHILD = path.join(__dirname, 'child', 'node-load.js');
 
@@ -27,17 +29,14 @@ function missing() {
   return null;
 }
 
-function cc(args) {
-  const r = spawnSync(CC, args, { encoding: 'utf8' });
-  assert.strictEqual(r.status, 0, r.stderr);
-}
+// Starts an arm64 program with the unpacked root as its /; env adds to what the guest sees.
+const start64 = (args, env = {}) => run('qemu-aarch64', args, { QEMU_LD_PREFIX: ROOT64, ...env });
 
-// Runs the child under the arm64 Node; env adds to the environment the guest sees.
+// Runs the child under the arm64 Node.
 function node64(args, env = {}) {
-  const r = spawnSync('qemu-aarch64', [path.join(ROOT64, 'usr', 'bin', 'node'), CHILD, ...args], {
-    encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20, env: { ...process.env, QEMU_LD_PREFIX: ROOT64, ...env } });
-  assert.strictEqual(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  const r = start64([path.join(ROOT64, 'usr', 'bin', 'node'), CHILD, ...args], env);
+  assert.ok(r.ok, r.err);
+  return JSON.parse(r.out);
 }
 
 // The file a guest path names on this machine: qemu-user looks under the prefix first.
@@ -48,8 +47,7 @@ function hostPath(p) {
 
 describe('the addon in an arm64 Node (qemu-user)', function () {
   this.timeout(300000);
-  let dir, pkg, first;
-  const fixtures = {};
+  let dir, pkg, first, fixtures;
 
   before(function () {
     const why = missing();
@@ -65,23 +63,18 @@ describe('the addon in an arm64 Node (qemu-user)', function () {
       fs.mkdirSync(path.join(pkg, 'build', 'Release'), { recursive: true });
       fs.copyFileSync(local, path.join(pkg, 'build', 'Release', 'tls_inspect.node'));
     }
-    cc(['-O2', '-std=c11', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden', '-DNAPI_VERSION=8',
-      `-I${nodeApiInclude()}`, '-o', path.join(pkg, 'prebuilds', 'linux-arm64', 'tls-inspect.napi.glibc.node'),
-      path.join(h.ROOT, 'src', 'binding.c'), ...require('../scripts/core-sources').coreSources(), '-ldl', '-lpthread']);
-    for (const [name, align] of [['ie', 16], ['ie-align64', 64]]) {
-      fixtures[name] = path.join(dir, `lib${name}.so`);
-      cc(['-O2', '-fPIC', '-shared', '-ftls-model=initial-exec', `-DTI_FIXTURE_ALIGN=${align}`, '-o', fixtures[name],
-        path.join(h.ROOT, 'fixtures', 'src', 'tls_fixture.c')]);
-    }
+    const addon = compileAddon(CC, path.join(pkg, 'prebuilds', 'linux-arm64', 'tls-inspect.napi.glibc.node'),
+      ['-ldl', '-lpthread']);
+    assert.ok(addon.ok, addon.output);
+    fixtures = buildCross(AARCH64, dir).files;
     first = node64([pkg]);
   });
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
   it('loads the arm64 prebuild (passing over an x86_64 build/); libc() is the arm64 glibc that libc.so.6 itself names', function () {
     assert.strictEqual(first.arch, 'arm64');
-    const banner = spawnSync('qemu-aarch64', [path.join(ROOT64, 'lib', 'aarch64-linux-gnu', 'libc.so.6')],
-      { encoding: 'utf8', env: { ...process.env, QEMU_LD_PREFIX: ROOT64 } }).stdout.match(/release version (\d+\.\d+)/);
-    assert.deepStrictEqual([first.libc.family, first.libc.version], ['glibc', banner && banner[1]]);
+    const libc = path.join(ROOT64, 'lib', AARCH64.triple, 'libc.so.6');
+    assert.deepStrictEqual([first.libc.family, first.libc.version], ['glibc', glibcVersion(start64, libc)]);
     assert.ok(first.modules.some((m) => m.path.endsWith(path.join('linux-arm64', 'tls-inspect.napi.glibc.node'))));
   });
 
@@ -96,7 +89,7 @@ describe('the addon in an arm64 Node (qemu-user)', function () {
   it('staticTls() is exact on variant I: a block of exactly the room loads, one byte more is refused', function () {
     const st = first.staticTls;
     assert.deepStrictEqual([st.exact, st.variant, st.size], [true, 1, st.used + st.remaining]);
-    const tpl = fs.readFileSync(fixtures.ie);
+    const tpl = fs.readFileSync(fixtures['initial-exec']);
     const align = tlsAlign(tpl);
     const room = staticRoom(st, align);
     const fits = path.join(dir, `ie-${room}.so`);
@@ -118,7 +111,7 @@ describe('the addon in an arm64 Node (qemu-user)', function () {
   });
 
   it('a block aligned beyond the static area (64 > 32) is refused at 8 bytes, as check() says, with no tunable', function () {
-    const r = node64([pkg, fixtures['ie-align64']]);
+    const r = node64([pkg, fixtures['initial-exec-align64']]);
     assert.strictEqual(r.staticTls.align, 32);
     assert.strictEqual(r.loaded, false);
     assert.match(r.error, /cannot allocate memory in static TLS block/);

@@ -37,9 +37,20 @@ function readelfStaticTlsFlag(file) {
   return /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(readelf(['-dW'], file));
 }
 
-// Everything analyze() is compared with, from one `readelf -lWdrV` run.
+// Names of the TLS symbols in readelf -s output (.dynsym and .symtab), defined and undefined.
+function parseTlsSymbols(out) {
+  const seen = { defined: new Set(), undefined: new Set() };
+  for (const line of out.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || f[3] !== 'TLS' || !/^\d+:$/.test(f[0])) continue;
+    seen[f[6] === 'UND' ? 'undefined' : 'defined'].add(f[7].replace(/@.*/, ''));
+  }
+  return { defined: [...seen.defined].sort(), undefined: [...seen.undefined].sort() };
+}
+
+// Everything analyze() is compared with, from one `readelf -lWdrsV` run.
 function readelfFacts(file) {
-  const out = readelf(['-lWdrV'], file);
+  const out = readelf(['-lWdrsV'], file);
   const dyn = (tag) => [...out.matchAll(new RegExp(`\\(${tag}\\)\\s+[^\\[]*\\[([^\\]]*)\\]`, 'g'))].map((m) => m[1]);
   const needsAt = out.indexOf('Version needs section');
   let needs = needsAt < 0 ? '' : out.slice(needsAt);
@@ -61,25 +72,14 @@ function readelfFacts(file) {
     tlsRelocations: countTlsRelocs(out),
     minGlibc: glibc[0] || null,
     versionDefs: defs,
+    tlsSymbols: parseTlsSymbols(out),
   };
 }
 
-// Names of the TLS symbols readelf -sW lists (.dynsym and .symtab), defined and undefined.
-function readelfTlsSymbols(file) {
-  const out = { defined: new Set(), undefined: new Set() };
-  for (const line of readelf(['-sW'], file).split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8 || f[3] !== 'TLS') continue;
-    out[f[6] === 'UND' ? 'undefined' : 'defined'].add(f[7].replace(/@.*/, ''));
-  }
-  return { defined: [...out.defined].sort(), undefined: [...out.undefined].sort() };
-}
-
-// analyze() next to readelf -lWdrV (and -sW for TLS symbols) on the facts both report;
-// throws on any difference.
+// analyze() next to readelf -lWdrsV on the facts both report; throws on any difference.
 function compareAnalyzeWithReadelf(ti, file) {
   const got = ti.analyzeSync(file);
-  const want = { ...readelfFacts(file), tlsSymbols: readelfTlsSymbols(file) };
+  const want = readelfFacts(file);
   const names = (defined) => [...new Set(got.tlsSymbols.filter((s) => s.defined === defined).map((s) => s.name))].sort();
   const subset = {
     tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,

@@ -4,6 +4,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
+const fixtures = require('../lib/fixtures');
 const h = require('./helpers');
 
 const real = (p) => fs.realpathSync(p);
@@ -92,7 +93,6 @@ describe('modules(): the live link map', function () {
   });
 
   it('places a dlopen\'ed initial-exec block where the loader\'s own dlsym finds it (the C core in a plain process)', function () {
-    const fixtures = require('../lib/fixtures');
     const file = fixtures.fixturePath('initial-exec', 256);
     const r = JSON.parse(execFileSync(fixtures.template('probe', 'glibc'),
       ['--tls-symbol', 'ti_fixture_block', '--dlopen', file], { encoding: 'utf8' }));
@@ -103,7 +103,6 @@ describe('modules(): the live link map', function () {
   });
 
   it('names the real main program when it is started through the loader (ld.so PROGRAM)', function () {
-    const fixtures = require('../lib/fixtures');
     const probe = fixtures.template('probe', 'glibc');
     const interp = h.readelf(['-lW'], probe).match(/Requesting program interpreter: ([^\]]+)\]/)[1];
     const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })).modules.filter((m) => m.main);

@@ -1,13 +1,11 @@
 'use strict';
 // Child process: measure the budget, then dlopen an initial-exec fixture of
 // (remaining rounded down to its alignment) + extra bytes.  Prints JSON.
-const fs = require('fs');
 const ti = require('../..');
 const fixtures = require('../../lib/fixtures');
-const { tlsAlign } = require('../../lib/elf-patch');
 
 const extra = Number(process.argv[2] || 0);
-const align = tlsAlign(fs.readFileSync(fixtures.template('initial-exec'))); // PT_TLS p_align
+const align = fixtures.templateAlign('initial-exec');
 const before = ti.staticTls();
 const bytes = Math.floor(before.remaining / align) * align + extra;
 const file = fixtures.fixturePath('initial-exec', bytes);

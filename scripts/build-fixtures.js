@@ -6,7 +6,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { MODELS } = require('../lib/fixture-models');
+const { MODELS } = require('../lib/fixtures/models');
 
 const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'fixtures', 'src');
@@ -28,7 +28,7 @@ const CORE = require('./core-sources').coreSources();
 // Node-API stubs for the probe: a .node file resolves against them and loads
 // outside Node; they are never called (the probe does not run module init).
 function writeNapiStubs() {
-  const { functions } = require('../lib/napi-versions.json');
+  const { functions } = require('../lib/file/napi-versions.json');
   const file = path.join(outRoot, 'ti_napi_stubs.c');
   const body = Object.keys(functions).map((n) =>
     `__attribute__((visibility("default"))) int ${n}(void) { return 9; /* napi_generic_failure */ }`);

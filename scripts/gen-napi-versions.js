@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Generates lib/napi-versions.json: the Node-API version that introduced each
+// Generates lib/file/napi-versions.json: the Node-API version that introduced each
 // napi_*/node_api_* function, read from the NAPI_VERSION guards in Node's own
 // js_native_api.h and node_api.h.  Usage: node scripts/gen-napi-versions.js [include/node dir]
 const fs = require('fs');
@@ -44,7 +44,7 @@ function main() {
   const table = {};
   for (const h of ['js_native_api.h', 'node_api.h']) scan(path.join(dir, h), table);
   const sorted = Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b)));
-  const out = path.join(__dirname, '..', 'lib', 'napi-versions.json');
+  const out = path.join(__dirname, '..', 'lib', 'file', 'napi-versions.json');
   fs.writeFileSync(out, `${JSON.stringify({ source: 'Node.js js_native_api.h and node_api.h NAPI_VERSION guards',
     node: process.versions.node, functions: sorted }, null, 1)}\n`);
   console.log(`wrote ${Object.keys(sorted).length} functions to ${path.relative(process.cwd(), out)}`);

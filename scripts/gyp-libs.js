@@ -5,7 +5,7 @@
 // explicitly: old glibc (down to 2.28) finds dlsym and pthread_* there
 // (see src/ti_glibc_floor.h).  Elsewhere (musl, older glibc) the plain flags do.
 const fs = require('fs');
-const { runningLibc } = require('../lib/running-libc');
+const { runningLibc } = require('../lib/process/running-libc');
 
 const dirs = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64'];
 const shared = process.arch === 'x64' && runningLibc({}) === 'glibc' &&

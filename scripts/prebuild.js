@@ -21,8 +21,8 @@ function run(script, args = []) {
 }
 
 function verify(file, libc) {
-  const { analyzeSync } = require('../lib/analyze');
-  const { cmpVersion } = require('../lib/problems');
+  const { analyzeSync } = require('../lib/file/analyze');
+  const { cmpVersion } = require('../lib/version');
   const a = analyzeSync(file);
   if (libc === 'glibc' && a.minGlibc && cmpVersion(a.minGlibc, GLIBC_FLOOR) > 0) {
     throw new Error(`${file} needs GLIBC_${a.minGlibc}, above the ${GLIBC_FLOOR} floor`);

@@ -100,7 +100,7 @@ describe('analyze(): ELF files on disk, compared with readelf', function () {
   });
 
   it('reports the Node-API functions an addon imports and the version they need', function () {
-    const addon = require('../lib/binding').path || path.join(h.ROOT, 'build', 'Release', 'tls_inspect.node');
+    const addon = require('../lib/process/binding').path || path.join(h.ROOT, 'build', 'Release', 'tls_inspect.node');
     const file = fs.existsSync(addon) ? addon : path.join(h.ROOT, 'build', 'Release', 'tls_inspect.node');
     const r = ti.analyzeSync(file);
     const undef = h.readelf(['--dyn-syms', '-W'], file).split('\n')

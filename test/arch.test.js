@@ -9,8 +9,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const { resizeTls, tlsAlign } = require('../lib/elf-patch');
-const { predictLoad, staticRoom } = require('../lib/predict');
+const { resizeTls, tlsAlign } = require('../lib/fixtures/elf-patch');
+const { predictLoad, staticRoom } = require('../lib/loader/static-tls');
 const h = require('./helpers');
 const { CROSS, buildCross, crossLibraries, launcher, glibcVersion } = require('./cross');
 

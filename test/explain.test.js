@@ -178,7 +178,7 @@ describe('tls-inspect/register', function () {
     assert.strictEqual(wrapped.loaded, true);
     assert.deepStrictEqual(wrapped.exportKeys, plain.exportKeys);
     const extra = (list) => list.filter((f) => !f.startsWith('test/') && f !== path.relative(h.ROOT, addon));
-    assert.deepStrictEqual(extra(wrapped.cached), ['lib/register.js', 'register.js']);
+    assert.deepStrictEqual(extra(wrapped.cached), ['lib/loader/register.js', 'register.js']);
     assert.deepStrictEqual(extra(plain.cached), []);
   });
 

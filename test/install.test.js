@@ -76,7 +76,7 @@ describe('npm pack and a compiler-free install', function () {
     const installed = path.join(proj, 'node_modules', 'tls-inspect');
     assert.ok(!fs.existsSync(path.join(installed, 'build')), 'nothing was compiled');
     const api = sh('node', ['-e', `const ti = require('tls-inspect'); const r = ti.report();
-      console.log(JSON.stringify({ from: require('tls-inspect/lib/binding').loadedFrom, libc: r.libc.family,
+      console.log(JSON.stringify({ from: require('tls-inspect/lib/process/binding').loadedFrom, libc: r.libc.family,
         modules: r.modules.length, remaining: r.staticTls.remaining }))`], { cwd: proj, env });
     assert.strictEqual(api.status, 0, api.stderr);
     const j = JSON.parse(api.stdout);

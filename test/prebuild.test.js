@@ -5,7 +5,7 @@ const fs = require('fs');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/fixtures');
-const binding = require('../lib/binding');
+const binding = require('../lib/process/binding');
 const h = require('./helpers');
 
 const glibcNeeds = (file) => [...h.readelf(['-VW'], file).matchAll(/Name: GLIBC_(2[\d.]*)/g)].map((m) => m[1])
@@ -43,7 +43,7 @@ describe('choosing the binary', function () {
   });
 
   it('a child told LIBC=musl picks the musl prebuild file name when there is no local build', function () {
-    const script = `const b = require(${JSON.stringify(path.join(h.ROOT, 'lib', 'binding.js'))});
+    const script = `const b = require(${JSON.stringify(path.join(h.ROOT, 'lib', 'process', 'binding.js'))});
       console.log(b.candidates(b.runningLibc())[1])`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LIBC: 'musl' } });
     assert.match(r.stdout, /tls-inspect\.napi\.musl\.node/);

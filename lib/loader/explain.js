@@ -89,7 +89,7 @@ function refineCode(d, result) {
 function checkFile(file, libc) {
   if (!file || !fs.existsSync(file)) return null;
   try {
-    const host = require('./index').libc().family;
+    const host = require('../process/host').libc().family;
     return require('./check').checkSync(file, { target: libc && libc !== host ? libc : 'host' });
   } catch (_) {
     return null; // the diagnosis stands without it

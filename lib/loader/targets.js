@@ -1,7 +1,7 @@
 'use strict';
 // Where a file is meant to load: the running host, or a distribution described
 // by its libc (and libstdc++) versions.  One table, documented in README.
-const { tiError } = require('./errors');
+const { tiError } = require('../errors');
 
 // glibc and GLIBCXX from each release's own packages; musl from Alpine's.
 const PRESETS = {
@@ -33,10 +33,7 @@ const PRESETS = {
   'node:22-bookworm': { libc: 'glibc', glibc: '2.36', glibcxx: '3.4.30', napi: 10 },
 };
 
-const ARCH = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', arm: 'arm', riscv64: 'riscv', ppc64: 'ppc64', s390x: 's390' };
-// ELF e_machine for each architecture name above.
-const MACHINE_NUMBER = { x86_64: 62, aarch64: 183, i386: 3, arm: 40, riscv: 243, ppc64: 21, s390: 22 };
-const BITS = { x64: 64, arm64: 64, ia32: 32, arm: 32, riscv64: 64, ppc64: 64, s390x: 64 };
+const { ARCH, BITS, MACHINE_NUMBER } = require('../platform');
 
 // Parses a target name into { name, kind, libc, glibc?, musl?, glibcxx?, napi?, arch, class }.
 function resolveTarget(name = 'host') {

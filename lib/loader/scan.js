@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { createContext } = require('./problems');
 const { checkWith } = require('./check');
-const { tiError } = require('./errors');
+const { tiError } = require('../errors');
 
 const NATIVE = /\.node$|\.so(\.\d+)*$/;
 

@@ -1,7 +1,7 @@
 'use strict';
 // The tls-inspect command line: `tls-inspect [command] [options]`.
 const { parseArgs } = require('util');
-const pkg = require('../package.json');
+const pkg = require('../../package.json');
 
 const USAGE = `Usage: tls-inspect [command] [options]
 
@@ -43,7 +43,7 @@ of static TLS an initial-exec module loaded now could still get.
 `,
     options: { json: { type: 'boolean' } },
     run(values, out) {
-      const api = require('./index');
+      const api = require('../process/host');
       const r = api.report();
       out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReport(r));
       return 0;
@@ -67,7 +67,7 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
   positionals: true,
   async run(values, out, err, files) {
     if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL' });
-    const { analyze } = require('./analyze');
+    const { analyze } = require('../file/analyze');
     const results = [];
     let failed = 0;
     for (const f of files) {
@@ -102,8 +102,8 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
   positionals: true,
   async run(values, out, err, files) {
     if (!files.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL' });
-    const { checkWith } = require('./check');
-    const ctx = require('./problems').createContext(values.target || 'host');
+    const { checkWith } = require('../loader/check');
+    const ctx = require('../loader/problems').createContext(values.target || 'host');
     const results = [];
     for (const f of files) results.push(await checkWith(ctx, f));
     const fmt = require('./format');
@@ -126,7 +126,7 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
   options: { json: { type: 'boolean' }, concurrency: { type: 'string' }, ...TARGET_OPT },
   positionals: true,
   async run(values, out, err, dirs) {
-    const { scan } = require('./scan');
+    const { scan } = require('../loader/scan');
     const fmt = require('./format');
     const dir = dirs[0] || 'node_modules';
     const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
@@ -164,7 +164,7 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
   options: { json: { type: 'boolean' }, model: { type: 'string' }, bytes: { type: 'string' },
     libc: { type: 'string' }, tunables: { type: 'string' }, preload: { type: 'boolean' } },
   async run(values, out) {
-    const { reproduce } = require('./reproduce');
+    const { reproduce } = require('../fixtures/reproduce');
     const r = await reproduce({ model: values.model, bytes: values.bytes === undefined ? undefined
       : parseBytes(values.bytes), libc: values.libc || 'host', tunables: values.tunables,
     preload: values.preload });
@@ -193,7 +193,7 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
       message = Buffer.concat(chunks).toString('utf8');
     }
     if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
-    const { explain, formatDiagnosis } = require('./explain');
+    const { explain, formatDiagnosis } = require('../loader/explain');
     const d = explain(message, { path: values.path });
     if (values.json) out.write(`${JSON.stringify(d, null, 2)}\n`);
     else if (d.kind === 'unknown') out.write(`tls-inspect: not a loader message tls-inspect knows: ${d.message}\n`);

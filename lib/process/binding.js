@@ -7,9 +7,9 @@
 const fs = require('fs');
 const path = require('path');
 const { runningLibc } = require('./running-libc');
-const { ARCH, MACHINE_NUMBER } = require('./targets');
+const { ARCH, MACHINE_NUMBER } = require('../platform');
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 
 function candidates(libc) {
   return [

@@ -3,15 +3,17 @@
 // [{ code, severity, message, fix }].  Codes are the public contract.
 const fs = require('fs');
 const path = require('path');
-const { analyze } = require('./analyze');
-const { resolveTarget, MACHINE_NUMBER } = require('./targets');
+const { analyze } = require('../file/analyze');
+const { resolveTarget } = require('./targets');
+const { MACHINE_NUMBER } = require('../platform');
+const host = require('../process/host');
 const { findLibrary } = require('./resolve');
-const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./predict');
+const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./static-tls');
 
 // The static TLS area's alignment in any process on these glibc architectures:
 // struct pthread's own (TCB_ALIGNMENT), unless a start-up module asks for more.
 const STATIC_ALIGN = { x86_64: 64, i386: 64 };
-const { tiError } = require('./errors');
+const { tiError } = require('../errors');
 
 const GLIBC_DEFAULT_SURPLUS = 1664; // 288 * 4 + 512, glibc's default since 2.32 (a fixed 1664 before)
 
@@ -33,7 +35,7 @@ function createContext(targetName = 'host') {
   const target = resolveTarget(targetName);
   const ctx = { target, analyses: new Map(), cache: {} };
   if (target.kind === 'host') {
-    const api = require('./index');
+    const api = host;
     const lc = api.libc();
     target.libc = lc.family;
     if (lc.family === 'glibc') target.glibc = lc.version;
@@ -106,7 +108,7 @@ function hostGlibcxx(ctx) {
   const file = findLibrary('libstdc++.so.6', fake, { family: ctx.target.libc });
   let best = null;
   if (file && file !== 'loaded') {
-    for (const v of require('./analyze').analyzeSync(file).versionDefs) {
+    for (const v of require('../file/analyze').analyzeSync(file).versionDefs) {
       if (v.startsWith('GLIBCXX_') && (!best || cmpVersion(v.slice(8), best) > 0)) best = v.slice(8);
     }
   }
@@ -182,7 +184,7 @@ function analyzeDependency(ctx, file) {
   if (!ctx.dependencies.has(file)) {
     let a = null;
     try {
-      a = require('./analyze').analyzeSync(file);
+      a = require('../file/analyze').analyzeSync(file);
     } catch (_) { /* an unreadable dependency is the loader's problem to report, not ours to guess */ }
     ctx.dependencies.set(file, a);
   }

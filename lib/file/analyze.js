@@ -1,7 +1,7 @@
 'use strict';
 // analyze(): shapes the C analyzer's raw result into the public form.
-const binding = require('./binding');
-const { tiError } = require('./errors');
+const binding = require('../process/binding');
+const { tiError } = require('../errors');
 const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };

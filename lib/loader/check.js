@@ -2,7 +2,7 @@
 // check(): will this file load on the target?  Turns analyze() and the live
 // static TLS budget into a verdict with problems, each with a code and a fix.
 const P = require('./problems');
-const { tiError } = require('./errors');
+const { tiError } = require('../errors');
 
 function verdictOf(problems) {
   if (problems.some((p) => p.severity === 'error')) return 'incompatible';
@@ -59,7 +59,7 @@ function checkSync(file, { target = 'host' } = {}) {
   const ctx = P.createContext(target);
   let analysis;
   try {
-    analysis = require('./analyze').analyzeSync(checkPath(file));
+    analysis = require('../file/analyze').analyzeSync(checkPath(file));
   } catch (e) {
     if (e.code !== 'TI_ENOTELF') throw e;
     return notElf(ctx.target, file, e);

@@ -2,7 +2,7 @@
 // The public facade: re-exports, nothing else.  Nothing inside lib/ imports it.
 const host = require('./process/host');
 const { analyze, analyzeSync } = require('./file/analyze');
-const { check, checkSync } = require('./loader/check');
+const { check, checkSync, checkTogether } = require('./loader/check');
 const { scan } = require('./loader/scan');
 const { explain } = require('./loader/explain');
 const { TlsInspectError } = require('./errors');
@@ -23,6 +23,7 @@ module.exports = {
   reproduce,
   check,
   checkSync,
+  checkTogether,
   scan,
   explain,
   fixtures: fixtures.publicApi,

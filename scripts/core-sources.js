@@ -6,7 +6,7 @@
 const path = require('path');
 
 const ANALYZER = ['ti_error.c', 'ti_reloc.c', 'ti_elf_src.c', 'ti_elf.c'];        // ELF files on disk
-const LIVE = ['ti_thread.c', 'ti_linkmap.c', 'ti_budget.c', 'ti_libc.c', 'ti_demangle.c']; // the running process
+const LIVE = ['ti_thread.c', 'ti_linkmap.c', 'ti_budget.c', 'ti_libc.c', 'ti_demangle.c', 'ti_scope.c']; // the running process
 
 // Absolute paths of the analyzer's sources, plus the live-process half unless analyzerOnly.
 function coreSources({ analyzerOnly = false } = {}) {

@@ -463,6 +463,56 @@ fail:
   return result;
 }
 
+/* ---- the global scope: scopeDefines("name\0version\0name\0\0...") -> Uint8Array ---- */
+
+/* The one string argument, copied with its length (it holds NULs). */
+static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, size_t *len) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_valuetype t = napi_undefined;
+  char *s = NULL, *result = NULL;
+  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
+  if (t != napi_string) {
+    ti_throw_core(env, TI_EINVAL, "expected a string");
+    goto fail;
+  }
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, len));
+  if (!(s = malloc(*len + 1))) {
+    ti_throw_core(env, TI_ENOMEM, "symbol list");
+    goto fail;
+  }
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], s, *len + 1, len));
+  result = s;
+  s = NULL;
+fail:
+  free(s);
+  return result;
+}
+
+/* 1 defined, 0 not, 2 when the scope cannot be asked; one byte per name/version pair. */
+static napi_value ti_js_scope_defines(napi_env env, napi_callback_info cbinfo) {
+  size_t len = 0, n = 0;
+  char *list = ti_string_arg(env, cbinfo, &len);
+  napi_value ab = NULL, out = NULL, result = NULL;
+  uint8_t *flags = NULL;
+  if (!list) return NULL;
+  for (size_t i = 0; i < len; i++) n += list[i] == '\0';
+  n /= 2;
+  TI_CHECK(env, napi_create_arraybuffer(env, n ? n : 1, (void **)&flags, &ab));
+  for (size_t i = 0, at = 0; i < n; i++) {
+    const char *name = list + at, *version = name + strlen(name) + 1;
+    int r = ti_scope_defines(name, version);
+    flags[i] = r < 0 ? 2 : (uint8_t)r;
+    at = (size_t)(version - list) + strlen(version) + 1;
+  }
+  TI_CHECK(env, napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &out));
+  result = out;
+fail:
+  free(list);
+  return result;
+}
+
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -470,6 +520,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;
   TI_CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -106,6 +106,11 @@ typedef struct ti_libc_info {
 } ti_libc_info;
 
 ti_err ti_libc_detect(ti_libc_info *out);
+
+/* ---- the global symbol scope ---- */
+/* 1 when this process's global scope defines name (at version, when given and
+ * the loader knows versions), 0 when not, -1 when the scope cannot be asked. */
+int ti_scope_defines(const char *name, const char *version);
 const char *ti_libc_family_name(ti_libc_family f);
 
 /* ---- static TLS budget ---- */

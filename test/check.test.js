@@ -117,16 +117,26 @@ describe('check(): libraries, interpreters, Node-API', function () {
     assert.strictEqual(probeLoad(fixtures.template('needs-dep-origin')).loaded, true);
   });
 
-  it('LD_LIBRARY_PATH is honoured like the loader honours it', async function () {
+  it('LD_LIBRARY_PATH counts as the loader read it at start-up, not as process.env says later', function () {
     const deps = path.dirname(fixtures.template('dep'));
-    const saved = process.env.LD_LIBRARY_PATH;
-    process.env.LD_LIBRARY_PATH = deps;
-    try {
-      assert.strictEqual((await ti.check(fixtures.template('needs-dep'))).verdict, 'compatible');
-    } finally {
-      if (saved === undefined) delete process.env.LD_LIBRARY_PATH; else process.env.LD_LIBRARY_PATH = saved;
-    }
-    assert.strictEqual(probeLoad(fixtures.template('needs-dep'), { LD_LIBRARY_PATH: deps }).loaded, true);
+    const file = fixtures.template('needs-dep');
+    // In a child: check() beside the real loader (process.dlopen), with the
+    // variable set at start-up, and with it set only in process.env afterwards.
+    const script = `const ti = require(${JSON.stringify(h.ROOT)});
+      if (process.argv[2] === 'late') process.env.LD_LIBRARY_PATH = ${JSON.stringify(deps)};
+      const r = ti.checkSync(${JSON.stringify(file)});
+      // a plain library is not an addon: Node says so only after the loader has loaded it
+      let loaded = true; try { process.dlopen({ exports: {} }, ${JSON.stringify(file)}); }
+      catch (e) { loaded = /did not self-register/.test(e.message); }
+      console.log(JSON.stringify({ verdict: r.verdict, loaded }));`;
+    const run = (args, env) => JSON.parse(execFileSync(process.execPath, ['-e', script, ...args],
+      { encoding: 'utf8', env: { ...process.env, ...env } }));
+    const startup = run([], { LD_LIBRARY_PATH: deps });
+    assert.deepStrictEqual(startup, { verdict: 'compatible', loaded: true });
+    const env = { ...process.env };
+    delete env.LD_LIBRARY_PATH;
+    const late = JSON.parse(execFileSync(process.execPath, ['-e', script, 'late'], { encoding: 'utf8', env }));
+    assert.deepStrictEqual(late, { verdict: 'incompatible', loaded: false });
   });
 
   it('an executable whose interpreter is absent is BAD_INTERPRETER (glibc binary on Alpine)', async function () {

@@ -102,10 +102,9 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
   positionals: true,
   async run(values, out, err, files) {
     if (!files.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL' });
-    const { checkWith } = require('../loader/check');
-    const ctx = require('../loader/problems').createContext(values.target || 'host');
+    const { check } = require('../loader/check');
     const results = [];
-    for (const f of files) results.push(await checkWith(ctx, f));
+    for (const f of files) results.push(await check(f, { target: values.target || 'host' }));
     const fmt = require('./format');
     if (values.json) out.write(`${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`);
     else out.write(results.map((r) => fmt.formatCheck(r, fmt.colours(out))).join('\n'));

@@ -31,7 +31,8 @@ function napiInfo(imports) {
 }
 
 function shape(raw) {
-  const split = (list) => list.flatMap((s) => s.split(':')).filter((s) => s.length > 0);
+  // every entry, empty ones too: glibc reads an empty entry as the current directory
+  const split = (list) => list.flatMap((s) => s.split(':'));
   // symbolVersions: which imported symbols need which version ("GLIBC_2.34": ["pthread_create"])
   const symbolVersions = groupPairs(raw.importPairs.map(([sym, ver]) => [ver, sym]));
   return {

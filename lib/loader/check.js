@@ -1,70 +1,65 @@
 'use strict';
-// check(): will this file load on the target?  Turns analyze() and the live
-// static TLS budget into a verdict with problems, each with a code and a fix.
-const P = require('./problems');
+// check(), checkSync() and checkTogether(): the loader model (model.js) run
+// over one file, or over several loaded one after another into one process.
 const { tiError } = require('../errors');
+const host = require('../process/host');
+const { resolveTarget } = require('./targets');
+const { LoaderState, loadFile, verdictOf } = require('./model');
+const io = require('./io');
 
-function verdictOf(problems) {
-  if (problems.some((p) => p.severity === 'error')) return 'incompatible';
-  return problems.length ? 'risky' : 'compatible';
-}
-
-function notElf(t, file, e) {
-  const problems = [P.problem('NOT_ELF', 'error', `not an ELF file: ${e.detail || e.message}`,
-    'point tls-inspect at the compiled .node or .so file')];
-  return { path: file, target: t.name, ok: false, verdict: 'incompatible', problems, analysis: null };
-}
-
-// Every problem of one analyzed file on the context's target.
-function evaluate(ctx, file, analysis) {
-  const t = ctx.target;
-  const libc = P.libcProblems(analysis, t);
-  const problems = [
-    ...P.archProblems(analysis, t),
-    ...libc,
-    ...P.interpreterProblems(analysis, t),
-    ...P.versionProblems(analysis, t, ctx),
-    ...P.tlsProblems(analysis, t, ctx, file),
-    ...P.napiProblems(analysis, t),
-    // a wrong-libc build fails on its libc first; its missing libc names add nothing
-    ...(libc.length ? [] : P.libraryProblems(analysis, t, ctx, file)),
-  ];
-  const verdict = verdictOf(problems);
-  return { path: file, target: t.name, ok: verdict !== 'incompatible', verdict, problems, analysis };
-}
-
-async function checkWith(ctx, file) {
-  let analysis;
-  try {
-    analysis = await P.analyzeCached(ctx, file);
-  } catch (e) {
-    ctx.analyses.delete(file);
-    if (e.code !== 'TI_ENOTELF') throw e;
-    return notElf(ctx.target, file, e);
-  }
-  return evaluate(ctx, file, analysis);
-}
-
-function checkPath(file) {
-  if (typeof file !== 'string' || !file) throw tiError('TI_EINVAL', 'check(path): path must be a non-empty string');
+function checkPath(file, what = 'check(path)') {
+  if (typeof file !== 'string' || !file) throw tiError('TI_EINVAL', `${what}: path must be a non-empty string`);
   return file;
 }
 
-async function check(file, { target = 'host' } = {}) {
-  return checkWith(P.createContext(target), checkPath(file));
-}
-
-// The same verdict without the thread pool, for callers that cannot wait (register).
-function checkSync(file, { target = 'host' } = {}) {
-  const ctx = P.createContext(target);
-  let analysis;
-  try {
-    analysis = require('../file/analyze').analyzeSync(checkPath(file));
-  } catch (e) {
-    if (e.code !== 'TI_ENOTELF') throw e;
-    return notElf(ctx.target, file, e);
+// A fresh process of the target: on the host, this one as it is now.
+function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
+  const t = resolveTarget(targetName, { cpu, libc, os });
+  let facts = null;
+  if (t.kind === 'host') {
+    facts = host.facts();
+    t.libc = facts.libc.family === 'musl' ? 'musl' : facts.libc.family === 'glibc' ? 'glibc' : 'unknown';
+    if (t.libc === 'glibc') t.glibc = facts.libc.version;
+    if (t.libc === 'musl') t.musl = facts.libc.version;
   }
-  return evaluate(ctx, file, analysis);
+  return new LoaderState(t, facts, { lazy: lazy !== false });
 }
 
-module.exports = { check, checkSync, checkWith, verdictOf };
+// The public shape of one file's verdict.
+function result(step) {
+  const out = { path: step.path, target: step.target, ok: step.ok, verdict: step.verdict, problems: step.problems,
+    analysis: step.analysis, closure: step.closure, staticTls: step.staticTls };
+  if (step.alreadyLoaded) out.alreadyLoaded = true;
+  return out;
+}
+
+async function check(file, opts = {}) {
+  const state = createState(opts.target, opts);
+  return result(await io.runAsync(loadFile(state, checkPath(file))));
+}
+
+// The same verdict without the thread pool, for callers that cannot wait
+// (explain(), the register hook): blocking reads of regular files only.
+function checkSync(file, opts = {}) {
+  const state = createState(opts.target, opts);
+  return result(io.runSync(loadFile(state, checkPath(file))));
+}
+
+// Several files loaded in order into one process: what the second sees is
+// what the first left.  failsAt: the first file the loader refuses.
+async function checkTogether(paths, opts = {}) {
+  if (!Array.isArray(paths) || !paths.length) throw tiError('TI_EINVAL', 'checkTogether(paths): paths must be a non-empty array');
+  paths.forEach((p) => checkPath(p, 'checkTogether(paths)'));
+  const state = createState(opts.target, opts);
+  const session = new io.Session();
+  const before = state.budget ? state.budget.free : null;
+  const files = [];
+  for (const p of paths) files.push(result(await io.runAsync(loadFile(state, p), session)));
+  const failed = files.find((f) => !f.ok);
+  const needed = files.reduce((n, f) => n + (f.staticTls ? f.staticTls.needed : 0), 0);
+  const verdict = verdictOf(files.flatMap((f) => f.problems));
+  return { target: state.target.name, ok: !failed, verdict, failsAt: failed ? failed.path : null, files,
+    staticTls: { before, after: state.budget ? state.budget.free : null, needed } };
+}
+
+module.exports = { check, checkSync, checkTogether, createState, result };

@@ -1,163 +1,69 @@
 'use strict';
-// The problems check() looks for, one function per kind, each returning
-// [{ code, severity, message, fix }].  Codes are the public contract.
-const fs = require('fs');
-const path = require('path');
-const { analyze } = require('../file/analyze');
-const { resolveTarget } = require('./targets');
-const { MACHINE_NUMBER } = require('../platform');
-const host = require('../process/host');
-const { findLibrary } = require('./resolve');
-const { predictLoad, tunableFor, overAligned, MUSL_IE } = require('./static-tls');
-
-// The static TLS area's alignment in any process on these glibc architectures:
-// struct pthread's own (TCB_ALIGNMENT), unless a start-up module asks for more.
-const STATIC_ALIGN = { x86_64: 64, i386: 64 };
-const { tiError } = require('../errors');
-
-const GLIBC_DEFAULT_SURPLUS = 1664; // 288 * 4 + 512, glibc's default since 2.32 (a fixed 1664 before)
-
-function cmpVersion(a, b) {
-  const x = String(a).split('.').map(Number);
-  const y = String(b).split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-  }
-  return 0;
-}
+// Every problem check() reports is made here, in one shape:
+// { code, severity: 'error' | 'warning', message, fix, ...fields }.
+// Codes are the public contract (README, "check codes").  The loader model
+// (model.js) decides what happens; this file says it in words.
+const { cmpVersion } = require('../version');
+const { MUSL_IE } = require('./static-tls');
 
 function problem(code, severity, message, fix, extra) {
   return { code, severity, message, fix, ...extra };
 }
 
-// Everything about the target that does not depend on the file, computed once per check/scan.
-function createContext(targetName = 'host') {
-  const target = resolveTarget(targetName);
-  const ctx = { target, analyses: new Map(), cache: {} };
-  if (target.kind === 'host') {
-    const api = host;
-    const lc = api.libc();
-    target.libc = lc.family;
-    if (lc.family === 'glibc') target.glibc = lc.version;
-    if (lc.family === 'musl') target.musl = lc.version;
-    target.napi = Number(process.versions.napi);
-    ctx.staticTls = api.staticTls();
-    ctx.loadedNames = new Set(api.modules().map((m) => path.basename(m.path)));
-  } else if (target.libc === 'glibc') {
-    ctx.staticTls = { libc: 'glibc', remaining: GLIBC_DEFAULT_SURPLUS, tunables: { nns: 4, optionalStaticTls: 512 },
-      align: STATIC_ALIGN[target.arch] || 0, defaults: true };
-  }
-  return ctx;
+const REBUILD = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic; jemalloc --disable-initial-exec-tls; ' +
+  'Rust: mimalloc feature local_dynamic_tls, jemallocator disable_initial_exec_tls)';
+
+const isExecutable = (a) => Boolean(a.interpreter) || a.type === 'EXEC';
+
+// Where in the load a library sits: "top.node -> libmid.so -> libdeep.so".
+const chainText = (chain) => chain.join(' -> ');
+const inChain = (obj) => (obj.chain.length > 1 ? ` (loaded through ${chainText(obj.chain)})` : '');
+
+function largestTls(a, n = 3) {
+  return a.tlsSymbols.filter((s) => s.defined).slice(0, n)
+    .map((s) => ({ name: s.name, demangled: s.demangled, size: s.size }));
 }
 
-async function analyzeCached(ctx, file) {
-  if (!ctx.analyses.has(file)) ctx.analyses.set(file, analyze(file));
-  return ctx.analyses.get(file);
+function symbolsText(list) {
+  if (!list.length) return '';
+  return `; largest TLS symbols: ${list.map((s) => `${s.demangled ? `${s.demangled} [${s.name}]` : s.name} (${s.size} bytes)`).join(', ')}`;
 }
 
-function isExecutable(a) {
-  return Boolean(a.interpreter) || a.type === 'EXEC';
+// ---- the file itself ----
+
+function notElf(detail) {
+  return problem('NOT_ELF', 'error', `not an ELF file: ${detail}`, 'point tls-inspect at the compiled .node or .so file');
 }
 
 function archProblems(a, t) {
   if (a.machine === t.arch && a.class === t.class) return [];
   return [problem('ARCH_MISMATCH', 'error', `built for ${a.machine} (ELF${a.class}); the target is ${t.arch} ` +
-    `(ELF${t.class})`, `install or build the ${t.arch} binary (prebuilds/linux-${process.arch}/)`)];
+    `(ELF${t.class})`, `install or build the ${t.cpu} binary (e.g. prebuilds/linux-${t.cpu}/)`)];
+}
+
+const LIBCS = ['glibc', 'musl', 'android'];
+
+function libcEvidence(a) {
+  if (a.libc === 'glibc') {
+    const needs = a.needed.filter((n) => /^libc\.so\.6$|^ld-linux/.test(n)).join(', ') || 'glibc';
+    return `${a.interpreter ? `interpreter ${a.interpreter}, ` : ''}needs ${needs}${a.minGlibc ? ` and GLIBC_${a.minGlibc}` : ''}`;
+  }
+  if (a.libc === 'android') return `built for Android (bionic): ${a.interpreter || a.needed.filter((n) => /^lib(c|log|dl)\.so$/.test(n)).join(', ')}`;
+  return `linked against musl (${a.interpreter || a.needed.find((n) => /musl|^libc\.so$/.test(n))})`;
 }
 
 function libcProblems(a, t) {
-  if (!['glibc', 'musl'].includes(a.libc) || !['glibc', 'musl'].includes(t.libc) || a.libc === t.libc) return [];
-  const evidence = a.libc === 'glibc'
-    ? `${a.interpreter ? `interpreter ${a.interpreter}, ` : ''}needs ${a.needed.filter((n) => /^libc\.so\.6$|^ld-linux/.test(n)).join(', ') || 'glibc'}` +
-      `${a.minGlibc ? ` and GLIBC_${a.minGlibc}` : ''}`
-    : `linked against musl (${a.interpreter || a.needed.find((n) => /musl|^libc\.so$/.test(n))})`;
-  return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${evidence}`,
-    t.libc === 'musl' ? 'install the musl build (prebuilds/linux-x64/*.musl.node), or build from source on the musl system'
-      : 'install the glibc build, or build from source on the glibc system')];
+  if (!LIBCS.includes(a.libc) || !['glibc', 'musl'].includes(t.libc) || a.libc === t.libc) return [];
+  const fix = t.libc === 'musl' ? 'install the musl build (e.g. prebuilds/linux-x64/*.musl.node), or build from source on the musl system'
+    : 'install the glibc build, or build from source on the glibc system';
+  return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
 }
 
-function newestSymbols(a, prefix, above) {
-  return Object.entries(a.symbolVersions)
-    .filter(([v]) => v.startsWith(prefix) && cmpVersion(v.slice(prefix.length), above) > 0)
-    .sort(([x], [y]) => cmpVersion(y.slice(prefix.length), x.slice(prefix.length)))
-    .flatMap(([v, syms]) => syms.map((s) => `${s}@${v}`)).slice(0, 8);
-}
-
-function versionProblems(a, t, ctx) {
-  const out = [];
-  if (a.minGlibc && t.libc === 'glibc' && t.glibc && cmpVersion(a.minGlibc, t.glibc) > 0) {
-    const syms = newestSymbols(a, 'GLIBC_', t.glibc);
-    out.push(problem('GLIBC_TOO_OLD', 'error', `needs GLIBC_${a.minGlibc}; the target has glibc ${t.glibc}` +
-      `${syms.length ? ` (newest: ${syms.join(', ')})` : ''}`,
-    `build on (or for) glibc ${t.glibc} or older, e.g. in a manylinux/RHEL ${t.glibc <= '2.28' ? '8' : '9'} container`, { symbols: syms }));
-  }
-  const glibcxx = t.glibcxx || (t.kind === 'host' && a.minGlibcxx ? hostGlibcxx(ctx) : null);
-  if (a.minGlibcxx && glibcxx && cmpVersion(a.minGlibcxx, glibcxx) > 0) {
-    const syms = newestSymbols(a, 'GLIBCXX_', glibcxx);
-    out.push(problem('GLIBCXX_TOO_OLD', 'error', `needs GLIBCXX_${a.minGlibcxx}; the target's libstdc++ offers ` +
-      `${glibcxx}${syms.length ? ` (newest: ${syms.join(', ')})` : ''}`,
-    'build with an older GCC, or link libstdc++ statically (-static-libstdc++)', { symbols: syms }));
-  }
-  return out;
-}
-
-function hostGlibcxx(ctx) {
-  if (ctx.cache.glibcxx !== undefined) return ctx.cache.glibcxx;
-  const fake = { path: '/', rpath: [], runpath: [], machine: ctx.target.arch, class: ctx.target.class,
-    machineNumber: MACHINE_NUMBER[ctx.target.arch] };
-  const file = findLibrary('libstdc++.so.6', fake, { family: ctx.target.libc });
-  let best = null;
-  if (file && file !== 'loaded') {
-    for (const v of require('../file/analyze').analyzeSync(file).versionDefs) {
-      if (v.startsWith('GLIBCXX_') && (!best || cmpVersion(v.slice(8), best) > 0)) best = v.slice(8);
-    }
-  }
-  ctx.cache.glibcxx = best;
-  return best;
-}
-
-function tlsProblems(a, t, ctx, file) {
-  if (isExecutable(a) || !a.tls || a.tlsRelocations.tpoff === 0) return [];
-  const size = a.tls.size;
-  const culprit = a.tlsSymbols.filter((s) => s.defined).slice(0, 3)
-    .map((s) => `${s.demangled ? `${s.demangled} [${s.name}]` : s.name} (${s.size} bytes)`);
-  const who = culprit.length ? `; largest TLS symbols: ${culprit.join(', ')}` : '';
-  const rebuild = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic; jemalloc ' +
-    '--disable-initial-exec-tls; Rust: mimalloc feature local_dynamic_tls, jemallocator ' +
-    'disable_initial_exec_tls)';
-  if (t.libc === 'musl') {
-    return [problem('MUSL_INITIAL_EXEC', 'error', `${a.tlsRelocations.tpoff} initial-exec TLS relocations ` +
-      `(${size} bytes of TLS): ${MUSL_IE}${who}`, `${rebuild}; or load it at start-up (LD_PRELOAD, or link ` +
-      'it into the executable)', { tlsSize: size })];
-  }
-  if (t.libc !== 'glibc' || !ctx.staticTls) return [];
-  const st = ctx.staticTls;
-  const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
-  const p = predictLoad({ libc: 'glibc', initialExec: true, size, align: a.tls.align, staticTls: st });
-  if (!p.loaded && overAligned(st, a.tls.align)) {
-    return [problem('STATIC_TLS_EXHAUSTED', 'error', `${p.reason}: "cannot allocate memory in static TLS ` +
-      `block"${who}`, `${rebuild}; or LD_PRELOAD=${file}`,
-    { tlsSize: size, tlsAlign: a.tls.align, staticAlign: st.align, remaining: 0 })];
-  }
-  if (!p.loaded) {
-    const tunable = `GLIBC_TUNABLES=${tunableFor(size, st, a.tls.align)}`;
-    return [problem('STATIC_TLS_EXHAUSTED', 'error', `initial-exec TLS of ${size} bytes; ${where} ` +
-      `${st.remaining} bytes of static TLS left: "cannot allocate memory in static TLS block"${who}`,
-    `${rebuild}; or run with ${tunable}; or LD_PRELOAD=${file}`, { tlsSize: size, remaining: st.remaining, tunable })];
-  }
-  if (size * 2 > st.remaining || st.remaining - size < 256) {
-    return [problem('STATIC_TLS_LOW', 'warning', `initial-exec TLS of ${size} bytes fits the ${st.remaining} ` +
-      `bytes left, leaving ${st.remaining - size}: another initial-exec module loaded later may not fit${who}`,
-    rebuild, { tlsSize: size, remaining: st.remaining })];
-  }
-  return [];
-}
-
-function interpreterProblems(a, t) {
+function interpreterProblems(a, t, interpreterExists) {
   if (!a.interpreter) return [];
   const musl = /ld-musl-/.test(a.interpreter);
-  const missing = t.kind === 'host' ? !fs.existsSync(a.interpreter)
-    : (t.libc === 'musl' && !musl) || (t.libc === 'glibc' && musl);
+  const missing = t.kind === 'host' ? !interpreterExists
+    : (t.libc === 'musl' && !musl) || (t.libc === 'glibc' && musl) || /^\/system\//.test(a.interpreter);
   if (!missing) return [];
   return [problem('BAD_INTERPRETER', 'error', `its interpreter ${a.interpreter} does not exist on the target: ` +
     'running it fails with "not found" although the file is there',
@@ -179,44 +85,134 @@ function napiProblems(a, t) {
   return out;
 }
 
-function analyzeDependency(ctx, file) {
-  if (!ctx.dependencies) ctx.dependencies = new Map();
-  if (!ctx.dependencies.has(file)) {
-    let a = null;
-    try {
-      a = require('../file/analyze').analyzeSync(file);
-    } catch (_) { /* an unreadable dependency is the loader's problem to report, not ours to guess */ }
-    ctx.dependencies.set(file, a);
-  }
-  return ctx.dependencies.get(file);
+// Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>:
+// Node refuses one built for another ABI after the library has loaded.
+function abiProblems(a, t) {
+  const exports = a.exports || [];
+  if (!t.abi || exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) return [];
+  const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
+  if (!abis.length || abis.includes(t.abi)) return [];
+  const runtime = t.runtime === 'electron' ? 'Electron' : 'Node.js';
+  return [problem('NODE_ABI_MISMATCH', 'error', `built for NODE_MODULE_VERSION ${abis.join(', ')} (not Node-API); the ` +
+    `target's ${runtime} needs NODE_MODULE_VERSION ${t.abi}: "was compiled against a different Node.js version"`,
+  `rebuild it for this ${runtime} (npm rebuild${t.runtime === 'electron' ? ', or @electron/rebuild' : ''}), or use a Node-API build`,
+  { abi: abis[0], targetAbi: t.abi })];
 }
 
-// Walks DT_NEEDED the way the host loader would, transitively.  Synchronous:
-// dependencies are few, cached per context, and register() needs a sync answer.
-function libraryProblems(a, t, ctx, file) {
-  if (t.kind !== 'host' || !['glibc', 'musl'].includes(t.libc)) return [];
-  const out = [];
-  const seen = new Set();
-  const conf = () => ctx.cache.conf || (ctx.cache.conf = require('./resolve').ldSoConfDirs());
-  const queue = [{ analysis: a, real: fs.realpathSync(file), by: path.basename(file), depth: 0 }];
-  while (queue.length && seen.size < 512) {
-    const { analysis, real, by, depth } = queue.shift();
-    for (const name of analysis.needed) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const found = findLibrary(name, analysis, { family: t.libc, loadedNames: ctx.loadedNames,
-        context: { realPath: real, cacheDirs: conf } });
-      if (!found) {
-        out.push(problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the ${t.libc} loader`,
-          `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`, { library: name, neededBy: by }));
-      } else if (found !== 'loaded' && depth < 16) {
-        const dep = analyzeDependency(ctx, found);
-        if (dep) queue.push({ analysis: dep, real: fs.realpathSync(found), by: name, depth: depth + 1 });
-      }
-    }
-  }
-  return out;
+// ---- the closure ----
+
+function missingLibrary(name, needer, tried) {
+  const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
+  return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader`,
+    `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`,
+    { library: name, neededBy: needer.name, chain: [...needer.chain, name], tried: tried.map((x) => x.path) });
 }
 
-module.exports = { createContext, analyzeCached, problem, cmpVersion, isExecutable, archProblems, libcProblems,
-  versionProblems, tlsProblems, interpreterProblems, napiProblems, libraryProblems, GLIBC_DEFAULT_SURPLUS };
+function unreadableLibrary(obj, error) {
+  return problem('MISSING_LIBRARY', 'error', `${obj.name} at ${obj.path}${inChain(obj)} cannot be read: ` +
+    `${error.code || ''} ${error.message}`.trim(), 'reinstall the package that provides it',
+  { library: obj.name, path: obj.path, chain: obj.chain });
+}
+
+function loaderLimit(limit) {
+  return problem('LOADER_LIMIT', 'error', `the load pulls in more than ${limit} objects: the rest was not judged`,
+    'check the dependency tree (ldd) for a runaway chain of libraries');
+}
+
+// A version an object needs that the library it names does not define.
+function versionMissing(obj, lib, versions, t) {
+  const v = versions[0];
+  const where = inChain(obj);
+  if (/^GLIBC_/.test(v) && t.kind !== 'host') {
+    const have = t.glibc;
+    return problem('GLIBC_TOO_OLD', 'error', `${obj.top ? '' : `${obj.name}${where} `}needs ${v}; the target has glibc ${have}` +
+      `${obj.newest && obj.newest.length ? ` (newest: ${obj.newest.join(', ')})` : ''}`,
+    `build on (or for) glibc ${have} or older, e.g. in a manylinux/RHEL ${cmpVersion(have, '2.28') <= 0 ? '8' : '9'} container`,
+    { library: obj.name, path: obj.path, chain: obj.chain, symbols: obj.newest || [] });
+  }
+  const code = /^GLIBC_/.test(v) ? 'GLIBC_TOO_OLD' : /^(GLIBCXX|CXXABI)_/.test(v) ? 'GLIBCXX_TOO_OLD' : 'VERSION_NOT_FOUND';
+  const fix = code === 'GLIBCXX_TOO_OLD' ? 'build with an older GCC, or link libstdc++ statically (-static-libstdc++)'
+    : code === 'GLIBC_TOO_OLD' ? 'install a build made for this glibc (or older), or run on a newer distribution'
+      : `install the ${lib.name} its build expects (it is older than the one it was linked against)`;
+  return problem(code, 'error', `${obj.top ? '' : `${obj.name}${where} `}needs ${versions.join(', ')} from ${lib.name}` +
+    `${lib.path && lib.path !== lib.name ? ` (${lib.path})` : ''}, which does not define ${versions.length > 1 ? 'them' : 'it'}: ` +
+    `"version \`${v}' not found"`, fix,
+  { library: lib.name, path: lib.path, neededBy: obj.name, chain: obj.chain, versions, symbols: obj.newest || [] });
+}
+
+function glibcxxTooOld(obj, have, symbols) {
+  return problem('GLIBCXX_TOO_OLD', 'error', `${obj.top ? '' : `${obj.name}${inChain(obj)} `}needs GLIBCXX_${obj.analysis.minGlibcxx}; ` +
+    `the target's libstdc++ offers ${have}${symbols.length ? ` (newest: ${symbols.join(', ')})` : ''}`,
+  'build with an older GCC, or link libstdc++ statically (-static-libstdc++)',
+  { library: obj.name, path: obj.path, chain: obj.chain, symbols });
+}
+
+// Undefined symbols of one object: `now` ones fail the load, `lazy` ones fail
+// (or, on musl, crash) when first used.
+function undefinedSymbols(obj, list, severity, t, how) {
+  const names = list.map((s) => (s.version ? `${s.name}@${s.version}` : s.name));
+  const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? `, and ${names.length - 8} more` : '');
+  const musl = t.libc === 'musl';
+  const what = severity === 'error'
+    ? `the loader refuses it: "${musl ? 'symbol not found' : 'undefined symbol'}"`
+    : musl ? 'musl defers them under RTLD_LAZY (Node\'s mode): the load succeeds and the process crashes when one is used'
+      : 'they are bound lazily: the load succeeds and the process exits with "symbol lookup error" when one is first called';
+  const since = list.filter((s) => s.since).map((s) => `${s.name} (musl ${s.since})`);
+  const fix = since.length ? `use a target with musl ${list.find((s) => s.since).since} or newer, or a build for this musl`
+    : 'build it against the libraries of the target, or ship the library that defines them';
+  return problem('UNDEFINED_SYMBOL', severity, `${obj.name}${inChain(obj)} uses ${names.length} symbol` +
+    `${names.length > 1 ? 's' : ''} that nothing in the process defines (${shown})${how ? ` ${how}` : ''}: ${what}` +
+    `${since.length ? `; added to musl later: ${since.join(', ')}` : ''}`, fix,
+  { library: obj.name, path: obj.path, chain: obj.chain, symbols: names });
+}
+
+// ---- static TLS ----
+
+function tlsFields(obj, budget, extra) {
+  return { library: obj.name, path: obj.path, chain: obj.chain, tlsSize: obj.analysis.tls.size,
+    tlsAlign: obj.analysis.tls.align, remaining: budget ? budget.free : 0, tlsSymbols: largestTls(obj.analysis), ...extra };
+}
+
+function staticTlsAlignment(obj, budget, t) {
+  const a = obj.analysis.tls;
+  return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS aligned to ${a.align} ` +
+    `bytes, stricter than the static TLS block's ${budget.align}: glibc refuses it whatever its size, and no tunable ` +
+    `changes that: "cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`,
+  `${REBUILD}; or LD_PRELOAD=${obj.path}`, tlsFields(obj, budget, { staticAlign: budget.align, remaining: 0 }));
+}
+
+function staticTlsExhausted(obj, budget, t, closure) {
+  const a = obj.analysis.tls;
+  const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
+  const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
+  const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
+  if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);
+  return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS of ${a.size} bytes; ` +
+    `${where} ${budget.free} bytes of static TLS left${closure.needed > a.size ? ` (this load needs ${closure.needed} in all)` : ''}: ` +
+    `"cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`, fixes.join('; '),
+  tlsFields(obj, budget, { needed: closure.needed, ...(tunable ? { tunable } : {}),
+    ...(closure.tunableRisk ? { tunableRisk: closure.tunableRisk } : {}) }));
+}
+
+function staticTlsLow(obj, before, after) {
+  return problem('STATIC_TLS_LOW', 'warning', `${obj.name}${inChain(obj)}: initial-exec TLS of ${obj.analysis.tls.size} ` +
+    `bytes fits the ${before} bytes left, leaving ${after}: another initial-exec module loaded later may not fit` +
+    `${symbolsText(largestTls(obj.analysis))}`, REBUILD, tlsFields(obj, null, { remaining: before, after }));
+}
+
+function muslInitialExec(obj, definer, symbol) {
+  const a = definer.analysis;
+  const size = a && a.tls ? a.tls.size : 0;
+  return problem('MUSL_INITIAL_EXEC', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS (${symbol ? `${symbol}, ` : ''}` +
+    `${size} bytes in ${definer.name}): ${MUSL_IE}: "initial-exec TLS resolves to dynamic definition in ${definer.name}"` +
+    `${a ? symbolsText(largestTls(a)) : ''}`,
+  `${REBUILD.replace('rebuild', `rebuild ${definer.name}`)}; or load it at start-up (LD_PRELOAD, or link it into the executable)`,
+  { library: definer.name, path: definer.path, chain: definer.chain, relocating: obj.name, symbol: symbol || null,
+    tlsSize: size, tlsSymbols: a ? largestTls(a) : [] });
+}
+
+module.exports = {
+  problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
+  missingLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
+  staticTlsAlignment, staticTlsExhausted, staticTlsLow, muslInitialExec, largestTls, REBUILD,
+};

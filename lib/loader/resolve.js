@@ -1,102 +1,198 @@
 'use strict';
-// Finds a DT_NEEDED library the way the host's loader would, without loading it.
-// glibc: RPATH (when no RUNPATH), LD_LIBRARY_PATH, RUNPATH, ld.so.cache dirs
-// (from ld.so.conf), then the default directories.  musl: LD_LIBRARY_PATH,
-// RPATH/RUNPATH, /etc/ld-musl-<arch>.path or its defaults.  Objects already
-// loaded in this process satisfy a name by soname, as both loaders do.
-const fs = require('fs');
+// Where the loader finds a DT_NEEDED library, without loading it.
+//
+// glibc (elf/dl-load.c): a name with '/' is a path.  Otherwise, after objects
+// already loaded that go by that name: DT_RPATH of the object that needs it,
+// then of the object that loaded that one, and on up, then of the executable
+// (each only when that object has no DT_RUNPATH, and none at all when the
+// needing object has a DT_RUNPATH); LD_LIBRARY_PATH as it was at start-up; the
+// needing object's DT_RUNPATH; /etc/ld.so.cache; the default directories
+// (these two not with DF_1_NODEFLIB).  An empty entry means the current
+// directory; $ORIGIN is the directory of the object's path as it was opened
+// (not canonicalised); $LIB and $PLATFORM are the loader's own.  Candidates of
+// another ELF class or machine are passed over and the search goes on.
+//
+// musl (ldso/dynlink.c): LD_LIBRARY_PATH, then the DT_RUNPATH (or DT_RPATH) of
+// the needing object and of each object that needed it, then the system path
+// from /etc/ld-musl-<arch>.path (default /lib:/usr/local/lib:/usr/lib); empty
+// entries are skipped, only $ORIGIN is expanded, the first file that opens is
+// taken, and the names of musl's own libc (libc, libpthread, librt, libm,
+// libdl, libutil, libxnet) are musl itself.
 const path = require('path');
+const io = require('./io');
 
-const GLIBC_DEFAULTS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'];
-const MUSL_DEFAULTS = ['/lib', '/usr/local/lib', '/usr/lib'];
-const MULTIARCH = { x86_64: 'x86_64-linux-gnu', aarch64: 'aarch64-linux-gnu', i386: 'i386-linux-gnu', arm: 'arm-linux-gnueabihf' };
+const MUSL_SELF = /^lib(c|pthread|rt|m|dl|util|xnet)\./;
+const MUSL_DEFAULT = ['/lib', '/usr/local/lib', '/usr/lib'];
+const CACHE_MAGIC = 'glibc-ld.so.cache1.1';
+const CACHE_LIMIT = 64 << 20;
 
-function readLines(file) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  } catch (_) {
-    return [];
-  }
-}
-
-function globConf(pattern) {
-  const dir = path.dirname(pattern);
-  const re = new RegExp(`^${path.basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  try {
-    return fs.readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f));
-  } catch (_) {
-    return [];
-  }
-}
-
-// Directories ldconfig puts in ld.so.cache, from ld.so.conf and its includes.
-function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set()) {
-  if (seen.has(file) || seen.size > 64) return [];
-  seen.add(file);
-  const dirs = [];
-  for (const line of readLines(file)) {
-    const inc = /^include\s+(.+)$/.exec(line);
-    if (inc) {
-      const pattern = path.isAbsolute(inc[1]) ? inc[1] : path.join(path.dirname(file), inc[1]);
-      for (const f of globConf(pattern)) dirs.push(...ldSoConfDirs(f, seen));
+// A DT_RPATH/DT_RUNPATH/LD_LIBRARY_PATH string as the loader splits it.
+function splitPath(text, family, seps = ':') {
+  if (text === null || text === undefined) return [];
+  const parts = [];
+  let cur = '';
+  for (const ch of text) {
+    if (seps.includes(ch)) {
+      parts.push(cur);
+      cur = '';
     } else {
-      dirs.push(...line.split(/[:\s,]+/).filter((d) => d.startsWith('/')));
+      cur += ch;
     }
   }
-  return dirs;
+  parts.push(cur);
+  return family === 'musl' ? parts.filter((p) => p.length > 0) : parts;
 }
 
-function muslPathDirs(machine) {
-  const file = `/etc/ld-musl-${machine}.path`;
-  if (!fs.existsSync(file)) return MUSL_DEFAULTS;
-  return readLines(file).join(':').split(/[:\n]/).filter(Boolean);
+// Expands $ORIGIN, $LIB and $PLATFORM (and their ${} forms) as the loader
+// does; null when an unknown part makes the entry unusable (musl knows only ORIGIN).
+function expand(entry, origin, dst, family) {
+  let unusable = false;
+  const out = entry.replace(/\$(\{(ORIGIN|LIB|PLATFORM)\}|(ORIGIN|LIB|PLATFORM)(?![A-Za-z0-9_]))/g, (m, _a, braced, bare) => {
+    const name = braced || bare;
+    if (name === 'ORIGIN') {
+      if (origin === null) unusable = true;
+      return origin || '';
+    }
+    if (family === 'musl' || !dst[name]) {
+      if (family !== 'musl') unusable = true;
+      return m;
+    }
+    return dst[name];
+  });
+  return unusable ? null : out;
 }
 
-function expand(dir, origin, machine) {
-  return dir.replace(/\$(\{ORIGIN\}|ORIGIN)/g, origin)
-    .replace(/\$(\{LIB\}|LIB)/g, MULTIARCH[machine] ? `lib/${MULTIARCH[machine]}` : 'lib64')
-    .replace(/\$(\{PLATFORM\}|PLATFORM)/g, machine);
+// The directory $ORIGIN names for an object opened as `opened`.
+function originOf(opened, cwd) {
+  const abs = opened.startsWith('/') ? opened : `${cwd}/${opened}`;
+  const cut = abs.lastIndexOf('/');
+  return cut <= 0 ? '/' : abs.slice(0, cut);
 }
 
-// The first 20 bytes say whether a candidate fits: ld.so skips other classes and machines.
-function elfMatches(file, want) {
-  let fd;
-  try {
-    fd = fs.openSync(file, 'r');
-    const b = Buffer.alloc(20);
-    if (fs.readSync(fd, b, 0, 20, 0) < 20 || b.readUInt32BE(0) !== 0x7f454c46) return false;
-    const cls = b[4] === 2 ? 64 : 32;
-    const machine = b[5] === 2 ? b.readUInt16BE(18) : b.readUInt16LE(18);
-    return cls === want.class && machine === want.machineNumber;
-  } catch (_) {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+function joinDir(dir, name, cwd) {
+  if (dir === '') return `${cwd}/${name}`;
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+// /etc/ld.so.cache (glibc 2.32+ format): name -> path for this machine's
+// libraries.  Entries carry flags naming the ABI; the candidate is probed
+// anyway, so a foreign entry is passed over like any wrong-machine file.
+function parseLdCache(buf) {
+  const map = new Map();
+  if (!buf || buf.length < 48 || buf.toString('latin1', 0, 20) !== CACHE_MAGIC) return map;
+  const nlibs = buf.readUInt32LE(20);
+  const cstr = (off) => {
+    if (off >= buf.length) return null;
+    const end = buf.indexOf(0, off);
+    return end < 0 ? null : buf.toString('utf8', off, end);
+  };
+  for (let i = 0; i < nlibs && 48 + (i + 1) * 24 <= buf.length; i++) {
+    const at = 48 + i * 24;
+    const flags = buf.readInt32LE(at);
+    const hwcap = buf.readBigUInt64LE(at + 16);
+    if ((flags & 0xff) !== 3 || hwcap !== 0n) continue; // libc6 entries outside glibc-hwcaps
+    const key = cstr(buf.readUInt32LE(at + 4));
+    const value = cstr(buf.readUInt32LE(at + 8));
+    if (key && value && !map.has(key)) map.set(key, value);
   }
+  return map;
 }
 
-function searchDirs(analysis, family, env, context) {
-  const origin = path.dirname(context.realPath || analysis.path);
-  const ldLibraryPath = (env.LD_LIBRARY_PATH || '').split(':').filter(Boolean);
-  const x = (dirs) => dirs.map((d) => expand(d, origin, analysis.machine));
-  if (family === 'musl') {
-    return [...ldLibraryPath, ...x(analysis.rpath), ...x(analysis.runpath), ...muslPathDirs(analysis.machine)];
-  }
-  const rpath = analysis.runpath.length ? [] : x([...analysis.rpath, ...(context.inheritedRpath || [])]);
-  return [...rpath, ...ldLibraryPath, ...x(analysis.runpath), ...context.cacheDirs(), ...GLIBC_DEFAULTS];
+function* ldCache(ctx) {
+  if (!ctx.ldCacheMap) ctx.ldCacheMap = parseLdCache(yield* io.read('/etc/ld.so.cache', CACHE_LIMIT));
+  return ctx.ldCacheMap;
 }
 
-// Returns the path the loader would use for `name`, 'loaded' when an object in
-// this process already provides it, or null.
-function findLibrary(name, analysis, { family, env = process.env, loadedNames, context = {} }) {
-  if (name.includes('/')) return fs.existsSync(name) ? name : null;
-  if (loadedNames && loadedNames.has(name)) return 'loaded';
-  const ctx = { cacheDirs: () => ldSoConfDirs(), ...context };
-  for (const dir of searchDirs(analysis, family, env, ctx)) {
-    const candidate = path.join(dir, name);
-    if (elfMatches(candidate, analysis)) return candidate;
+function* muslSystemPath(ctx) {
+  if (ctx.muslPath) return ctx.muslPath;
+  const buf = yield* io.read(`/etc/ld-musl-${ctx.muslArch}.path`, 1 << 20);
+  ctx.muslPath = buf ? splitPath(buf.toString('utf8'), 'musl', ':\n') : MUSL_DEFAULT;
+  return ctx.muslPath;
+}
+
+// Whether a probed candidate is one the loader would map for this target.
+function fits(probe, want) {
+  const e = probe.elf;
+  if (!e) return false;
+  return e.class === want.class && e.machineNumber === want.machineNumber && e.endian === want.endian;
+}
+
+// Tries dir/name in order; { path, via } for the first that fits, collecting what was passed over.
+function* firstFit(dirs, name, ctx, tried) {
+  for (const { dir, via } of dirs) {
+    const candidate = joinDir(dir, name, ctx.cwd);
+    const p = yield* io.probe(candidate);
+    if (!p.ok) continue;
+    if (ctx.family === 'musl' || fits(p, ctx.want)) return { path: candidate, via, id: p.id };
+    tried.push({ path: candidate, via, reason: p.elf ? 'another ELF class or machine' : 'not ELF' });
   }
   return null;
 }
 
-module.exports = { findLibrary, ldSoConfDirs, searchDirs };
+// Search-path entries of one object, expanded; `travel` keeps only those
+// relative to the object itself ($ORIGIN), for targets whose file system we cannot see.
+function entriesOf(obj, which, ctx, via) {
+  const text = obj[which];
+  const out = [];
+  for (const raw of splitPath(text, ctx.family)) {
+    if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
+    const dir = expand(raw, obj.origin, ctx.dst, ctx.family);
+    if (dir !== null) out.push({ dir, via });
+  }
+  return out;
+}
+
+function glibcDirs(needer, ctx) {
+  const dirs = [];
+  if (needer.runpath === null) {
+    for (let o = needer; o; o = o.loader) {
+      if (o.runpath === null) dirs.push(...entriesOf(o, 'rpath', ctx, `RPATH of ${o.name}`));
+    }
+    const main = ctx.main;
+    if (main && main !== needer && main.runpath === null) dirs.push(...entriesOf(main, 'rpath', ctx, 'RPATH of the executable'));
+  }
+  if (!ctx.travel) for (const dir of ctx.ldLibraryPath) dirs.push({ dir, via: 'LD_LIBRARY_PATH' });
+  dirs.push(...entriesOf(needer, 'runpath', ctx, `RUNPATH of ${needer.name}`));
+  return dirs;
+}
+
+function* findGlibc(name, needer, ctx, tried) {
+  const found = yield* firstFit(glibcDirs(needer, ctx), name, ctx, tried);
+  if (found || ctx.travel || needer.nodeflib) return found;
+  const cached = (yield* ldCache(ctx)).get(name);
+  if (cached) {
+    const hit = yield* firstFit([{ dir: path.dirname(cached), via: 'ld.so.cache' }], path.basename(cached), ctx, tried);
+    if (hit) return hit;
+  }
+  return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories' })), name, ctx, tried);
+}
+
+function* findMusl(name, needer, ctx, tried) {
+  const dirs = ctx.travel ? [] : ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' }));
+  for (let o = needer; o; o = o.loader) {
+    const which = o.runpath !== null ? 'runpath' : 'rpath';
+    dirs.push(...entriesOf(o, which, ctx, `${which === 'runpath' ? 'RUNPATH' : 'RPATH'} of ${o.name}`));
+  }
+  const found = yield* firstFit(dirs, name, ctx, tried);
+  if (found || ctx.travel) return found;
+  const sys = (yield* muslSystemPath(ctx)).map((dir) => ({ dir, via: `/etc/ld-musl-${ctx.muslArch}.path` }));
+  return yield* firstFit(sys, name, ctx, tried);
+}
+
+// Finds `name` for `needer` (an object with name, origin, rpath, runpath,
+// nodeflib and loader).  Returns { path, via, id } when a file was found,
+// { self: true } for musl's own names, or { path: null, tried } when not.
+function* findLibrary(name, needer, ctx) {
+  const tried = [];
+  if (ctx.family === 'musl' && MUSL_SELF.test(name)) return { self: true };
+  if (name.includes('/')) {
+    const file = name.startsWith('/') ? name : joinDir(ctx.cwd, name, ctx.cwd);
+    if (ctx.travel && !name.startsWith('/')) return { path: null, tried };
+    const p = yield* io.probe(file);
+    return p.ok ? { path: file, via: 'path', id: p.id } : { path: null, tried };
+  }
+  const found = ctx.family === 'musl' ? yield* findMusl(name, needer, ctx, tried) : yield* findGlibc(name, needer, ctx, tried);
+  return found || { path: null, tried };
+}
+
+module.exports = { findLibrary, splitPath, expand, originOf, parseLdCache, MUSL_SELF };

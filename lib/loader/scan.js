@@ -5,8 +5,9 @@
 // `concurrency` at a time, nothing is kept per file.
 const fs = require('fs');
 const path = require('path');
-const { createContext } = require('./problems');
-const { checkWith } = require('./check');
+const { createState, result } = require('./check');
+const { loadFile } = require('./model');
+const io = require('./io');
 const { tiError } = require('../errors');
 
 const NATIVE = /\.node$|\.so(\.\d+)*$/;
@@ -66,7 +67,9 @@ async function* scan(dir = 'node_modules', { target = 'host', concurrency = 8 } 
     throw tiError(e.code === 'ENOENT' ? 'TI_ENOENT' : 'TI_EIO', `${dir}: ${e.message}`);
   });
   if (!st.isDirectory()) throw tiError('TI_ENOTDIR', `${dir} is not a directory`);
-  const ctx = createContext(target);
+  const first = createState(target);
+  const session = new io.Session();
+  const fresh = () => new first.constructor(first.target, first.facts, { lazy: first.lazy });
   const pending = new Map();
   let id = 0;
   const start = (file) => {
@@ -74,12 +77,10 @@ async function* scan(dir = 'node_modules', { target = 'host', concurrency = 8 } 
     const p = (async () => {
       if (!file.endsWith('.node') && !(await hasElfMagic(file))) return null; // linker scripts, text
       try {
-        return await checkWith(ctx, file);
+        return result(await io.runAsync(loadFile(fresh(), file, { once: true }), session));
       } catch (e) {
-        return { path: file, target: ctx.target.name, ok: false, verdict: 'error', problems: [],
+        return { path: file, target: first.target.name, ok: false, verdict: 'error', problems: [],
           analysis: null, error: { code: e.code || 'TI_EIO', message: e.message } };
-      } finally {
-        ctx.analyses.delete(file);
       }
     })().then((result) => ({ key, result }));
     pending.set(key, p);

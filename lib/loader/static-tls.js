@@ -1,38 +1,101 @@
 'use strict';
-// What the loader will do with a module's TLS, from its TLS model and size and
-// a static TLS budget.  Shared by reproduce() and check().
+// The static TLS area as glibc hands it out (elf/dl-reloc.c,
+// _dl_try_allocate_static_tls), so that a whole load can be replayed block by
+// block.  A budget is { libc, variant, size, used, free, align, optional }:
+// `free` is what staticTls().remaining reports (variant II: size less the TCB
+// less the used end; variant I: size less the used end), `align` the static
+// area's own alignment, `optional` what is left of optional_static_tls, the
+// only part TLS descriptors may take opportunistically.
 
 const MUSL_IE = 'musl keeps no static TLS surplus: initial-exec TLS in a module loaded by dlopen ' +
   'fails whatever its size';
 
-function roundUp(n, to) {
-  return Math.ceil(n / to) * to;
+const roundUp = (n, to) => Math.ceil(n / to) * to;
+
+function budgetFrom(st) {
+  const optional = st.tunables ? st.tunables.optionalStaticTls : 512;
+  return { libc: st.libc, variant: st.variant || 2, size: st.size || 0, used: st.used || 0, free: st.remaining,
+    align: st.align || 0, optional: Math.min(optional, st.remaining), optionalTunable: optional,
+    exact: st.exact !== false };
 }
 
-// The loader refuses a block aligned more strictly than the static block
-// itself, whatever its size (glibc: "alignment requirements are too high").
+// The loader refuses a block aligned more strictly than the static area
+// itself, whatever its size ("alignment requirements are too high" in glibc's words).
 function overAligned(st, align) {
   return st.libc === 'glibc' && st.align > 0 && align > st.align;
 }
 
-// Room for one more initial-exec block of the given alignment.  Variant II
-// (x86) takes the block's padding from the far end of the free space, so the
-// remaining bytes are the room; variant I (aarch64, arm, ppc64, mips) starts the block at
-// the used end rounded up to its alignment.
+// Places one block { size, align, fbo } (fbo: p_vaddr modulo p_align).
+// optional: a TLS descriptor's opportunistic try, limited to the optional part.
+// -> { ok, why: null | 'alignment' | 'room' | 'optional', use, after }
+function place(budget, block, optional = false) {
+  const align = Math.max(1, block.align || 1);
+  const fbo = block.fbo || 0;
+  const fail = (why) => ({ ok: false, why, use: 0, after: budget });
+  if (budget.align > 0 && align > budget.align) return fail('alignment');
+  let use;
+  if (budget.variant === 1) {
+    const used = budget.size ? budget.used : 0;
+    const total = budget.size ? budget.size : budget.free;
+    const offset = roundUp(used - fbo, align) + fbo;
+    if (offset + block.size > total) return fail('room');
+    use = offset + block.size - used;
+  } else {
+    const blsize = block.size + fbo;
+    if (budget.free < blsize) return fail('room');
+    use = budget.free - Math.floor((budget.free - blsize) / align) * align - fbo;
+  }
+  if (optional && use > budget.optional) return fail('optional');
+  const after = { ...budget, free: budget.free - use, used: budget.used + use,
+    optional: optional ? budget.optional - use : Math.min(budget.optional, budget.free - use) };
+  return { ok: true, why: null, use, after };
+}
+
+// The largest block of this alignment that still fits.
 function staticRoom(st, align) {
   if (overAligned(st, align)) return 0;
   if (st.variant !== 1 || !(align > 1) || !st.size) return st.remaining;
   return Math.max(0, Math.min(st.remaining, st.size - roundUp(st.used, align)));
 }
 
+function withExtra(budget, delta) {
+  return { ...budget, free: budget.free + delta, size: budget.size ? budget.size + delta : 0,
+    optional: budget.optional + delta };
+}
+
+// Places blocks [{ size, align, fbo, optional }] in order; true when every
+// non-optional block fits (optional ones fall back to dynamic TLS).
+function fitsAll(budget, blocks) {
+  let b = budget;
+  for (const blk of blocks) {
+    const r = place(b, blk, blk.optional);
+    if (r.ok) b = r.after;
+    else if (!blk.optional) return false;
+  }
+  return true;
+}
+
+// The smallest glibc.rtld.optional_static_tls (a multiple of 64 beyond the
+// current one) under which every block fits, or null when alignment rules any
+// out.  st: a budget, or a staticTls() result.
+function tunableFor(blocks, st) {
+  const budget = st.free !== undefined ? st : budgetFrom(st);
+  if (blocks.some((b) => !b.optional && budget.align > 0 && b.align > budget.align)) return null;
+  let hi = 64;
+  const need = blocks.reduce((n, b) => n + b.size + (b.align || 1) + (b.fbo || 0), 0);
+  while (hi < need + 64) hi *= 2;
+  if (!fitsAll(withExtra(budget, hi), blocks)) return null;
+  let lo = 0;
+  while (hi - lo > 64) {
+    const mid = roundUp((lo + hi) / 2, 64);
+    if (fitsAll(withExtra(budget, mid), blocks)) hi = mid; else lo = mid;
+  }
+  if (fitsAll(budget, blocks)) hi = 0;
+  return budget.optionalTunable + hi;
+}
+
 const alignReason = (align, st) => `its TLS alignment of ${align} bytes is stricter than the static TLS ` +
   `block's ${st.align}: glibc refuses it whatever its size, and no tunable changes that`;
-
-// GLIBC_TUNABLES value that gives `bytes` of initial-exec room, given a measured budget.
-function tunableFor(bytes, st, align) {
-  const optional = st.tunables.optionalStaticTls + Math.max(0, bytes - staticRoom(st, align));
-  return `glibc.rtld.optional_static_tls=${roundUp(optional, 64)}`;
-}
 
 // { libc, initialExec: bool, size, align, staticTls, preload } -> { loaded, reason }
 function predictLoad({ libc, initialExec, size, align, staticTls, preload }) {
@@ -48,12 +111,9 @@ function predictLoad({ libc, initialExec, size, align, staticTls, preload }) {
   if (overAligned(staticTls, align)) return { loaded: false, reason: `initial-exec TLS of ${size} bytes: ${alignReason(align, staticTls)}` };
   const room = staticRoom(staticTls, align);
   const of = room === staticTls.remaining ? '' : ` (${staticTls.remaining} less padding to ${align}-byte alignment)`;
-  if (size <= room) {
-    return { loaded: true, reason: `initial-exec TLS of ${size} bytes fits the ${room} bytes of static TLS ` +
-      `left${of}` };
-  }
-  return { loaded: false, reason: `initial-exec TLS of ${size} bytes does not fit the ${room} bytes of ` +
-    `static TLS left${of}` };
+  const fits = place(budgetFrom(staticTls), { size, align }).ok;
+  return { loaded: fits, reason: `initial-exec TLS of ${size} bytes ${fits ? 'fits' : 'does not fit'} the ${room} ` +
+    `bytes of static TLS left${of}` };
 }
 
 // Fixes that would make an initial-exec module load, in the order to try them.
@@ -62,7 +122,8 @@ function fixesFor({ libc, size, align, staticTls, file }) {
   const rebuild = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic, or the library\'s own ' +
     'option, e.g. jemalloc --disable-initial-exec-tls, mimalloc local_dynamic_tls)';
   if (libc === 'musl' || overAligned(staticTls, align)) return [rebuild, preload];
-  return [`GLIBC_TUNABLES=${tunableFor(size, staticTls, align)}`, preload, rebuild];
+  const value = tunableFor([{ size, align }], staticTls);
+  return [`GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${value}`, preload, rebuild];
 }
 
-module.exports = { predictLoad, fixesFor, tunableFor, staticRoom, overAligned, MUSL_IE };
+module.exports = { budgetFrom, place, fitsAll, predictLoad, fixesFor, tunableFor, staticRoom, overAligned, MUSL_IE };

@@ -70,4 +70,53 @@ function report() {
   };
 }
 
-module.exports = { libc, modules, staticTls, report };
+// The start-up environment: what the loader read before main() (it keeps
+// LD_LIBRARY_PATH from then on, whatever the program does to process.env).
+let startupEnvCache = null;
+function startupEnv(name) {
+  if (!startupEnvCache) {
+    startupEnvCache = new Map();
+    try {
+      for (const kv of require('fs').readFileSync('/proc/self/environ', 'latin1').split('\0')) {
+        const eq = kv.indexOf('=');
+        if (eq > 0) startupEnvCache.set(kv.slice(0, eq), kv.slice(eq + 1));
+      }
+    } catch (_) { /* no procfs: the current environment is the best there is */
+      for (const [k, v] of Object.entries(process.env)) startupEnvCache.set(k, v);
+    }
+  }
+  return startupEnvCache.has(name) ? startupEnvCache.get(name) : null;
+}
+
+// Facts the loader model needs about this process, computed once per link-map
+// generation (a load or unload starts a new one): the libc, the loaded
+// objects, the static TLS budget, and a memo of global-scope symbol lookups.
+let factsCache = null;
+function facts() {
+  const mods = modules();
+  const key = mods.map((m) => m.base).join(',');
+  if (factsCache && factsCache.key === key) return factsCache;
+  const lc = libc();
+  factsCache = { key, libc: lc, modules: mods, staticTls: staticTls(), symbols: new Map(), analyses: new Map(),
+    ldLibraryPath: startupEnv('LD_LIBRARY_PATH') };
+  return factsCache;
+}
+
+// Which of [{ name, version }] the global scope defines: true, false, or
+// null when the loader cannot be asked.  Answers are kept per generation.
+function scopeDefines(f, syms) {
+  const ask = [];
+  for (const s of syms) {
+    const k = s.version ? `${s.name}@${s.version}` : s.name;
+    if (!f.symbols.has(k)) ask.push(s, k);
+  }
+  if (ask.length) {
+    const parts = [];
+    for (let i = 0; i < ask.length; i += 2) parts.push(ask[i].name, ask[i].version || '');
+    const r = binding.scopeDefines(`${parts.join('\0')}\0`);
+    for (let i = 0; i < ask.length; i += 2) f.symbols.set(ask[i + 1], r[i / 2] === 2 ? null : r[i / 2] === 1);
+  }
+  return syms.map((s) => f.symbols.get(s.version ? `${s.name}@${s.version}` : s.name));
+}
+
+module.exports = { libc, modules, staticTls, report, facts, scopeDefines, startupEnv };

@@ -1,0 +1,351 @@
+'use strict';
+// A model of the dynamic loader loading files, one after another, into one
+// process: what glibc's dlopen (elf/dl-open.c) and musl's (ldso/dynlink.c) do,
+// step by step, without loading anything.
+//
+// For each file: map its DT_NEEDED closure breadth-first, reusing objects
+// already in the process by name or by file identity (resolve.js finds the
+// rest); check version needs (glibc); relocate, dependencies first in
+// glibc's order (the reverse of its depth-first sort of the search list),
+// the file first in musl's; every initial-exec block takes static TLS as
+// glibc places it (static-tls.js) or, on musl, fails; every symbol is bound
+// against the global scope and the load's search list, as the loader's mode
+// allows (Node opens addons RTLD_LAZY).  A load that fails leaves the process
+// as it was; one that succeeds stays for the next file.
+const path = require('path');
+const io = require('./io');
+const { findLibrary, splitPath, expand, originOf, MUSL_SELF } = require('./resolve');
+const ST = require('./static-tls');
+const P = require('./problems');
+const { defines, targetDefines } = require('./symbols');
+const { cmpVersion } = require('../version');
+
+const LIMIT = 4096;
+const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
+  ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
+const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
+  riscv64: 'riscv64' };
+const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
+
+// ---- the process before the first file ----
+
+function object(fields) {
+  return { names: [], deps: [], depsByName: new Map(), rpath: null, runpath: null, nodeflib: false, loader: null, analysis: null,
+    placed: false, ...fields };
+}
+
+function hostObjects(facts) {
+  const out = [];
+  for (const m of facts.modules) {
+    if (m.vdso) continue;
+    const name = m.main ? path.basename(m.path) : m.name;
+    out.push(object({ name, path: m.path, status: 'loaded', names: m.main ? [] : [m.path, m.name], chain: [name],
+      main: m.main, origin: originOf(m.path, '/'), module: m, placed: Boolean(m.tls && m.tls.placement === 'static') }));
+  }
+  return out;
+}
+
+// What a Node process on a target we cannot see has loaded: its libc and the
+// C++ runtime Node itself links.
+function systemObjects(t) {
+  const names = t.libc === 'musl'
+    ? [[`libc.musl-${MUSL_ARCH[t.cpu]}.so.1`, `ld-musl-${MUSL_ARCH[t.cpu]}.so.1`], ['libstdc++.so.6'], ['libgcc_s.so.1']]
+    : [['libc.so.6'], ['libm.so.6'], ['libdl.so.2'], ['libpthread.so.0'], ['librt.so.1'], [LD_NAMES[t.cpu]],
+      ['libstdc++.so.6'], ['libgcc_s.so.1']];
+  return [object({ name: t.runtime === 'electron' ? 'electron' : 'node', status: 'system', chain: ['node'], main: true }),
+    ...names.map((n) => object({ name: n[0], path: null, status: 'system', names: n, chain: [n[0]], libc: n === names[0] }))];
+}
+
+function hostBudget(facts) {
+  const st = facts.staticTls;
+  if (st.libc !== 'glibc') return null;
+  return ST.budgetFrom(st);
+}
+
+function targetBudget(t) {
+  if (t.libc !== 'glibc') return null;
+  return { libc: 'glibc', variant: t.tls.variant, size: 0, used: 0, free: t.tls.surplus, align: t.tls.align,
+    optional: 512, optionalTunable: 512, exact: false };
+}
+
+function dstOf(t, facts) {
+  if (t.kind === 'host') {
+    const lc = facts.modules.find((m) => /\/libc\.so\.6$/.test(m.path));
+    const lib = lc ? path.dirname(lc.path).replace(/^\/+/, '').replace(/^usr\//, '') : 'lib';
+    return { LIB: lib, PLATFORM: require('os').machine() };
+  }
+  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu' };
+  const lib = t.family === 'rhel' ? (t.class === 64 ? 'lib64' : 'lib') : `lib/${multiarch[t.cpu] || t.cpu}`;
+  return { LIB: lib, PLATFORM: t.arch };
+}
+
+function defaultDirs(dst) {
+  if (dst.LIB.startsWith('lib/')) return [`/${dst.LIB}`, `/usr/${dst.LIB}`, '/lib', '/usr/lib'];
+  return [`/${dst.LIB}`, `/usr/${dst.LIB}`];
+}
+
+class LoaderState {
+  // target: a resolved target (host facts filled in); facts: host facts or null.
+  constructor(target, facts, { lazy = true, cwd = process.cwd() } = {}) {
+    this.target = target;
+    this.facts = facts;
+    this.family = target.libc === 'musl' ? 'musl' : 'glibc';
+    this.lazy = lazy;
+    this.objects = facts ? hostObjects(facts) : systemObjects(target);
+    this.byName = new Map();
+    for (const o of this.objects) for (const n of o.names) if (!this.byName.has(n)) this.byName.set(n, o);
+    this.byId = null; // host objects by file identity, probed on first need
+    this.budget = facts ? hostBudget(facts) : targetBudget(target);
+    this.muslSelf = this.objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null;
+    const dst = dstOf(target, facts);
+    this.ctx = { family: this.family, cwd, dst, travel: !facts, defaultDirs: defaultDirs(dst),
+      muslArch: MUSL_ARCH[target.cpu], want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian },
+      main: this.objects.find((o) => o.main) || null, ldLibraryPath: [] };
+    if (facts && facts.ldLibraryPath) {
+      const main = this.ctx.main;
+      this.ctx.ldLibraryPath = splitPath(facts.ldLibraryPath, this.family, this.family === 'glibc' ? ':;' : ':\n')
+        .map((d) => (this.family === 'glibc' ? expand(d, main ? main.origin : null, dst, 'glibc') : d))
+        .filter((d) => d !== null);
+    }
+  }
+
+  *identities() {
+    if (this.byId) return this.byId;
+    this.byId = new Map();
+    for (const o of this.objects) {
+      if (!o.path || o.status !== 'loaded') continue;
+      const p = yield* io.probe(o.path);
+      if (p.ok) { o.id = p.id; this.byId.set(p.id, o); }
+    }
+    return this.byId;
+  }
+}
+
+// ---- mapping the closure ----
+
+function stagedName(state, staged, name) {
+  if (staged.byName.has(name)) return staged.byName.get(name);
+  if (state.byName.has(name)) return state.byName.get(name);
+  if (state.family === 'musl' && MUSL_SELF.test(name) && state.muslSelf) return state.muslSelf;
+  return null;
+}
+
+function newObject(file, name, needer, status = 'new') {
+  const chain = needer ? [...needer.chain, name] : [path.basename(file)];
+  return object({ name, path: file, status, names: [name, file], chain, loader: needer || null,
+    origin: file ? originOf(file, process.cwd()) : null });
+}
+
+function adopt(obj, a) {
+  obj.analysis = a;
+  obj.rpath = a.rpath.length ? a.rpath.join(':') : null;
+  obj.runpath = a.runpath.length ? a.runpath.join(':') : null;
+  obj.nodeflib = Boolean(a.flags && a.flags.nodeflib);
+  if (a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
+}
+
+function* mapOne(state, name, needer, staged, step) {
+  const r = yield* findLibrary(name, needer, state.ctx);
+  if (r.self) return state.muslSelf;
+  if (!r.path) {
+    const obj = newObject(null, name, needer, state.ctx.travel ? 'unresolved' : 'missing');
+    if (!state.ctx.travel) step.problems.push(P.missingLibrary(name, needer, r.tried));
+    staged.byName.set(name, obj);
+    return obj;
+  }
+  const ids = yield* state.identities();
+  const same = staged.byId.get(r.id) || ids.get(r.id);
+  if (same) return same;
+  const obj = newObject(r.path, name, needer);
+  obj.id = r.id;
+  obj.via = r.via;
+  try {
+    adopt(obj, yield* io.analyze(r.path));
+  } catch (e) {
+    obj.status = 'missing';
+    step.problems.push(P.unreadableLibrary(obj, e));
+  }
+  staged.byId.set(r.id, obj);
+  for (const n of obj.names) if (!staged.byName.has(n)) staged.byName.set(n, obj);
+  return obj;
+}
+
+// glibc expands DSTs in DT_NEEDED names too ("$ORIGIN/libx.so").
+function neededName(state, raw, obj) {
+  if (state.family !== 'glibc' || !raw.includes('$')) return raw;
+  return expand(raw, obj.origin, state.ctx.dst, 'glibc') || raw;
+}
+
+function* mapClosure(state, top, staged, step) {
+  const list = [top];
+  const inList = new Set(list);
+  for (let i = 0; i < list.length; i++) {
+    const obj = list[i];
+    if (obj.status !== 'new' || !obj.analysis) continue;
+    for (const raw of obj.analysis.needed) {
+      const name = neededName(state, raw, obj);
+      let dep = stagedName(state, staged, name);
+      if (!dep) {
+        if (staged.count >= LIMIT) {
+          if (!step.limited) step.problems.push(P.loaderLimit(LIMIT));
+          step.limited = true;
+          break;
+        }
+        staged.count++;
+        dep = yield* mapOne(state, name, obj, staged, step);
+      }
+      obj.deps.push(dep);
+      obj.depsByName.set(raw, dep);
+      if (!inList.has(dep)) {
+        inList.add(dep);
+        list.push(dep);
+      }
+    }
+  }
+  return list;
+}
+
+// ---- version needs (glibc checks them before relocating) ----
+
+function newestSymbols(a, prefix, above) {
+  return Object.entries(a.symbolVersions)
+    .filter(([v]) => v.startsWith(prefix) && cmpVersion(v.slice(prefix.length), above) > 0)
+    .sort(([x], [y]) => cmpVersion(y.slice(prefix.length), x.slice(prefix.length)))
+    .flatMap(([v, syms]) => syms.map((s) => `${s}@${v}`)).slice(0, 8);
+}
+
+// What a library we cannot see (a target's system library) defines.
+function systemHasVersion(t, lib, v) {
+  if (t.libc === 'musl') return true; // musl has no symbol versioning
+  const g = /^GLIBC_(\d[\d.]*)$/.exec(v);
+  if (g && GLIBC_LIBS.test(lib)) return !t.glibc || cmpVersion(g[1], t.glibc) <= 0;
+  const x = /^GLIBCXX_(\d[\d.]*)$/.exec(v);
+  if (x && lib === 'libstdc++.so.6') return !t.glibcxx || cmpVersion(x[1], t.glibcxx) <= 0;
+  return true;
+}
+
+function* loadedAnalysis(state, obj) {
+  if (obj.analysis) return obj.analysis;
+  if (!obj.path || obj.status !== 'loaded') return null;
+  const cache = state.facts && state.facts.analyses;
+  if (cache && cache.has(obj.path)) return cache.get(obj.path);
+  let a = null;
+  try { a = yield* io.analyze(obj.path); } catch (_) { /* judged as far as it can be */ }
+  if (cache) cache.set(obj.path, a);
+  return a;
+}
+
+function* checkVersions(state, obj, step) {
+  const t = state.target;
+  const a = obj.analysis;
+  for (const [file, versions] of Object.entries(a.versionNeeds)) {
+    const lib = obj.depsByName.get(file);
+    if (!lib || lib.status === 'missing' || lib.status === 'unresolved' || state.family === 'musl') continue;
+    let missing;
+    if (lib.status === 'system') {
+      missing = versions.filter((v) => !systemHasVersion(t, lib.name, v));
+    } else {
+      const la = yield* loadedAnalysis(state, lib);
+      if (!la || !la.versionDefs.length) continue;
+      const defs = new Set(la.versionDefs);
+      missing = versions.filter((v) => !defs.has(v));
+    }
+    if (!missing.length) continue;
+    missing.sort((x, y) => cmpVersion(y.replace(/^\D+/, ''), x.replace(/^\D+/, '')));
+    const prefix = missing[0].replace(/[\d.]+$/, '');
+    const have = prefix === 'GLIBC_' ? t.glibc : prefix === 'GLIBCXX_' ? t.glibcxx : null;
+    obj.newest = have ? newestSymbols(a, prefix, have) : [];
+    if (lib.status === 'system' && prefix === 'GLIBCXX_') step.problems.push(P.glibcxxTooOld(obj, t.glibcxx, obj.newest));
+    else step.problems.push(P.versionMissing(obj, lib, missing, t));
+  }
+}
+
+module.exports = { LoaderState, mapClosure, checkVersions, newObject, adopt, loadedAnalysis, LIMIT };
+
+// ---- one file ----
+
+function verdictOf(problems) {
+  if (problems.some((p) => p.severity === 'error')) return 'incompatible';
+  return problems.length ? 'risky' : 'compatible';
+}
+
+function describe(obj) {
+  const a = obj.analysis;
+  return { name: obj.name, path: obj.path, status: obj.status, neededBy: obj.loader ? obj.loader.name : null,
+    via: obj.via || null, chain: obj.chain,
+    tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed) } : null };
+}
+
+function commit(state, staged, list, budget) {
+  for (const obj of list) {
+    if (obj.status !== 'new') continue;
+    obj.status = 'loaded';
+    state.objects.push(obj);
+    if (obj.id) state.byId.set(obj.id, obj);
+    for (const n of obj.names) if (!state.byName.has(n)) state.byName.set(n, obj);
+  }
+  if (budget) state.budget = budget;
+}
+
+function finish(step) {
+  step.verdict = verdictOf(step.problems);
+  step.ok = step.verdict !== 'incompatible';
+  return step;
+}
+
+// Per-file facts that decide before any loading whether the file is for this target at all.
+function* fileChecks(state, a, step) {
+  const t = state.target;
+  const gate = [...P.archProblems(a, t), ...P.libcProblems(a, t)];
+  let interpreterExists = true;
+  if (a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
+  step.problems.push(...gate, ...P.interpreterProblems(a, t, interpreterExists), ...P.napiProblems(a, t),
+    ...P.abiProblems(a, t));
+  return gate.length === 0 && a.libc !== 'static';
+}
+
+// The loader's answer to loading `file` now, in the state left by earlier loads.
+function* loadFile(state, file, { once = false } = {}) {
+  const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
+  const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
+  let a;
+  try {
+    a = yield* io.analyze(file, once);
+  } catch (e) {
+    if (e.code !== 'TI_ENOTELF') throw e;
+    step.problems.push(P.notElf(e.detail || e.message));
+    return finish(step);
+  }
+  step.analysis = a;
+  if (!(yield* fileChecks(state, a, step))) return finish(step);
+  const probe = yield* io.probe(file);
+  const ids = yield* state.identities();
+  if (probe.ok && ids.has(probe.id)) {
+    step.alreadyLoaded = true;
+    return finish(step);
+  }
+  const staged = { byName: new Map(), byId: new Map(), count: 1 };
+  const top = newObject(file, path.basename(file), null);
+  top.names = [file];
+  top.top = true;
+  top.id = probe.ok ? probe.id : null;
+  adopt(top, a);
+  if (top.id) staged.byId.set(top.id, top);
+  for (const n of top.names) staged.byName.set(n, top);
+  const list = yield* mapClosure(state, top, staged, step);
+  for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
+  let tls = null;
+  if (!P.isExecutable(a)) {
+    const order = relocationOrder(state, list);
+    tls = staticTlsProblems(state, order, list, step);
+    bindSymbols(state, order, list, step);
+  }
+  step.closure = list.slice(1).map(describe);
+  if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
+  finish(step);
+  if (step.ok) commit(state, staged, list, tls && tls.budget);
+  return step;
+}
+
+module.exports.loadFile = loadFile;
+module.exports.verdictOf = verdictOf;

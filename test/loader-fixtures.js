@@ -12,18 +12,22 @@ const h = require('./helpers');
 const MODEL_FLAGS = { 'initial-exec': ['-ftls-model=initial-exec'], 'global-dynamic': ['-ftls-model=global-dynamic'],
   tlsdesc: ['-mtls-dialect=gnu2'] };
 
+// The C identifier of a library's functions: libdeep.so -> libdeep.
+const idOf = (file) => file.replace(/\.(so|node).*$/, '').replace(/\W/g, '_');
+
 function source(name, o) {
-  const id = name.replace(/\W/g, '_');
-  const lines = [];
+  const id = idOf(name);
+  const deps = (o.needs || []).map(idOf);
+  // touch() reaches this library's block and calls its dependencies', so the
+  // link keeps every one of them in DT_NEEDED
+  const lines = deps.map((d) => `int ${d}_touch(int);`);
+  const calls = deps.map((d) => ` + ${d}_touch(i)`).join('');
   if (o.tls) {
     lines.push(`__thread unsigned char ${id}_tls[${o.tls}] __attribute__((aligned(${o.align || 16})));`,
-      `int ${id}_touch(int i) { return ++${id}_tls[i % ${o.tls}]; }`);
+      `int ${id}_touch(int i) { return ++${id}_tls[i % ${o.tls}]${calls}; }`);
   } else {
-    lines.push(`int ${id}_touch(int i) { return i; }`);
+    lines.push(`int ${id}_touch(int i) { return i${calls}; }`);
   }
-  for (const d of o.needs || []) lines.push(`int ${d.replace(/\W/g, '_')}_touch(int);`);
-  const calls = (o.needs || []).map((d) => ` + ${d.replace(/\W/g, '_')}_touch(i)`).join('');
-  lines.push(`int ${id}_use(int i) { return ${id}_touch(i)${calls}; }`);
   if (o.extra) lines.push(o.extra);
   if (o.addon) {
     lines.push('void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }',
@@ -44,7 +48,7 @@ class Builder {
     const dir = o.dir ? path.join(this.dir, o.dir) : this.dir;
     fs.mkdirSync(dir, { recursive: true });
     const src = path.join(dir, `${name}.c`);
-    fs.writeFileSync(src, source(name.replace(/\.(so|node).*$/, ''), o));
+    fs.writeFileSync(src, source(name, o));
     const out = path.join(dir, name);
     const needs = (o.needs || []).map((d) => `-l:${d}`);
     const searchDirs = [...new Set([dir, ...(o.linkDirs || [])])].map((d) => `-L${d}`);

@@ -336,14 +336,17 @@ function* loadFile(state, file, { once = false } = {}) {
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
   let tls = null;
   if (!P.isExecutable(a)) {
+    // mapping and version errors stop the load before anything is relocated
+    const blocked = step.problems.some((p) => p.severity === 'error');
     const order = relocationOrder(state, list);
-    tls = staticTlsProblems(state, order, list, step);
-    bindSymbols(state, order, list, step);
+    const stops = bindSymbols(state, order, list, step);
+    tls = staticTlsProblems(state, order, list, step, { blocked, stops });
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   finish(step);
   if (step.ok) commit(state, staged, list, tls && tls.budget);
+  else if (tls && tls.budget) state.budget = tls.budget;
   return step;
 }
 

@@ -46,14 +46,17 @@ function blockOf(obj, optional) {
   return { size: t.size, align: t.align, fbo: t.vaddr ? t.vaddr % Math.max(1, t.align) : 0, optional, obj };
 }
 
-// glibc: places blocks in relocation order; the first non-optional block
-// that does not fit stops the load.  -> { after, blocks, failed }
-function glibcTls(state, order, list) {
+// glibc: places blocks in relocation order.  The first non-optional block
+// that does not fit stops the load, as does an object whose symbols fail
+// (`stops`: objects at which relocation fails for another reason).
+// -> { after, blocks, failed, placed }
+function glibcTls(state, order, list, stops) {
   let budget = state.budget;
   const blocks = [];
+  const placed = [];
   let failed = null;
   const take = (def, optional) => {
-    if (!def || def.placed || blocks.some((b) => b.obj === def && !b.optional)) return;
+    if (!def || def.placed || blocks.some((blk) => blk.obj === def && !blk.optional)) return;
     const blk = blockOf(def, optional);
     blocks.push(blk);
     if (failed) return;
@@ -62,6 +65,7 @@ function glibcTls(state, order, list) {
       budget = r.after;
       def.placed = true;
       blk.use = r.use;
+      placed.push(blk);
     } else if (!optional) {
       failed = { obj: def, why: r.why, before: budget };
     }
@@ -72,8 +76,21 @@ function glibcTls(state, order, list) {
     for (const imp of a.imports || []) if (imp.initialExec) take(tlsDefiner(list, imp), false);
     if (ownDesc(a)) take(obj, true);
     for (const imp of a.imports || []) if (imp.tlsdesc) take(tlsDefiner(list, imp), true);
+    if (!failed && stops.has(obj)) failed = { obj, why: 'symbols', before: budget };
   }
-  return { after: budget, blocks, failed };
+  return { after: budget, blocks, failed, placed };
+}
+
+// What a failed dlopen leaves: glibc closes the new objects and takes back the
+// static TLS at the end of the used area, from the first block's start
+// (elf/dl-close.c), so on variant II the first block's alignment padding stays
+// used; the optional part descriptors took is never given back.
+function rollback(before, placed) {
+  if (!placed.length) return before;
+  const optionalUse = placed.filter((b) => b.optional).reduce((n, b) => n + b.use, 0);
+  const leak = before.variant === 1 ? 0 : placed[0].use - placed[0].size;
+  return { ...before, free: before.free - leak, used: before.used + leak,
+    optional: Math.max(0, Math.min(before.optional - optionalUse, before.free - leak)) };
 }
 
 // Bytes the load's initial-exec blocks take, padding included, from an unlimited area.
@@ -89,25 +106,34 @@ function neededBytes(budget, blocks) {
   return need;
 }
 
-function staticTlsProblems(state, order, list, step) {
+// Static TLS for the load.  `blocked`: the load already failed before
+// relocation (a missing library, a missing version), so nothing is placed;
+// `stops`: objects whose relocation fails on a symbol.
+// -> { before, after, needed, budget, failed }
+function staticTlsProblems(state, order, list, step, { blocked = false, stops = new Set() } = {}) {
   const t = state.target;
   if (state.family === 'musl') return muslTls(state, order, list, step);
   if (!state.budget) return null;
   const before = state.budget;
-  const r = glibcTls(state, order, list);
+  const r = glibcTls(state, order, list, stops);
   const needed = neededBytes(before, r.blocks);
   if (r.failed && r.failed.why === 'alignment') {
     step.problems.push(P.staticTlsAlignment(r.failed.obj, r.failed.before, t));
-  } else if (r.failed) {
+  } else if (r.failed && r.failed.why === 'room') {
     const tunable = ST.tunableFor(r.blocks.map(({ size, align, fbo, optional }) => ({ size, align, fbo, optional })), before);
     const risk = tunable === null ? null : require('./tunables').tunableRisk(tunable, before, t);
     step.problems.push(P.staticTlsExhausted(r.failed.obj, r.failed.before, t,
       { needed, tunable: risk && risk.refuse ? null : tunable, tunableRisk: risk ? risk.text : null }));
-  } else if (needed > 0 && (needed * 2 > before.free || r.after.free < 256)) {
+  } else if (!r.failed && needed > 0 && (needed * 2 > before.free || r.after.free < 256)) {
     const biggest = r.blocks.filter((b) => !b.optional).sort((x, y) => y.size - x.size)[0];
     step.problems.push(P.staticTlsLow(biggest.obj, before.free, r.after.free));
   }
-  return { before: before.free, after: r.failed ? before.free : r.after.free, needed, budget: r.failed ? before : r.after };
+  if (blocked) {
+    for (const blk of r.placed) blk.obj.placed = false;
+    return { before: before.free, after: before.free, needed, budget: before, failed: true };
+  }
+  const budget = r.failed ? rollback(before, r.placed) : r.after;
+  return { before: before.free, after: budget.free, needed, budget, failed: Boolean(r.failed) };
 }
 
 // musl: an initial-exec reference to a block of an object loaded by dlopen
@@ -129,23 +155,25 @@ function muslTls(state, order, list, step) {
       break;
     }
   }
-  return { before: 0, after: 0, needed, budget: null };
+  return { before: 0, after: 0, needed, budget: null, failed: needed > 0 };
 }
 
 // ---- symbols ----
 
 const refs = (i) => i.plt + i.got + i.other;
 
-// Lazily bindable under RTLD_LAZY: glibc binds PLT slots on first call (not
-// with DF_BIND_NOW); musl defers PLT and GOT slots it cannot resolve.
+// Lazily bindable under RTLD_LAZY, unless the object asks for DF_BIND_NOW:
+// glibc binds PLT slots on first call; musl defers PLT and GOT slots it
+// cannot resolve (and crashes if they are used before something defines them).
 function isLazy(state, obj, imp) {
-  if (!state.lazy || imp.other > 0) return false;
-  if (state.family === 'musl') return true;
-  return imp.got === 0 && !(obj.analysis.flags && obj.analysis.flags.bindNow);
+  if (!state.lazy || imp.other > 0 || (obj.analysis.flags && obj.analysis.flags.bindNow)) return false;
+  return state.family === 'musl' || imp.got === 0;
 }
 
+// Binds every referenced import; returns the objects whose relocation fails.
 function bindSymbols(state, order, list, step) {
   const t = state.target;
+  const stops = new Set();
   const locals = list.filter((o) => o.analysis && o.status === 'new');
   for (const obj of order) {
     const pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !locals.some((o) => defines(o, i)));
@@ -162,9 +190,13 @@ function bindSymbols(state, order, list, step) {
     missing = missing.filter((i) => !i.weak);
     const now = missing.filter((i) => !isLazy(state, obj, i));
     const lazy = missing.filter((i) => isLazy(state, obj, i));
-    if (now.length) step.problems.push(P.undefinedSymbols(obj, now, 'error', t));
+    if (now.length) {
+      step.problems.push(P.undefinedSymbols(obj, now, 'error', t));
+      stops.add(obj);
+    }
     if (lazy.length) step.problems.push(P.undefinedSymbols(obj, lazy, 'warning', t));
   }
+  return stops;
 }
 
 module.exports = { relocationOrder, staticTlsProblems, bindSymbols, glibcRelocationOrder };

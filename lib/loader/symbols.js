@@ -50,7 +50,10 @@ function muslSymbols() {
     for (const [release, names] of Object.entries(t.since || {})) for (const n of names) since.set(n, release);
     const removed = new Map();
     for (const [release, names] of Object.entries(t.removed || {})) for (const n of names) removed.set(n, release);
-    muslTable = { since, removed, releases: t.releases || [] };
+    // LFS64 names the loader (1.2.4+) still resolves to the plain name when relocating
+    const remapped = new Map();
+    for (const [release, names] of Object.entries((t.lfs64 && t.lfs64.since) || {})) for (const n of names) remapped.set(n, release);
+    muslTable = { since, removed, remapped, releases: t.releases || [] };
   } catch (_) { /* no table: musl symbols are not judged */ }
   return muslTable;
 }
@@ -64,8 +67,11 @@ function targetDefines(t, imp) {
     const since = table && table.since.get(imp.name);
     if (!since) return null;
     const gone = table.removed.get(imp.name);
+    const remapped = table.remapped.get(imp.name);
     if (cmpVersion(since, t.musl) > 0) return { defined: false, since };
-    if (gone && cmpVersion(gone, t.musl) <= 0) return { defined: false, removed: gone };
+    if (gone && cmpVersion(gone, t.musl) <= 0 && !(remapped && cmpVersion(remapped, t.musl) <= 0)) {
+      return { defined: false, removed: gone };
+    }
     return true;
   }
   if (t.libc === 'glibc' && imp.version && /^(GLIBC|GLIBCXX|CXXABI|GCC)_/.test(imp.version)) return true;

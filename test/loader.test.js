@@ -1,0 +1,186 @@
+'use strict';
+// The loader model against the real loaders: every case is built here, loaded
+// by glibc (a child Node, process.dlopen, addons kept loaded) or by musl (the
+// ti-probe), and check()/checkTogether() must say what the loader did.
+const assert = require('assert');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const ti = require('..');
+const fixtures = require('../lib/fixtures');
+const h = require('./helpers');
+const { Builder, nodeLoadSequence, muslLoadSequence } = require('./loader-fixtures');
+
+const codes = (r) => r.problems.map((p) => p.code);
+const errors = (r) => r.problems.filter((p) => p.severity === 'error');
+const haveMusl = () => Boolean(fixtures.list().musl);
+const base = (p) => path.basename(p);
+
+describe('loader model: the closure (glibc, this process)', function () {
+  this.timeout(120000);
+  let b;
+  before(() => { b = new Builder(); });
+  after(() => b.remove());
+
+  it('an addon without TLS whose $ORIGIN dependency has 4096 bytes of initial-exec TLS', function () {
+    const deep = b.lib('libdeep.so', { tls: 4096, model: 'initial-exec', dir: 'a' });
+    b.lib('libmid.so', { needs: ['libdeep.so'], dir: 'a' });
+    const top = b.lib('top.node', { needs: ['libmid.so'], addon: true, dir: 'a' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    assert.strictEqual(loads[0].loaded, false);
+    assert.match(loads[0].error, /libdeep\.so: cannot allocate memory in static TLS block/);
+    const r = predicted.files[0];
+    assert.strictEqual(r.verdict, 'incompatible');
+    assert.deepStrictEqual(codes(r), ['STATIC_TLS_EXHAUSTED']);
+    const p = r.problems[0];
+    assert.strictEqual(p.library, base(loads[0].error.split(':')[0]));
+    assert.strictEqual(p.path, deep);
+    assert.deepStrictEqual(p.chain, ['top.node', 'libmid.so', 'libdeep.so']);
+    assert.strictEqual(p.tlsSymbols[0].name, 'libdeep_tls');
+    assert.ok(p.needed >= 4096 && p.needed < 4096 + 16, `needed ${p.needed}`);
+    assert.strictEqual(predicted.failsAt, top);
+    // The tunable it names makes the real loader take the whole closure.
+    const tunable = p.tunable.replace('GLIBC_TUNABLES=', '');
+    assert.strictEqual(nodeLoadSequence([top], { GLIBC_TUNABLES: tunable }).loads[0].loaded, true, tunable);
+  });
+
+  it('a missing library 20 levels deep is MISSING_LIBRARY, named as the loader names it', function () {
+    let prev = 'libgone.so';
+    for (let i = 20; i >= 1; i--) prev = b.lib(`libl${i}.so`, { needs: i === 20 ? [] : [`libl${i + 1}.so`], dir: 'deep' });
+    fs.unlinkSync(path.join(b.dir, 'deep', 'libl20.so'));
+    const top = b.lib('deeptop.node', { needs: ['libl1.so'], addon: true, dir: 'deep' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    assert.match(loads[0].error, /libl20\.so: cannot open shared object file/);
+    const r = predicted.files[0];
+    assert.deepStrictEqual(codes(r), ['MISSING_LIBRARY']);
+    assert.strictEqual(r.problems[0].library, 'libl20.so');
+    assert.strictEqual(r.problems[0].chain.length, 21);
+  });
+
+  it('RUNPATH "$ORIGIN:" has an empty entry, the current directory, as glibc reads it', function () {
+    const lib = b.lib('libcwd.so', { dir: 'cwd' });
+    const top = b.lib('cwdtop.node', { needs: ['libcwd.so'], addon: true, dir: 'other', runpath: '$ORIGIN:',
+      linkDirs: [path.dirname(lib)] });
+    assert.deepStrictEqual(ti.analyzeSync(top).runpath, ['$ORIGIN', '']);
+    const run = (cwd) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'child', 'load-sequence.js'), top],
+      { cwd, encoding: 'utf8' }));
+    const inside = run(path.dirname(lib));
+    assert.strictEqual(inside.loads[0].loaded, true, inside.loads[0].error);
+    assert.strictEqual(inside.predicted.files[0].verdict, 'compatible', JSON.stringify(inside.predicted.files[0].problems));
+    const outside = run(h.ROOT);
+    assert.strictEqual(outside.loads[0].loaded, false);
+    assert.deepStrictEqual(codes(outside.predicted.files[0]), ['MISSING_LIBRARY']);
+  });
+
+  it('three addons of 700 bytes initial-exec TLS: the third is refused, as checkTogether says', function () {
+    const files = [1, 2, 3].map((i) => b.lib(`ie${i}.node`, { tls: 700, model: 'initial-exec', addon: true, dir: 'three' }));
+    const { predicted, loads } = nodeLoadSequence(files);
+    assert.deepStrictEqual(loads.map((l) => l.loaded), [true, true, false]);
+    assert.strictEqual(predicted.failsAt, files[2]);
+    assert.deepStrictEqual(predicted.files.map((f) => f.ok), [true, true, false]);
+    assert.deepStrictEqual(predicted.files.map((f) => f.staticTls.after), loads.map((l) => l.after));
+    // Each alone is fine.
+    for (const f of files) assert.notStrictEqual(nodeLoadSequence([f]).predicted.files[0].verdict, 'incompatible');
+  });
+
+  it('an addon built with -fsanitize=leak pulls in liblsan.so.0 and its 55 KB of static TLS', function () {
+    let top;
+    try {
+      top = b.lib('lsan.node', { addon: true, dir: 'lsan', flags: ['-fsanitize=leak'] });
+    } catch (e) {
+      h.skip(this, `cannot build with -fsanitize=leak here: ${e.message.split('\n')[0]}`);
+    }
+    const { predicted, loads } = nodeLoadSequence([top]);
+    assert.match(loads[0].error, /liblsan\.so\.0: cannot allocate memory in static TLS block/);
+    const p = predicted.files[0].problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
+    assert.ok(p, JSON.stringify(predicted.files[0].problems));
+    assert.strictEqual(p.library, 'liblsan.so.0');
+    assert.deepStrictEqual(p.chain, ['lsan.node', 'liblsan.so.0']);
+  });
+});
+
+describe('loader model: a grid of closures against the real glibc loader', function () {
+  this.timeout(300000);
+  let b;
+  before(() => { b = new Builder('ti-grid-'); });
+  after(() => b.remove());
+
+  // Addons with closures of depth 1-3 whose libraries carry initial-exec (or
+  // descriptor, or dynamic) blocks of several sizes and alignments; g7's two
+  // dependencies are siblings (glibc relocates the later one first).
+  const SPECS = {
+    'g1.node': { tls: 256, align: 16 },
+    'g2.node': { needs: ['libg2a.so'] }, 'libg2a.so': { tls: 600, align: 64 },
+    'g3.node': { needs: ['libg3a.so'] }, 'libg3a.so': { tls: 96, align: 32, needs: ['libg3b.so'] },
+    'libg3b.so': { tls: 500, align: 8 },
+    'g4.node': { tls: 1000, align: 16 },
+    'g5.node': { needs: ['libg5a.so'] }, 'libg5a.so': { tls: 300, align: 16, model: 'tlsdesc' },
+    'g6.node': { tls: 2048, align: 16, model: 'global-dynamic', needs: ['libg6a.so'] }, 'libg6a.so': { tls: 200, align: 128 },
+    'g7.node': { needs: ['libg7a.so', 'libg7b.so'] }, 'libg7a.so': { tls: 900, align: 16 }, 'libg7b.so': { tls: 900, align: 16 },
+  };
+
+  function build() {
+    const made = new Map();
+    const make = (name) => {
+      if (!made.has(name)) {
+        const o = SPECS[name];
+        (o.needs || []).forEach(make);
+        made.set(name, b.lib(name, { model: 'initial-exec', ...o, addon: name.endsWith('.node') }));
+      }
+      return made.get(name);
+    };
+    return Object.keys(SPECS).filter((n) => n.endsWith('.node')).map(make);
+  }
+
+  it('failsAt and the budget after each load equal what the loader did, in several orders', function () {
+    const files = build();
+    const orders = [[0, 1, 2, 3, 4, 5, 6], [3, 2, 1, 0, 5, 4], [5, 4, 3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1, 4], [6, 0], [4, 6]];
+    for (const order of orders) {
+      const seq = order.map((i) => files[i]);
+      const { predicted, loads } = nodeLoadSequence(seq);
+      const label = order.join(',');
+      assert.deepStrictEqual(predicted.files.map((f) => f.ok), loads.map((l) => l.loaded), `${label}: ${JSON.stringify(loads)}`);
+      const first = loads.find((l) => !l.loaded);
+      assert.strictEqual(predicted.failsAt, first ? first.path : null, label);
+      // After a successful load the measured budget is exact; after a failed one
+      // glibc keeps the first block's padding used, which no block shows (the
+      // next successful load reveals it, and the model has it).
+      const ok = (list) => list.filter((_, k) => loads[k].loaded);
+      assert.deepStrictEqual(ok(predicted.files.map((f) => (f.staticTls ? f.staticTls.after : null))), ok(loads.map((l) => l.after)), label);
+      for (const [k, l] of loads.entries()) {
+        if (l.loaded) continue;
+        const p = errors(predicted.files[k])[0];
+        const culprit = base(l.error.split(': ')[0]);
+        assert.strictEqual(p.library === culprit || (p.chain.length === 1 && culprit === base(l.path)), true,
+          `${label}: ${p.library} vs ${l.error}`);
+      }
+    }
+  });
+});
+
+describe('loader model: musl', function () {
+  this.timeout(120000);
+  let b;
+  before(function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    b = new Builder('ti-musl-model-', 'musl-gcc');
+  });
+  after(() => b && b.remove());
+
+  it('an $ORIGIN dependency with 8 bytes of initial-exec TLS is MUSL_INITIAL_EXEC, naming it', async function () {
+    b.lib('libdeep.so', { tls: 8, model: 'initial-exec' });
+    const top = b.lib('top.node', { needs: ['libdeep.so'], addon: true });
+    const real = muslLoadSequence([top]).loads[0];
+    assert.strictEqual(real.loaded, false);
+    assert.match(real.error, /libdeep\.so: .*initial-exec TLS resolves to dynamic definition in .*libdeep\.so/);
+    const r = await ti.check(top, { target: 'musl' });
+    assert.deepStrictEqual(codes(r), ['MUSL_INITIAL_EXEC']);
+    assert.strictEqual(r.problems[0].library, 'libdeep.so');
+    assert.deepStrictEqual(r.problems[0].chain, ['top.node', 'libdeep.so']);
+    // global-dynamic in the same place loads, and check() agrees.
+    const gd = b.lib('libgd.so', { tls: 8, model: 'global-dynamic', dir: 'gd' });
+    const ok = b.lib('gdtop.node', { needs: [base(gd)], addon: true, dir: 'gd' });
+    assert.strictEqual(muslLoadSequence([ok]).loads[0].loaded, true);
+    assert.strictEqual((await ti.check(ok, { target: 'musl' })).verdict, 'compatible');
+  });
+});

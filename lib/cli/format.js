@@ -78,34 +78,83 @@ function formatReproduce(r) {
   return `${lines.join('\n')}\n`;
 }
 
-// ANSI colours only for a terminal, and never when NO_COLOR is set (no-color.org).
-function colours(stream) {
-  const on = Boolean(stream && stream.isTTY) && !('NO_COLOR' in process.env);
-  const wrap = (code) => (text) => (on ? `\x1b[${code}m${text}\x1b[0m` : String(text));
-  return { red: wrap('31'), yellow: wrap('33'), green: wrap('32'), bold: wrap('1') };
-}
+const { colours } = require('./output');
+const { runsOnText } = require('../loader/runs-on');
 
-function formatCheck(r, c = colours(null)) {
-  const paint = { compatible: c.green, risky: c.yellow, incompatible: c.red }[r.verdict] || String;
-  const lines = [`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}`];
-  for (const p of r.problems) {
+const PAINT = (c) => ({ compatible: c.green, risky: c.yellow, incompatible: c.red, error: c.red, skipped: c.dim });
+
+function formatProblems(problems, c) {
+  const lines = [];
+  for (const p of problems) {
     lines.push(`  ${p.severity === 'error' ? c.red(p.code) : c.yellow(p.code)}: ${p.message}`);
     lines.push(`    fix: ${p.fix}`);
+  }
+  return lines;
+}
+
+// One file on one target.  The result must have been through output.clean().
+function formatCheck(r, c = colours(null)) {
+  const paint = PAINT(c)[r.verdict] || String;
+  if (r.error) return `${c.bold(r.path)}: ${paint('error')}: ${r.error.code}: ${r.error.message}\n`;
+  const lines = [`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}${r.alreadyLoaded ? ' (already loaded here)' : ''}`];
+  lines.push(...formatProblems(r.problems, c));
+  if (r.runsOn && r.runsOn.cpu) lines.push(`  runs on: ${runsOnText(r.runsOn)}`);
+  const extra = (r.closure || []).filter((o) => o.status === 'new' || o.status === 'unresolved');
+  if (extra.length) {
+    lines.push(`  loads with it: ${extra.map((o) => `${o.name}${o.status === 'unresolved' ? ' (not shipped: the target must provide it)' : ''}`).join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function formatScan(dir, total, counts, rows, c = colours(null)) {
+// Files x targets: one verdict (and its codes) per cell.
+function formatMatrix(results, targets, c = colours(null)) {
+  const files = [...new Set(results.map((r) => r.path))];
+  const cell = (r) => (r.error ? `error ${r.error.code}` : `${r.verdict}${r.problems.length ? ` ${[...new Set(r.problems.map((p) => p.code))].join(',')}` : ''}`);
+  const rows = files.map((f) => [f, ...targets.map((t) => {
+    const r = results.find((x) => x.path === f && x.targetSpec === t);
+    return r ? cell(r) : '-';
+  })]);
+  const lines = [table(['FILE', ...targets], rows, ['l', ...targets.map(() => 'l')])];
+  for (const f of files) {
+    const r = results.find((x) => x.path === f && x.runsOn);
+    if (r && r.runsOn.cpu) lines.push(`${f}: runs on ${runsOnText(r.runsOn)}`);
+  }
+  const bad = results.filter((r) => r.problems && r.problems.length);
+  if (bad.length) lines.push('', ...bad.map((r) => formatCheck(r, c).trimEnd()));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatTogether(t, c = colours(null)) {
+  const lines = [`${c.bold(`${t.files.length} files loaded in order`)} on ${t.target}: ` +
+    `${(PAINT(c)[t.verdict] || String)(t.verdict)}${t.failsAt ? ` (the loader refuses ${t.failsAt})` : ''}`];
+  for (const f of t.files) lines.push(formatCheck(f, c).trimEnd());
+  if (t.staticTls.before !== null) {
+    lines.push(`static TLS: ${t.staticTls.before} bytes left before, ${t.staticTls.after} after; the files need ` +
+      `${t.staticTls.needed} bytes of it together`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatScan(dir, s, rows, c = colours(null)) {
   const lines = [];
   if (rows.length) {
     lines.push(table(['VERDICT', 'FILE', 'PROBLEMS'], rows.map((r) => [r.verdict, r.path,
       r.error ? r.error.code : r.problems.map((p) => p.code).join(',')]), ['l', 'l', 'l']), '');
     for (const r of rows) if (!r.error) lines.push(formatCheck(r, c));
   }
-  lines.push(`scanned ${total} native files under ${dir}: ${c.green(`${counts.compatible} compatible`)}, ` +
-    `${c.yellow(`${counts.risky} risky`)}, ${c.red(`${counts.incompatible} incompatible`)}` +
-    `${counts.error ? `, ${counts.error} unreadable` : ''}`);
+  const judged = s.compatible + s.risky + s.incompatible;
+  lines.push(`scanned ${s.total} native files under ${dir} on ${s.target}: ${judged} would load here and were judged: ` +
+    `${c.green(`${s.compatible} compatible`)}, ${c.yellow(`${s.risky} risky`)}, ${c.red(`${s.incompatible} incompatible`)}` +
+    `; ${s.skipped} skipped${s.error ? `, ${c.red(`${s.error} unreadable`)}` : ''}`);
+  const reasons = Object.entries(s.skippedBy || {}).sort((x, y) => y[1] - x[1]);
+  if (reasons.length) lines.push(`  skipped: ${reasons.map(([why, n]) => `${n} ${why}`).join('; ')}`);
+  if (s.staticTls && s.staticTls.needed) {
+    lines.push(`  initial-exec TLS the judged addons need together: ${s.staticTls.needed} bytes` +
+      `${s.staticTls.before !== null ? `; ${s.staticTls.before} bytes are left ${s.target === 'host' ? 'in this process' : 'on the target'}` +
+        `${s.staticTls.needed > s.staticTls.before ? ` (${c.red('they cannot all load in one process')})` : ''}` : ''}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatScan, colours };
+module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix,
+  formatTogether, formatScan, colours };

@@ -12,24 +12,31 @@ Commands:
                     budget of this process (the default command)
   analyze <file...> what a native file demands of a loader (TLS, libc, versions)
   check <file...>   will these files load on the target? problems and fixes
-  scan [dir]        find native files under dir (default node_modules) and check each
+                    (--together: loaded one after another into one process;
+                    --package [dir]: the binary the package would load)
+  scan [dir]        the native files under dir (default node_modules) that would
+                    load on the target, judged; the others listed as skipped
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
   explain [message] diagnose a loader error message (or read it from stdin)
+  help [command]    this text, or a command's
 
 Options:
   --json            machine-readable output
   -h, --help        show help (also: tls-inspect <command> --help)
   -v, --version     print the version
 
-Targets (--target): host (default), musl | alpine, glibc@X.Y, or a preset:
-  debian-10..13, ubuntu-18.04..24.04, rhel-7..9, amazonlinux-2, amazonlinux-2023,
-  alpine-3.18..3.21, node:16-bullseye, node:18-alpine, node:18-bookworm,
-  node:20-alpine, node:20-bookworm(-slim), node:20-bullseye, node:22-alpine, node:22-bookworm
+Targets (check, scan): --target T (repeat it or join with commas; "all" for
+every preset): host (default), musl | alpine, glibc, glibc@X.Y, musl@X.Y.Z, or
+a preset: debian-10..13, ubuntu-18.04..24.04, rhel-7..9, amazonlinux-2,
+amazonlinux-2023, alpine-3.18..3.22, node:<16..24>-<bookworm|bullseye|trixie|
+alpine>[-slim], electron-28..38.  In npm's words: --cpu x64|arm64|arm|ia32|
+s390x|ppc64|riscv64, --libc glibc|musl, --os linux.
 
-Exit codes: 0 success (check/scan: compatible, warnings allowed), 1 incompatible
-(or a reproduce outcome that differs from its prediction), 2 usage or I/O error.
-Colour only on a terminal, never with NO_COLOR.
+Exit codes: 0 success (check/scan: everything that would load is compatible,
+warnings allowed), 1 incompatible (with --strict: also risky; reproduce: the
+outcome differs from its prediction; explain: message not recognised), 2 usage
+or I/O error.  Colour only on a terminal, never when NO_COLOR is set.
 `;
 
 const COMMANDS = {
@@ -45,7 +52,7 @@ of static TLS an initial-exec module loaded now could still get.
     run(values, out) {
       const api = require('../process/host');
       const r = api.report();
-      out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReport(r));
+      out.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : require('./format').formatReport(require('./output').clean(r)));
       return 0;
     },
   },
@@ -66,7 +73,7 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, files) {
-    if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL' });
+    if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL', usage: true });
     const { analyze } = require('../file/analyze');
     const results = [];
     let failed = 0;
@@ -80,72 +87,207 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
     }
     const fmt = require('./format');
     out.write(values.json ? `${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`
-      : results.map(fmt.formatAnalysis).join('\n'));
+      : results.map((r) => fmt.formatAnalysis(require('./output').clean(r))).join('\n'));
     return failed ? 2 : 0;
   },
 };
 
-const TARGET_OPT = { target: { type: 'string', short: 't' } };
+const TARGET_OPTS = { target: { type: 'string', short: 't', multiple: true }, cpu: { type: 'string' },
+  libc: { type: 'string' }, os: { type: 'string' } };
+const GATE_OPTS = { strict: { type: 'boolean' }, ignore: { type: 'string', multiple: true }, format: { type: 'string' },
+  json: { type: 'boolean' } };
+
+const GATES = `Targets: --target T (repeatable, or T1,T2; "all"), --cpu, --libc, --os (see tls-inspect help).
+CI gates: --strict (warnings fail too), --ignore CODE[,CODE] (leave those problems out),
+--format text|json|github (github: workflow annotations; --json is --format json).`;
+
+function formatOf(values) {
+  const f = values.json ? 'json' : values.format || 'text';
+  if (!['text', 'json', 'github'].includes(f)) throw Object.assign(new Error(`--format ${f}: use text, json or github`), { code: 'TI_EINVAL' });
+  return f;
+}
+
+function ignoreOf(values) {
+  return (values.ignore || []).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
+}
+
+function modelOptions(values) {
+  return { cpu: values.cpu, libc: values.libc, os: values.os, ignore: ignoreOf(values) };
+}
+
+// 2 for an unreadable file, 1 for incompatible (or risky under --strict), else 0: the worst wins.
+function exitCode(results, strict) {
+  let code = 0;
+  for (const r of results) {
+    if (r.error || r.verdict === 'error') code = Math.max(code, 2);
+    else if (r.verdict === 'incompatible' || (strict && r.verdict === 'risky')) code = Math.max(code, 1);
+  }
+  return code;
+}
+
+const errorEntry = (file, target, e) => ({ path: file, target, ok: false, verdict: 'error', problems: [],
+  error: { code: e.code || 'TI_EIO', message: e.message } });
+
+async function checkEach(files, targets, opts) {
+  const { check } = require('../loader/check');
+  const results = [];
+  for (const target of targets) {
+    require('../loader/targets').resolveTarget(target, opts); // a bad target is a usage error, not a file's
+    for (const f of files) {
+      let r;
+      try {
+        r = await check(f, { ...opts, target });
+      } catch (e) {
+        r = errorEntry(f, target, e);
+      }
+      r.targetSpec = target;
+      results.push(r);
+    }
+  }
+  return results;
+}
+
+function writeResults(out, format, results, text) {
+  const { clean, githubAnnotations } = require('./output');
+  if (format === 'json') out.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+  else if (format === 'github') out.write(githubAnnotations(results.flatMap((r) => r.files || [r])));
+  else out.write(text(clean(results)));
+}
 
 COMMANDS.check = {
-  usage: `Usage: tls-inspect check <file...> [--target T] [--json]
+  usage: `Usage: tls-inspect check <file...> [--target T] [--together] [--json]
+       tls-inspect check --package [dir...] [--target T]
 
-Will these native files load on the target?  For each file: the verdict
-(compatible, risky, incompatible) and every problem with its code and fix:
-LIBC_MISMATCH, GLIBC_TOO_OLD, GLIBCXX_TOO_OLD, STATIC_TLS_EXHAUSTED,
-STATIC_TLS_LOW (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, ARCH_MISMATCH,
-BAD_INTERPRETER, NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF.
+Will these native files load on the target?  The loader's work is replayed:
+every library the file pulls in (DT_NEEDED, searched as the loader searches),
+static TLS for each initial-exec block, every symbol bound, version needs.  For
+each file: the verdict (compatible, risky, incompatible), every problem with
+its code and fix, and a "runs on" line.  Codes: LIBC_MISMATCH, GLIBC_TOO_OLD,
+GLIBCXX_TOO_OLD, VERSION_NOT_FOUND, STATIC_TLS_EXHAUSTED, STATIC_TLS_LOW
+(warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, UNDEFINED_SYMBOL (warning when
+it fails only when used), NODE_ABI_MISMATCH, ARCH_MISMATCH, BAD_INTERPRETER,
+NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, LOADER_LIMIT.
+
+  --together        load the files one after another into one process: the
+                    first the loader refuses, and the static TLS they need together
+  --package [dir]   judge the binary each package (default .) would load on the
+                    target: node-gyp-build/prebuildify, napi-rs or sharp style
+                    platform packages, node-pre-gyp
+  Several targets print a matrix (files x targets); --json gives one result per pair.
+${GATES}
 
 Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
 `,
-  options: { json: { type: 'boolean' }, ...TARGET_OPT },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, together: { type: 'boolean' }, package: { type: 'boolean' } },
   positionals: true,
-  async run(values, out, err, files) {
-    if (!files.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL' });
-    const { check } = require('../loader/check');
-    const results = [];
-    for (const f of files) results.push(await check(f, { target: values.target || 'host' }));
+  async run(values, out, err, args) {
+    const format = formatOf(values);
+    const { targetNames } = require('../loader/targets');
+    const targets = targetNames(values.target);
+    const opts = modelOptions(values);
     const fmt = require('./format');
-    if (values.json) out.write(`${JSON.stringify(files.length === 1 ? results[0] : results, null, 2)}\n`);
-    else out.write(results.map((r) => fmt.formatCheck(r, fmt.colours(out))).join('\n'));
-    return results.every((r) => r.ok) ? 0 : 1;
+    const c = require('./output').colours(out);
+    if (values.package) return checkPackages(args.length ? args : ['.'], targets, opts, { out, format, values });
+    if (!args.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
+    if (values.together) {
+      const { checkTogether } = require('../loader/check');
+      const all = [];
+      for (const target of targets) all.push(await checkTogether(args, { ...opts, target }));
+      writeResults(out, format, all, (list) => list.map((t) => fmt.formatTogether(t, c)).join('\n'));
+      return Math.max(...all.map((t) => (t.ok ? exitCode(t.files, values.strict) : 1)));
+    }
+    const results = await checkEach(args, targets, opts);
+    writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)
+      : list.map((r) => fmt.formatCheck(r, c)).join('\n')));
+    return exitCode(results, values.strict);
   },
 };
+
+async function checkPackages(dirs, targets, opts, { out, format, values }) {
+  const { checkPackage } = require('../loader/check');
+  const fmt = require('./format');
+  const c = require('./output').colours(out);
+  const results = [];
+  for (const target of targets) {
+    for (const dir of dirs) {
+      let r;
+      try {
+        r = await checkPackage(dir, { ...opts, target });
+      } catch (e) {
+        r = errorEntry(dir, target, e);
+      }
+      r.targetSpec = target;
+      results.push(r);
+    }
+  }
+  writeResults(out, format, results, (list) => list.map((r) => fmt.formatPackage(r, c)).join('\n'));
+  return exitCode(results, values.strict);
+}
 
 COMMANDS.scan = {
-  usage: `Usage: tls-inspect scan [dir] [--target T] [--concurrency N] [--json]
+  usage: `Usage: tls-inspect scan [dir] [--target T] [--all] [--concurrency N] [--json]
 
-Finds native files under dir (default node_modules): *.node, and *.so* files
-with ELF magic; symlinked directories are followed once, so loops end.  Checks
-each against the target and prints a summary table (with --json: one JSON
-object per line as results arrive, then a summary line).
+Finds the native files under dir (default node_modules) and judges the ones
+that would load on the target: the binary each package's convention picks
+(node-gyp-build/prebuildify tags, napi-rs/sharp platform packages by their os,
+cpu and libc fields, node-pre-gyp's module_path), with everything it loads.
+Every other native file is listed as skipped with the reason (for darwin-arm64,
+for musl, not ELF, not selected by node-gyp-build, a library judged through
+what loads it).  Symlinked directories are followed once, so loops end; a
+directory or file that cannot be read is an error result.  Ends with the
+initial-exec TLS the judged addons need together.
+--json streams one JSON object per file as results arrive, then a summary line.
 
-Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
+  --all             judge every native file, selected or not
+${GATES}
+
+Exit codes: 0 everything that would load is compatible (warnings allowed), 1 any
+incompatible, 2 usage error or anything that could not be read.
 `,
-  options: { json: { type: 'boolean' }, concurrency: { type: 'string' }, ...TARGET_OPT },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, concurrency: { type: 'string' }, all: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, dirs) {
-    const { scan } = require('../loader/scan');
-    const fmt = require('./format');
+    const format = formatOf(values);
+    const { targetNames } = require('../loader/targets');
     const dir = dirs[0] || 'node_modules';
     const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
-    const tty = Boolean(err.isTTY) && !values.json;
-    const rows = [];
-    const counts = { compatible: 0, risky: 0, incompatible: 0, error: 0 };
-    for await (const r of scan(dir, { target: values.target || 'host', concurrency })) {
-      counts[r.verdict]++;
-      if (values.json) out.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
-      else if (r.verdict !== 'compatible') rows.push(r);
-      if (tty) err.write(`\rscanned ${Object.values(counts).reduce((a, b) => a + b, 0)} files`);
+    let code = 0;
+    for (const target of targetNames(values.target)) {
+      code = Math.max(code, await scanOne(dir, { ...modelOptions(values), target, concurrency, all: values.all },
+        { out, err, format, strict: values.strict }));
     }
-    if (tty) err.write('\n');
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    if (values.json) out.write(`${JSON.stringify({ summary: { dir, total, ...counts } })}\n`);
-    else out.write(fmt.formatScan(dir, total, counts, rows, fmt.colours(out)));
-    if (counts.error && !counts.incompatible) return 2;
-    return counts.incompatible || counts.error ? 1 : 0;
+    return code;
   },
 };
+
+async function scanOne(dir, opts, { out, err, format, strict }) {
+  const { scan } = require('../loader/scan');
+  const { clean, githubAnnotations, colours } = require('./output');
+  const fmt = require('./format');
+  const progress = Boolean(err.isTTY) && format === 'text';
+  const rows = [];
+  let summary = null;
+  let seen = 0;
+  let last = 0;
+  const iter = scan(dir, opts);
+  for await (const r of iter) {
+    seen++;
+    if (format === 'json') out.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
+    else if (format === 'github') out.write(githubAnnotations([r]));
+    else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
+    if (progress && Date.now() - last > 100) {
+      last = Date.now();
+      err.write(`\rscanned ${seen} native files`);
+    }
+  }
+  summary = iter.summary || (typeof iter.result === 'function' ? iter.result() : null);
+  if (progress) err.write('\r\x1b[K');
+  if (format === 'json') out.write(`${JSON.stringify({ summary })}\n`);
+  else if (format === 'text') out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
+  if (summary.error) return 2;
+  if (summary.incompatible || (strict && summary.risky)) return 1;
+  return 0;
+}
 
 COMMANDS.reproduce = {
   usage: `Usage: tls-inspect reproduce --model M --bytes N [--libc glibc|musl] [--tunables T]
@@ -172,6 +314,21 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
   },
 };
 
+// A loader message is a few hundred bytes: read at most this much of stdin.
+const EXPLAIN_LIMIT = 64 * 1024;
+
+async function readBounded(stream, limit) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk.subarray(0, limit - size));
+    size += Math.min(chunk.length, limit - size);
+    if (size >= limit) break;
+  }
+  if (typeof stream.destroy === 'function') stream.destroy();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 COMMANDS.explain = {
   usage: `Usage: tls-inspect explain ["<loader message>"] [--path FILE] [--json]
 
@@ -186,17 +343,14 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
   positionals: true,
   async run(values, out, err, words) {
     let message = words.join(' ');
-    if (!message && !process.stdin.isTTY) {
-      const chunks = [];
-      for await (const c of process.stdin) chunks.push(c);
-      message = Buffer.concat(chunks).toString('utf8');
-    }
+    if (!message && !process.stdin.isTTY) message = await readBounded(process.stdin, EXPLAIN_LIMIT);
     if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
     const { explain, formatDiagnosis } = require('../loader/explain');
     const d = explain(message, { path: values.path });
+    const { clean, escapeControls } = require('./output');
     if (values.json) out.write(`${JSON.stringify(d, null, 2)}\n`);
-    else if (d.kind === 'unknown') out.write(`tls-inspect: not a loader message tls-inspect knows: ${d.message}\n`);
-    else out.write(`${d.message}\n\n${formatDiagnosis(d)}\n`);
+    else if (d.kind === 'unknown') out.write(`tls-inspect: not a loader message tls-inspect knows: ${clean(d.message)}\n`);
+    else out.write(`${clean(d.message)}\n\n${escapeControls(formatDiagnosis(clean(d)))}\n`);
     return d.kind === 'unknown' ? 1 : 0;
   },
 };
@@ -206,8 +360,24 @@ const COMMON = {
   version: { type: 'boolean', short: 'v' },
 };
 
-function usageError(err, message) {
-  err.write(`tls-inspect: ${message}\n\n${USAGE}`);
+COMMANDS.help = {
+  usage: 'Usage: tls-inspect help [command]\n\nPrints the overview, or the usage of one command.\n',
+  options: {},
+  positionals: true,
+  async run(values, out, err, words) {
+    if (!words.length) {
+      out.write(USAGE);
+      return 0;
+    }
+    const cmd = COMMANDS[words[0]];
+    if (!cmd) return usageError(err, `unknown command "${words[0]}"`);
+    out.write(cmd.usage);
+    return 0;
+  },
+};
+
+function usageError(err, message, cmd) {
+  err.write(`tls-inspect: ${message}\n\n${cmd ? cmd.usage : USAGE}`);
   return 2;
 }
 
@@ -221,7 +391,7 @@ async function main(argv, out = process.stdout, err = process.stderr) {
     parsed = parseArgs({ args: first ? argv.slice(1) : argv, options: { ...COMMON, ...cmd.options },
       allowPositionals: Boolean(cmd.positionals), strict: true });
   } catch (e) {
-    return usageError(err, e.message);
+    return usageError(err, e.message, first ? cmd : null);
   }
   if (parsed.values.version) {
     out.write(`${pkg.version}\n`);
@@ -234,7 +404,9 @@ async function main(argv, out = process.stdout, err = process.stderr) {
   try {
     return await cmd.run(parsed.values, out, err, parsed.positionals);
   } catch (e) {
-    err.write(`tls-inspect: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+    if (e.usage) return usageError(err, e.message, cmd);
+    const { escapeControls } = require('./output');
+    err.write(`tls-inspect: ${e.code ? `${e.code}: ` : ''}${escapeControls(e.message)}\n`);
     return 2;
   }
 }

@@ -25,24 +25,26 @@ function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
   return new LoaderState(t, facts, { lazy: lazy !== false });
 }
 
-// The public shape of one file's verdict.
-function result(step) {
-  const out = { path: step.path, target: step.target, ok: step.ok, verdict: step.verdict, problems: step.problems,
-    analysis: step.analysis, closure: step.closure, staticTls: step.staticTls };
+// The public shape of one file's verdict; `ignore`: codes left out of it.
+function result(step, ignore) {
+  const problems = ignore && ignore.length ? step.problems.filter((p) => !ignore.includes(p.code)) : step.problems;
+  const verdict = problems === step.problems ? step.verdict : verdictOf(problems);
+  const out = { path: step.path, target: step.target, ok: verdict !== 'incompatible', verdict, problems,
+    analysis: step.analysis, closure: step.closure, staticTls: step.staticTls, runsOn: step.runsOn || null };
   if (step.alreadyLoaded) out.alreadyLoaded = true;
   return out;
 }
 
 async function check(file, opts = {}) {
   const state = createState(opts.target, opts);
-  return result(await io.runAsync(loadFile(state, checkPath(file))));
+  return result(await io.runAsync(loadFile(state, checkPath(file))), opts.ignore);
 }
 
 // The same verdict without the thread pool, for callers that cannot wait
 // (explain(), the register hook): blocking reads of regular files only.
 function checkSync(file, opts = {}) {
   const state = createState(opts.target, opts);
-  return result(io.runSync(loadFile(state, checkPath(file))));
+  return result(io.runSync(loadFile(state, checkPath(file))), opts.ignore);
 }
 
 // Several files loaded in order into one process: what the second sees is
@@ -54,7 +56,7 @@ async function checkTogether(paths, opts = {}) {
   const session = new io.Session();
   const before = state.budget ? state.budget.free : null;
   const files = [];
-  for (const p of paths) files.push(result(await io.runAsync(loadFile(state, p), session)));
+  for (const p of paths) files.push(result(await io.runAsync(loadFile(state, p), session), opts.ignore));
   const failed = files.find((f) => !f.ok);
   const needed = files.reduce((n, f) => n + (f.staticTls ? f.staticTls.needed : 0), 0);
   const verdict = verdictOf(files.flatMap((f) => f.problems));

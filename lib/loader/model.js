@@ -344,6 +344,7 @@ function* loadFile(state, file, { once = false } = {}) {
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
+  step.runsOn = require('./runs-on').runsOn(top, list, tls ? tls.needed : 0);
   finish(step);
   if (step.ok) commit(state, staged, list, tls && tls.budget);
   else if (tls && tls.budget) state.budget = tls.budget;

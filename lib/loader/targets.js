@@ -129,6 +129,7 @@ function resolveTarget(name = 'host', { cpu, libc, os } = {}) {
 
 // "host,alpine" or ['host', 'alpine'] or 'all' -> names.
 function targetNames(spec) {
+  if (spec === undefined || spec === null) return ['host'];
   const list = (Array.isArray(spec) ? spec : [spec]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
   if (!list.length) return ['host'];
   return [...new Set(list.flatMap((s) => (s === 'all' ? ['host', ...Object.keys(PRESETS)] : [s])))];

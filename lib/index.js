@@ -2,7 +2,7 @@
 // The public facade: re-exports, nothing else.  Nothing inside lib/ imports it.
 const host = require('./process/host');
 const { analyze, analyzeSync } = require('./file/analyze');
-const { check, checkSync, checkTogether } = require('./loader/check');
+const { check, checkSync, checkTogether, checkPackage } = require('./loader/check');
 const { scan } = require('./loader/scan');
 const { explain } = require('./loader/explain');
 const { TlsInspectError } = require('./errors');
@@ -24,6 +24,7 @@ module.exports = {
   check,
   checkSync,
   checkTogether,
+  checkPackage,
   scan,
   explain,
   fixtures: fixtures.publicApi,

@@ -390,7 +390,9 @@ describe('packages: which binary each convention loads', function () {
   async function classifyTree(t) {
     const selections = new Map();
     const out = {};
-    for await (const file of walk(root)) {
+    for await (const entry of walk(root)) {
+      assert.ok(!entry.error, entry.error && entry.error.message);
+      const file = entry.path;
       const facts = await factsOf(file);
       if (!file.endsWith('.node') && !facts.elf) continue;
       const dir = await P.findPackageRoot(file, root);

@@ -124,6 +124,14 @@ function formatMatrix(results, targets, c = colours(null)) {
   return `${lines.join('\n')}\n`;
 }
 
+// checkPackage(): which binary the package loads, then its verdict.
+function formatPackage(r, c = colours(null)) {
+  if (r.error) return formatCheck(r, c);
+  const head = `${c.bold(r.package || r.path)}${r.version ? `@${r.version}` : ''} (${r.convention}) on ${r.target}: ` +
+    `${r.selected ? `loads ${r.selected}` : 'loads nothing'}`;
+  return `${head}\n${formatCheck(r, c)}`;
+}
+
 function formatTogether(t, c = colours(null)) {
   const lines = [`${c.bold(`${t.files.length} files loaded in order`)} on ${t.target}: ` +
     `${(PAINT(c)[t.verdict] || String)(t.verdict)}${t.failsAt ? ` (the loader refuses ${t.failsAt})` : ''}`];
@@ -156,5 +164,5 @@ function formatScan(dir, s, rows, c = colours(null)) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix,
+module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix, formatPackage,
   formatTogether, formatScan, colours };

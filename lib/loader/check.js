@@ -64,4 +64,58 @@ async function checkTogether(paths, opts = {}) {
     staticTls: { before, after: state.budget ? state.budget.free : null, needed } };
 }
 
-module.exports = { check, checkSync, checkTogether, createState, result };
+// A tls-inspect target in npm's words, for the package conventions.  On the
+// host, LIBC picks the libc as it does for node-gyp-build.
+function npmTarget(t, env = process.env) {
+  const libc = t.kind === 'host' && (env.LIBC === 'glibc' || env.LIBC === 'musl') ? env.LIBC : t.libc;
+  return { os: 'linux', cpu: t.cpu, libc: libc === 'musl' ? 'musl' : 'glibc', runtime: t.runtime || 'node',
+    ...(t.abi ? { abi: t.abi } : {}), ...(t.napi ? { napi: t.napi } : {}) };
+}
+
+// What a package's binary needs to be classified: its header, or its analysis
+// (which also tells the libc) for packages without a convention.
+async function fileFacts(file) {
+  const packages = require('./packages');
+  try {
+    return packages.factsFromAnalysis(await require('../file/analyze').analyze(file));
+  } catch (_) {
+    return packages.headerFacts(file);
+  }
+}
+
+// The binaries a package (and the platform packages it hands over to) would load.
+async function packageBinaries(dir, nt) {
+  const packages = require('./packages');
+  const sel = await packages.selectBinaries(dir, nt, { facts: fileFacts });
+  const selected = [...sel.selected];
+  for (const d of sel.delegates || []) {
+    const more = await packages.selectBinaries(d, nt, { facts: fileFacts });
+    if (more.installable === true) selected.push(...more.selected);
+  }
+  return { sel, selected: [...new Set(selected)] };
+}
+
+// checkPackage(dir): the binary the package's loader convention picks on the
+// target, judged with everything it loads.
+async function checkPackage(dir = '.', opts = {}) {
+  checkPath(dir, 'checkPackage(dir)');
+  const state = createState(opts.target, opts);
+  const { sel, selected } = await packageBinaries(dir, npmTarget(state.target));
+  const base = { package: sel.name, version: sel.version, convention: sel.convention, why: sel.why };
+  if (!selected.length) {
+    const reason = sel.installable !== true ? sel.installable.reason : sel.missing || 'no native binary for the target';
+    const P = require('./problems');
+    const problems = [P.problem('NO_BINARY', 'error', `${sel.name || dir}: ${sel.convention} finds no binary to load on ` +
+      `${state.target.name}: ${reason}`, 'install or build the binary for this platform (a prebuild for it, or a build ' +
+      'from source with a compiler)', { convention: sel.convention })];
+    return { path: dir, target: state.target.name, ok: false, verdict: 'incompatible', problems, analysis: null,
+      closure: [], staticTls: null, runsOn: null, selected: null, ...base };
+  }
+  const session = new io.Session();
+  const files = [];
+  for (const file of selected) files.push(result(await io.runAsync(loadFile(state, file), session), opts.ignore));
+  const first = files.find((f) => !f.ok) || files[0];
+  return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base };
+}
+
+module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, npmTarget, fileFacts };

@@ -142,4 +142,4 @@ function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
 
-module.exports = { Session, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead };
+module.exports = { Session, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead, SYNC, ASYNC };

@@ -1,0 +1,136 @@
+'use strict';
+// scan() on a node_modules laid out with real conventions: only the binaries
+// the packages would load on the target are judged, everything else is
+// skipped with its reason; on arm64 the judged prebuild is the one the real
+// aarch64 loader (qemu-user) loads.
+const assert = require('assert');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const ti = require('..');
+const fixtures = require('../lib/fixtures');
+const h = require('./helpers');
+const { CROSS, buildCross, launcher } = require('./cross');
+
+const BIN = path.join(h.ROOT, 'bin', 'tls-inspect.js');
+const ABI = process.versions.modules;
+const MACH_O = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01, ...Array(24).fill(0)]);
+const PE = Buffer.from([0x4d, 0x5a, ...Array(62).fill(0)]);
+
+describe('scan(): what would load, judged; the rest skipped with a reason', function () {
+  this.timeout(300000);
+  let root;
+  let arm;
+  const put = (rel, content) => {
+    const file = path.join(root, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (typeof content === 'string' && fs.existsSync(content)) fs.copyFileSync(content, file);
+    else fs.writeFileSync(file, typeof content === 'object' && !Buffer.isBuffer(content) ? JSON.stringify(content) : content);
+  };
+
+  before(function () {
+    if (!fixtures.list().musl) h.skip(this, 'musl-gcc not installed: no musl builds for the tree');
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-scan-conv-'));
+    const aarch64 = CROSS.find((c) => c.machine === 'aarch64');
+    const built = buildCross(aarch64, root);
+    arm = built.missing ? null : { files: built.files, launcher: launcher(aarch64) };
+    const glibc = fixtures.template('global-dynamic', 'glibc');
+    const musl = fixtures.template('global-dynamic', 'musl');
+    const big = fixtures.fixturePath('initial-exec', 65536, 'glibc');
+    put('package.json', { name: 'app', version: '1.0.0' });
+    // prebuildify with --tag-libc, and a test fixture that would not load
+    put('node_modules/prebuilt/package.json', { name: 'prebuilt', version: '1.0.0', dependencies: { 'node-gyp-build': '^4' } });
+    put('node_modules/prebuilt/prebuilds/linux-x64/prebuilt.glibc.node', glibc);
+    put('node_modules/prebuilt/prebuilds/linux-x64/prebuilt.musl.node', musl);
+    put('node_modules/prebuilt/prebuilds/darwin-x64/prebuilt.node', MACH_O);
+    put('node_modules/prebuilt/prebuilds/win32-x64/prebuilt.node', PE);
+    if (arm) put('node_modules/prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node', arm.files['global-dynamic']);
+    put('node_modules/prebuilt/test/fixtures/big.node', big);
+    // napi-rs: one platform package per target, npm installs one (here: all of them)
+    put('node_modules/napi/package.json', { name: 'napi', napi: { binaryName: 'napi' },
+      optionalDependencies: { 'napi-linux-x64-gnu': '1', 'napi-linux-x64-musl': '1', 'napi-darwin-arm64': '1' } });
+    const platform = (suffix, fields, content) => {
+      put(`node_modules/napi-${suffix}/package.json`, { name: `napi-${suffix}`, main: `napi.${suffix}.node`, ...fields });
+      put(`node_modules/napi-${suffix}/napi.${suffix}.node`, content);
+    };
+    platform('linux-x64-gnu', { os: ['linux'], cpu: ['x64'], libc: ['glibc'] }, glibc);
+    platform('linux-x64-musl', { os: ['linux'], cpu: ['x64'], libc: ['musl'] }, musl);
+    platform('darwin-arm64', { os: ['darwin'], cpu: ['arm64'] }, MACH_O);
+    // node-pre-gyp
+    put('node_modules/pregyp/package.json', { name: 'pregyp', version: '1.0.0',
+      binary: { module_name: 'pregyp', module_path: './lib/binding/{node_abi}-{platform}-{libc}-{arch}' } });
+    put(`node_modules/pregyp/lib/binding/node-v${ABI}-linux-glibc-x64/pregyp.node`, glibc);
+    put('node_modules/pregyp/lib/binding/node-v1-linux-glibc-x64/pregyp.node', glibc);
+  });
+  after(() => root && fs.rmSync(root, { recursive: true, force: true }));
+
+  async function scanAll(opts) {
+    const out = {};
+    const it = ti.scan(path.join(root, 'node_modules'), opts);
+    for await (const r of it) out[path.relative(path.join(root, 'node_modules'), r.path)] = r.verdict === 'skipped' ? r.reason : r.verdict;
+    return { out, summary: it.summary };
+  }
+
+  it('on the host: the glibc builds judged, every other file skipped for its platform or convention', async function () {
+    const { out, summary } = await scanAll({});
+    const want = {
+      'prebuilt/prebuilds/linux-x64/prebuilt.glibc.node': 'compatible',
+      'prebuilt/prebuilds/linux-x64/prebuilt.musl.node': 'for musl',
+      'prebuilt/prebuilds/darwin-x64/prebuilt.node': 'for darwin-x64',
+      'prebuilt/prebuilds/win32-x64/prebuilt.node': 'for win32-x64',
+      'prebuilt/test/fixtures/big.node': 'not selected by node-gyp-build',
+      'napi-linux-x64-gnu/napi.linux-x64-gnu.node': 'compatible',
+      'napi-linux-x64-musl/napi.linux-x64-musl.node': 'for musl',
+      'napi-darwin-arm64/napi.darwin-arm64.node': 'for darwin-arm64',
+      [`pregyp/lib/binding/node-v${ABI}-linux-glibc-x64/pregyp.node`]: 'compatible',
+      'pregyp/lib/binding/node-v1-linux-glibc-x64/pregyp.node': 'for node-v1',
+      ...(arm ? { 'prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node': 'for linux-arm64' } : {}),
+    };
+    assert.deepStrictEqual(out, want);
+    assert.strictEqual(summary.compatible, 3);
+    assert.strictEqual(summary.skipped, Object.keys(want).length - 3);
+    assert.strictEqual(summary.skippedBy['for musl'], 2);
+    // the CLI exits 0: everything that would load is fine; --all judges every file as before
+    const cli = spawnSync(process.execPath, [BIN, 'scan', path.join(root, 'node_modules')], { encoding: 'utf8' });
+    assert.strictEqual(cli.status, 0, cli.stdout + cli.stderr);
+    assert.match(cli.stdout, /3 would load here and were judged: 3 compatible.*; \d+ skipped/);
+    const all = spawnSync(process.execPath, [BIN, 'scan', path.join(root, 'node_modules'), '--all'], { encoding: 'utf8' });
+    assert.strictEqual(all.status, 1, 'the test fixture and other platforms fail when judged anyway');
+  });
+
+  it('on Alpine: the musl builds are the ones judged', async function () {
+    const { out, summary } = await scanAll({ target: 'alpine' });
+    const judged = Object.entries(out).filter(([, v]) => !/^(for |not )/.test(v));
+    assert.deepStrictEqual(judged.sort(), [['napi-linux-x64-musl/napi.linux-x64-musl.node', 'compatible'],
+      ['prebuilt/prebuilds/linux-x64/prebuilt.musl.node', 'compatible']]);
+    assert.strictEqual(out['prebuilt/prebuilds/linux-x64/prebuilt.glibc.node'], 'for glibc');
+    assert.strictEqual(summary.incompatible, 0);
+  });
+
+  it('on arm64: the arm64 prebuild is judged, and the real aarch64 loader loads it', async function () {
+    if (!arm) h.skip(this, 'no aarch64 cross compiler (Debian: gcc-aarch64-linux-gnu)');
+    const { out } = await scanAll({ target: 'glibc', cpu: 'arm64' });
+    const judged = Object.entries(out).filter(([, v]) => !/^(for |not )/.test(v));
+    assert.deepStrictEqual(judged, [['prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node', 'compatible']]);
+    if (arm.launcher.missing) h.skip(this, arm.launcher.missing);
+    const file = path.join(root, 'node_modules/prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node');
+    const r = arm.launcher.start([arm.files.probe, '--dlopen', file]);
+    assert.ok(r.ok, r.err);
+    assert.strictEqual(JSON.parse(r.out).loads[0].loaded, true);
+  });
+
+  it('checkPackage(): the binary the package loads, its convention, and NO_BINARY when there is none', async function () {
+    const p = await ti.checkPackage(path.join(root, 'node_modules', 'prebuilt'));
+    assert.strictEqual(p.verdict, 'compatible');
+    assert.strictEqual(p.convention, 'node-gyp-build');
+    assert.strictEqual(path.relative(root, p.selected), 'node_modules/prebuilt/prebuilds/linux-x64/prebuilt.glibc.node');
+    const musl = await ti.checkPackage(path.join(root, 'node_modules', 'prebuilt'), { target: 'alpine' });
+    assert.strictEqual(path.basename(musl.selected), 'prebuilt.musl.node');
+    const none = await ti.checkPackage(path.join(root, 'node_modules', 'pregyp'), { target: 'alpine' });
+    assert.deepStrictEqual(none.problems.map((x) => x.code), ['NO_BINARY']);
+    const cli = spawnSync(process.execPath, [BIN, 'check', '--package', '--json'], { cwd: path.join(root, 'node_modules', 'prebuilt'), encoding: 'utf8' });
+    assert.strictEqual(cli.status, 0, cli.stderr);
+    assert.strictEqual(JSON.parse(cli.stdout).convention, 'node-gyp-build');
+  });
+});

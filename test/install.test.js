@@ -89,4 +89,54 @@ describe('npm pack and a compiler-free install', function () {
     const repro = sh('npx', ['tls-inspect', 'reproduce', '--model', 'initial-exec', '--bytes', '64k', '--json'], { cwd: proj, env });
     assert.strictEqual(JSON.parse(repro.stdout).loaded, false, 'shipped fixtures reproduce the error');
   });
+
+  // The README's postinstall recipe, end to end: an addon package using
+  // node-gyp-build with prebuilds for several platforms, packed and installed
+  // into a fresh project with no compiler; its postinstall runs
+  // `tls-inspect check --package`.
+  function demoPackage(name, postinstall, prebuilds) {
+    const dir = path.join(work, name);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js',
+      scripts: { install: 'node-gyp-build', postinstall }, files: ['index.js', 'prebuilds/'],
+      dependencies: { 'node-gyp-build': '^4.8.4', 'tls-inspect': `file:${tarball}` } }));
+    fs.writeFileSync(path.join(dir, 'index.js'), 'module.exports = require(\'node-gyp-build\')(__dirname);\n');
+    for (const [rel, content] of Object.entries(prebuilds)) {
+      const file = path.join(dir, 'prebuilds', rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (Buffer.isBuffer(content)) fs.writeFileSync(file, content); else fs.copyFileSync(content, file);
+    }
+    const r = sh('npm', ['pack', '--pack-destination', work, '--json'], { cwd: dir });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return path.join(work, JSON.parse(r.stdout.slice(r.stdout.indexOf('[')))[0].filename);
+  }
+
+  function installInto(project, tgz) {
+    const proj = path.join(work, project);
+    fs.mkdirSync(proj);
+    fs.writeFileSync(path.join(proj, 'package.json'), '{"name":"app","version":"1.0.0","private":true}\n');
+    const env = { ...process.env, PATH: path.join(work, 'bin') };
+    delete env.npm_config_nodedir;
+    return sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tgz], { cwd: proj, env });
+  }
+
+  it('the postinstall recipe passes for a package whose prebuild loads here, and fails clearly when it cannot', function () {
+    const fixtures = require('../lib/fixtures');
+    const glibc = fixtures.template('global-dynamic', 'glibc');
+    const macho = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01, ...Array(24).fill(0)]);
+    if (!fs.existsSync(path.join(work, 'bin'))) compilerFreePath(work);
+    const good = demoPackage('demo-addon', 'tls-inspect check --package', {
+      'linux-x64/demo-addon.glibc.node': glibc, 'darwin-arm64/demo-addon.node': macho,
+      ...(fixtures.list().musl ? { 'linux-x64/demo-addon.musl.node': fixtures.template('global-dynamic', 'musl') } : {}) });
+    const ok = installInto('app-good', good);
+    assert.strictEqual(ok.status, 0, `${ok.stdout.slice(-2000)}\n${ok.stderr.slice(-2000)}`);
+    assert.match(ok.stdout, /demo-addon@1\.0\.0 \(node-gyp-build\) on host: loads .*prebuilds\/linux-x64\/demo-addon\.glibc\.node/);
+    assert.match(ok.stdout, /compatible on host/);
+    // A packaging mistake: the file tagged musl is the glibc build; on a musl target the install stops, saying why.
+    const bad = demoPackage('demo-bad', 'tls-inspect check --package --target alpine', {
+      'linux-x64/demo-bad.glibc.node': glibc, 'linux-x64/demo-bad.musl.node': glibc });
+    const no = installInto('app-bad', bad);
+    assert.notStrictEqual(no.status, 0);
+    assert.match(`${no.stdout}${no.stderr}`, /LIBC_MISMATCH: a glibc build on a musl target/);
+  });
 });

@@ -54,6 +54,7 @@ function modules() {
       tlsModels: modelNames(data[f + 12]),
       preloaded: hasPreload ? isPreloaded(p) : false,
     };
+    if (flags & 32) out[i].unreadable = true; // its memory could not be read: file truncated in place
   }
   return out;
 }

@@ -83,7 +83,7 @@ enum { TI_MOD_FIELDS = 13 }; /* per module in modulesPacked().data; lib/index.js
 static void ti_pack_module(const ti_module *m, double *f) {
   f[0] = 0; /* the base address travels in hex in the paths string */
   f[1] = (m->is_main ? 1 : 0) | (m->is_vdso ? 2 : 0) | (m->is_loader ? 4 : 0) | (m->has_tls ? 8 : 0) |
-         (m->static_tls_flag ? 16 : 0);
+         (m->static_tls_flag ? 16 : 0) | (m->unreadable ? 32 : 0);
   f[2] = (double)m->tls_modid;
   f[3] = (double)m->tls_size;
   f[4] = (double)m->tls_init_size;

@@ -75,9 +75,7 @@ static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
   if (!info->dlpi_tls_data) return 0;
   uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
   if (dist > s->window) return 0;
-  if (ti_tls_variant() == 1) /* blocks grow upwards: the end is what is used */
-    for (size_t k = 0; k < info->dlpi_phnum; k++)
-      if (info->dlpi_phdr[k].p_type == PT_TLS) extent += info->dlpi_phdr[k].p_memsz;
+  if (ti_tls_variant() == 1) extent += ti_phdrs_tls_size(info); /* blocks grow upwards: the end is what is used */
   if (extent > s->used) s->used = extent;
   if (s->count < sizeof s->blocks / sizeof s->blocks[0])
     s->blocks[s->count] = (ti_static_block){info->dlpi_addr, info->dlpi_tls_modid, dist};

@@ -79,6 +79,8 @@ typedef struct ti_module {
   int static_tls_flag;   /* DT_FLAGS & DF_STATIC_TLS */
   ti_reloc_counts relocs;
   unsigned models;
+  int unreadable;        /* its memory could not be read (file truncated in place):
+                            the facts above that come from it are missing */
 } ti_module;
 
 typedef struct ti_linkmap {

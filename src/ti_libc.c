@@ -36,15 +36,25 @@ static void ti_copy(char *dst, size_t cap, const char *src) {
   dst[n] = '\0';
 }
 
+/* The main program's PT_INTERP string, read through ti_peek like all module memory. */
+static void ti_interp_read(const struct dl_phdr_info *info, char *out, size_t cap) {
+  ti_phdrs p;
+  ElfW(Phdr) ph;
+  if (ti_phdrs_read(info, &p) != TI_OK) return;
+  for (size_t k = 0; k < p.count && ti_phdr_at(&p, k, &ph) == TI_OK; k++) {
+    size_t n = ph.p_filesz < cap ? ph.p_filesz : cap - 1;
+    if (ph.p_type != PT_INTERP || ph.p_filesz <= 1) continue;
+    if (ti_peek(out, info->dlpi_addr + ph.p_vaddr, n) != TI_OK) n = 0;
+    out[n] = '\0';
+    return;
+  }
+}
+
 static int ti_libc_one(struct dl_phdr_info *info, size_t size, void *arg) {
   ti_libc_ctx *c = arg;
   (void)size;
   if (c->index++ == 0) {
-    for (size_t k = 0; k < info->dlpi_phnum; k++) {
-      const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
-      if (ph->p_type == PT_INTERP && ph->p_filesz > 1)
-        ti_copy(c->out->loader, sizeof c->out->loader, (const char *)(info->dlpi_addr + ph->p_vaddr));
-    }
+    ti_interp_read(info, c->out->loader, sizeof c->out->loader);
     return 0;
   }
   if (info->dlpi_name && ti_is_musl_name(info->dlpi_name) && !c->musl) {
@@ -55,22 +65,37 @@ static int ti_libc_one(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
-/* musl keeps its version only as a hidden string; find "\0N.N.N\0" in its
- * read-only segments (the mapping stays valid: libc is never unloaded). */
+/* Finds "\0N.N.N\0" in one window; the version, NUL-terminated, into out. */
+static int ti_version_in(const char *p, size_t len, char *out, size_t cap) {
+  for (size_t i = 1; i + 6 < len; i++) {
+    if (p[i - 1] != '\0' || !isdigit((unsigned char)p[i]) || p[i + 1] != '.') continue;
+    size_t j = i, dots = 0;
+    while (j < len && (isdigit((unsigned char)p[j]) || p[j] == '.')) dots += p[j++] == '.';
+    if (j < len && p[j] == '\0' && dots == 2 && p[j - 1] != '.' && j - i < cap) {
+      memcpy(out, p + i, j - i);
+      out[j - i] = '\0';
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* musl keeps its version only as a hidden string; find it in its read-only
+ * segments, a window at a time, windows overlapping by more than a version. */
 static void ti_musl_version(const struct dl_phdr_info *info, char *out, size_t cap) {
-  for (size_t k = 0; k < info->dlpi_phnum; k++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R) || (ph->p_flags & (PF_W | PF_X))) continue;
-    const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-    for (size_t i = 1; i + 6 < ph->p_filesz; i++) {
-      if (p[i - 1] != '\0' || !isdigit((unsigned char)p[i]) || p[i + 1] != '.') continue;
-      size_t j = i, dots = 0;
-      while (j < ph->p_filesz && (isdigit((unsigned char)p[j]) || p[j] == '.')) dots += p[j++] == '.';
-      if (j < ph->p_filesz && p[j] == '\0' && dots == 2 && p[j - 1] != '.' && j - i < cap) {
-        memcpy(out, p + i, j - i);
-        out[j - i] = '\0';
-        return;
-      }
+  enum { TI_WINDOW = 4096, TI_OVERLAP = 64 };
+  char win[TI_WINDOW];
+  ti_phdrs p;
+  ElfW(Phdr) ph;
+  if (ti_phdrs_read(info, &p) != TI_OK) return;
+  for (size_t k = 0; k < p.count && ti_phdr_at(&p, k, &ph) == TI_OK; k++) {
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_R) || (ph.p_flags & (PF_W | PF_X))) continue;
+    uintptr_t at = info->dlpi_addr + ph.p_vaddr;
+    for (uint64_t off = 0; off < ph.p_filesz; off += TI_WINDOW - TI_OVERLAP) {
+      size_t n = ph.p_filesz - off < TI_WINDOW ? (size_t)(ph.p_filesz - off) : TI_WINDOW;
+      if (ti_peek(win, at + off, n) != TI_OK) break;
+      if (ti_version_in(win, n, out, cap)) return;
+      if (n < TI_WINDOW) break;
     }
   }
 }
@@ -99,3 +124,4 @@ ti_err ti_libc_detect(ti_libc_info *out) {
   *out = ti_libc_cache;
   return TI_OK;
 }
+

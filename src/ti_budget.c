@@ -95,7 +95,7 @@ static void *ti_scan_thread(void *arg) {
   return NULL;
 }
 
-ti_err ti_static_scan_run(ti_static_scan *scan) {
+static ti_err ti_static_scan_thread(ti_static_scan *scan) {
   pthread_t th;
   pthread_attr_t attr;
   int rc;
@@ -107,6 +107,35 @@ ti_err ti_static_scan_run(ti_static_scan *scan) {
   pthread_attr_destroy(&attr);
   if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
   return TI_OK;
+}
+
+/* A fresh thread's view changes only when a module is loaded or unloaded:
+ * measure once per link-map generation (and window). */
+static pthread_mutex_t ti_scan_lock = PTHREAD_MUTEX_INITIALIZER;
+static ti_static_scan ti_scan_cache;
+static int ti_scan_valid;
+
+ti_err ti_static_scan_run(ti_static_scan *scan) {
+  unsigned long long adds, subs;
+  int hit;
+  ti_err e;
+  ti_linkmap_generation(&adds, &subs);
+  pthread_mutex_lock(&ti_scan_lock);
+  hit = ti_scan_valid && ti_scan_cache.window == scan->window && ti_scan_cache.adds == adds &&
+        ti_scan_cache.subs == subs;
+  if (hit) *scan = ti_scan_cache;
+  pthread_mutex_unlock(&ti_scan_lock);
+  if (hit) return TI_OK;
+  e = ti_static_scan_thread(scan);
+  /* Remembered only when nothing was loaded between the question and the
+     thread's own walk: the thread then saw this generation's static blocks. */
+  if (e == TI_OK && scan->adds == adds && scan->subs == subs) {
+    pthread_mutex_lock(&ti_scan_lock);
+    ti_scan_cache = *scan;
+    ti_scan_valid = 1;
+    pthread_mutex_unlock(&ti_scan_lock);
+  }
+  return e;
 }
 
 ti_err ti_static_tls_used(uint64_t window, uint64_t *used) {

@@ -383,6 +383,21 @@ static void ti_mark_loader(ti_linkmap *lm) {
       if (ti_base_has_prefix(lm->mods[i].path, loaders[k])) lm->mods[i].is_loader = 1;
 }
 
+static int ti_generation_one(struct dl_phdr_info *info, size_t size, void *arg) {
+  unsigned long long *gen = arg;
+  (void)size;
+  gen[0] = info->dlpi_adds;
+  gen[1] = info->dlpi_subs;
+  return 1; /* the first module tells */
+}
+
+void ti_linkmap_generation(unsigned long long *adds, unsigned long long *subs) {
+  unsigned long long gen[2] = {0, 0};
+  dl_iterate_phdr(ti_generation_one, gen);
+  *adds = gen[0];
+  *subs = gen[1];
+}
+
 ti_err ti_linkmap_walk(ti_linkmap *lm) {
   ti_walk_ctx walk = {0}, *ctx = &walk;
   uint64_t window = lm->static_window;

@@ -46,11 +46,44 @@ describe('staticTls(): the static TLS budget', function () {
     assert.ok(tuned.bytes >= 8192);
   });
 
+  it('is measured once per link-map generation: calls interleaved with loads follow every load to the byte', function () {
+    const r = h.nodeJson(path.join(__dirname, 'child', 'budget-sequence.js'));
+    assert.deepStrictEqual(r.s0again, r.s0);
+    assert.deepStrictEqual(r.s1again, r.s1);
+    assert.strictEqual(r.a.loaded, true, r.a.error);
+    // the room shrinks by exactly what the loader placed: the block and its alignment padding
+    assert.strictEqual(r.moduleA.tls.placement, 'static');
+    assert.strictEqual(r.s1.used, r.moduleA.tls.offset);
+    assert.strictEqual(r.s0.remaining - r.s1.remaining, r.moduleA.tls.offset - r.s0.used);
+    assert.ok(r.s0.remaining - r.s1.remaining < 256 + r.align);
+    // and the loader agrees with the new figure: all of it loads, nothing more does
+    assert.strictEqual(r.b.loaded, true, r.b.error);
+    assert.strictEqual(r.s2.used, r.moduleB.tls.offset);
+    assert.ok(r.s2.remaining < r.align, `${r.s2.remaining} bytes left`);
+    assert.match(r.c.error, /cannot allocate memory in static TLS block/);
+    assert.deepStrictEqual(r.s3, r.s2);
+  });
+
   it('reads glibc.rtld.nns too', function () {
     const r = h.nodeJson(child, ['0'], { GLIBC_TUNABLES: 'glibc.rtld.nns=8' });
     assert.strictEqual(r.before.tunables.nns, 8);
     assert.strictEqual(r.before.surplus, 288 * 8 + 512);
     assert.strictEqual(r.loaded, true);
+  });
+});
+
+describe('staticTls() in a plain C process: one measuring thread per link-map generation', function () {
+  it('answers again with threads denied, and needs a new thread (TI_ETHREAD) once a module is loaded', function () {
+    const fixtures = require('../lib/fixtures');
+    const { execFileSync } = require('child_process');
+    if (ti.libc().family !== 'glibc' || process.arch !== 'x64') h.skip(this, 'the probe\'s seccomp filter is for x86_64 glibc');
+    const probe = fixtures.template('probe', 'glibc');
+    const file = fixtures.fixturePath('initial-exec', 256);
+    const r = JSON.parse(execFileSync(probe, ['--deny', 'threads', '--dlopen', file], { encoding: 'utf8' }));
+    if (!r.denied) h.skip(this, 'seccomp filters cannot be installed here');
+    assert.deepStrictEqual(r.staticTlsDenied, r.staticTlsBefore);
+    assert.strictEqual(r.loads[0].loaded, true, r.loads[0].error);
+    assert.deepStrictEqual(r.staticTlsAfter, { error: 'TI_ETHREAD' });
   });
 });
 

@@ -95,6 +95,17 @@ static void *ti_scan_thread(void *arg) {
   return NULL;
 }
 
+/* glibc carves static TLS (and struct pthread) out of the stack size asked
+ * for: the thread gets what the static area takes, plus room to run. */
+static size_t ti_scan_stack_size(void) {
+  const ti_glibc_syms *g = ti_glibc();
+  size_t size = 0, align = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+  if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
+  if (page < 4096 || page & (page - 1)) page = 4096;
+  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 0) + 128 * 1024 + page;
+  return (size + page - 1) & ~(page - 1);
+}
+
 static ti_err ti_static_scan_thread(ti_static_scan *scan) {
   pthread_t th;
   pthread_attr_t attr;
@@ -102,8 +113,8 @@ static ti_err ti_static_scan_thread(ti_static_scan *scan) {
   scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
   scan->count = 0;
   if (pthread_attr_init(&attr)) return TI_ETHREAD;
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  rc = pthread_create(&th, &attr, ti_scan_thread, scan);
+  rc = pthread_attr_setstacksize(&attr, ti_scan_stack_size());
+  if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, scan);
   pthread_attr_destroy(&attr);
   if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
   return TI_OK;

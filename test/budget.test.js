@@ -64,6 +64,20 @@ describe('staticTls(): the static TLS budget', function () {
     assert.deepStrictEqual(r.s3, r.s2);
   });
 
+  // Static TLS is carved out of every thread's stack, the measuring thread's too.
+  for (const optional of [260992, 1 << 20]) {
+    it(`works with glibc.rtld.optional_static_tls=${optional}: the loader places exactly the remaining bytes, no more`, function () {
+      const env = { GLIBC_TUNABLES: `glibc.rtld.optional_static_tls=${optional}` };
+      const fit = h.nodeJson(child, ['0'], env);
+      assert.strictEqual(fit.before.tunables.optionalStaticTls, optional);
+      assert.strictEqual(fit.before.surplus, 288 * 4 + optional);
+      assert.strictEqual(fit.loaded, true, fit.error);
+      assert.ok(fit.before.remaining - fit.bytes < 64 && fit.bytes > optional);
+      assert.strictEqual(fit.module.tls.offset, fit.after.used);
+      assert.match(h.nodeJson(child, ['64'], env).error, /cannot allocate memory in static TLS block/);
+    });
+  }
+
   it('reads glibc.rtld.nns too', function () {
     const r = h.nodeJson(child, ['0'], { GLIBC_TUNABLES: 'glibc.rtld.nns=8' });
     assert.strictEqual(r.before.tunables.nns, 8);

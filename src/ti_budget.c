@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #endif
 #include "ti_glibc_floor.h"
-#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,25 +42,25 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
   }
 }
 
-/* The loader read GLIBC_TUNABLES at start-up: prefer the start-up environment
- * (/proc/self/environ) over the current one, which the program may have edited. */
+/* The loader read GLIBC_TUNABLES at start-up: take the start-up environment,
+ * not the current one, which the program may have edited.  It never changes:
+ * parse it once. */
+static ti_tunables ti_tunables_cache;
+static pthread_once_t ti_tunables_once = PTHREAD_ONCE_INIT;
+
+static void ti_tunables_read(void) {
+  char stack[4096], *heap = NULL, *v = stack;
+  size_t len = 0;
+  ti_err e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len);
+  if (e == TI_ERANGE && (heap = v = malloc(len + 1)))
+    e = ti_startup_env("GLIBC_TUNABLES", heap, len + 1, &len);
+  ti_tunables_parse(e == TI_OK ? v : NULL, &ti_tunables_cache);
+  free(heap);
+}
+
 static void ti_startup_tunables(ti_tunables *t) {
-  char buf[16384];
-  const char *found = NULL;
-  ssize_t n = 0;
-  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-  }
-  if (n > 0) {
-    buf[n] = '\0';
-    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
-      if (!strncmp(buf + i, "GLIBC_TUNABLES=", 15)) found = buf + i + 15;
-  } else {
-    found = getenv("GLIBC_TUNABLES");
-  }
-  ti_tunables_parse(found, t);
+  pthread_once(&ti_tunables_once, ti_tunables_read);
+  *t = ti_tunables_cache;
 }
 
 typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;

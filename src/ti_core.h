@@ -110,6 +110,15 @@ typedef struct ti_libc_info {
 ti_err ti_libc_detect(ti_libc_info *out);
 const char *ti_libc_family_name(ti_libc_family f);
 
+/* The value `name` had in the environment the process started with: what the
+ * loader read (LD_PRELOAD, LD_LIBRARY_PATH, GLIBC_TUNABLES), whatever the
+ * program changed since.  The last occurrence wins, as in the loader.  Copies
+ * it NUL-terminated into out; TI_ERANGE when cap is too small (*len: the
+ * value's length, retry with more), TI_ENOENT when it was not set.  Streams
+ * /proc/self/environ through a fixed buffer; without /proc, falls back to the
+ * current environment. */
+ti_err ti_startup_env(const char *name, char *out, size_t cap, size_t *len);
+
 /* ---- static TLS budget ---- */
 typedef struct ti_tunables {
   uint64_t nns, optional_static_tls;

@@ -4,9 +4,13 @@
 #include "ti_glibc_floor.h"
 #include <ctype.h>
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ti_core.h"
 #include "ti_internal.h"
 
@@ -125,3 +129,78 @@ ti_err ti_libc_detect(ti_libc_info *out) {
   return TI_OK;
 }
 
+/* ---- the environment the process started with ---- */
+
+/* Streams "NAME=VALUE\0" entries past a matcher: the value of the last entry
+ * named `name` is copied (as far as it fits) and measured in full. */
+typedef struct ti_env_match {
+  const char *name;
+  size_t name_len, pos;     /* bytes of NAME matched in the current entry */
+  int candidate, in_value;  /* entry still matches NAME=; now inside its value */
+  char *out;
+  size_t cap, len;          /* value bytes of the current match */
+  int found;
+  size_t found_len;
+} ti_env_match;
+
+static void ti_env_next_entry(ti_env_match *m) {
+  if (m->in_value) {
+    m->found = 1;
+    m->found_len = m->len;
+  }
+  m->pos = 0;
+  m->candidate = 1;
+  m->in_value = 0;
+}
+
+static void ti_env_feed(ti_env_match *m, const char *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (m->candidate && !m->in_value) { /* still reading NAME= */
+      char c = p[i++];
+      if (m->pos < m->name_len) m->candidate = c == m->name[m->pos++];
+      else m->in_value = m->candidate = c == '=';
+      m->len = 0;
+      if (c == '\0') ti_env_next_entry(m);
+      continue;
+    }
+    const char *nul = memchr(p + i, '\0', n - i);
+    size_t take = nul ? (size_t)(nul - (p + i)) : n - i;
+    if (m->in_value && m->len < m->cap) memcpy(m->out + m->len, p + i, take < m->cap - m->len ? take : m->cap - m->len);
+    if (m->in_value) m->len += take;
+    i += take;
+    if (nul) {
+      ti_env_next_entry(m);
+      i++;
+    }
+  }
+}
+
+static ti_err ti_env_value(size_t found_len, char *out, size_t cap, size_t *len) {
+  *len = found_len;
+  if (found_len >= cap) return TI_ERANGE;
+  out[found_len] = '\0';
+  return TI_OK;
+}
+
+ti_err ti_startup_env(const char *name, char *out, size_t cap, size_t *len) {
+  char buf[4096];
+  ti_env_match m = {name, strlen(name), 0, 1, 0, out, cap, 0, 0, 0};
+  const char *now;
+  ssize_t n;
+  int fd;
+  *len = 0;
+  if (!m.name_len || strchr(name, '=') || !cap) return TI_EINVAL;
+  if ((fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC)) < 0) {
+    if (!(now = getenv(name))) return TI_ENOENT; /* no /proc: the environment as it is now */
+    n = (ssize_t)strlen(now);
+    memcpy(out, now, (size_t)n < cap ? (size_t)n : cap);
+    return ti_env_value((size_t)n, out, cap, len);
+  }
+  while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) ti_env_feed(&m, buf, (size_t)n);
+  close(fd);
+  if (n < 0) return TI_EIO;
+  ti_env_next_entry(&m); /* the last entry may lack its NUL */
+  return m.found ? ti_env_value(m.found_len, out, cap, len) : TI_ENOENT;
+}

@@ -14,7 +14,8 @@ function startupPreload() {
 
 function preloadEntries() {
   if (entries) return entries;
-  const list = startupPreload().split(/[:\s]+/).filter(Boolean);
+  const env = startupPreload();
+  const list = env ? env.split(/[:\s]+/).filter(Boolean) : []; // usually unset: no pattern to compile
   try { // usually absent: asked first, since a failed read costs more than the rest
     if (fs.existsSync('/etc/ld.so.preload')) list.push(...fs.readFileSync('/etc/ld.so.preload', 'utf8').split(/[:\s]+/).filter(Boolean));
   } catch (_) { /* unreadable: as if absent */ }

@@ -23,18 +23,62 @@ function buildBareWalk() {
   return loadSmallAddon(path.join(__dirname, 'native', 'bare_walk.c')).bareWalk;
 }
 
+// The bare walk must do the same work: its fields are modules()'s, module by module.
+function checkBareWalk(bareWalk) {
+  const { paths, data } = bareWalk();
+  const strings = paths.split('\0');
+  const F = 13;
+  const PLACEMENT = ['none', 'static', 'dynamic', 'unallocated'];
+  const got = [];
+  for (let i = 0; i < strings.length >> 1; i++) {
+    const f = data.subarray(i * F, i * F + F);
+    got.push({ path: strings[2 * i], base: strings[2 * i + 1], main: (f[1] & 1) !== 0, vdso: (f[1] & 2) !== 0,
+      loader: (f[1] & 4) !== 0, tls: f[1] & 8 ? [f[2], f[3], f[4], f[5], PLACEMENT[f[6]], f[7] < 0 ? null : f[7]] : null,
+      staticTlsFlag: (f[1] & 16) !== 0, tlsRelocations: { tpoff: f[8], dtpmod: f[9], dtpoff: f[10], tlsdesc: f[11] } });
+  }
+  const want = ti.modules().map((m) => ({ path: m.path, base: m.base, main: m.main, vdso: m.vdso, loader: m.loader,
+    tls: m.tls && [m.tls.modid, m.tls.size, m.tls.initSize, m.tls.align, m.tls.placement, m.tls.offset],
+    staticTlsFlag: m.staticTlsFlag, tlsRelocations: m.tlsRelocations }));
+  require('assert').deepStrictEqual(got, want, 'the bare walk collects what modules() returns');
+}
+
 function caseModules() {
   const bareWalk = buildBareWalk();
+  checkBareWalk(bareWalk);
+  ti.staticTls();
   const t = interleave({
     modules: { fn: () => ti.modules(), inner: 2000 },
     report: { fn: () => process.report.getReport(), inner: 5 },
     bare: { fn: () => bareWalk(), inner: 5000 },
+    staticTls: { fn: () => ti.staticTls(), inner: 5000 },
   });
   const n = ti.modules().length;
   record('modules() vs process.report.getReport()', t.report / t.modules, '>= 200x faster', t.report / t.modules >= 200,
     `${n} modules: modules() ${fmtNs(t.modules)}, getReport() ${fmtNs(t.report)}`);
-  record('modules() vs bare C dl_iterate_phdr walk', t.modules / t.bare, '<= 5x the bare walk', t.modules / t.bare <= 5,
+  record('modules() vs bare C walk collecting the same fields', t.modules / t.bare, '<= 5x the bare walk', t.modules / t.bare <= 5,
     `bare walk ${fmtNs(t.bare)}`);
+  record('staticTls() warm vs modules()', t.staticTls / t.modules, '<= 3x modules()', t.staticTls / t.modules <= 3,
+    `staticTls() ${fmtNs(t.staticTls)}, modules() ${fmtNs(t.modules)}`);
+}
+
+// The first call of each in a fresh process (the addon already loaded).
+const FIRST_MODULES = `
+  const which = process.argv[1];
+  const ti = require(${JSON.stringify(root)});
+  const t0 = process.hrtime.bigint();
+  if (which === 'modules') ti.modules(); else if (which === 'staticTls') ti.staticTls(); else process.report.getReport();
+  console.log(Number(process.hrtime.bigint() - t0));`;
+
+function caseFirstModules() {
+  const first = { modules: [], staticTls: [], report: [] };
+  for (let i = 0; i < 11; i++) {
+    for (const who of Object.keys(first)) {
+      first[who].push(Number(execFileSync(process.execPath, ['-e', FIRST_MODULES, who], { cwd: root, encoding: 'utf8' })));
+    }
+  }
+  const m = median(first.modules);
+  record('modules() vs getReport(), first call in a fresh process', median(first.report) / m, 'context', true,
+    `modules() ${fmtNs(m)}, staticTls() ${fmtNs(median(first.staticTls))}, getReport() ${fmtNs(median(first.report))}`);
 }
 
 // First call in a fresh process, and whether any child process was started.
@@ -135,7 +179,7 @@ function caseScan() {
 function main() {
   const json = process.argv.includes('--json');
   const only = process.argv.find((a) => a.startsWith('--only='));
-  const cases = { modules: caseModules, libc: caseLibc, analyze: caseAnalyze, scan: caseScan };
+  const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, analyze: caseAnalyze, scan: caseScan };
   for (const [name, fn] of Object.entries(cases)) {
     if (!only || only.slice(7).split(',').includes(name)) fn();
   }

@@ -83,7 +83,7 @@ enum { TI_MOD_FIELDS = 13 }; /* per module in modulesPacked().data; lib/index.js
 static void ti_pack_module(const ti_module *m, double *f) {
   f[0] = 0; /* the base address travels in hex in the paths string */
   f[1] = (m->is_main ? 1 : 0) | (m->is_vdso ? 2 : 0) | (m->is_loader ? 4 : 0) | (m->has_tls ? 8 : 0) |
-         (m->static_tls_flag ? 16 : 0);
+         (m->static_tls_flag ? 16 : 0) | (m->unreadable ? 32 : 0);
   f[2] = (double)m->tls_modid;
   f[3] = (double)m->tls_size;
   f[4] = (double)m->tls_init_size;
@@ -222,6 +222,34 @@ static napi_value ti_js_static_tls(napi_env env, napi_callback_info cbinfo) {
   TI_CHECK(env, ti_set_str(env, o, "note", st.note));
   result = o;
 fail:
+  return result;
+}
+
+/* startupEnv(name): the value name had when the process started (what the
+ * loader saw), or null. */
+static napi_value ti_js_startup_env(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1, name_len = 0, len = 0;
+  napi_value argv[1], v = NULL, result = NULL;
+  napi_valuetype t = napi_undefined;
+  char name[256], stack[4096], *value = stack, *heap = NULL;
+  ti_err e;
+  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
+  TI_CHECK_CORE(env, t == napi_string ? TI_OK : TI_EINVAL, "name must be a string");
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len));
+  TI_CHECK_CORE(env, name_len + 1 < sizeof name && strlen(name) == name_len ? TI_OK : TI_EINVAL,
+                "name must be shorter than 255 bytes, without NUL");
+  e = ti_startup_env(name, stack, sizeof stack, &len);
+  if (e == TI_ERANGE) { /* bounded: the kernel caps one variable at 128 KiB */
+    value = heap = malloc(len + 1);
+    e = heap ? ti_startup_env(name, heap, len + 1, &len) : TI_ENOMEM;
+  }
+  if (e == TI_ENOENT) TI_CHECK(env, napi_get_null(env, &v));
+  else TI_CHECK_CORE(env, e, "start-up environment");
+  if (!v) TI_CHECK(env, napi_create_string_utf8(env, value, len, &v));
+  result = v;
+fail:
+  free(heap);
   return result;
 }
 
@@ -521,6 +549,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"startupEnv", NULL, ti_js_startup_env, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;
   TI_CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

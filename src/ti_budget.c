@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #endif
 #include "ti_glibc_floor.h"
-#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,25 +42,25 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
   }
 }
 
-/* The loader read GLIBC_TUNABLES at start-up: prefer the start-up environment
- * (/proc/self/environ) over the current one, which the program may have edited. */
+/* The loader read GLIBC_TUNABLES at start-up: take the start-up environment,
+ * not the current one, which the program may have edited.  It never changes:
+ * parse it once. */
+static ti_tunables ti_tunables_cache;
+static pthread_once_t ti_tunables_once = PTHREAD_ONCE_INIT;
+
+static void ti_tunables_read(void) {
+  char stack[4096], *heap = NULL, *v = stack;
+  size_t len = 0;
+  ti_err e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len);
+  if (e == TI_ERANGE && (heap = v = malloc(len + 1)))
+    e = ti_startup_env("GLIBC_TUNABLES", heap, len + 1, &len);
+  ti_tunables_parse(e == TI_OK ? v : NULL, &ti_tunables_cache);
+  free(heap);
+}
+
 static void ti_startup_tunables(ti_tunables *t) {
-  char buf[16384];
-  const char *found = NULL;
-  ssize_t n = 0;
-  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-  }
-  if (n > 0) {
-    buf[n] = '\0';
-    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
-      if (!strncmp(buf + i, "GLIBC_TUNABLES=", 15)) found = buf + i + 15;
-  } else {
-    found = getenv("GLIBC_TUNABLES");
-  }
-  ti_tunables_parse(found, t);
+  pthread_once(&ti_tunables_once, ti_tunables_read);
+  *t = ti_tunables_cache;
 }
 
 typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;
@@ -75,9 +74,7 @@ static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
   if (!info->dlpi_tls_data) return 0;
   uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
   if (dist > s->window) return 0;
-  if (ti_tls_variant() == 1) /* blocks grow upwards: the end is what is used */
-    for (size_t k = 0; k < info->dlpi_phnum; k++)
-      if (info->dlpi_phdr[k].p_type == PT_TLS) extent += info->dlpi_phdr[k].p_memsz;
+  if (ti_tls_variant() == 1) extent += ti_phdrs_tls_size(info); /* blocks grow upwards: the end is what is used */
   if (extent > s->used) s->used = extent;
   if (s->count < sizeof s->blocks / sizeof s->blocks[0])
     s->blocks[s->count] = (ti_static_block){info->dlpi_addr, info->dlpi_tls_modid, dist};
@@ -97,18 +94,58 @@ static void *ti_scan_thread(void *arg) {
   return NULL;
 }
 
-ti_err ti_static_scan_run(ti_static_scan *scan) {
+/* glibc carves static TLS (and struct pthread) out of the stack size asked
+ * for: the thread gets what the static area takes, plus room to run. */
+static size_t ti_scan_stack_size(void) {
+  const ti_glibc_syms *g = ti_glibc();
+  size_t size = 0, align = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+  if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
+  if (page < 4096 || page & (page - 1)) page = 4096;
+  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 0) + 128 * 1024 + page;
+  return (size + page - 1) & ~(page - 1);
+}
+
+static ti_err ti_static_scan_thread(ti_static_scan *scan) {
   pthread_t th;
   pthread_attr_t attr;
   int rc;
   scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
   scan->count = 0;
   if (pthread_attr_init(&attr)) return TI_ETHREAD;
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  rc = pthread_create(&th, &attr, ti_scan_thread, scan);
+  rc = pthread_attr_setstacksize(&attr, ti_scan_stack_size());
+  if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, scan);
   pthread_attr_destroy(&attr);
   if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
   return TI_OK;
+}
+
+/* A fresh thread's view changes only when a module is loaded or unloaded:
+ * measure once per link-map generation (and window). */
+static pthread_mutex_t ti_scan_lock = PTHREAD_MUTEX_INITIALIZER;
+static ti_static_scan ti_scan_cache;
+static int ti_scan_valid;
+
+ti_err ti_static_scan_run(ti_static_scan *scan) {
+  unsigned long long adds, subs;
+  int hit;
+  ti_err e;
+  ti_linkmap_generation(&adds, &subs);
+  pthread_mutex_lock(&ti_scan_lock);
+  hit = ti_scan_valid && ti_scan_cache.window == scan->window && ti_scan_cache.adds == adds &&
+        ti_scan_cache.subs == subs;
+  if (hit) *scan = ti_scan_cache;
+  pthread_mutex_unlock(&ti_scan_lock);
+  if (hit) return TI_OK;
+  e = ti_static_scan_thread(scan);
+  /* Remembered only when nothing was loaded between the question and the
+     thread's own walk: the thread then saw this generation's static blocks. */
+  if (e == TI_OK && scan->adds == adds && scan->subs == subs) {
+    pthread_mutex_lock(&ti_scan_lock);
+    ti_scan_cache = *scan;
+    ti_scan_valid = 1;
+    pthread_mutex_unlock(&ti_scan_lock);
+  }
+  return e;
 }
 
 ti_err ti_static_tls_used(uint64_t window, uint64_t *used) {

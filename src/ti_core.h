@@ -79,6 +79,8 @@ typedef struct ti_module {
   int static_tls_flag;   /* DT_FLAGS & DF_STATIC_TLS */
   ti_reloc_counts relocs;
   unsigned models;
+  int unreadable;        /* its memory could not be read (file truncated in place):
+                            the facts above that come from it are missing */
 } ti_module;
 
 typedef struct ti_linkmap {
@@ -112,6 +114,15 @@ ti_err ti_libc_detect(ti_libc_info *out);
  * the loader knows versions), 0 when not, -1 when the scope cannot be asked. */
 int ti_scope_defines(const char *name, const char *version);
 const char *ti_libc_family_name(ti_libc_family f);
+
+/* The value `name` had in the environment the process started with: what the
+ * loader read (LD_PRELOAD, LD_LIBRARY_PATH, GLIBC_TUNABLES), whatever the
+ * program changed since.  The last occurrence wins, as in the loader.  Copies
+ * it NUL-terminated into out; TI_ERANGE when cap is too small (*len: the
+ * value's length, retry with more), TI_ENOENT when it was not set.  Streams
+ * /proc/self/environ through a fixed buffer; without /proc, falls back to the
+ * current environment. */
+ti_err ti_startup_env(const char *name, char *out, size_t cap, size_t *len);
 
 /* ---- static TLS budget ---- */
 typedef struct ti_tunables {

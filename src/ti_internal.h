@@ -2,6 +2,7 @@
 #ifndef TI_INTERNAL_H
 #define TI_INTERNAL_H
 
+#include <link.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "ti_core.h"
@@ -48,6 +49,31 @@ typedef struct ti_static_scan {
   ti_static_block blocks[128];
 } ti_static_scan;
 
+/* Runs the scan in a thread created for the purpose, or hands out the last
+ * result while the link-map generation and window are unchanged. */
 ti_err ti_static_scan_run(ti_static_scan *scan);
+
+/* The link-map generation: modules loaded (adds) and unloaded (subs) so far. */
+void ti_linkmap_generation(unsigned long long *adds, unsigned long long *subs);
+
+/* Copies len bytes of this process's memory at addr without loading them
+ * directly: TI_EIO when a page cannot be read (a file mapping whose file was
+ * truncated, an unmapped range), TI_ENOTSUP when no way to read is available
+ * (process_vm_readv refused, /proc/self/mem and a pipe not usable). */
+ti_err ti_peek(void *dst, uintptr_t addr, size_t len);
+
+/* A loaded module's program headers, read through ti_peek: the first
+ * TI_PHDR_KEEP kept here, any further one read when asked for. */
+enum { TI_PHDR_KEEP = 32 };
+typedef struct ti_phdrs {
+  uintptr_t at;   /* dlpi_phdr */
+  size_t count;   /* dlpi_phnum */
+  ElfW(Phdr) kept[TI_PHDR_KEEP];
+} ti_phdrs;
+
+ti_err ti_phdrs_read(const struct dl_phdr_info *info, ti_phdrs *out);
+ti_err ti_phdr_at(const ti_phdrs *p, size_t i, ElfW(Phdr) *out);
+/* p_memsz of the module's PT_TLS, 0 when it has none or it cannot be read. */
+uint64_t ti_phdrs_tls_size(const struct dl_phdr_info *info);
 
 #endif

@@ -60,30 +60,56 @@ static void ti_main_path_init(void) {
   if (fn) strncpy(ti_main_path, fn, sizeof ti_main_path - 1);
 }
 
+ti_err ti_phdrs_read(const struct dl_phdr_info *info, ti_phdrs *out) {
+  size_t keep = info->dlpi_phnum < TI_PHDR_KEEP ? info->dlpi_phnum : TI_PHDR_KEEP;
+  out->at = (uintptr_t)info->dlpi_phdr;
+  out->count = info->dlpi_phnum;
+  return ti_peek(out->kept, out->at, keep * sizeof(ElfW(Phdr)));
+}
+
+ti_err ti_phdr_at(const ti_phdrs *p, size_t i, ElfW(Phdr) *out) {
+  if (i < TI_PHDR_KEEP) {
+    *out = p->kept[i];
+    return TI_OK;
+  }
+  return ti_peek(out, p->at + i * sizeof(ElfW(Phdr)), sizeof *out);
+}
+
+uint64_t ti_phdrs_tls_size(const struct dl_phdr_info *info) {
+  ti_phdrs p;
+  ElfW(Phdr) ph;
+  if (ti_phdrs_read(info, &p) != TI_OK) return 0;
+  for (size_t i = 0; i < p.count && ti_phdr_at(&p, i, &ph) == TI_OK; i++)
+    if (ph.p_type == PT_TLS) return ph.p_memsz;
+  return 0;
+}
+
 /* A range is readable when it lies inside one PT_LOAD segment with PF_R. */
-static int ti_live_readable(const struct dl_phdr_info *info, uintptr_t addr, uint64_t size) {
-  for (size_t i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    if (addr >= lo && addr - lo <= ph->p_memsz && size <= ph->p_memsz - (addr - lo)) return 1;
+static int ti_live_readable(const ti_phdrs *p, uintptr_t base, uintptr_t addr, uint64_t size) {
+  ElfW(Phdr) ph;
+  for (size_t i = 0; i < p->count && ti_phdr_at(p, i, &ph) == TI_OK; i++) {
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_R)) continue;
+    uintptr_t lo = base + ph.p_vaddr;
+    if (addr >= lo && addr - lo <= ph.p_memsz && size <= ph.p_memsz - (addr - lo)) return 1;
   }
   return 0;
 }
 
 /* glibc rewrites most d_ptr values to absolute addresses; musl and read-only
  * dynamic sections (the vDSO) keep them relative.  Accept whichever maps. */
-static uintptr_t ti_live_ptr(const struct dl_phdr_info *info, ElfW(Addr) v, uint64_t size) {
+static uintptr_t ti_live_ptr(const ti_phdrs *p, uintptr_t base, ElfW(Addr) v, uint64_t size) {
   if (v == 0) return 0;
-  if (ti_live_readable(info, v, size)) return v;
-  if (ti_live_readable(info, v + info->dlpi_addr, size)) return v + info->dlpi_addr;
+  if (ti_live_readable(p, base, v, size)) return v;
+  if (ti_live_readable(p, base, v + base, size)) return v + base;
   return 0;
 }
 
-static void ti_live_dyn_read(const ElfW(Dyn) *d, size_t max, ti_live_dyn *out) {
-  for (size_t i = 0; i < max && d[i].d_tag != DT_NULL; i++) {
+/* Takes the tags of one chunk of the dynamic section; 1 at DT_NULL. */
+static int ti_live_dyn_take(const ElfW(Dyn) *d, size_t n, ti_live_dyn *out) {
+  for (size_t i = 0; i < n; i++) {
     ElfW(Addr) v = d[i].d_un.d_ptr;
     switch (d[i].d_tag) {
+    case DT_NULL: return 1;
     case DT_RELA: out->rela = v; break;
     case DT_RELASZ: out->relasz = v; break;
     case DT_RELACOUNT: out->relacount = v; break;
@@ -97,89 +123,147 @@ static void ti_live_dyn_read(const ElfW(Dyn) *d, size_t max, ti_live_dyn *out) {
     default: break;
     }
   }
+  return 0;
 }
 
-/* Counts TLS relocations in one table; `skip` leading entries are known RELATIVE. */
-static void ti_live_count(const struct dl_phdr_info *info, ElfW(Addr) table, ElfW(Addr) size,
-                          int rela, ElfW(Addr) skip, unsigned machine, ti_reloc_counts *c) {
-  size_t ent = rela ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
-  uintptr_t p = ti_live_ptr(info, table, size);
-  if (!p || size % ent) return;
-  size_t n = size / ent;
-  for (size_t i = skip < n ? skip : n; i < n; i++) {
-    ElfW(Xword) r_info = rela ? ((const ElfW(Rela) *)p)[i].r_info : ((const ElfW(Rel) *)p)[i].r_info;
-    ti_reloc_count(c, machine, (uint32_t)TI_R_TYPE(r_info), (uint32_t)TI_R_SYM(r_info));
+static ti_err ti_live_dyn_read(uintptr_t addr, uint64_t memsz, ti_live_dyn *out) {
+  ElfW(Dyn) chunk[32];
+  size_t total = memsz / sizeof(ElfW(Dyn)), n;
+  for (size_t at = 0; at < total; at += n) {
+    n = total - at < 32 ? total - at : 32;
+    ti_err e = ti_peek(chunk, addr + at * sizeof(ElfW(Dyn)), n * sizeof(ElfW(Dyn)));
+    if (e != TI_OK) return e;
+    if (ti_live_dyn_take(chunk, n, out)) break;
   }
+  return TI_OK;
 }
 
-/* Relocation counts never change while a module stays loaded: remember them
- * per (base, dynamic section) for one link-map generation, so repeated walks
- * read no relocation tables. */
-static void ti_live_relocs_scan(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
-                                unsigned machine, ti_module *m);
+/* Where one relocation table lies and how to read it. */
+typedef struct ti_live_table {
+  ElfW(Addr) at, size, skip; /* `skip` leading entries are known RELATIVE */
+  int rela;
+} ti_live_table;
 
-typedef struct ti_reloc_memo {
-  uintptr_t base, dyn;
-  int static_tls_flag, has_dynamic;
+/* Counts TLS relocations in one table, a chunk at a time. */
+static ti_err ti_live_count(const ti_phdrs *p, uintptr_t base, ti_live_table t, unsigned machine,
+                            ti_reloc_counts *c) {
+  union { ElfW(Rela) rela[16384 / sizeof(ElfW(Rela))]; ElfW(Rel) rel[16384 / sizeof(ElfW(Rel))]; } chunk;
+  size_t ent = t.rela ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel)), per = sizeof chunk / ent, n;
+  uintptr_t from = ti_live_ptr(p, base, t.at, t.size);
+  if (!from || t.size % ent) return TI_OK;
+  size_t total = t.size / ent;
+  for (size_t i = t.skip < total ? t.skip : total; i < total; i += n) {
+    n = total - i < per ? total - i : per;
+    ti_err e = ti_peek(&chunk, from + i * ent, n * ent);
+    if (e != TI_OK) return e;
+    for (size_t k = 0; k < n; k++) {
+      ElfW(Xword) r_info = t.rela ? chunk.rela[k].r_info : chunk.rel[k].r_info;
+      ti_reloc_count(c, machine, (uint32_t)TI_R_TYPE(r_info), (uint32_t)TI_R_SYM(r_info));
+    }
+  }
+  return TI_OK;
+}
+
+/* What never changes while a module stays loaded. */
+typedef struct ti_live_facts {
+  int has_tls, has_dynamic, static_tls_flag;
+  uint64_t tls_size, tls_init_size, tls_align;
   ti_reloc_counts relocs;
-} ti_reloc_memo;
+} ti_live_facts;
 
+static ti_err ti_live_relocs_read(const ti_phdrs *p, uintptr_t base, const ElfW(Phdr) *dyn,
+                                  unsigned machine, ti_live_facts *f) {
+  ti_live_dyn d = {0};
+  uintptr_t addr = base + dyn->p_vaddr;
+  ti_err e;
+  if (!ti_live_readable(p, base, addr, dyn->p_memsz)) return TI_OK;
+  if ((e = ti_live_dyn_read(addr, dyn->p_memsz, &d)) != TI_OK) return e;
+  f->has_dynamic = 1;
+  f->static_tls_flag = (d.flags & DF_STATIC_TLS) != 0;
+  if ((e = ti_live_count(p, base, (ti_live_table){d.rela, d.relasz, d.relacount, 1}, machine, &f->relocs)) != TI_OK ||
+      (e = ti_live_count(p, base, (ti_live_table){d.rel, d.relsz, d.relcount, 0}, machine, &f->relocs)) != TI_OK)
+    return e;
+  /* Some linkers fold the PLT relocations into DT_RELA's range: count them once. */
+  int folded = d.jmprel >= d.rela && d.jmprel < d.rela + d.relasz;
+  if (d.jmprel && !folded)
+    e = ti_live_count(p, base, (ti_live_table){d.jmprel, d.pltrelsz, 0, d.pltrel != DT_REL}, machine, &f->relocs);
+  return e;
+}
+
+/* Reads a module's facts from its memory.  On an error, what was read in
+ * full is kept (TLS from the program headers) and the rest left empty. */
+static ti_err ti_live_facts_read(const struct dl_phdr_info *info, unsigned machine, ti_live_facts *f) {
+  ti_phdrs p;
+  ElfW(Phdr) ph, dyn = {0};
+  ti_err e = ti_phdrs_read(info, &p);
+  memset(f, 0, sizeof *f);
+  for (size_t k = 0; e == TI_OK && k < p.count; k++) {
+    if ((e = ti_phdr_at(&p, k, &ph)) != TI_OK) break;
+    if (ph.p_type == PT_TLS) {
+      f->has_tls = 1;
+      f->tls_size = ph.p_memsz;
+      f->tls_init_size = ph.p_filesz;
+      f->tls_align = ph.p_align;
+    } else if (ph.p_type == PT_DYNAMIC) {
+      dyn = ph;
+    }
+  }
+  if (e != TI_OK) {
+    memset(f, 0, sizeof *f);
+    return e;
+  }
+  if (dyn.p_type == PT_DYNAMIC && (e = ti_live_relocs_read(&p, info->dlpi_addr, &dyn, machine, f)) != TI_OK) {
+    f->has_dynamic = f->static_tls_flag = 0;
+    memset(&f->relocs, 0, sizeof f->relocs);
+  }
+  return e;
+}
+
+/* Facts are remembered per position in the walk for one link-map generation
+ * (the order of the link map is fixed until something is loaded or unloaded),
+ * so repeated walks read no module memory at all.  Unreadable modules are not
+ * remembered: they are tried again on the next walk. */
+typedef struct ti_memo_slot {
+  uintptr_t base, phdr;
+  unsigned long long adds, subs;
+  int valid;
+  ti_live_facts facts;
+} ti_memo_slot;
+
+enum { TI_MEMO_SLOTS = 512 };
 static pthread_mutex_t ti_memo_lock = PTHREAD_MUTEX_INITIALIZER;
-static ti_reloc_memo ti_memo[256];
-static size_t ti_memo_count;
-static unsigned long long ti_memo_adds, ti_memo_subs;
+static ti_memo_slot ti_memo[TI_MEMO_SLOTS];
 
-static int ti_memo_get(const struct dl_phdr_info *info, uintptr_t dyn, ti_module *m) {
+static int ti_memo_same(const ti_memo_slot *s, const struct dl_phdr_info *info) {
+  return s->valid && s->base == info->dlpi_addr && s->phdr == (uintptr_t)info->dlpi_phdr &&
+         s->adds == info->dlpi_adds && s->subs == info->dlpi_subs;
+}
+
+static int ti_memo_get(size_t i, const struct dl_phdr_info *info, ti_live_facts *f) {
   int hit = 0;
+  if (i >= TI_MEMO_SLOTS) return 0;
   pthread_mutex_lock(&ti_memo_lock);
-  if (ti_memo_adds != info->dlpi_adds || ti_memo_subs != info->dlpi_subs) {
-    ti_memo_count = 0;
-    ti_memo_adds = info->dlpi_adds;
-    ti_memo_subs = info->dlpi_subs;
-  }
-  for (size_t i = 0; i < ti_memo_count && !hit; i++) {
-    if (ti_memo[i].base != info->dlpi_addr || ti_memo[i].dyn != dyn) continue;
-    m->relocs = ti_memo[i].relocs;
-    m->static_tls_flag = ti_memo[i].static_tls_flag;
-    m->has_dynamic = ti_memo[i].has_dynamic;
-    hit = 1;
-  }
+  if ((hit = ti_memo_same(&ti_memo[i], info))) *f = ti_memo[i].facts;
   pthread_mutex_unlock(&ti_memo_lock);
   return hit;
 }
 
-static void ti_memo_put(const struct dl_phdr_info *info, uintptr_t dyn, const ti_module *m) {
+static void ti_memo_put(size_t i, const struct dl_phdr_info *info, const ti_live_facts *f) {
+  if (i >= TI_MEMO_SLOTS) return;
   pthread_mutex_lock(&ti_memo_lock);
-  if (ti_memo_adds == info->dlpi_adds && ti_memo_subs == info->dlpi_subs &&
-      ti_memo_count < sizeof ti_memo / sizeof ti_memo[0])
-    ti_memo[ti_memo_count++] = (ti_reloc_memo){info->dlpi_addr, dyn, m->static_tls_flag, m->has_dynamic, m->relocs};
+  ti_memo[i] = (ti_memo_slot){info->dlpi_addr, (uintptr_t)info->dlpi_phdr, info->dlpi_adds, info->dlpi_subs, 1, *f};
   pthread_mutex_unlock(&ti_memo_lock);
 }
 
-static void ti_live_relocs(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
-                           unsigned machine, ti_module *m) {
-  uintptr_t addr = info->dlpi_addr + dyn->p_vaddr;
-  if (!ti_memo_get(info, addr, m)) {
-    ti_live_relocs_scan(info, dyn, machine, m);
-    ti_memo_put(info, addr, m);
-  }
-  m->models = ti_reloc_models(&m->relocs);
-}
-
-static void ti_live_relocs_scan(const struct dl_phdr_info *info, const ElfW(Phdr) *dyn,
-                                unsigned machine, ti_module *m) {
-  ti_live_dyn d = {0};
-  uintptr_t addr = info->dlpi_addr + dyn->p_vaddr;
-  if (!ti_live_readable(info, addr, dyn->p_memsz)) return;
-  m->has_dynamic = 1;
-  ti_live_dyn_read((const ElfW(Dyn) *)addr, dyn->p_memsz / sizeof(ElfW(Dyn)), &d);
-  m->static_tls_flag = (d.flags & DF_STATIC_TLS) != 0;
-  ti_live_count(info, d.rela, d.relasz, 1, d.relacount, machine, &m->relocs);
-  ti_live_count(info, d.rel, d.relsz, 0, d.relcount, machine, &m->relocs);
-  /* Some linkers fold the PLT relocations into DT_RELA's range: count them once. */
-  int folded = d.jmprel >= d.rela && d.jmprel < d.rela + d.relasz;
-  if (d.jmprel && !folded)
-    ti_live_count(info, d.jmprel, d.pltrelsz, d.pltrel != DT_REL, 0, machine, &m->relocs);
+static void ti_live_facts_apply(const ti_live_facts *f, ti_module *m) {
+  m->has_tls = f->has_tls;
+  m->tls_size = f->tls_size;
+  m->tls_init_size = f->tls_init_size;
+  m->tls_align = f->tls_align;
+  m->has_dynamic = f->has_dynamic;
+  m->static_tls_flag = f->static_tls_flag;
+  m->relocs = f->relocs;
+  m->models = ti_reloc_models(&f->relocs);
 }
 
 static const char *ti_live_path(ti_walk_ctx *ctx, const struct dl_phdr_info *info) {
@@ -203,6 +287,7 @@ static int ti_walk_one(struct dl_phdr_info *info, size_t size, void *arg) {
   ti_walk_ctx *ctx = arg;
   ti_linkmap *lm = ctx->lm;
   size_t i = ctx->index;
+  ti_live_facts facts;
   (void)size;
   const char *path = ti_live_path(ctx, info);
   ctx->index++;
@@ -219,17 +304,11 @@ static int ti_walk_one(struct dl_phdr_info *info, size_t size, void *arg) {
   m->is_vdso = ctx->vdso && (uintptr_t)info->dlpi_phdr == ctx->vdso + ((const ElfW(Ehdr) *)ctx->vdso)->e_phoff;
   m->tls_modid = info->dlpi_tls_modid;
   m->tls_block = (uintptr_t)info->dlpi_tls_data;
-  for (size_t k = 0; k < info->dlpi_phnum; k++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
-    if (ph->p_type == PT_TLS) {
-      m->has_tls = 1;
-      m->tls_size = ph->p_memsz;
-      m->tls_init_size = ph->p_filesz;
-      m->tls_align = ph->p_align;
-    } else if (ph->p_type == PT_DYNAMIC) {
-      ti_live_relocs(info, ph, ctx->machine, m);
-    }
+  if (!ti_memo_get(i, info, &facts)) {
+    if (ti_live_facts_read(info, ctx->machine, &facts) == TI_OK) ti_memo_put(i, info, &facts);
+    else m->unreadable = 1;
   }
+  ti_live_facts_apply(&facts, m);
   return 0;
 }
 
@@ -302,6 +381,21 @@ static void ti_mark_loader(ti_linkmap *lm) {
   for (size_t i = 0; i < lm->count && i < lm->cap; i++)
     for (size_t k = 0; k < sizeof loaders / sizeof loaders[0]; k++)
       if (ti_base_has_prefix(lm->mods[i].path, loaders[k])) lm->mods[i].is_loader = 1;
+}
+
+static int ti_generation_one(struct dl_phdr_info *info, size_t size, void *arg) {
+  unsigned long long *gen = arg;
+  (void)size;
+  gen[0] = info->dlpi_adds;
+  gen[1] = info->dlpi_subs;
+  return 1; /* the first module tells */
+}
+
+void ti_linkmap_generation(unsigned long long *adds, unsigned long long *subs) {
+  unsigned long long gen[2] = {0, 0};
+  dl_iterate_phdr(ti_generation_one, gen);
+  *adds = gen[0];
+  *subs = gen[1];
 }
 
 ti_err ti_linkmap_walk(ti_linkmap *lm) {

@@ -46,11 +46,58 @@ describe('staticTls(): the static TLS budget', function () {
     assert.ok(tuned.bytes >= 8192);
   });
 
+  it('is measured once per link-map generation: calls interleaved with loads follow every load to the byte', function () {
+    const r = h.nodeJson(path.join(__dirname, 'child', 'budget-sequence.js'));
+    assert.deepStrictEqual(r.s0again, r.s0);
+    assert.deepStrictEqual(r.s1again, r.s1);
+    assert.strictEqual(r.a.loaded, true, r.a.error);
+    // the room shrinks by exactly what the loader placed: the block and its alignment padding
+    assert.strictEqual(r.moduleA.tls.placement, 'static');
+    assert.strictEqual(r.s1.used, r.moduleA.tls.offset);
+    assert.strictEqual(r.s0.remaining - r.s1.remaining, r.moduleA.tls.offset - r.s0.used);
+    assert.ok(r.s0.remaining - r.s1.remaining < 256 + r.align);
+    // and the loader agrees with the new figure: all of it loads, nothing more does
+    assert.strictEqual(r.b.loaded, true, r.b.error);
+    assert.strictEqual(r.s2.used, r.moduleB.tls.offset);
+    assert.ok(r.s2.remaining < r.align, `${r.s2.remaining} bytes left`);
+    assert.match(r.c.error, /cannot allocate memory in static TLS block/);
+    assert.deepStrictEqual(r.s3, r.s2);
+  });
+
+  // Static TLS is carved out of every thread's stack, the measuring thread's too.
+  for (const optional of [260992, 1 << 20]) {
+    it(`works with glibc.rtld.optional_static_tls=${optional}: the loader places exactly the remaining bytes, no more`, function () {
+      const env = { GLIBC_TUNABLES: `glibc.rtld.optional_static_tls=${optional}` };
+      const fit = h.nodeJson(child, ['0'], env);
+      assert.strictEqual(fit.before.tunables.optionalStaticTls, optional);
+      assert.strictEqual(fit.before.surplus, 288 * 4 + optional);
+      assert.strictEqual(fit.loaded, true, fit.error);
+      assert.ok(fit.before.remaining - fit.bytes < 64 && fit.bytes > optional);
+      assert.strictEqual(fit.module.tls.offset, fit.after.used);
+      assert.match(h.nodeJson(child, ['64'], env).error, /cannot allocate memory in static TLS block/);
+    });
+  }
+
   it('reads glibc.rtld.nns too', function () {
     const r = h.nodeJson(child, ['0'], { GLIBC_TUNABLES: 'glibc.rtld.nns=8' });
     assert.strictEqual(r.before.tunables.nns, 8);
     assert.strictEqual(r.before.surplus, 288 * 8 + 512);
     assert.strictEqual(r.loaded, true);
+  });
+});
+
+describe('staticTls() in a plain C process: one measuring thread per link-map generation', function () {
+  it('answers again with threads denied, and needs a new thread (TI_ETHREAD) once a module is loaded', function () {
+    const fixtures = require('../lib/fixtures');
+    const { execFileSync } = require('child_process');
+    if (ti.libc().family !== 'glibc' || process.arch !== 'x64') h.skip(this, 'the probe\'s seccomp filter is for x86_64 glibc');
+    const probe = fixtures.template('probe', 'glibc');
+    const file = fixtures.fixturePath('initial-exec', 256);
+    const r = JSON.parse(execFileSync(probe, ['--deny', 'threads', '--dlopen', file], { encoding: 'utf8' }));
+    if (!r.denied) h.skip(this, 'seccomp filters cannot be installed here');
+    assert.deepStrictEqual(r.staticTlsDenied, r.staticTlsBefore);
+    assert.strictEqual(r.loads[0].loaded, true, r.loads[0].error);
+    assert.deepStrictEqual(r.staticTlsAfter, { error: 'TI_ETHREAD' });
   });
 });
 

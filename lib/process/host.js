@@ -49,6 +49,7 @@ function modules() {
       tlsModels: modelNames(data[f + 12]),
       preloaded: hasPreload ? isPreloaded(p) : false,
     };
+    if (flags & 32) out[i].unreadable = true; // its memory could not be read: file truncated in place
   }
   return out;
 }
@@ -72,20 +73,8 @@ function report() {
 
 // The start-up environment: what the loader read before main() (it keeps
 // LD_LIBRARY_PATH from then on, whatever the program does to process.env).
-let startupEnvCache = null;
 function startupEnv(name) {
-  if (!startupEnvCache) {
-    startupEnvCache = new Map();
-    try {
-      for (const kv of require('fs').readFileSync('/proc/self/environ', 'latin1').split('\0')) {
-        const eq = kv.indexOf('=');
-        if (eq > 0) startupEnvCache.set(kv.slice(0, eq), kv.slice(eq + 1));
-      }
-    } catch (_) { /* no procfs: the current environment is the best there is */
-      for (const [k, v] of Object.entries(process.env)) startupEnvCache.set(k, v);
-    }
-  }
-  return startupEnvCache.has(name) ? startupEnvCache.get(name) : null;
+  return binding.startupEnv(name);
 }
 
 // Facts the loader model needs about this process, computed once per link-map

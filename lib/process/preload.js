@@ -3,25 +3,22 @@
 // from the start-up environment, which is what the loader saw.
 const fs = require('fs');
 const path = require('path');
+const binding = require('./binding');
 
 let entries = null;
 
+// LD_PRELOAD as the loader read it at start-up (the addon streams /proc/self/environ).
 function startupPreload() {
-  try {
-    const env = fs.readFileSync('/proc/self/environ', 'latin1').split('\0');
-    const v = env.find((e) => e.startsWith('LD_PRELOAD='));
-    return v ? v.slice(11) : '';
-  } catch (_) {
-    return process.env.LD_PRELOAD || '';
-  }
+  return binding.startupEnv('LD_PRELOAD') || '';
 }
 
 function preloadEntries() {
   if (entries) return entries;
-  const list = startupPreload().split(/[:\s]+/).filter(Boolean);
-  try {
-    list.push(...fs.readFileSync('/etc/ld.so.preload', 'utf8').split(/[:\s]+/).filter(Boolean));
-  } catch (_) { /* usually absent */ }
+  const env = startupPreload();
+  const list = env ? env.split(/[:\s]+/).filter(Boolean) : []; // usually unset: no pattern to compile
+  try { // usually absent: asked first, since a failed read costs more than the rest
+    if (fs.existsSync('/etc/ld.so.preload')) list.push(...fs.readFileSync('/etc/ld.so.preload', 'utf8').split(/[:\s]+/).filter(Boolean));
+  } catch (_) { /* unreadable: as if absent */ }
   // real paths resolved here, once: modules() compares strings and reads no file
   entries = list.map((e) => (e.includes('/') ? { full: e, real: safeReal(e), base: null } : { base: e }));
   return entries;

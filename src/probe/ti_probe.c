@@ -4,18 +4,38 @@
  * loaded or the loader's exact error text, then its own link map and TLS view
  * (the same walker as the addon).
  *
- *   ti-probe [--dlopen FILE]... [--lazy] [--tls-symbol NAME]
+ *   ti-probe [--dlopen FILE]... [--lazy] [--tls-symbol NAME] [--deny WHAT]...
  *
  * --tls-symbol asks the loader itself (dlsym) where NAME's thread-local
  * instance sits in this thread, as a signed distance from the thread pointer:
  * an answer independent of the link-map walk's placement arithmetic.
  *
+ * --deny takes a way of working away from the core once staticTlsBefore is
+ * measured, with a seccomp filter (x86_64): "process_vm_readv", "open" (so no
+ * /proc/self/mem), "pipe" or "threads" (clone).  staticTlsDenied is then
+ * measured again.
+ *
  * Node-API functions are provided as stubs (ti_napi_stubs.c, generated), so a
  * .node file built for musl resolves and loads; its init is never called. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#if defined(__x86_64__) && defined(__has_include)
+#if __has_include(<linux/seccomp.h>) && __has_include(<linux/filter.h>) && __has_include(<linux/audit.h>)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#define TI_PROBE_SECCOMP 1
+#endif
+#endif
 #include "../ti_core.h"
 #include "../ti_internal.h"
 
@@ -76,6 +96,7 @@ static void print_module(const ti_module *m) {
   } else {
     printf("null");
   }
+  printf(",\"unreadable\":%s", m->unreadable ? "true" : "false");
   printf(",\"staticTlsFlag\":%s,\"tlsRelocations\":{\"tpoff\":%u,\"dtpmod\":%u,\"dtpoff\":%u,\"tlsdesc\":%u},\"tlsModels\":[",
          m->static_tls_flag ? "true" : "false", m->relocs.tpoff, m->relocs.dtpmod, m->relocs.dtpoff, m->relocs.tlsdesc);
   int first = 1;
@@ -110,6 +131,50 @@ static void print_load(const char *path, int lazy, int first, const char *tls_sy
   printf("}");
 }
 
+#ifdef TI_PROBE_SECCOMP
+/* Makes the named system calls fail with EPERM in this process from now on. */
+static int deny(const long *nrs, size_t n) {
+  struct sock_filter f[2 * 16 + 5];
+  size_t at = 0;
+  f[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  f[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  f[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  f[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+  for (size_t i = 0; i < n && i < 16; i++) {
+    f[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nrs[i], 0, 1);
+    f[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+  }
+  f[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  struct sock_fprog prog = {(unsigned short)at, f};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+static int deny_named(int argc, char **argv) {
+  long nrs[16];
+  size_t n = 0;
+  for (int i = 1; i + 1 < argc; i++) {
+    if (strcmp(argv[i], "--deny")) continue;
+    const char *what = argv[++i];
+    if (!strcmp(what, "process_vm_readv")) nrs[n++] = SYS_process_vm_readv;
+    else if (!strcmp(what, "open")) { nrs[n++] = SYS_open; nrs[n++] = SYS_openat; }
+    else if (!strcmp(what, "pipe")) { nrs[n++] = SYS_pipe; nrs[n++] = SYS_pipe2; }
+#ifdef SYS_clone3
+    else if (!strcmp(what, "threads")) { nrs[n++] = SYS_clone; nrs[n++] = SYS_clone3; }
+#else
+    else if (!strcmp(what, "threads")) nrs[n++] = SYS_clone;
+#endif
+    if (n > 12) break;
+  }
+  return n ? deny(nrs, n) : -1;
+}
+#else
+static int deny_named(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--deny")) return 0;
+  return -1;
+}
+#endif
+
 int main(int argc, char **argv) {
   int lazy = 0, first = 1;
   const char *tls_symbol = NULL;
@@ -121,6 +186,11 @@ int main(int argc, char **argv) {
   print_libc();
   putchar(',');
   print_static_tls("staticTlsBefore");
+  int denied = deny_named(argc, argv);
+  if (denied >= 0) {
+    printf(",\"denied\":%s,", denied ? "true" : "false");
+    print_static_tls("staticTlsDenied");
+  }
   printf(",\"loads\":[");
   for (int i = 1; i + 1 < argc; i++) {
     if (strcmp(argv[i], "--dlopen")) continue;

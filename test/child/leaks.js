@@ -42,6 +42,8 @@ async function measure(name, fn) {
   out.push(await measure('modules', () => ti.modules()));
   out.push(await measure('libc', () => ti.libc()));
   out.push(await measure('staticTls', () => ti.staticTls()));
+  const binding = require(path.join(root, 'lib', 'process', 'binding'));
+  out.push(await measure('startupEnv', () => binding.startupEnv('PATH') + binding.startupEnv('TI_NEVER_SET')));
   out.push(await measure('analyzeSync', () => ti.analyzeSync(file)));
   out.push(await measure('analyze', () => ti.analyze(file)));
   out.push(await measure('analyzeSync error', () => { try { ti.analyzeSync('/nonexistent'); } catch (_) { /* coded */ } }));

@@ -40,3 +40,97 @@ describe('the tls-inspect CLI', function () {
     assert.strictEqual(run(['report', '--bogus']).status, 2);
   });
 });
+
+describe('the CLI as a CI gate', function () {
+  this.timeout(120000);
+  const fixtures = require('../lib/fixtures');
+  const fs = require('fs');
+  const os = require('os');
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-cli-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // A command on a pseudo-terminal (script(1)), so colour and progress decisions see a TTY.
+  function onTty(args, env = {}) {
+    const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...env } });
+  }
+
+  it('several targets: a matrix, and one JSON result per file and target', function () {
+    const file = fixtures.template('threads', 'glibc');
+    const text = run(['check', file, '--target', 'host,rhel-8', '--target', 'alpine']);
+    assert.strictEqual(text.status, 1);
+    assert.match(text.stdout, /^FILE\s+host\s+rhel-8\s+alpine$/m);
+    assert.match(text.stdout, /compatible\s+incompatible GLIBC_TOO_OLD\s+incompatible LIBC_MISMATCH/);
+    assert.match(text.stdout, /runs on linux-x64, glibc >= 2\.34/);
+    const json = JSON.parse(run(['check', file, '--target', 'host,rhel-8,alpine', '--json']).stdout);
+    assert.deepStrictEqual(json.map((r) => [r.target, r.verdict]), [['host', 'compatible'], ['rhel-8', 'incompatible'], ['alpine', 'incompatible']]);
+    const all = JSON.parse(run(['check', file, '--target', 'all', '--json']).stdout);
+    assert.strictEqual(all.length, 1 + Object.keys(require('../lib/loader/targets').PRESETS).length);
+  });
+
+  it('--strict fails on warnings, --ignore leaves codes out, --format github annotates', function () {
+    const low = fixtures.fixturePath('initial-exec', require('..').staticTls().remaining - 64);
+    assert.strictEqual(run(['check', low]).status, 0, 'STATIC_TLS_LOW is a warning');
+    assert.strictEqual(run(['check', low, '--strict']).status, 1);
+    assert.strictEqual(run(['check', low, '--strict', '--ignore', 'STATIC_TLS_LOW']).status, 0);
+    const gh = run(['check', fixtures.template('threads', 'glibc'), '--target', 'rhel-8', '--format', 'github']);
+    assert.match(gh.stdout, /^::error file=.*libti-threads\.so,title=GLIBC_TOO_OLD on rhel-8::needs GLIBC_2\.34.*%0Afix: /m);
+    assert.strictEqual(run(['check', low, '--format', 'yaml']).status, 2);
+  });
+
+  it('reports every file, unreadable ones as entries, and exits with the worst code', function () {
+    const good = fixtures.template('global-dynamic');
+    const r = run(['check', '/nonexistent.node', good, '--json']);
+    assert.strictEqual(r.status, 2);
+    const list = JSON.parse(r.stdout);
+    assert.deepStrictEqual(list.map((x) => x.verdict), ['error', 'compatible']);
+    assert.strictEqual(list[0].error.code, 'TI_ENOENT');
+    const text = run(['check', '/nonexistent.node', good]);
+    assert.match(text.stdout, /nonexistent\.node: error: TI_ENOENT/);
+    assert.match(text.stdout, /libti-global-dynamic\.so: compatible/);
+  });
+
+  it('help [command], and usage errors print the command\'s usage', function () {
+    assert.match(run(['help', 'scan']).stdout, /^Usage: tls-inspect scan/);
+    assert.match(run(['help']).stdout, /^Usage: tls-inspect \[command\]/);
+    const bad = run(['scan', '--nope']);
+    assert.strictEqual(bad.status, 2);
+    assert.match(bad.stderr, /Usage: tls-inspect scan/);
+    assert.match(run(['check']).stderr, /Usage: tls-inspect check/);
+  });
+
+  it('no colour when NO_COLOR is set and not empty; colour on a terminal otherwise', function () {
+    const file = fixtures.template('threads', 'glibc');
+    const args = ['check', file, '--target', 'rhel-8'];
+    assert.match(onTty(args).stdout, /\x1b\[31m/);
+    assert.match(onTty(args, { NO_COLOR: '' }).stdout, /\x1b\[31m/, 'an empty NO_COLOR is not set (no-color.org)');
+    assert.doesNotMatch(onTty(args, { NO_COLOR: '1' }).stdout, /\x1b\[/);
+  });
+
+  it('a crafted symbol name cannot drive the terminal: control characters are shown escaped', function () {
+    const data = Buffer.from(fs.readFileSync(fixtures.fixturePath('initial-exec', 65536)));
+    const at = data.indexOf('ti_fixture_block');
+    data.write('\x1b[2J\x1b[Hcompat', at, 'latin1'); // same length as the 16-byte name
+    const file = path.join(dir, 'evil.so');
+    fs.writeFileSync(file, data);
+    const r = onTty(['check', file]);
+    assert.match(r.stdout, /\\x1b\[2J\\x1b\[Hcompat/);
+    assert.doesNotMatch(r.stdout.replace(/\x1b\[(\d+)?m/g, ''), /\x1b/, 'no escape sequence but our own colours');
+    const j = JSON.parse(run(['check', file, '--json']).stdout);
+    assert.ok(j.problems[0].message.includes('\x1b[2J'), 'JSON keeps the real name (escaped by JSON itself)');
+  });
+
+  it('a long scan on a terminal shows progress on stderr; piped or --json it does not', function () {
+    const tree = path.join(dir, 'tree');
+    for (let i = 0; i < 40; i++) {
+      fs.mkdirSync(path.join(tree, `d${i}`), { recursive: true });
+      fs.copyFileSync(fixtures.template('global-dynamic'), path.join(tree, `d${i}`, 'a.node'));
+    }
+    const tty = onTty(['scan', tree]);
+    assert.match(tty.stdout, /\rscanned \d+ native files/);
+    const piped = run(['scan', tree]);
+    assert.doesNotMatch(piped.stderr, /scanned/);
+    assert.doesNotMatch(onTty(['scan', tree, '--json']).stdout, /\rscanned/);
+  });
+});

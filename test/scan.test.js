@@ -134,3 +134,62 @@ describe('scan(): what would load, judged; the rest skipped with a reason', func
     assert.strictEqual(JSON.parse(cli.stdout).convention, 'node-gyp-build');
   });
 });
+
+describe('scan() and check(): nothing silently lost, nothing that blocks', function () {
+  this.timeout(120000);
+  let dir;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-scan-lost-')); });
+  afterEach(() => {
+    spawnSync('chmod', ['-R', 'u+rwx', dir]);
+    spawnSync('rm', ['-rf', dir]); // rm walks relative to each directory: deeper than PATH_MAX is fine
+  });
+
+  it('a path longer than PATH_MAX is an error result, counted, and the exit code says so', async function () {
+    // about 4.8 KB of path, beyond PATH_MAX: made one relative step at a time
+    const mk = spawnSync('bash', ['-c', `cd "$1" && for i in $(seq 24); do mkdir ${'d'.repeat(200)} && cd ${'d'.repeat(200)}; done`, '-', dir]);
+    assert.strictEqual(mk.status, 0, String(mk.stderr));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'ok.node'));
+    const it = ti.scan(dir);
+    const results = [];
+    for await (const r of it) results.push(r);
+    const errs = results.filter((r) => r.verdict === 'error');
+    assert.ok(errs.length >= 1, JSON.stringify(results.map((r) => r.verdict)));
+    assert.strictEqual(errs[0].error.code, 'TI_ENAMETOOLONG');
+    assert.strictEqual(it.summary.error, errs.length);
+    const cli = spawnSync(process.execPath, [BIN, 'scan', dir], { encoding: 'utf8' });
+    assert.strictEqual(cli.status, 2);
+    assert.match(cli.stdout, /unreadable/);
+  });
+
+  it('an unreadable directory is an error result (checked as an unprivileged user)', function () {
+    const who = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
+    if (process.getuid() !== 0 || who.status !== 0) h.skip(this, 'needs root to run the scan as nobody');
+    fs.chmodSync(dir, 0o755);
+    fs.mkdirSync(path.join(dir, 'closed'));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'closed', 'a.node'));
+    fs.chmodSync(path.join(dir, 'closed'), 0o000);
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'scan', dir, '--json'],
+      { encoding: 'utf8' });
+    if (r.error || /setpriv: /.test(r.stderr)) h.skip(this, `setpriv cannot drop privileges here: ${r.stderr || r.error}`);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.pop().summary;
+    assert.strictEqual(summary.error, 1);
+    assert.strictEqual(lines[0].error.code, 'TI_EACCES');
+    assert.strictEqual(r.status, 2);
+  });
+
+  it('a FIFO where a DT_NEEDED library would be found does not block check() or scan()', async function () {
+    const pkgDir = path.join(dir, 'pkg');
+    fs.mkdirSync(pkgDir);
+    fs.copyFileSync(fixtures.template('needs-dep-origin'), path.join(pkgDir, 'addon.node'));
+    fs.mkdirSync(path.join(pkgDir, 'deps'));
+    const mk = spawnSync('mkfifo', [path.join(pkgDir, 'deps', 'libti-dep.so')]);
+    assert.strictEqual(mk.status, 0);
+    const started = Date.now();
+    const r = await ti.check(path.join(pkgDir, 'addon.node'));
+    assert.deepStrictEqual(r.problems.map((p) => p.code), ['MISSING_LIBRARY']);
+    const s = spawnSync(process.execPath, [BIN, 'scan', dir, '--json'], { encoding: 'utf8', timeout: 30000 });
+    assert.strictEqual(s.error, undefined, 'scan finished');
+    assert.ok(Date.now() - started < 30000);
+  });
+});

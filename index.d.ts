@@ -42,6 +42,8 @@ export interface LoadedModule {
   tlsRelocations: TlsRelocationCounts;
   tlsModels: TlsModel[];
   preloaded: boolean;
+  /** Present when the module's memory could not be read (its file truncated in place). */
+  unreadable?: true;
 }
 
 export interface StaticTls {
@@ -107,9 +109,10 @@ export interface Analysis {
   symtab: boolean;
 }
 
-export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'STATIC_TLS_EXHAUSTED' |
-  'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' |
-  'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF';
+export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
+  'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
+  'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
+  'NO_BINARY' | 'LOADER_LIMIT';
 
 export interface Problem {
   code: ProblemCode;
@@ -123,18 +126,109 @@ export interface Problem {
   tlsAlign?: number;
   staticAlign?: number;
   tunable?: string;
+  /** What the tunable costs (threads with small stacks fail), or why none is offered. */
+  tunableRisk?: string;
+  /** The library the problem is in (the one holding the TLS, the one not found...). */
   library?: string;
+  path?: string | null;
+  /** How the load reaches it: ['top.node', 'libmid.so', 'libdeep.so']. */
+  chain?: string[];
   neededBy?: string;
+  /** STATIC_TLS_EXHAUSTED: bytes of static TLS the whole load needs. */
+  needed?: number;
+  tlsSymbols?: { name: string; demangled: string | null; size: number }[];
+  /** MUSL_INITIAL_EXEC: the object whose relocation refers to the block. */
+  relocating?: string;
+  versions?: string[];
+  tried?: string[];
+  abi?: number;
+  targetAbi?: number;
+}
+
+export interface ClosureEntry {
+  name: string;
+  path: string | null;
+  /** new: loaded by this load; loaded: already in the process; system: what a target has;
+   * unresolved: a system library of a target that cannot be seen; missing: not found. */
+  status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing';
+  neededBy: string | null;
+  via: string | null;
+  chain: string[];
+  tls: { size: number; align: number; static: boolean } | null;
+}
+
+export interface RunsOn {
+  os: 'linux';
+  cpu: string | null;
+  libc: string;
+  glibc: string | null;
+  glibcxx: string | null;
+  musl: string | null;
+  muslBecause: string | null;
+  napi: number | null;
+  abi: number | null;
+  staticTls: number;
 }
 
 export interface CheckResult {
   path: string;
   target: string;
   ok: boolean;
-  verdict: 'compatible' | 'risky' | 'incompatible' | 'error';
+  verdict: 'compatible' | 'risky' | 'incompatible' | 'error' | 'skipped';
   problems: Problem[];
   analysis: Analysis | null;
+  closure?: ClosureEntry[];
+  staticTls?: { before: number; after: number; needed: number } | null;
+  runsOn?: RunsOn | null;
+  alreadyLoaded?: true;
   error?: { code: string; message: string };
+  /** scan(): why a native file that would not load on the target was not judged. */
+  reason?: string;
+  package?: string | null;
+  convention?: string;
+}
+
+export interface TogetherResult {
+  target: string;
+  ok: boolean;
+  verdict: 'compatible' | 'risky' | 'incompatible';
+  failsAt: string | null;
+  files: CheckResult[];
+  staticTls: { before: number | null; after: number | null; needed: number };
+}
+
+export interface PackageResult extends CheckResult {
+  selected: string | null;
+  convention: string;
+  package: string | null;
+  version: string | null;
+  why: string;
+  files?: CheckResult[];
+}
+
+export type Cpu = 'x64' | 'arm64' | 'arm' | 'ia32' | 's390x' | 'ppc64' | 'riscv64';
+
+export interface CheckOptions {
+  /** host, musl, alpine, glibc, glibc@X.Y, musl@X.Y.Z, or a preset (debian-12, node:20-alpine, electron-33...). */
+  target?: string;
+  cpu?: Cpu;
+  libc?: 'glibc' | 'musl';
+  os?: 'linux';
+  /** Problem codes left out of the verdict. */
+  ignore?: ProblemCode[];
+}
+
+export interface ScanSummary {
+  dir: string;
+  target: string;
+  total: number;
+  compatible: number;
+  risky: number;
+  incompatible: number;
+  skipped: number;
+  error: number;
+  skippedBy: Record<string, number>;
+  staticTls: { needed: number; before: number | null };
 }
 
 export interface ReproduceOptions {
@@ -179,11 +273,14 @@ export interface Diagnosis {
 }
 
 export function explain(errorOrMessage: Error | string, options?: { path?: string }): Diagnosis;
-export function checkSync(path: string, options?: { target?: string }): CheckResult;
+export function checkSync(path: string, options?: CheckOptions): CheckResult;
 export function analyze(path: string): Promise<Analysis>;
 export function analyzeSync(path: string): Analysis;
-export function check(path: string, options?: { target?: string }): Promise<CheckResult>;
-export function scan(dir?: string, options?: { target?: string; concurrency?: number }): AsyncIterableIterator<CheckResult>;
+export function check(path: string, options?: CheckOptions): Promise<CheckResult>;
+export function checkTogether(paths: string[], options?: CheckOptions): Promise<TogetherResult>;
+export function checkPackage(dir?: string, options?: CheckOptions): Promise<PackageResult>;
+export function scan(dir?: string, options?: CheckOptions & { concurrency?: number; all?: boolean }):
+  AsyncIterableIterator<CheckResult> & { summary: ScanSummary };
 export function reproduce(options: ReproduceOptions): Promise<ReproduceResult>;
 
 export function libc(): LibcInfo;

@@ -541,6 +541,20 @@ fail:
   return result;
 }
 
+/* "adds:subs": a key that changes whenever an object is loaded or unloaded. */
+static napi_value ti_js_generation(napi_env env, napi_callback_info cbinfo) {
+  unsigned long long adds = 0, subs = 0;
+  char text[48];
+  napi_value v = NULL, result = NULL;
+  (void)cbinfo;
+  ti_link_generation(&adds, &subs);
+  snprintf(text, sizeof text, "%llu:%llu", adds, subs);
+  TI_CHECK(env, napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v));
+  result = v;
+fail:
+  return result;
+}
+
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -549,6 +563,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"generation", NULL, ti_js_generation, NULL, NULL, NULL, napi_enumerable, NULL},
     {"startupEnv", NULL, ti_js_startup_env, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;

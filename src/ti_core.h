@@ -113,6 +113,8 @@ ti_err ti_libc_detect(ti_libc_info *out);
 /* 1 when this process's global scope defines name (at version, when given and
  * the loader knows versions), 0 when not, -1 when the scope cannot be asked. */
 int ti_scope_defines(const char *name, const char *version);
+/* The link map's generation (dlpi_adds, dlpi_subs): it changes with every load and unload. */
+void ti_link_generation(unsigned long long *adds, unsigned long long *subs);
 const char *ti_libc_family_name(ti_libc_family f);
 
 /* The value `name` had in the environment the process started with: what the

@@ -45,6 +45,13 @@ function hostObjects(facts) {
   return out;
 }
 
+// The host's objects, built once per link-map generation: the model never
+// changes objects that were already loaded, so every state can share them.
+function hostBase(facts) {
+  if (!facts.memo.has('objects')) facts.memo.set('objects', { objects: hostObjects(facts) });
+  return facts.memo.get('objects');
+}
+
 // What a Node process on a target we cannot see has loaded: its libc and the
 // C++ runtime Node itself links.
 function systemObjects(t) {
@@ -91,7 +98,8 @@ class LoaderState {
     this.facts = facts;
     this.family = target.libc === 'musl' ? 'musl' : 'glibc';
     this.lazy = lazy;
-    this.objects = facts ? hostObjects(facts) : systemObjects(target);
+    const base = facts ? hostBase(facts) : { objects: systemObjects(target) };
+    this.objects = [...base.objects];
     this.byName = new Map();
     for (const o of this.objects) for (const n of o.names) if (!this.byName.has(n)) this.byName.set(n, o);
     this.byId = null; // host objects by file identity, probed on first need
@@ -109,14 +117,23 @@ class LoaderState {
     }
   }
 
+  // Objects of the process by file identity (device:inode).  On the host the
+  // loaded files are probed once per link-map generation (kept in the facts).
   *identities() {
     if (this.byId) return this.byId;
-    this.byId = new Map();
-    for (const o of this.objects) {
-      if (!o.path || o.status !== 'loaded') continue;
-      const p = yield* io.probe(o.path);
-      if (p.ok) { o.id = p.id; this.byId.set(p.id, o); }
+    let ids = this.facts && this.facts.ids;
+    if (!ids) {
+      ids = new Map();
+      for (const o of this.objects) {
+        if (!o.path || o.status !== 'loaded') continue;
+        const p = yield* io.probe(o.path);
+        if (p.ok) ids.set(p.id, o.path);
+      }
+      if (this.facts) this.facts.ids = ids;
     }
+    const byPath = new Map(this.objects.filter((o) => o.path).map((o) => [o.path, o]));
+    this.byId = new Map();
+    for (const [id, p] of ids) if (byPath.has(p)) this.byId.set(id, byPath.get(p));
     return this.byId;
   }
 }

@@ -87,10 +87,14 @@ function cpuFacts(cpu) {
     endian: BIG_ENDIAN.has(cpu) ? 'be' : 'le', tls: { ...ARCH_TLS[cpu], surplus: GLIBC_SURPLUS } };
 }
 
+let hostCache = null;
 function hostTarget() {
-  const electron = process.versions.electron;
-  return { name: 'host', kind: 'host', os: process.platform, ...cpuFacts(process.arch),
-    runtime: electron ? 'electron' : 'node', abi: Number(process.versions.modules), napi: Number(process.versions.napi) };
+  if (!hostCache) {
+    const electron = process.versions.electron;
+    hostCache = { name: 'host', kind: 'host', os: process.platform, ...cpuFacts(process.arch),
+      runtime: electron ? 'electron' : 'node', abi: Number(process.versions.modules), napi: Number(process.versions.napi) };
+  }
+  return { ...hostCache, tls: { ...hostCache.tls } };
 }
 
 function baseTarget(name) {

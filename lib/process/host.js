@@ -82,12 +82,10 @@ function startupEnv(name) {
 // objects, the static TLS budget, and a memo of global-scope symbol lookups.
 let factsCache = null;
 function facts() {
-  const mods = modules();
-  const key = mods.map((m) => m.base).join(',');
+  const key = binding.generation();
   if (factsCache && factsCache.key === key) return factsCache;
-  const lc = libc();
-  factsCache = { key, libc: lc, modules: mods, staticTls: staticTls(), symbols: new Map(), analyses: new Map(),
-    ldLibraryPath: startupEnv('LD_LIBRARY_PATH') };
+  factsCache = { key, libc: libc(), modules: modules(), staticTls: staticTls(), symbols: new Map(), analyses: new Map(),
+    ldLibraryPath: startupEnv('LD_LIBRARY_PATH'), memo: new Map() };
   return factsCache;
 }
 

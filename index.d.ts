@@ -68,6 +68,8 @@ export interface Report {
   napi: number;
   arch: string;
   pid: number;
+  /** The tls-inspect addon binary this process loaded (build/Release or a prebuild). */
+  addon: { path: string | null };
 }
 
 export interface TlsSymbol {

@@ -67,6 +67,7 @@ function report() {
     napi: Number(process.versions.napi),
     arch: process.arch,
     pid: process.pid,
+    addon: { path: binding.loadedFrom || null }, // the tls-inspect binary this process loaded
   };
 }
 

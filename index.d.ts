@@ -70,6 +70,8 @@ export interface Report {
   napi: number;
   arch: string;
   pid: number;
+  /** The tls-inspect addon binary this process loaded (build/Release or a prebuild). */
+  addon: { path: string | null };
 }
 
 export interface TlsSymbol {
@@ -233,8 +235,10 @@ export interface ScanSummary {
 
 export interface ReproduceOptions {
   model: FixtureModel;
+  /** The fixture's TLS size: an integer from 8 to 1073741824 (1 GiB), else TI_EINVAL. */
   bytes?: number;
   libc?: 'host' | 'glibc' | 'musl';
+  /** GLIBC_TUNABLES for the child: name=value pairs joined by ':', at most 4096 characters, else TI_EINVAL. */
   tunables?: string;
   preload?: boolean;
 }
@@ -291,6 +295,8 @@ export function report(): Report;
 export const fixtures: {
   list(): Partial<Record<'glibc' | 'musl', Record<string, string>>>;
   template(model: FixtureName, libc?: 'glibc' | 'musl'): string;
+  /** A resized copy in $XDG_CACHE_HOME/tls-inspect/fixtures (or ~/.cache/...) when only this user can write
+   * there, else in a private temp dir removed at exit; a cached copy is used only after its content is verified. */
   path(model: TlsModel, bytes: number, libc?: 'glibc' | 'musl'): string;
   models: FixtureModel[];
 };

@@ -23,4 +23,23 @@ function fromSystemError(e, where) {
   return new TlsInspectError(code, `${where}: ${e && e.message}`, { path: where, syscall: e && e.syscall });
 }
 
-module.exports = { TlsInspectError, tiError, fromSystemError };
+
+const CORE_CODE = /^TI_[A-Z0-9_]+$/;
+
+// The addon throws plain Errors carrying a TI_* code (and `path`, `detail` for
+// a file).  Callers of the addon pass what they catch through here, so that
+// every coded error is a TlsInspectError; anything else is returned as it is.
+function fromNative(err) {
+  if (err instanceof TlsInspectError || !err || typeof err !== 'object') return err;
+  if (typeof err.code !== 'string' || !CORE_CODE.test(err.code)) return err;
+  const out = new TlsInspectError(err.code, String(err.message === undefined ? '' : err.message));
+  if (err.path !== undefined) out.path = err.path;
+  if (err.detail !== undefined) out.detail = err.detail;
+  // The frames are where the addon was called: keep them, under the new name.
+  const stack = typeof err.stack === 'string' ? err.stack : null;
+  const head = `${err.name || 'Error'}: `;
+  if (stack) out.stack = stack.startsWith(head) ? `${out.name}: ${stack.slice(head.length)}` : stack;
+  return out;
+}
+
+module.exports = { TlsInspectError, tiError, fromSystemError, fromNative };

@@ -35,11 +35,17 @@ function main() {
   const args = process.argv.slice(2);
   const flipsAt = args.indexOf('--flips');
   const flips = flipsAt >= 0 ? args.splice(flipsAt, 2)[1] : '2000';
-  const exe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ti-asan-')), 'analyze_driver');
-  build(exe);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-asan-'));
+  const exe = path.join(dir, 'analyze_driver');
   const files = corpus(args);
-  const r = spawnSync(exe, ['--flips', flips, ...files], { encoding: 'utf8',
-    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' } });
+  let r;
+  try {
+    build(exe);
+    r = spawnSync(exe, ['--flips', flips, ...files], { encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1' } });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   let runs = 0;

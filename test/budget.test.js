@@ -105,8 +105,9 @@ describe('report()', function () {
   it('is JSON-serialisable and carries every part', function () {
     const r = JSON.parse(JSON.stringify(ti.report()));
     assert.deepStrictEqual(Object.keys(r).sort(),
-      ['arch', 'libc', 'modules', 'napi', 'node', 'pid', 'staticTls'].sort());
+      ['addon', 'arch', 'libc', 'modules', 'napi', 'node', 'pid', 'staticTls'].sort());
     assert.strictEqual(r.pid, process.pid);
+    assert.ok(r.modules.some((m) => m.path === r.addon.path), 'the addon binary named is one loaded here');
     assert.strictEqual(r.node, process.versions.node);
     assert.ok(r.modules.length > 3);
   });

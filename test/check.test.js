@@ -163,12 +163,15 @@ describe('check(): libraries, interpreters, Node-API', function () {
   it('NOT_ELF and ARCH_MISMATCH', async function () {
     assert.deepStrictEqual(codes(await ti.check(path.join(h.ROOT, 'README.md'))), ['NOT_ELF']);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-arch-'));
-    const f = path.join(dir, 'arm.so');
-    const data = Buffer.from(fs.readFileSync(fixtures.template('global-dynamic')));
-    data.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
-    fs.writeFileSync(f, data);
-    assert.ok(codes(await ti.check(f)).includes('ARCH_MISMATCH'));
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      const f = path.join(dir, 'arm.so');
+      const data = Buffer.from(fs.readFileSync(fixtures.template('global-dynamic')));
+      data.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
+      fs.writeFileSync(f, data);
+      assert.ok(codes(await ti.check(f)).includes('ARCH_MISMATCH'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     await assert.rejects(ti.check('/nonexistent.node'), { code: 'TI_ENOENT' });
     await assert.rejects(ti.check('x.node', { target: 'windows-95' }), { code: 'TI_EINVAL' });
   });

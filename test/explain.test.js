@@ -146,6 +146,76 @@ describe('explain(): musl messages from the real musl loader', function () {
   });
 });
 
+describe('explain(): linear in its input, and bounded', function () {
+  this.timeout(120000);
+  const explainJs = path.join(h.ROOT, 'lib', 'loader', 'explain.js');
+
+  // Adversarial messages, explained in a child that is killed if it hangs:
+  // nested lazy patterns made some of these take minutes.
+  it('long and adversarial messages are answered at once (guard: 5 s each, in a child)', function () {
+    const script = `const { explain } = require(${JSON.stringify(explainJs)});
+      const big = (unit, bytes) => unit.repeat(Math.ceil(bytes / unit.length));
+      const out = {};
+      for (const bytes of [96 * 1024, 8 << 20]) {
+        for (const [name, text] of Object.entries({
+          relocating: big('Error relocating x: ', bytes),
+          relocatingColons: 'Error relocating ' + big('a: ', bytes),
+          loading: big('Error loading shared library a: No such file or directory (needed by ', bytes),
+          versions: big("a: version \`x' not found (required by ", bytes),
+          quotes: big(': version \`', bytes) + "x' not found (required by y)",
+          selfRegister: big("Module did not self-register: '", bytes),
+          colons: big(': ', bytes), lines: big('a: b: c\\n', bytes), spaces: 'x' + ' '.repeat(bytes) + 'y',
+        })) {
+          const t = process.hrtime.bigint();
+          const d = explain(text);
+          out[name + bytes] = { ms: Number(process.hrtime.bigint() - t) / 1e6, kind: d.kind, first: d.message.length };
+        }
+      }
+      console.log(JSON.stringify(out));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 90000, maxBuffer: 1 << 20 });
+    assert.strictEqual(r.status, 0, `killed or failed (${r.signal}): ${r.stderr.slice(-2000)}`);
+    const out = JSON.parse(r.stdout);
+    assert.strictEqual(Object.keys(out).length, 18);
+    for (const [name, v] of Object.entries(out)) {
+      assert.ok(v.ms < 5000, `${name}: ${v.ms} ms`);
+      assert.ok(v.first <= 64 * 1024, `${name}: a first line of ${v.first} characters came back`);
+    }
+  });
+
+  it('a long C++ symbol or path is kept whole; only the first 64 KiB is read', function () {
+    const symbol = `_ZN${'N3foo3barE'.repeat(2000)}v`;
+    const file = fixtures.template('undefined');
+    const d = ti.explain(`Error: ${file}: undefined symbol: ${symbol}`);
+    assert.deepStrictEqual([d.code, d.module, d.symbol], ['UNDEFINED_SYMBOL', file, symbol]);
+    const deep = `/${'d/'.repeat(15000)}lib.so`;
+    assert.strictEqual(ti.explain(`${deep}: cannot allocate memory in static TLS block`).module, deep);
+    const msg = `${file}: undefined symbol: ti_missing_data`;
+    assert.strictEqual(ti.explain(`${'x'.repeat(1000)}\n${msg}`).code, 'UNDEFINED_SYMBOL');
+    assert.strictEqual(ti.explain(`${'x'.repeat(64 * 1024)}\n${msg}`).kind, 'unknown');
+  });
+
+  it('readMessage() reads at most the limit from an endless stream, then stops', async function () {
+    const { readMessage, MESSAGE_LIMIT } = require('../lib/loader/explain');
+    assert.strictEqual(MESSAGE_LIMIT, 64 * 1024);
+    const zero = fs.createReadStream('/dev/zero');
+    const text = await readMessage(zero);
+    assert.strictEqual(text.length, MESSAGE_LIMIT);
+    assert.ok(zero.bytesRead <= 2 * MESSAGE_LIMIT, `${zero.bytesRead} bytes read`);
+    assert.ok(zero.destroyed);
+    let pulled = 0;
+    const endless = new (require('stream').Readable)({ read() { pulled++; this.push(Buffer.alloc(1000, 0x61)); } });
+    assert.strictEqual(await readMessage(endless, 4500), 'a'.repeat(4500));
+    assert.ok(pulled <= 5 + 16, `${pulled} chunks pulled`);
+    assert.strictEqual(await readMessage(require('stream').Readable.from([Buffer.from('héllo '), 'wörld'])), 'héllo wörld');
+    await assert.rejects(readMessage(zero, 0), { code: 'TI_EINVAL' });
+    // A process reading its stdin from /dev/zero (the CLI's case) ends promptly.
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(explainJs)}).readMessage(process.stdin)
+      .then((m) => console.log(m.length))`], { stdio: [fs.openSync('/dev/zero', 'r'), 'pipe', 'pipe'],
+      encoding: 'utf8', timeout: 30000 });
+    assert.strictEqual(r.stdout.trim(), String(MESSAGE_LIMIT), r.stderr || String(r.signal));
+  });
+});
+
 describe('tls-inspect/register', function () {
   this.timeout(60000);
   const child = path.join(__dirname, 'child', 'register-load.js');

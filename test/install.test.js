@@ -76,10 +76,16 @@ describe('npm pack and a compiler-free install', function () {
     const installed = path.join(proj, 'node_modules', 'tls-inspect');
     assert.ok(!fs.existsSync(path.join(installed, 'build')), 'nothing was compiled');
     const api = sh('node', ['-e', `const ti = require('tls-inspect'); const r = ti.report();
-      console.log(JSON.stringify({ from: require('tls-inspect/lib/process/binding').loadedFrom, libc: r.libc.family,
+      console.log(JSON.stringify({ from: r.addon.path, libc: r.libc.family,
         modules: r.modules.length, remaining: r.staticTls.remaining }))`], { cwd: proj, env });
     assert.strictEqual(api.status, 0, api.stderr);
     const j = JSON.parse(api.stdout);
+    const esm = sh('node', ['--input-type=module', '-e', `import { report, fixtures, TlsInspectError } from 'tls-inspect';
+      console.log(JSON.stringify({ from: report().addon.path, error: typeof TlsInspectError, models: fixtures.models }))`],
+    { cwd: proj, env });
+    assert.strictEqual(esm.status, 0, esm.stderr);
+    assert.deepStrictEqual(JSON.parse(esm.stdout), { from: j.from, error: 'function',
+      models: require('../lib/fixtures').publicApi.models });
     assert.match(j.from, /prebuilds\/linux-x64\/tls-inspect\.napi\.glibc\.node$/);
     assert.strictEqual(j.libc, 'glibc');
     assert.ok(j.modules > 3 && j.remaining > 0);

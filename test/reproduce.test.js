@@ -139,6 +139,33 @@ describe('reproduce(): arguments', function () {
     await assert.rejects(ti.reproduce({ model: 'initial-exec', bytes: 8, libc: 'bionic' }), { code: 'TI_EINVAL' });
   });
 
+  it('bytes must be a size a real process can hold: 8 bytes to 1 GiB, and the refusal says so', async function () {
+    this.timeout(60000);
+    for (const bytes of [99999999999, 2 ** 30 + 1, 2 ** 53, 1.5, NaN, '64']) {
+      await assert.rejects(ti.reproduce({ model: 'initial-exec', bytes }),
+        (e) => e.code === 'TI_EINVAL' && /from 8 to 1073741824 \(1 GiB\)/.test(e.message) && e instanceof ti.TlsInspectError,
+        String(bytes));
+    }
+    const r = await ti.reproduce({ model: 'global-dynamic', bytes: 2 ** 30 });
+    assert.strictEqual(r.loaded, true, r.error);
+    const cli = spawnSync(process.execPath, [path.join(h.ROOT, 'bin', 'tls-inspect.js'), 'reproduce', '--model',
+      'initial-exec', '--bytes', '99999999999'], { encoding: 'utf8' });
+    assert.strictEqual(cli.status, 2, cli.stdout);
+    assert.match(cli.stderr, /TI_EINVAL: bytes must be an integer from 8 to 1073741824/);
+  });
+
+  it('tunables: at most 4096 characters of name=value pairs, checked before any child starts', async function () {
+    const bad = ['x'.repeat(200000), `glibc.rtld.nns=1:${'glibc.rtld.nns=1:'.repeat(300)}glibc.rtld.nns=1`,
+      'glibc.rtld.optional_static_tls', 'a=1::b=2', 'a=1 b=2', '=5', 'a=$(id)', 'a=1\0'];
+    for (const tunables of [...bad, 42, null]) {
+      await assert.rejects(ti.reproduce({ model: 'initial-exec', bytes: 64, tunables }),
+        (e) => e.code === 'TI_EINVAL' && /at most 4096 characters/.test(e.message), String(tunables).slice(0, 40));
+    }
+    const ok = await ti.reproduce({ model: 'initial-exec', bytes: 64,
+      tunables: 'glibc.rtld.nns=4:glibc.rtld.optional_static_tls=0x1000' });
+    assert.strictEqual(ok.tunables, 'glibc.rtld.nns=4:glibc.rtld.optional_static_tls=0x1000');
+  });
+
   it('the CLI prints the loader message, the prediction and the fixes', function () {
     const bin = path.join(h.ROOT, 'bin', 'tls-inspect.js');
     const r = spawnSync(process.execPath, [bin, 'reproduce', '--model', 'initial-exec', '--bytes', '64k'], { encoding: 'utf8' });

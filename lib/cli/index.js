@@ -314,21 +314,6 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
   },
 };
 
-// A loader message is a few hundred bytes: read at most this much of stdin.
-const EXPLAIN_LIMIT = 64 * 1024;
-
-async function readBounded(stream, limit) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk.subarray(0, limit - size));
-    size += Math.min(chunk.length, limit - size);
-    if (size >= limit) break;
-  }
-  if (typeof stream.destroy === 'function') stream.destroy();
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 COMMANDS.explain = {
   usage: `Usage: tls-inspect explain ["<loader message>"] [--path FILE] [--json]
 
@@ -343,7 +328,7 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
   positionals: true,
   async run(values, out, err, words) {
     let message = words.join(' ');
-    if (!message && !process.stdin.isTTY) message = await readBounded(process.stdin, EXPLAIN_LIMIT);
+    if (!message && !process.stdin.isTTY) message = await require('../loader/explain').readMessage(process.stdin);
     if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
     const { explain, formatDiagnosis } = require('../loader/explain');
     const d = explain(message, { path: values.path });

@@ -45,7 +45,11 @@ function load() {
       return addon;
     }
   }
-  return require('node-gyp-build')(root);
+  const gyp = require('node-gyp-build');
+  const file = gyp.path(root);
+  const addon = require(file);
+  addon.loadedFrom = file;
+  return addon;
 }
 
 module.exports = load();

@@ -4,11 +4,21 @@
 // memory through the addon; nothing here guesses from files on disk.
 const binding = require('./binding');
 const { isPreloaded, preloadEntries } = require('./preload');
+const { fromNative } = require('../errors');
+
+// The addon's coded errors become TlsInspectErrors.
+function ask(fn, ...args) {
+  try {
+    return fn(...args);
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
 
 // The libc cannot change while the process runs: ask the addon once, hand out copies.
 let libcCache = null;
 function libc() {
-  if (!libcCache) libcCache = binding.libc();
+  if (!libcCache) libcCache = ask(binding.libc);
   return { ...libcCache };
 }
 
@@ -24,7 +34,7 @@ function modelNames(bits) {
 // Every loaded object in link-map order, with its TLS block as this thread sees it.
 // The addon hands over packed numbers (see ti_pack_module in src/binding.c).
 function modules() {
-  const { paths, data, fields } = binding.modulesPacked();
+  const { paths, data, fields } = ask(binding.modulesPacked);
   const strings = paths.split('\0'); // path, base (hex), path, base, ...
   const hasPreload = preloadEntries().length > 0;
   const n = strings.length >> 1;
@@ -56,7 +66,7 @@ function modules() {
 
 // The static TLS area and what an initial-exec module loaded now could still get.
 function staticTls() {
-  return binding.staticTls();
+  return ask(binding.staticTls);
 }
 
 function report() {
@@ -68,13 +78,14 @@ function report() {
     napi: Number(process.versions.napi),
     arch: process.arch,
     pid: process.pid,
+    addon: { path: binding.loadedFrom || null }, // the tls-inspect binary this process loaded
   };
 }
 
 // The start-up environment: what the loader read before main() (it keeps
 // LD_LIBRARY_PATH from then on, whatever the program does to process.env).
 function startupEnv(name) {
-  return binding.startupEnv(name);
+  return ask(binding.startupEnv, name);
 }
 
 // Facts the loader model needs about this process, computed once per link-map
@@ -100,7 +111,7 @@ function scopeDefines(f, syms) {
   if (ask.length) {
     const parts = [];
     for (let i = 0; i < ask.length; i += 2) parts.push(ask[i].name, ask[i].version || '');
-    const r = binding.scopeDefines(`${parts.join('\0')}\0`);
+    const r = ask(binding.scopeDefines, `${parts.join('\0')}\0`);
     for (let i = 0; i < ask.length; i += 2) f.symbols.set(ask[i + 1], r[i / 2] === 2 ? null : r[i / 2] === 1);
   }
   return syms.map((s) => f.symbols.get(s.version ? `${s.name}@${s.version}` : s.name));

@@ -14,7 +14,7 @@ function attempt(withRegister) {
       cached: Object.keys(require.cache).filter((k) => k.startsWith(root)).map((k) => path.relative(root, k)).sort() };
   } catch (e) {
     return { loaded: false, ctor: e.constructor.name, code: e.code, message: e.message,
-      stackHead: String(e.stack).split('\n')[0],
+      stackHead: String(e.stack).split('\n')[0], stack: String(e.stack),
       diagnosesInStack: (String(e.stack).match(/tls-inspect: [A-Z_]+ \(/g) || []).length, tlsInspect: e.tlsInspect || null,
       cached: Object.keys(require.cache).filter((k) => k.startsWith(root)).map((k) => path.relative(root, k)).sort() };
   }

@@ -37,14 +37,14 @@ function result(step, ignore) {
 
 async function check(file, opts = {}) {
   const state = createState(opts.target, opts);
-  return result(await io.runAsync(loadFile(state, checkPath(file))), opts.ignore);
+  return result(await io.runAsync(loadFile(state, checkPath(file), { final: true })), opts.ignore);
 }
 
 // The same verdict without the thread pool, for callers that cannot wait
 // (explain(), the register hook): blocking reads of regular files only.
 function checkSync(file, opts = {}) {
   const state = createState(opts.target, opts);
-  return result(io.runSync(loadFile(state, checkPath(file))), opts.ignore);
+  return result(io.runSync(loadFile(state, checkPath(file), { final: true })), opts.ignore);
 }
 
 // Several files loaded in order into one process: what the second sees is

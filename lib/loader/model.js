@@ -91,30 +91,68 @@ function defaultDirs(dst) {
   return [`/${dst.LIB}`, `/usr/${dst.LIB}`];
 }
 
+// What every state of one process starts from, built once: its objects and
+// names, the static TLS budget and the search context.  Host: once per
+// link-map generation (kept in the facts); a target: once per description.
+const targetBases = new Map();
+
+function searchContext(target, facts, family, objects) {
+  const dst = dstOf(target, facts);
+  const main = objects.find((o) => o.main) || null;
+  const ctx = { family, dst, travel: !facts, defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
+    want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian }, main,
+    ldLibraryPath: [], shared: {} };
+  if (facts && facts.ldLibraryPath) {
+    ctx.ldLibraryPath = splitPath(facts.ldLibraryPath, family, family === 'glibc' ? ':;' : ':\n')
+      .map((d) => (family === 'glibc' ? expand(d, main ? main.origin : null, dst, 'glibc') : d))
+      .filter((d) => d !== null);
+  }
+  return ctx;
+}
+
+function buildBase(target, facts) {
+  const family = target.libc === 'musl' ? 'musl' : 'glibc';
+  const objects = facts ? hostObjects(facts) : systemObjects(target);
+  const byName = new Map();
+  for (const o of objects) for (const n of o.names) if (!byName.has(n)) byName.set(n, o);
+  return { family, objects, byName, byPath: new Map(objects.filter((o) => o.path).map((o) => [o.path, o])),
+    budget: facts ? hostBudget(facts) : targetBudget(target), ctx: searchContext(target, facts, family, objects),
+    muslSelf: objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null };
+}
+
+function baseFor(target, facts) {
+  if (facts) {
+    if (!facts.memo.has('base')) facts.memo.set('base', buildBase(target, facts));
+    return facts.memo.get('base');
+  }
+  const key = JSON.stringify([target.libc, target.cpu, target.family, target.runtime, target.class]);
+  if (!targetBases.has(key)) targetBases.set(key, buildBase(target, null));
+  return targetBases.get(key);
+}
+
 class LoaderState {
   // target: a resolved target (host facts filled in); facts: host facts or null.
   constructor(target, facts, { lazy = true, cwd = process.cwd() } = {}) {
+    const base = baseFor(target, facts);
     this.target = target;
     this.facts = facts;
-    this.family = target.libc === 'musl' ? 'musl' : 'glibc';
+    this.family = base.family;
     this.lazy = lazy;
-    const base = facts ? hostBase(facts) : { objects: systemObjects(target) };
-    this.objects = [...base.objects];
-    this.byName = new Map();
-    for (const o of this.objects) for (const n of o.names) if (!this.byName.has(n)) this.byName.set(n, o);
+    this.base = base;
+    this.objects = base.objects; // shared until a load is committed
+    this.byName = base.byName;
     this.byId = null; // host objects by file identity, probed on first need
-    this.budget = facts ? hostBudget(facts) : targetBudget(target);
-    this.muslSelf = this.objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null;
-    const dst = dstOf(target, facts);
-    this.ctx = { family: this.family, cwd, dst, travel: !facts, defaultDirs: defaultDirs(dst),
-      muslArch: MUSL_ARCH[target.cpu], want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian },
-      main: this.objects.find((o) => o.main) || null, ldLibraryPath: [] };
-    if (facts && facts.ldLibraryPath) {
-      const main = this.ctx.main;
-      this.ctx.ldLibraryPath = splitPath(facts.ldLibraryPath, this.family, this.family === 'glibc' ? ':;' : ':\n')
-        .map((d) => (this.family === 'glibc' ? expand(d, main ? main.origin : null, dst, 'glibc') : d))
-        .filter((d) => d !== null);
-    }
+    this.budget = base.budget;
+    this.muslSelf = base.muslSelf;
+    this.ctx = { ...base.ctx, cwd };
+  }
+
+  // The first committed load gives the state its own copies of what it changes.
+  own() {
+    if (this.objects !== this.base.objects) return;
+    this.objects = [...this.objects];
+    this.byName = new Map(this.byName);
+    this.byId = this.byId ? new Map(this.byId) : null;
   }
 
   // Objects of the process by file identity (device:inode).  On the host the
@@ -124,16 +162,15 @@ class LoaderState {
     let ids = this.facts && this.facts.ids;
     if (!ids) {
       ids = new Map();
-      for (const o of this.objects) {
+      for (const o of this.base.objects) {
         if (!o.path || o.status !== 'loaded') continue;
         const p = yield* io.probe(o.path);
         if (p.ok) ids.set(p.id, o.path);
       }
       if (this.facts) this.facts.ids = ids;
     }
-    const byPath = new Map(this.objects.filter((o) => o.path).map((o) => [o.path, o]));
     this.byId = new Map();
-    for (const [id, p] of ids) if (byPath.has(p)) this.byId.set(id, byPath.get(p));
+    for (const [id, p] of ids) if (this.base.byPath.has(p)) this.byId.set(id, this.base.byPath.get(p));
     return this.byId;
   }
 }
@@ -294,11 +331,12 @@ function describe(obj) {
 }
 
 function commit(state, staged, list, budget) {
+  state.own();
   for (const obj of list) {
     if (obj.status !== 'new') continue;
     obj.status = 'loaded';
     state.objects.push(obj);
-    if (obj.id) state.byId.set(obj.id, obj);
+    if (obj.id && state.byId) state.byId.set(obj.id, obj);
     for (const n of obj.names) if (!state.byName.has(n)) state.byName.set(n, obj);
   }
   if (budget) state.budget = budget;
@@ -322,7 +360,9 @@ function* fileChecks(state, a, step) {
 }
 
 // The loader's answer to loading `file` now, in the state left by earlier loads.
-function* loadFile(state, file, { once = false } = {}) {
+// once: the file's analysis is not remembered (scan); final: no later file
+// will be loaded into this state, so nothing needs to be kept.
+function* loadFile(state, file, { once = false, final = false } = {}) {
   const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
   let a;
@@ -363,6 +403,7 @@ function* loadFile(state, file, { once = false } = {}) {
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   step.runsOn = require('./runs-on').runsOn(top, list, tls ? tls.needed : 0);
   finish(step);
+  if (final) return step;
   if (step.ok) commit(state, staged, list, tls && tls.budget);
   else if (tls && tls.budget) state.budget = tls.budget;
   return step;

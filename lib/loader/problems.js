@@ -54,7 +54,7 @@ function libcEvidence(a) {
 
 function libcProblems(a, t) {
   if (!LIBCS.includes(a.libc) || !['glibc', 'musl'].includes(t.libc) || a.libc === t.libc) return [];
-  const fix = t.libc === 'musl' ? 'install the musl build (e.g. prebuilds/linux-x64/*.musl.node), or build from source on the musl system'
+  const fix = t.libc === 'musl' ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
     : 'install the glibc build, or build from source on the glibc system';
   return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
 }

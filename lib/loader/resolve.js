@@ -98,16 +98,18 @@ function parseLdCache(buf) {
   return map;
 }
 
+// Both are read once per process model (ctx.shared lives as long as the host's
+// link-map generation, or the target's description).
 function* ldCache(ctx) {
-  if (!ctx.ldCacheMap) ctx.ldCacheMap = parseLdCache(yield* io.read('/etc/ld.so.cache', CACHE_LIMIT));
-  return ctx.ldCacheMap;
+  if (!ctx.shared.ldCache) ctx.shared.ldCache = parseLdCache(yield* io.read('/etc/ld.so.cache', CACHE_LIMIT));
+  return ctx.shared.ldCache;
 }
 
 function* muslSystemPath(ctx) {
-  if (ctx.muslPath) return ctx.muslPath;
+  if (ctx.shared.muslPath) return ctx.shared.muslPath;
   const buf = yield* io.read(`/etc/ld-musl-${ctx.muslArch}.path`, 1 << 20);
-  ctx.muslPath = buf ? splitPath(buf.toString('utf8'), 'musl', ':\n') : MUSL_DEFAULT;
-  return ctx.muslPath;
+  ctx.shared.muslPath = buf ? splitPath(buf.toString('utf8'), 'musl', ':\n') : MUSL_DEFAULT;
+  return ctx.shared.muslPath;
 }
 
 // Whether a probed candidate is one the loader would map for this target.

@@ -111,7 +111,7 @@ async function* run(dir, opts, summary) {
       }
     }
     const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-    return { ...result(await io.runAsync(loadFile(fresh, file, { once: true }), session), opts.ignore), ...pkg };
+    return { ...result(await io.runAsync(loadFile(fresh, file, { once: true, final: true }), session), opts.ignore), ...pkg };
   };
   const pending = new Map();
   let id = 0;

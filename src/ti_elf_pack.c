@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ti_core.h"
+#include "ti_elf_src.h"
 
 enum { TI_PACK_FORMAT = 1, TI_PACK_HEADER = 24 };
 
@@ -51,8 +52,7 @@ static double ti_str(ti_packer *w, const char *s) {
 }
 
 static size_t ti_ptr_hash(const void *s, size_t cap) {
-  uintptr_t x = (uintptr_t)s;
-  return (x ^ (x >> 7) ^ (x >> 17)) & (cap - 1);
+  return ti_mix((uintptr_t)s) & (cap - 1);
 }
 
 static int ti_shared_grow(ti_packer *w) {
@@ -148,25 +148,16 @@ static void ti_pack_tls(ti_packer *w, const ti_elf_info *info, ti_demangle_fn de
 
 /* ---- group lists ---- */
 
-/* A cheap hash of a name's text: its length and its first and last 8 bytes
- * (collisions only cost a strcmp). */
-static uint64_t ti_text_hash(const char *s) {
-  size_t n = strlen(s);
-  uint64_t a = 0, b = 0;
-  memcpy(&a, s, n < 8 ? n : 8);
-  if (n > 8) memcpy(&b, s + n - 8, 8);
-  return (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ n;
-}
-
 typedef struct ti_grouping {
   const char *const *keys, *const *values; /* per item; a NULL key: in no group */
   size_t n, n_groups, cap;
   uint32_t *group_of, *first, *counts, *slots, *pair_slots;
+  uint64_t seed;
 } ti_grouping;
 
 /* The group of item i's key, made when new. */
 static uint32_t ti_group_find(ti_grouping *g, size_t i) {
-  size_t k = ti_text_hash(g->keys[i]) & (g->cap - 1);
+  size_t k = ti_text_hash(g->keys[i], g->seed) & (g->cap - 1);
   for (; g->slots[k] != UINT32_MAX; k = (k + 1) & (g->cap - 1))
     if (!strcmp(g->keys[g->first[g->slots[k]]], g->keys[i])) return g->slots[k];
   g->first[g->n_groups] = (uint32_t)i;
@@ -176,7 +167,7 @@ static uint32_t ti_group_find(ti_grouping *g, size_t i) {
 
 /* Whether item i's (key, value) pair came before in its group. */
 static int ti_group_repeat(ti_grouping *g, size_t i) {
-  size_t k = (ti_text_hash(g->values[i]) ^ g->group_of[i]) & (g->cap - 1);
+  size_t k = ti_mix(ti_text_hash(g->values[i], g->seed) ^ g->group_of[i]) & (g->cap - 1);
   for (; g->pair_slots[k] != UINT32_MAX; k = (k + 1) & (g->cap - 1)) {
     uint32_t o = g->pair_slots[k];
     if (g->group_of[o] == g->group_of[i] && !strcmp(g->values[o], g->values[i])) return 1;
@@ -214,7 +205,7 @@ static void ti_group_emit(ti_packer *w, ti_grouping *g, const double *refs) {
 }
 
 static void ti_pack_groups(ti_packer *w, const char *const *keys, const char *const *values, const double *refs, size_t n) {
-  ti_grouping g = {keys, values, n, 0, 16, NULL, NULL, NULL, NULL, NULL};
+  ti_grouping g = {keys, values, n, 0, 16, NULL, NULL, NULL, NULL, NULL, ti_hash_seed()};
   while (g.cap < n * 2) g.cap *= 2;
   g.group_of = malloc((n + 1) * sizeof *g.group_of);
   g.first = malloc((n + 1) * sizeof *g.first);

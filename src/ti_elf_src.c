@@ -17,6 +17,23 @@
 
 typedef struct ti_chunk { struct ti_chunk *next; uint8_t data[]; } ti_chunk;
 
+uint64_t ti_text_hash(const char *s, uint64_t seed) {
+  size_t n = strlen(s);
+  uint64_t h = seed ^ n, w;
+  for (; n >= 8; n -= 8, s += 8) {
+    memcpy(&w, s, 8);
+    h = ti_mix(h ^ w);
+  }
+  w = 0;
+  memcpy(&w, s, n);
+  return ti_mix(h ^ w);
+}
+
+uint64_t ti_hash_seed(void) {
+  static const char anchor = 0; /* where the loader put us: random under ASLR */
+  return ti_mix((uintptr_t)&anchor ^ (uintptr_t)&ti_hash_seed);
+}
+
 int ti_range_ok(uint64_t off, uint64_t size, uint64_t len) {
   return off <= len && size <= len - off;
 }

@@ -41,6 +41,19 @@ typedef struct ti_strtab {
   uint64_t off, size;
 } ti_strtab;
 
+/* Every bit of x moved into the low ones (splitmix64's finalizer): hash
+ * tables take their slots from the low bits. */
+static inline uint64_t ti_mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* A hash of a whole NUL-terminated text, a word at a time.  The seed differs
+ * per process (ti_hash_seed), so a file cannot be crafted to collide. */
+uint64_t ti_text_hash(const char *s, uint64_t seed);
+uint64_t ti_hash_seed(void);
+
 /* The one overflow-safe range check: [off, off + size) lies within len. */
 int ti_range_ok(uint64_t off, uint64_t size, uint64_t len);
 

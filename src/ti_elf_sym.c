@@ -111,9 +111,7 @@ ti_err ti_parse_verdef(ti_elf *e) {
 /* ---- TLS symbols, de-duplicated through a hash set ---- */
 
 static uint64_t ti_name_hash(const char *s, int defined) {
-  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)defined;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-  return h;
+  return ti_text_hash(s, ti_hash_seed() ^ (uint64_t)defined);
 }
 
 static int ti_tls_set_grow(struct ti_elf_priv *p) {

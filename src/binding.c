@@ -214,33 +214,22 @@ fail:
 /* A packed analysis as [strings, nums]: lib/analyze.js builds the object.  The
  * strings go as Latin-1 when they are plain ASCII (the same result, cheaper)
  * and as UTF-8 otherwise, so invalid bytes become U+FFFD as before. */
-static void ti_free_nums(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  free(data);
-}
-
-/* The numbers are handed over without a copy; runtimes that refuse external
- * buffers (a V8 sandbox) get a copy. */
-static napi_status ti_nums_buffer(napi_env env, ti_packed *pk, napi_value *ab) {
+/* The numbers are copied into a plain ArrayBuffer: an external one would be
+ * freed only by a finalizer that waits for the event loop, so a synchronous
+ * loop of analyses would hold every one of them until it ends. */
+static napi_status ti_nums_buffer(napi_env env, const ti_packed *pk, napi_value *ab) {
   void *data = NULL;
-  napi_status st;
-  if (pk->nums && napi_create_external_arraybuffer(env, pk->nums, pk->n_nums * sizeof(double), ti_free_nums, NULL, ab) == napi_ok) {
-    pk->nums = NULL; /* the ArrayBuffer owns it now */
-    return napi_ok;
-  }
-  st = napi_create_arraybuffer(env, pk->n_nums * sizeof(double), &data, ab);
+  napi_status st = napi_create_arraybuffer(env, pk->n_nums * sizeof(double), &data, ab);
   if (st == napi_ok && pk->n_nums) memcpy(data, pk->nums, pk->n_nums * sizeof(double));
   return st;
 }
 
-static napi_value ti_js_packed(napi_env env, ti_packed *pk) {
+static napi_value ti_js_packed(napi_env env, const ti_packed *pk) {
   napi_value arr = NULL, strings = NULL, ab = NULL, nums = NULL, result = NULL;
-  size_t n_nums = pk->n_nums;
   if (pk->ascii) TI_CHECK(env, napi_create_string_latin1(env, pk->strings ? pk->strings : "", pk->strings_len, &strings));
   else TI_CHECK(env, napi_create_string_utf8(env, pk->strings, pk->strings_len, &strings));
   TI_CHECK(env, ti_nums_buffer(env, pk, &ab));
-  TI_CHECK(env, napi_create_typedarray(env, napi_float64_array, n_nums, ab, 0, &nums));
+  TI_CHECK(env, napi_create_typedarray(env, napi_float64_array, pk->n_nums, ab, 0, &nums));
   TI_CHECK(env, napi_create_array_with_length(env, 2, &arr));
   TI_CHECK(env, napi_set_element(env, arr, 0, strings));
   TI_CHECK(env, napi_set_element(env, arr, 1, nums));

@@ -5,7 +5,6 @@ const { tiError } = require('./errors');
 const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
-const FLAGS = ['staticTls', 'bindNow', 'nodelete', 'symbolic', 'textrel', 'origin', 'pie', 'execStack', 'noopen'];
 const BINDS = ['local', 'global', 'weak'];
 const PACK_FORMAT = 1; // src/ti_elf_pack.c
 
@@ -105,8 +104,9 @@ function shape(packed, file) {
   const p = new Packed(packed);
   const n = p.n;
   const split = (list) => list.flatMap((s) => s.split(':')).filter((s) => s.length > 0);
-  const flags = {};
-  for (let i = 0; i < FLAGS.length; i++) flags[FLAGS[i]] = (n[8] & (1 << i)) !== 0;
+  const bit = (i) => (n[8] & (1 << i)) !== 0; // TI_ELF_* in src/ti_core.h
+  const flags = { staticTls: bit(0), bindNow: bit(1), nodelete: bit(2), symbolic: bit(3), textrel: bit(4), origin: bit(5),
+    pie: bit(6), execStack: bit(7), noopen: bit(8) };
   const needed = p.list(), rpath = p.list(), runpath = p.list(), versionDefs = p.list(), tlsModels = p.list();
   const versionNeeds = p.groups();
   const tlsSymbols = p.tlsSymbols();

@@ -40,16 +40,12 @@ ti_err ti_view_fail(ti_elf *e, const char *what) {
   return ti_fail(e, s->err, what);
 }
 
-int ti_push(struct ti_elf_priv *p, ti_vec *v, size_t elem, const void *item) {
-  if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 8;
-    void *items = ti_src_grow(&p->src, v->items, v->cap * elem, cap * elem);
-    if (!items) return 0;
-    v->items = items;
-    v->cap = cap;
-  }
-  memcpy((char *)v->items + v->n * elem, item, elem);
-  v->n++;
+int ti_vec_grow(struct ti_elf_priv *p, ti_vec *v, size_t elem) {
+  size_t cap = v->cap ? v->cap * 2 : 8;
+  void *items = ti_src_grow(&p->src, v->items, v->cap * elem, cap * elem);
+  if (!items) return 0;
+  v->items = items;
+  v->cap = cap;
   return 1;
 }
 
@@ -102,12 +98,15 @@ static ti_err ti_parse_ident(ti_elf *e, const uint8_t *id) {
 
 static ti_err ti_parse_header(ti_elf *e) {
   struct ti_elf_priv *p = e->p;
-  uint8_t scratch[sizeof(Elf64_Ehdr)];
-  const uint8_t *id = ti_src_window(&p->src, 0, p->src.len < EI_NIDENT ? p->src.len : EI_NIDENT, scratch), *h;
+  const uint8_t *id, *h;
   ti_err err;
-  if (!id) return ti_view_fail(e, "ELF identification");
+  /* the windows every table walk shares; the first read takes the program headers along */
+  if (!ti_window_init(&p->src, &p->win, TI_WINDOW) || !ti_window_init(&p->src, &p->win2, TI_WINDOW / 8))
+    return ti_view_fail(e, "table windows");
+  if (!(id = ti_window_get(&p->src, &p->win, 0, p->src.len < EI_NIDENT ? p->src.len : EI_NIDENT, 4096)))
+    return ti_view_fail(e, "ELF identification");
   if ((err = ti_parse_ident(e, id)) != TI_OK) return err;
-  if (!(h = ti_src_window(&p->src, 0, TI_SIZE(p, Elf32_Ehdr, Elf64_Ehdr), scratch))) return ti_view_fail(e, "ELF header");
+  if (!(h = ti_window_get(&p->src, &p->win, 0, TI_SIZE(p, Elf32_Ehdr, Elf64_Ehdr), 4096))) return ti_view_fail(e, "ELF header");
   e->info->type = (unsigned)TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_type);
   e->info->machine = (unsigned)TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_machine);
   p->phoff = TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_phoff);
@@ -116,9 +115,6 @@ static ti_err ti_parse_header(ti_elf *e) {
   p->phnum = TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_phnum);
   p->shentsize = (unsigned)TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_shentsize);
   p->shnum = TI_GET(p, h, Elf32_Ehdr, Elf64_Ehdr, e_shnum);
-  /* the windows every table walk below shares */
-  if (!ti_window_init(&p->src, &p->win, TI_WINDOW) || !ti_window_init(&p->src, &p->win2, TI_WINDOW / 8))
-    return ti_view_fail(e, "table windows");
   return TI_OK;
 }
 

@@ -92,8 +92,15 @@ enum { TI_WINDOW = 64 * 1024 }; /* tables are streamed through windows this larg
 ti_err ti_fail(ti_elf *e, ti_err code, const char *what);
 /* A failed read of the table `what`: truncation, I/O, memory, or the budget. */
 ti_err ti_view_fail(ti_elf *e, const char *what);
-/* Appends an item to a list, charged to the budget; 0 (src.err set) on failure. */
-int ti_push(struct ti_elf_priv *p, ti_vec *v, size_t elem, const void *item);
+int ti_vec_grow(struct ti_elf_priv *p, ti_vec *v, size_t elem);
+/* Appends an item to a list, charged to the budget; 0 (src.err set) on failure.
+ * Inline: with elem a constant, the copy is a few moves. */
+static inline int ti_push(struct ti_elf_priv *p, ti_vec *v, size_t elem, const void *item) {
+  if (v->n == v->cap && !ti_vec_grow(p, v, elem)) return 0;
+  memcpy((char *)v->items + v->n * elem, item, elem);
+  v->n++;
+  return 1;
+}
 /* Makes room for n items at once (a hint: 0 only when memory itself failed). */
 int ti_reserve(struct ti_elf_priv *p, ti_vec *v, size_t elem, size_t n);
 /* Maps a virtual address range to a file offset through the PT_LOAD segments. */

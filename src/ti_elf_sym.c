@@ -297,14 +297,18 @@ ti_err ti_parse_symtab(ti_elf *e) {
   if (!ti_range_ok(p->symtab_off, p->symtab_size, p->src.len) || !ti_range_ok(names.off, names.size, p->src.len))
     return ti_fail(e, TI_ETRUNCATED, ".symtab or its string table outside the file");
   if (p->symtab_size > TI_TABLE_MAX) return ti_fail(e, TI_EMALFORMED, ".symtab larger than any linker writes");
-  for (uint64_t i = 1; i < p->symtab_size / p->symtab_ent && p->src.err == TI_OK; i++) {
-    const uint8_t *s = ti_window_get(&p->src, &p->win, p->symtab_off + i * p->symtab_ent, p->symtab_ent,
-                                      p->symtab_off + p->symtab_size);
-    unsigned info = s ? s[p->is64 ? offsetof(Elf64_Sym, st_info) : offsetof(Elf32_Sym, st_info)] : 0;
-    if ((info & 0xf) != STT_TLS) continue;
-    unsigned shndx = (unsigned)TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_shndx);
-    const char *name = ti_strtab_get(&p->src, &names, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name));
-    if (name) ti_push_tls(p, name, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_size), info >> 4, shndx != SHN_UNDEF);
+  uint64_t count = p->symtab_size / p->symtab_ent, ent = p->symtab_ent, per = TI_WINDOW / ent;
+  size_t info_at = p->is64 ? offsetof(Elf64_Sym, st_info) : offsetof(Elf32_Sym, st_info);
+  for (uint64_t i = 0, n; i < count && p->src.err == TI_OK; i += n) { /* a window of entries at a time */
+    n = count - i < per ? count - i : per;
+    const uint8_t *tab = ti_window_get(&p->src, &p->win, p->symtab_off + i * ent, n * ent, p->symtab_off + count * ent);
+    for (uint64_t k = i ? 0 : 1; tab && k < n && p->src.err == TI_OK; k++) {
+      const uint8_t *s = tab + k * ent;
+      if ((s[info_at] & 0xf) != STT_TLS) continue; /* most entries: one byte looked at */
+      unsigned shndx = (unsigned)TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_shndx);
+      const char *name = ti_strtab_get(&p->src, &names, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name));
+      if (name) ti_push_tls(p, name, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_size), s[info_at] >> 4, shndx != SHN_UNDEF);
+    }
   }
   return p->src.err == TI_OK ? TI_OK : ti_view_fail(e, ".symtab");
 }

@@ -82,6 +82,34 @@ export interface TlsSymbol {
   defined: boolean;
 }
 
+/** An undefined dynamic symbol and the dynamic relocations that name it. */
+export interface Import {
+  name: string;
+  /** The needed version (.gnu.version_r), null when unversioned. */
+  version: string | null;
+  /** The library that version need names, null when unversioned. */
+  from: string | null;
+  type: 'func' | 'object' | 'tls' | 'notype' | 'ifunc' | 'other';
+  weak: boolean;
+  /** JUMP_SLOT relocations: bound lazily by glibc under RTLD_LAZY. */
+  plt: number;
+  /** GLOB_DAT relocations: bound at load by glibc; deferred with the PLT ones by musl under RTLD_LAZY. */
+  got: number;
+  /** Every other relocation type naming it (absolute, copy, TLS...): bound at load by both. */
+  other: number;
+  /** A TPOFF (initial-exec) relocation names it. */
+  initialExec: boolean;
+  /** A TLSDESC relocation names it. */
+  tlsdesc: boolean;
+}
+
+export interface AnalysisTlsRelocations extends TlsRelocationCounts {
+  /** TPOFF relocations against this file's own TLS block (symbol 0 or defined here). */
+  tpoffOwn: number;
+  /** TLSDESC relocations against this file's own TLS block. */
+  tlsdescOwn: number;
+}
+
 export interface Analysis {
   path: string;
   class: 32 | 64;
@@ -97,7 +125,7 @@ export interface Analysis {
   flags: { staticTls: boolean; bindNow: boolean; nodelete: boolean; symbolic: boolean; textrel: boolean;
     origin: boolean; pie: boolean; execStack: boolean; noopen: boolean };
   tls: { size: number; initSize: number; align: number } | null;
-  tlsRelocations: TlsRelocationCounts;
+  tlsRelocations: AnalysisTlsRelocations;
   tlsModels: TlsModel[];
   tlsSymbols: TlsSymbol[];
   versionNeeds: Record<string, string[]>;
@@ -105,10 +133,15 @@ export interface Analysis {
   symbolVersions: Record<string, string[]>;
   minGlibc: string | null;
   minGlibcxx: string | null;
-  libc: 'glibc' | 'musl' | 'static' | 'unknown';
+  libc: 'glibc' | 'musl' | 'android' | 'static' | 'unknown';
   napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
   sectionHeaders: boolean;
   symtab: boolean;
+  /** Every undefined dynamic symbol, in .dynsym order. */
+  imports: Import[];
+  /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:
+   *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version). */
+  exports: string[];
 }
 
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |

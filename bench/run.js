@@ -120,14 +120,48 @@ function caseLibc() {
 function caseAnalyze() {
   const files = ['/usr/lib/x86_64-linux-gnu/libc.so.6', process.execPath].filter((f) => fs.existsSync(f));
   for (const file of files) {
+    // -s too: analyze() reports every dynamic symbol (imports and exports), so readelf must list them
     const t = interleave({
       analyze: { fn: () => ti.analyzeSync(file), inner: 20 },
-      readelf: { fn: () => spawnSync('readelf', ['-lWdrV', file], { maxBuffer: 512 << 20 }), inner: 2 },
+      readelf: { fn: () => spawnSync('readelf', ['-lWdrsV', file], { maxBuffer: 1 << 30 }), inner: 1 },
     }, 9);
     const mb = (fs.statSync(file).size / 1048576).toFixed(1);
-    record(`analyze() vs readelf -lWdrV on ${path.basename(file)} (${mb} MB)`, t.readelf / t.analyze, '>= 50x faster',
+    record(`analyze() vs readelf -lWdrsV on ${path.basename(file)} (${mb} MB)`, t.readelf / t.analyze, '>= 50x faster',
       t.readelf / t.analyze >= 50, `analyze ${fmtNs(t.analyze)}, readelf ${fmtNs(t.readelf)}`);
   }
+}
+
+// A real C++ addon of a few hundred KB: sharp's linux-x64 build, taken from its
+// npm tarball into .cache/ the first time.
+const SHARP = '@img/sharp-linux-x64@0.35.5';
+
+function sharpAddon() {
+  const dir = path.join(root, '.cache', 'sharp-linux-x64');
+  const file = path.join(dir, 'package', 'lib', 'sharp-linux-x64-0.35.5.node');
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(dir, { recursive: true });
+  const tgz = execFileSync('npm', ['pack', SHARP, '--silent', '--pack-destination', dir], { cwd: dir, encoding: 'utf8' })
+    .trim().split('\n').pop();
+  execFileSync('tar', ['xzf', path.join(dir, tgz), '-C', dir, 'package/lib']);
+  return file;
+}
+
+function caseElfy() {
+  let file;
+  try {
+    file = sharpAddon();
+  } catch (e) {
+    record('analyze() vs elfy on a C++ addon', 0, '>= 2x faster', false, `skipped: cannot fetch ${SHARP}: ${e.message}`);
+    return;
+  }
+  const elfy = require('elfy');
+  const t = interleave({
+    analyze: { fn: () => ti.analyzeSync(file), inner: 200 },
+    elfy: { fn: () => elfy.parse(fs.readFileSync(file)), inner: 200 },
+  });
+  const kb = Math.round(fs.statSync(file).size / 1024);
+  record(`analyze() vs elfy (readFileSync + parse) on sharp's addon (${kb} KB)`, t.elfy / t.analyze, '>= 2x faster',
+    t.elfy / t.analyze >= 2, `analyze ${fmtNs(t.analyze)}, elfy ${fmtNs(t.elfy)}`);
 }
 
 function makeTree(n) {
@@ -179,7 +213,8 @@ function caseScan() {
 function main() {
   const json = process.argv.includes('--json');
   const only = process.argv.find((a) => a.startsWith('--only='));
-  const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, analyze: caseAnalyze, scan: caseScan };
+  const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, analyze: caseAnalyze, elfy: caseElfy,
+    scan: caseScan };
   for (const [name, fn] of Object.entries(cases)) {
     if (!only || only.slice(7).split(',').includes(name)) fn();
   }

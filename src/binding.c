@@ -47,37 +47,6 @@ static napi_status ti_set_bool(napi_env env, napi_value obj, const char *key, bo
   return st != napi_ok ? st : napi_set_named_property(env, obj, key, v);
 }
 
-
-
-static napi_status ti_push_str(napi_env env, napi_value arr, uint32_t i, const char *s) {
-  napi_value v;
-  napi_status st = napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-  return st != napi_ok ? st : napi_set_element(env, arr, i, v);
-}
-
-static napi_value ti_js_reloc_counts(napi_env env, const ti_reloc_counts *c) {
-  napi_value o = NULL, result = NULL;
-  TI_CHECK(env, napi_create_object(env, &o));
-  TI_CHECK(env, ti_set_num(env, o, "tpoff", c->tpoff));
-  TI_CHECK(env, ti_set_num(env, o, "dtpmod", c->dtpmod));
-  TI_CHECK(env, ti_set_num(env, o, "dtpoff", c->dtpoff));
-  TI_CHECK(env, ti_set_num(env, o, "tlsdesc", c->tlsdesc));
-  result = o;
-fail:
-  return result;
-}
-
-static napi_value ti_js_models(napi_env env, unsigned models) {
-  napi_value arr = NULL, result = NULL;
-  uint32_t n = 0;
-  TI_CHECK(env, napi_create_array(env, &arr));
-  for (unsigned bit = 1; bit <= TI_MODEL_TLSDESC; bit <<= 1)
-    if (models & bit) TI_CHECK(env, ti_push_str(env, arr, n++, ti_model_name(bit)));
-  result = arr;
-fail:
-  return result;
-}
-
 enum { TI_MOD_FIELDS = 13 }; /* per module in modulesPacked().data; lib/index.js reads them */
 
 static void ti_pack_module(const ti_module *m, double *f) {
@@ -270,117 +239,38 @@ fail:
   return result;
 }
 
-static napi_value ti_js_strings(napi_env env, const char *const *list, size_t n) {
-  napi_value arr = NULL, result = NULL;
-  TI_CHECK(env, napi_create_array_with_length(env, n, &arr));
-  for (size_t i = 0; i < n; i++) TI_CHECK(env, ti_push_str(env, arr, (uint32_t)i, list[i]));
+/* A packed analysis as [strings, nums]: lib/analyze.js builds the object.  The
+ * strings go as Latin-1 when they are plain ASCII (the same result, cheaper)
+ * and as UTF-8 otherwise, so invalid bytes become U+FFFD as before. */
+/* The numbers are copied into a plain ArrayBuffer: an external one would be
+ * freed only by a finalizer that waits for the event loop, so a synchronous
+ * loop of analyses would hold every one of them until it ends. */
+static napi_status ti_nums_buffer(napi_env env, const ti_packed *pk, napi_value *ab) {
+  void *data = NULL;
+  napi_status st = napi_create_arraybuffer(env, pk->n_nums * sizeof(double), &data, ab);
+  if (st == napi_ok && pk->n_nums) memcpy(data, pk->nums, pk->n_nums * sizeof(double));
+  return st;
+}
+
+static napi_value ti_js_packed(napi_env env, const ti_packed *pk) {
+  napi_value arr = NULL, strings = NULL, ab = NULL, nums = NULL, result = NULL;
+  if (pk->ascii) TI_CHECK(env, napi_create_string_latin1(env, pk->strings ? pk->strings : "", pk->strings_len, &strings));
+  else TI_CHECK(env, napi_create_string_utf8(env, pk->strings, pk->strings_len, &strings));
+  TI_CHECK(env, ti_nums_buffer(env, pk, &ab));
+  TI_CHECK(env, napi_create_typedarray(env, napi_float64_array, pk->n_nums, ab, 0, &nums));
+  TI_CHECK(env, napi_create_array_with_length(env, 2, &arr));
+  TI_CHECK(env, napi_set_element(env, arr, 0, strings));
+  TI_CHECK(env, napi_set_element(env, arr, 1, nums));
   result = arr;
 fail:
   return result;
 }
 
-static napi_value ti_js_elf_flags(napi_env env, unsigned f) {
-  static const struct { unsigned bit; const char *name; } names[] = {
-    {TI_ELF_STATIC_TLS, "staticTls"}, {TI_ELF_BIND_NOW, "bindNow"}, {TI_ELF_NODELETE, "nodelete"},
-    {TI_ELF_SYMBOLIC, "symbolic"}, {TI_ELF_TEXTREL, "textrel"}, {TI_ELF_ORIGIN, "origin"},
-    {TI_ELF_PIE, "pie"}, {TI_ELF_EXECSTACK, "execStack"}, {TI_ELF_NOOPEN, "noopen"}};
-  napi_value o = NULL, result = NULL;
-  TI_CHECK(env, napi_create_object(env, &o));
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    TI_CHECK(env, ti_set_bool(env, o, names[i].name, (f & names[i].bit) != 0));
-  result = o;
-fail:
-  return result;
-}
-
-static napi_value ti_js_tls_symbols(napi_env env, const ti_elf_info *info) {
-  static const char *const binds[] = {"local", "global", "weak"};
-  napi_value arr = NULL, o = NULL, result = NULL;
-  char demangled[1024];
-  TI_CHECK(env, napi_create_array_with_length(env, info->n_tls_symbols, &arr));
-  for (size_t i = 0; i < info->n_tls_symbols; i++) {
-    const ti_tls_symbol *t = &info->tls_symbols[i];
-    TI_CHECK(env, napi_create_object(env, &o));
-    TI_CHECK(env, ti_set_str(env, o, "name", t->name));
-    TI_CHECK(env, ti_set_str(env, o, "demangled", ti_demangle(t->name, demangled, sizeof demangled) == TI_OK
-                                                      ? demangled : NULL));
-    TI_CHECK(env, ti_set_num(env, o, "size", (double)t->size));
-    TI_CHECK(env, ti_set_str(env, o, "bind", t->bind < 3 ? binds[t->bind] : "other"));
-    TI_CHECK(env, ti_set_bool(env, o, "defined", t->defined));
-    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, o));
-  }
-  result = arr;
-fail:
-  return result;
-}
-
-/* Pairs become [[a, b], ...]; lib/analyze.js shapes them into maps. */
-static napi_value ti_js_pairs(napi_env env, const char *const *flat, size_t n) {
-  napi_value arr = NULL, pair = NULL, result = NULL;
-  TI_CHECK(env, napi_create_array_with_length(env, n, &arr));
-  for (size_t i = 0; i < n; i++) {
-    TI_CHECK(env, napi_create_array_with_length(env, 2, &pair));
-    TI_CHECK(env, ti_push_str(env, pair, 0, flat[2 * i]));
-    TI_CHECK(env, ti_push_str(env, pair, 1, flat[2 * i + 1]));
-    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, pair));
-  }
-  result = arr;
-fail:
-  return result;
-}
-
-static napi_value ti_js_file_tls(napi_env env, const ti_elf_info *info) {
-  napi_value o = NULL, result = NULL;
-  if (!info->has_tls) {
-    TI_CHECK(env, napi_get_null(env, &o));
-    return o;
-  }
-  TI_CHECK(env, napi_create_object(env, &o));
-  TI_CHECK(env, ti_set_num(env, o, "size", (double)info->tls_size));
-  TI_CHECK(env, ti_set_num(env, o, "initSize", (double)info->tls_init_size));
-  TI_CHECK(env, ti_set_num(env, o, "align", (double)info->tls_align));
-  result = o;
-fail:
-  return result;
-}
-
-static napi_status ti_set_built(napi_env env, napi_value o, const char *key, napi_value v) {
-  return v ? napi_set_named_property(env, o, key, v) : napi_pending_exception;
-}
-
-static napi_value ti_js_analysis(napi_env env, const char *path, const ti_elf_info *info) {
-  napi_value o = NULL, result = NULL;
-  TI_CHECK(env, napi_create_object(env, &o));
-  TI_CHECK(env, ti_set_str(env, o, "path", path));
-  TI_CHECK(env, ti_set_num(env, o, "class", info->elf_class));
-  TI_CHECK(env, ti_set_str(env, o, "endian", info->big_endian ? "be" : "le"));
-  TI_CHECK(env, ti_set_num(env, o, "machineNumber", info->machine));
-  TI_CHECK(env, ti_set_str(env, o, "machineName", ti_machine_name(info->machine)));
-  TI_CHECK(env, ti_set_num(env, o, "typeNumber", info->type));
-  TI_CHECK(env, ti_set_str(env, o, "interpreter", info->interpreter));
-  TI_CHECK(env, ti_set_str(env, o, "soname", info->soname));
-  TI_CHECK(env, ti_set_built(env, o, "needed", ti_js_strings(env, info->needed, info->n_needed)));
-  TI_CHECK(env, ti_set_built(env, o, "rpath", ti_js_strings(env, info->rpath, info->n_rpath)));
-  TI_CHECK(env, ti_set_built(env, o, "runpath", ti_js_strings(env, info->runpath, info->n_runpath)));
-  TI_CHECK(env, ti_set_built(env, o, "flags", ti_js_elf_flags(env, info->flags)));
-  TI_CHECK(env, ti_set_built(env, o, "tls", ti_js_file_tls(env, info)));
-  TI_CHECK(env, ti_set_built(env, o, "tlsRelocations", ti_js_reloc_counts(env, &info->relocs)));
-  TI_CHECK(env, ti_set_built(env, o, "tlsModels", ti_js_models(env, info->models)));
-  TI_CHECK(env, ti_set_built(env, o, "tlsSymbols", ti_js_tls_symbols(env, info)));
-  TI_CHECK(env, ti_set_built(env, o, "versionNeedPairs",
-                             ti_js_pairs(env, (const char *const *)info->version_needs, info->n_version_needs)));
-  TI_CHECK(env, ti_set_built(env, o, "importPairs",
-                             ti_js_pairs(env, (const char *const *)info->imports, info->n_imports)));
-  TI_CHECK(env, ti_set_built(env, o, "versionDefs", ti_js_strings(env, info->version_defs, info->n_version_defs)));
-  TI_CHECK(env, ti_set_str(env, o, "minGlibc", info->min_glibc));
-  TI_CHECK(env, ti_set_str(env, o, "minGlibcxx", info->min_glibcxx));
-  TI_CHECK(env, ti_set_str(env, o, "libc", ti_file_libc_name(info->libc)));
-  TI_CHECK(env, ti_set_built(env, o, "napiImports", ti_js_strings(env, info->napi_imports, info->n_napi_imports)));
-  TI_CHECK(env, ti_set_bool(env, o, "sectionHeaders", info->has_section_headers));
-  TI_CHECK(env, ti_set_bool(env, o, "symtab", info->has_symtab));
-  result = o;
-fail:
-  return result;
+/* Analyzes and packs (any thread); on failure info->detail says why. */
+static ti_err ti_analyze_packed(const char *path, ti_elf_info *info, ti_packed *pk) {
+  ti_err e = ti_elf_analyze_file(path, info);
+  memset(pk, 0, sizeof *pk);
+  return e == TI_OK ? ti_elf_pack(info, ti_demangle, pk) : e;
 }
 
 /* The path argument, copied; NULL (with a TI_EINVAL thrown) when it is not a string. */
@@ -414,17 +304,19 @@ fail:
 
 static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
   ti_elf_info info;
+  ti_packed pk;
   napi_value result = NULL, err;
   char *path = ti_path_arg(env, cbinfo);
   ti_err e;
   if (!path) return NULL;
-  e = ti_elf_analyze_file(path, &info);
+  e = ti_analyze_packed(path, &info, &pk);
   if (e != TI_OK) {
     if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
     goto fail;
   }
-  result = ti_js_analysis(env, path, &info);
+  result = ti_js_packed(env, &pk);
 fail:
+  ti_packed_free(&pk);
   ti_elf_free(&info);
   free(path);
   return result;
@@ -434,14 +326,20 @@ typedef struct ti_analyze_work {
   napi_async_work work;
   napi_deferred deferred;
   char *path;
-  ti_elf_info info;
+  ti_packed packed;
   ti_err err;
+  char detail[sizeof(((ti_elf_info *)0)->detail)];
 } ti_analyze_work;
 
+/* On the thread pool: the file is read, closed and packed there; only the
+ * packed result waits for the main thread. */
 static void ti_analyze_execute(napi_env env, void *data) {
   ti_analyze_work *w = data;
+  ti_elf_info info;
   (void)env;
-  w->err = ti_elf_analyze_file(w->path, &w->info);
+  w->err = ti_analyze_packed(w->path, &info, &w->packed);
+  memcpy(w->detail, info.detail, sizeof w->detail);
+  ti_elf_free(&info);
 }
 
 /* Settles the promise; an exception raised while building the value rejects it. */
@@ -450,8 +348,8 @@ static void ti_analyze_complete(napi_env env, napi_status status, void *data) {
   napi_value value = NULL, exc = NULL;
   bool pending = false;
   if (status != napi_ok) w->err = TI_EIO;
-  if (w->err == TI_OK) value = ti_js_analysis(env, w->path, &w->info);
-  else value = ti_core_error(env, w->err, w->path, w->info.detail);
+  if (w->err == TI_OK) value = ti_js_packed(env, &w->packed);
+  else value = ti_core_error(env, w->err, w->path, w->detail);
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
       napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
     napi_reject_deferred(env, w->deferred, exc);
@@ -461,7 +359,7 @@ static void ti_analyze_complete(napi_env env, napi_status status, void *data) {
     napi_reject_deferred(env, w->deferred, value);
   }
   napi_delete_async_work(env, w->work);
-  ti_elf_free(&w->info);
+  ti_packed_free(&w->packed);
   free(w->path);
   free(w);
 }

@@ -21,6 +21,9 @@ typedef enum ti_err {
   TI_EMALFORMED,
   TI_ENOTSUP,
   TI_ETHREAD,
+  TI_ENAMETOOLONG, /* a path or one of its components is too long */
+  TI_ELOOP,        /* too many symbolic links (a loop) */
+  TI_EMFILE,       /* no file descriptor left, even after waiting */
   TI_ERR_COUNT
 } ti_err;
 
@@ -50,6 +53,7 @@ enum { /* bit set of TLS models seen in a module's relocations */
 
 ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type);
 void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_t sym);
+void ti_reloc_count_class(ti_reloc_counts *c, ti_tls_reloc cls, uint32_t sym);
 unsigned ti_reloc_models(const ti_reloc_counts *c);
 const char *ti_model_name(unsigned bit); /* "initial-exec" for TI_MODEL_INITIAL_EXEC */
 unsigned ti_native_machine(void);        /* EM_X86_64 on x86_64, ... */
@@ -152,7 +156,7 @@ ti_err ti_static_tls_used(uint64_t window, uint64_t *used);
 
 /* ---- ELF files on disk ---- */
 typedef enum ti_file_libc {
-  TI_FILE_LIBC_UNKNOWN = 0, TI_FILE_LIBC_GLIBC, TI_FILE_LIBC_MUSL, TI_FILE_LIBC_STATIC
+  TI_FILE_LIBC_UNKNOWN = 0, TI_FILE_LIBC_GLIBC, TI_FILE_LIBC_MUSL, TI_FILE_LIBC_STATIC, TI_FILE_LIBC_ANDROID
 } ti_file_libc;
 
 typedef struct ti_tls_symbol {
@@ -167,10 +171,27 @@ typedef struct ti_version_need {
   const char *version;   /* "GLIBC_2.34" */
 } ti_version_need;
 
-typedef struct ti_versioned_import {
-  const char *symbol;    /* "pthread_create" */
-  const char *version;   /* "GLIBC_2.34" */
-} ti_versioned_import;
+/* An undefined dynamic symbol, and how the relocations naming it are bound:
+ * plt (JUMP_SLOT: lazily by glibc under RTLD_LAZY), got (GLOB_DAT: at load by
+ * glibc, deferred with the PLT ones by musl under RTLD_LAZY), other (every
+ * other type naming it: at load by both). */
+typedef struct ti_import {
+  const char *name;      /* "pthread_create" */
+  const char *version;   /* "GLIBC_2.34", NULL when unversioned */
+  const char *from;      /* the file the version need names, NULL when unversioned */
+  uint32_t sym;          /* index in the dynamic symbol table */
+  unsigned char type;    /* STT_* of st_info */
+  unsigned char weak;    /* STB_WEAK */
+  unsigned char initial_exec, tlsdesc; /* a TPOFF / TLSDESC relocation names it */
+  uint32_t plt, got, other;
+} ti_import;
+
+/* A defined dynamic symbol with global, weak or unique binding. */
+typedef struct ti_export {
+  const char *name;
+  const char *version;   /* NULL when unversioned */
+  unsigned char hidden;  /* a non-default version: name@VER, not name@@VER */
+} ti_export;
 
 enum { /* ti_elf_info.flags */
   TI_ELF_STATIC_TLS = 1u << 0, TI_ELF_BIND_NOW = 1u << 1, TI_ELF_NODELETE = 1u << 2,
@@ -184,19 +205,22 @@ typedef struct ti_elf_info {
   unsigned machine, type;
   int has_dynamic, has_section_headers, has_symtab;
   const char *interpreter, *soname;       /* NULL when absent */
-  const char **needed, **rpath, **runpath, **napi_imports;
-  size_t n_needed, n_rpath, n_runpath, n_napi_imports;
+  const char **needed, **rpath, **runpath;
+  size_t n_needed, n_rpath, n_runpath;
   unsigned flags;
   int has_tls;
   uint64_t tls_size, tls_init_size, tls_align;
   ti_reloc_counts relocs;
+  uint32_t tpoff_own, tlsdesc_own; /* against this file's own block: symbol 0 or defined here */
   unsigned models;
   ti_tls_symbol *tls_symbols;      size_t n_tls_symbols;   /* largest first */
   ti_version_need *version_needs;  size_t n_version_needs;
-  ti_versioned_import *imports;    size_t n_imports;       /* undefined symbols with a version */
+  ti_import *imports;              size_t n_imports;       /* in .dynsym order */
+  ti_export *exports;              size_t n_exports;       /* in .dynsym order */
   const char **version_defs;       size_t n_version_defs;  /* versions this file defines */
   const char *min_glibc, *min_glibcxx;                     /* "2.34", or NULL */
   ti_file_libc libc;
+  uint64_t name_bytes;  /* bytes of the names read: what packing them will take, roughly */
   char detail[160];   /* what was malformed or truncated, for error messages */
   struct ti_elf_priv *priv;
 } ti_elf_info;
@@ -214,5 +238,27 @@ ti_err ti_demangle(const char *name, char *out, size_t cap);
 int ti_demangle_available(void);
 const char *ti_machine_name(unsigned machine); /* "x86_64", or NULL when unknown */
 const char *ti_file_libc_name(ti_file_libc l);
+/* "func", "object", "tls", "notype", "ifunc" or "other" for an STT_* type. */
+const char *ti_sym_type_name(unsigned stt);
+
+/* How the loader binds a relocation that names a symbol. */
+typedef enum ti_bind_class { TI_BIND_NONE = 0, TI_BIND_PLT, TI_BIND_GOT, TI_BIND_OTHER } ti_bind_class;
+ti_bind_class ti_reloc_bind_class(unsigned machine, uint32_t type);
+
+/* ---- an analysis packed for another thread or language ----
+ * Every string once, NUL-separated, in `strings` (referred to by ordinal,
+ * -1 for none); every number, in a fixed order, in `nums`.  Callable from any
+ * thread on a finished ti_elf_info; lib/analyze.js reads the layout (see
+ * ti_elf_pack.c). */
+typedef struct ti_packed {
+  char *strings;  size_t strings_len, strings_cap, n_strings;
+  double *nums;   size_t n_nums, nums_cap;
+  int ascii;      /* every byte of strings is 7-bit: Latin-1 reads it the same */
+} ti_packed;
+
+/* Demangler for TLS symbol names (ti_demangle), or NULL for none. */
+typedef ti_err (*ti_demangle_fn)(const char *name, char *out, size_t cap);
+ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out);
+void ti_packed_free(ti_packed *pk);
 
 #endif

@@ -15,6 +15,9 @@ static const struct { const char *name, *message; } ti_err_table[TI_ERR_COUNT] =
   [TI_EMALFORMED] = {"TI_EMALFORMED", "ELF file is malformed"},
   [TI_ENOTSUP] = {"TI_ENOTSUP", "not supported on this platform"},
   [TI_ETHREAD] = {"TI_ETHREAD", "could not create a measuring thread"},
+  [TI_ENAMETOOLONG] = {"TI_ENAMETOOLONG", "file name too long"},
+  [TI_ELOOP] = {"TI_ELOOP", "too many levels of symbolic links"},
+  [TI_EMFILE] = {"TI_EMFILE", "too many open files"},
 };
 
 const char *ti_err_name(ti_err e) {

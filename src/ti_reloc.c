@@ -10,6 +10,9 @@
 #ifndef R_RISCV_TLSDESC
 #define R_RISCV_TLSDESC 12
 #endif
+#ifndef R_RISCV_JUMP_SLOT
+#define R_RISCV_JUMP_SLOT 5
+#endif
 
 /* Only dynamic relocation types matter: they are what the loader must resolve. */
 ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type) {
@@ -79,14 +82,40 @@ ti_tls_reloc ti_reloc_classify(unsigned machine, uint32_t type) {
   return TI_RELOC_OTHER;
 }
 
-void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_t sym) {
-  switch (ti_reloc_classify(machine, type)) {
+/* JUMP_SLOT and GLOB_DAT by machine.  riscv has no GLOB_DAT: its GOT entries
+ * take absolute relocations (R_RISCV_64), counted as other.  mips binds most
+ * of its GOT without any relocation (the entries from DT_MIPS_GOTSYM on), so
+ * those references are not counted at all; R_MIPS_GLOB_DAT is rare. */
+ti_bind_class ti_reloc_bind_class(unsigned machine, uint32_t type) {
+  static const struct { unsigned machine; uint32_t plt, got; } slots[] = {
+    {EM_X86_64, R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT}, {EM_386, R_386_JMP_SLOT, R_386_GLOB_DAT},
+    {EM_AARCH64, R_AARCH64_JUMP_SLOT, R_AARCH64_GLOB_DAT}, {EM_ARM, R_ARM_JUMP_SLOT, R_ARM_GLOB_DAT},
+    {EM_S390, R_390_JMP_SLOT, R_390_GLOB_DAT}, {EM_PPC64, R_PPC64_JMP_SLOT, R_PPC64_GLOB_DAT},
+    {EM_PPC, R_PPC_JMP_SLOT, R_PPC_GLOB_DAT}, {EM_MIPS, R_MIPS_JUMP_SLOT, R_MIPS_GLOB_DAT},
+    {EM_RISCV, R_RISCV_JUMP_SLOT, UINT32_MAX},
+  };
+  if (type == 0) return TI_BIND_NONE; /* R_*_NONE on every machine */
+  for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+    if (slots[i].machine != machine) continue;
+    if (type == slots[i].plt) return TI_BIND_PLT;
+    if (type == slots[i].got) return TI_BIND_GOT;
+    break;
+  }
+  return TI_BIND_OTHER;
+}
+
+void ti_reloc_count_class(ti_reloc_counts *c, ti_tls_reloc cls, uint32_t sym) {
+  switch (cls) {
   case TI_RELOC_TPOFF: c->tpoff++; break;
   case TI_RELOC_DTPMOD: c->dtpmod++; if (sym == 0) c->dtpmod_local++; break;
   case TI_RELOC_DTPOFF: c->dtpoff++; break;
   case TI_RELOC_TLSDESC: c->tlsdesc++; break;
   default: break;
   }
+}
+
+void ti_reloc_count(ti_reloc_counts *c, unsigned machine, uint32_t type, uint32_t sym) {
+  ti_reloc_count_class(c, ti_reloc_classify(machine, type), sym);
 }
 
 unsigned ti_reloc_models(const ti_reloc_counts *c) {

@@ -189,3 +189,182 @@ describe('analyze(): demangled names', function () {
     assert.strictEqual(r.tlsSymbols[0].demangled, 'ti::state');
   });
 });
+
+// Small builds made here, for facts no fixture has.
+function compile(dir, out, args, compiler = 'gcc') {
+  const r = spawnSync(compiler, ['-o', path.join(dir, out), ...args], { cwd: dir, encoding: 'utf8' });
+  return r.status === 0 ? path.join(dir, out) : null;
+}
+
+describe('analyze(): imports, exports and whose TLS a relocation targets', function () {
+  this.timeout(120000);
+  let dir;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-imports-'));
+    fs.writeFileSync(path.join(dir, 'def.c'), '__thread int shared_tls = 1; int shared_obj = 2;\n' +
+      'int shared_fn(void) { return 3; }\n');
+    fs.writeFileSync(path.join(dir, 'use.c'), 'extern __thread int shared_tls; extern int shared_obj;\n' +
+      'int shared_fn(void); static __thread int own_tls; __thread int own_global;\n' +
+      'int use(void) { return shared_tls + shared_obj + shared_fn() + own_tls + own_global; }\n');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const [dialect, flags] of [['initial-exec', ['-ftls-model=initial-exec']], ['TLS descriptors', ['-mtls-dialect=gnu2']]]) {
+    it(`${dialect}: an import through TPOFF/TLSDESC, the file's own block apart, as readelf -rW shows them`, function () {
+      const def = compile(dir, 'libdef.so', ['-shared', '-fPIC', '-Wl,-soname,libdef.so', 'def.c']);
+      const use = compile(dir, `libuse-${flags[0].slice(1)}.so`, ['-shared', '-fPIC', '-O1', ...flags, 'use.c', def]);
+      if (!use) h.skip(this, `gcc cannot build ${dialect} TLS here`);
+      const a = h.compareAnalyzeWithReadelf(ti, use);
+      const imp = Object.fromEntries(a.imports.map((m) => [m.name, m]));
+      const ie = dialect === 'initial-exec';
+      assert.deepStrictEqual([imp.shared_tls.type, imp.shared_tls.initialExec, imp.shared_tls.tlsdesc], ['tls', ie, !ie]);
+      assert.ok(imp.shared_tls.other > 0 && imp.shared_tls.plt === 0 && imp.shared_tls.got === 0);
+      assert.deepStrictEqual([imp.shared_obj.type, imp.shared_obj.got > 0, imp.shared_obj.plt], ['object', true, 0]);
+      assert.deepStrictEqual([imp.shared_fn.type, imp.shared_fn.plt > 0], ['func', true]);
+      assert.ok(ie ? a.tlsRelocations.tpoffOwn >= 1 : a.tlsRelocations.tlsdescOwn >= 1, JSON.stringify(a.tlsRelocations));
+      assert.strictEqual(ie ? a.tlsRelocations.tpoff - a.tlsRelocations.tpoffOwn : a.tlsRelocations.tlsdesc - a.tlsRelocations.tlsdescOwn, 1);
+      assert.ok(a.exports.includes('use') && a.exports.includes('own_global') && !a.exports.includes('own_tls'));
+    });
+  }
+
+  it('versioned exports: name@@VERSION for the default, name@VERSION for a hidden one', function () {
+    fs.writeFileSync(path.join(dir, 'ver.c'), 'int f_old(void) { return 1; } int f_new(void) { return 2; }\n' +
+      '__asm__(".symver f_old,f@V1"); __asm__(".symver f_new,f@@V2");\nint plain(void) { return 3; }\n');
+    fs.writeFileSync(path.join(dir, 'ver.map'), 'V1 { global: plain; f; local: *; }; V2 { global: f; } V1;\n');
+    const lib = compile(dir, 'libver.so', ['-shared', '-fPIC', '-Wl,--version-script,ver.map', 'ver.c']);
+    const a = h.compareAnalyzeWithReadelf(ti, lib);
+    assert.ok(a.exports.includes('f@V1') && a.exports.includes('f@@V2') && a.exports.includes('plain@@V1'), a.exports.join());
+  });
+});
+
+describe('analyze(): which libc a file was built for', function () {
+  this.timeout(120000);
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-libc-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name, text) => fs.writeFileSync(path.join(dir, name), text);
+
+  it('minGlibc counts glibc\'s own libraries only: a musl build needing libgcc_s\'s GLIBC_2.0 has none', function () {
+    if (!h.haveCommand('musl-gcc')) h.skip(this, 'musl-gcc is not installed');
+    // libgcc_s defines a GLIBC_2.0 node of its own (for __register_frame_info); GLIBC_2.99
+    // stands for any such node above what the file needs from glibc itself
+    write('gcc_s.c', 'void __register_frame_info(void) {} void _Unwind_Resume(void) {} void ti_future(void) {}\n');
+    write('gcc_s.map', 'GLIBC_2.0 { global: __register_frame_info; }; GCC_3.0 { global: _Unwind_Resume; local: *; };\n' +
+      'GLIBC_2.99 { global: ti_future; };\n');
+    fs.mkdirSync(path.join(dir, 'stub'), { recursive: true });
+    const stub = compile(dir, 'stub/libgcc_s.so.1', ['-shared', '-fPIC', '-nostdlib', '-Wl,-soname,libgcc_s.so.1',
+      '-Wl,--version-script,gcc_s.map', 'gcc_s.c']);
+    fs.symlinkSync('libgcc_s.so.1', path.join(dir, 'stub', 'libgcc_s.so'));
+    write('addon.c', '#include <stdio.h>\nvoid __register_frame_info(void); void _Unwind_Resume(void); void ti_future(void);\n' +
+      'void ti_addon(void) { __register_frame_info(); _Unwind_Resume(); ti_future(); puts("x"); }\n');
+    const musl = compile(dir, 'addon-musl.so', ['-shared', '-fPIC', 'addon.c', '-Lstub', '-lgcc_s'], 'musl-gcc');
+    const glibc = compile(dir, 'addon-glibc.so', ['-shared', '-fPIC', 'addon.c', '-Lstub', '-lgcc_s']);
+    assert.ok(stub && musl && glibc);
+    assert.match(h.readelf(['-V'], musl), /File: libgcc_s\.so\.1[\s\S]*Name: GLIBC_2\.0/);
+    const m = h.compareAnalyzeWithReadelf(ti, musl);
+    assert.deepStrictEqual([m.libc, m.minGlibc], ['musl', null]);
+    assert.deepStrictEqual(m.versionNeeds['libgcc_s.so.1'].sort(), ['GCC_3.0', 'GLIBC_2.0', 'GLIBC_2.99']);
+    const g = h.compareAnalyzeWithReadelf(ti, glibc);
+    assert.strictEqual(g.libc, 'glibc');
+    const fromLibc = g.versionNeeds['libc.so.6'].filter((v) => /^GLIBC_2/.test(v)).map((v) => v.slice(6));
+    assert.ok(fromLibc.length > 0);
+    assert.strictEqual(g.minGlibc, fromLibc.sort(h.cmpVersion).pop());
+  });
+
+  it('a static-pie executable is static', function () {
+    write('main.c', 'int main(void) { return 0; }\n');
+    const exe = compile(dir, 'static-pie', ['-static-pie', 'main.c']);
+    if (!exe) h.skip(this, 'gcc cannot link -static-pie here (no static libc)');
+    const a = ti.analyzeSync(exe);
+    assert.deepStrictEqual([a.type, a.interpreter, a.needed, a.flags.pie], ['DYN', null, [], true]);
+    assert.doesNotMatch(h.readelf(['-lW'], exe), /INTERP/);
+    assert.strictEqual(a.libc, 'static');
+  });
+
+  describe('Android (bionic) binaries are android, never musl', function () {
+    // No NDK here: bionic's marks made with gcc, against stub libraries named like bionic's.
+    before(() => {
+      write('bionic.c', 'int android_fn(void) { return 1; }\n');
+      write('libc.map', 'LIBC { global: android_fn; local: *; };\n');
+      write('user.c', 'int android_fn(void);\nint ti_user(void) { return android_fn(); }\nint main(void) { return 0; }\n');
+      write('note.s', '.section .note.android.ident,"a",%note\n.balign 4\n.long 2f-1f\n.long 4f-3f\n.long 1\n' +
+        '1: .asciz "Android"\n2: .balign 4\n3: .long 30\n4:\n.section .note.GNU-stack,"",%progbits\n');
+      for (const d of ['versioned', 'plain']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+      const lib = ['-shared', '-fPIC', '-nostdlib'];
+      compile(dir, 'versioned/libc.so', [...lib, '-Wl,-soname,libc.so', '-Wl,--version-script,libc.map', 'bionic.c']);
+      compile(dir, 'plain/libc.so', [...lib, '-Wl,-soname,libc.so', 'bionic.c']);
+      compile(dir, 'plain/liblog.so', [...lib, '-Wl,-soname,liblog.so', 'bionic.c']);
+    });
+
+    const builds = {
+      'a LIBC version need on libc.so': ['lib-versioned.so', ['-shared', '-fPIC', '-nostdlib', 'user.c', 'versioned/libc.so']],
+      'the /system/bin/linker64 interpreter': ['exe-linker64', ['-fPIE', '-pie', '-nostdlib', '-Wl,-e,main',
+        '-Wl,--dynamic-linker=/system/bin/linker64', 'user.c', 'plain/libc.so']],
+      'liblog.so among the needed libraries': ['lib-liblog.so', ['-shared', '-fPIC', '-nostdlib', '-Wl,--no-as-needed',
+        'user.c', 'plain/libc.so', 'plain/liblog.so']],
+      'the Android ident note': ['lib-note.so', ['-shared', '-fPIC', '-nostdlib', 'user.c', 'note.s', 'plain/libc.so']],
+    };
+    for (const [what, [out, args]] of Object.entries(builds)) {
+      it(what, function () {
+        const file = compile(dir, out, args);
+        if (!file) h.skip(this, `gcc cannot build ${out} here`);
+        const a = h.compareAnalyzeWithReadelf(ti, file);
+        assert.ok(a.needed.includes('libc.so'), a.needed.join());
+        assert.strictEqual(a.libc, 'android');
+      });
+    }
+
+    it('the same library without any of those marks stays musl', function () {
+      const file = compile(dir, 'lib-plain.so', ['-shared', '-fPIC', '-nostdlib', 'user.c', 'plain/libc.so']);
+      assert.strictEqual(ti.analyzeSync(file).libc, 'musl');
+    });
+  });
+});
+
+describe('analyze(): time grows linearly with the file', function () {
+  this.timeout(300000);
+  const { sharedObject, STT } = require('./elf-build');
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-linear-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const timed = (file) => {
+    const t0 = process.hrtime.bigint();
+    const a = ti.analyzeSync(file);
+    return { a, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  };
+
+  it('200,000 TLS symbols (and 1,000 repeated) in seconds, each once', function () {
+    const n = 200000;
+    // names alike in length, head and tail: only a hash of the whole name tells them apart
+    const syms = Array.from({ length: n }, (_, i) => ({ name: `tls_aaaaaaaa${String(i).padStart(6, '0')}zzzzzzzz`,
+      type: STT.TLS, shndx: 5, size: 8 + (i % 7) }));
+    for (let i = 0; i < 1000; i++) syms.push({ ...syms[i * 7] });
+    const file = path.join(dir, 'tls.so');
+    fs.writeFileSync(file, sharedObject({ syms, tls: { size: 16 * n } }).bytes);
+    const { a, ms } = timed(file);
+    assert.strictEqual(a.tlsSymbols.length, n);
+    assert.strictEqual(new Set(a.tlsSymbols.map((s) => s.name)).size, n);
+    assert.deepStrictEqual(a.tlsSymbols[0], { name: 'tls_aaaaaaaa000006zzzzzzzz', demangled: null, size: 14, bind: 'global',
+      defined: true });
+    assert.ok(ms < 10000, `${ms.toFixed(0)} ms`);
+  });
+
+  it('300,000 imports over 32,000 versions in seconds', function () {
+    const n = 300000, versions = 32000;
+    const needs = [{ file: 'libv.so.1', versions: Array.from({ length: versions }, (_, i) => `V_${i}`) }];
+    const name = (i) => `imp_aaaaaaaa${String(i).padStart(6, '0')}zzzzzzzz`;
+    const syms = Array.from({ length: n }, (_, i) => ({ name: name(i), need: ['libv.so.1', `V_${(i * 7) % versions}`] }));
+    const file = path.join(dir, 'versions.so');
+    fs.writeFileSync(file, sharedObject({ syms, needs, needed: ['libv.so.1'] }).bytes);
+    const { a, ms } = timed(file);
+    assert.strictEqual(a.imports.length, n);
+    assert.deepStrictEqual(a.imports[1], { name: name(1), version: 'V_7', from: 'libv.so.1', type: 'func', weak: false,
+      plt: 0, got: 0, other: 0, initialExec: false, tlsdesc: false });
+    assert.strictEqual(Object.keys(a.symbolVersions).length, versions);
+    assert.deepStrictEqual(a.symbolVersions.V_7, [name(1), name(32001), name(64001), name(96001), name(128001),
+      name(160001), name(192001), name(224001), name(256001), name(288001)]);
+    assert.strictEqual(a.versionNeeds['libv.so.1'].length, versions);
+    assert.ok(ms < 6000, `${ms.toFixed(0)} ms`);
+  });
+});

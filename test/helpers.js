@@ -53,15 +53,10 @@ function readelfFacts(file) {
   const out = readelf(['-lWdrsV'], file);
   const dyn = (tag) => [...out.matchAll(new RegExp(`\\(${tag}\\)\\s+[^\\[]*\\[([^\\]]*)\\]`, 'g'))].map((m) => m[1]);
   const needsAt = out.indexOf('Version needs section');
-  let needs = needsAt < 0 ? '' : out.slice(needsAt);
-  const nextSection = needs.slice(1).search(/\n(Version \w+ section|Relocation section|Dynamic section)/);
-  if (nextSection >= 0) needs = needs.slice(0, nextSection + 1);
   const defsAt = out.indexOf('Version definition section');
   const defs = defsAt < 0 ? [] : [...out.slice(defsAt, needsAt > defsAt ? needsAt : undefined)
     .matchAll(/Rev: \d+\s+Flags: (\S+)\s+Index: \d+\s+Cnt: \d+\s+Name: (\S+)/g)]
     .filter((m) => !m[1].includes('BASE')).map((m) => m[2]);
-  const glibc = [...needs.matchAll(/Name: GLIBC_(2[\d.]*)\b/g)].map((m) => m[1]);
-  glibc.sort((a, b) => cmpVersion(b, a));
   return {
     tls: parseTls(out),
     staticTls: /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(out),
@@ -70,10 +65,30 @@ function readelfFacts(file) {
     rpath: dyn('RPATH').flatMap((s) => s.split(':')),
     runpath: dyn('RUNPATH').flatMap((s) => s.split(':')),
     tlsRelocations: countTlsRelocs(out),
-    minGlibc: glibc[0] || null,
+    minGlibc: readelfMinGlibc(out),
     versionDefs: defs,
     tlsSymbols: parseTlsSymbols(out),
   };
+}
+
+// glibc's own libraries: only their GLIBC_2.x needs count towards minGlibc.
+const GLIBC_LIBRARIES = /^(libc\.so\.6(\.1)?|libm\.so\.6(\.1)?|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|libBrokenLocale\.so\.1|libnsl\.so\.1|libcrypt\.so\.1|libmvec\.so\.1|libthread_db\.so\.1|libc_malloc_debug\.so\.0|libmemusage\.so|libpcprofile\.so|libSegFault\.so|libcidn\.so\.1|ld\.so\.1|ld-linux.*|ld64\.so\..*|libnss_.*)$/;
+
+// The minimum GLIBC_2.x version needed from glibc's own libraries, from readelf -V output.
+function readelfMinGlibc(out) {
+  const at = out.indexOf('Version needs section');
+  if (at < 0) return null;
+  const found = [];
+  let file = null;
+  for (const line of out.slice(at).split('\n').slice(1)) {
+    const f = /File: (\S+)/.exec(line);
+    const n = /^\s*0x[0-9a-f]+:\s+Name: (\S+)/.exec(line);
+    if (f) file = f[1];
+    else if (n && file && GLIBC_LIBRARIES.test(file) && /^GLIBC_2[\d.]*$/.test(n[1])) found.push(n[1].slice(6));
+    else if (!f && !n && line.trim() && !/^\s*\d+:/.test(line) && !/Addr:/.test(line)) break;
+  }
+  found.sort((a, b) => cmpVersion(b, a));
+  return found[0] || null;
 }
 
 // analyze() next to readelf -lWdrsV on the facts both report; throws on any difference.
@@ -81,13 +96,106 @@ function compareAnalyzeWithReadelf(ti, file) {
   const got = ti.analyzeSync(file);
   const want = readelfFacts(file);
   const names = (defined) => [...new Set(got.tlsSymbols.filter((s) => s.defined === defined).map((s) => s.name))].sort();
+  const { tpoff, dtpmod, dtpoff, tlsdesc } = got.tlsRelocations;
   const subset = {
     tls: got.tls, staticTls: got.flags.staticTls, needed: got.needed, soname: got.soname,
-    rpath: got.rpath, runpath: got.runpath, tlsRelocations: got.tlsRelocations, minGlibc: got.minGlibc,
+    rpath: got.rpath, runpath: got.runpath, tlsRelocations: { tpoff, dtpmod, dtpoff, tlsdesc }, minGlibc: got.minGlibc,
     versionDefs: got.versionDefs, tlsSymbols: { defined: names(true), undefined: names(false) },
   };
-  require('assert').deepStrictEqual(subset, want, file);
+  const assert = require('assert');
+  assert.deepStrictEqual(subset, want, file);
+  const sym = readelfSymbols(file);
+  assert.deepStrictEqual(got.imports, sym.imports, `${file}: imports`);
+  assert.deepStrictEqual(got.exports, sym.exports, `${file}: exports`);
+  assert.deepStrictEqual([got.tlsRelocations.tpoffOwn, got.tlsRelocations.tlsdescOwn], [sym.tpoffOwn, sym.tlsdescOwn],
+    `${file}: TLS relocations against the file's own block`);
   return got;
+}
+
+const SYMBOL_TYPES = { NOTYPE: 'notype', OBJECT: 'object', FUNC: 'func', TLS: 'tls', IFUNC: 'ifunc' };
+
+// One `readelf --dyn-syms -rVW` run: every .dynsym entry by index, every
+// relocation as { sym, type } (the symbol index read from r_info), and the file
+// each version need number names.
+function readelfDynamic(file) {
+  const out = readelf(['--dyn-syms', '-rVW'], file);
+  const syms = [], relocs = [], needFile = {}, versym = [];
+  let section = null, file_ = null, declared = 0;
+  for (const line of out.split('\n')) {
+    if (/^Relocation section/.test(line)) section = 'reloc';
+    else if (/^Symbol table '\.dynsym'/.test(line)) {
+      section = 'dynsym';
+      declared = Number(/contains (\d+) entr/.exec(line)[1]);
+    }
+    else if (/^Version needs section/.test(line)) section = 'verneed';
+    else if (/^Version symbols section/.test(line)) section = 'versym';
+    else if (/^Version definition section/.test(line)) section = null;
+    else if (section === 'versym') {
+      const at = /^\s*([0-9a-f]+):/.exec(line);
+      if (!at) continue;
+      let i = parseInt(at[1], 16);
+      for (const m of line.slice(at[0].length).matchAll(/([0-9a-f]+)(h?)\s*\(([^)]*)\)/g)) {
+        versym[i++] = { index: parseInt(m[1], 16), hidden: m[2] === 'h', name: m[3] };
+      }
+    }
+    else if (section === 'reloc') {
+      const m = /^\s*[0-9a-f]+\s+([0-9a-f]+)\s+(R_\w+)/.exec(line);
+      if (!m) continue;
+      const info = BigInt(`0x${m[1]}`);
+      relocs.push({ sym: Number(m[1].length > 8 ? info >> 32n : info >> 8n), type: m[2] });
+    } else if (section === 'dynsym') {
+      // readelf names STB_GNU_UNIQUE "UNIQUE" only for some OS ABIs, "<OS specific>: 10" for the others
+      const m = /^\s*(\d+):\s+[0-9a-f]+\s+\S+\s+(\w+)\s+(<OS specific>: 10|\w+)\s+\w+\s+(?:\[[^\]]*\]\s+)?(\S+)\s?(.*)$/.exec(line);
+      if (m) syms[Number(m[1])] = { type: m[2], bind: m[3].startsWith('<') ? 'UNIQUE' : m[3], undefined: m[4] === 'UND', name: m[5] };
+    } else if (section === 'verneed') {
+      const f = /File: (\S+)/.exec(line);
+      const n = /Name: (\S+)\s+Flags: .*Version: (\d+)/.exec(line);
+      if (f) file_ = f[1];
+      else if (n) needFile[n[2]] = file_;
+    }
+  }
+  const parsed = syms.filter(Boolean).length;
+  if (parsed !== declared) throw new Error(`${file}: parsed ${parsed} of readelf's ${declared} dynamic symbols`);
+  return { syms, relocs, needFile, versym };
+}
+
+// imports, exports and own-block TLS relocation counts as readelf shows them.
+function readelfSymbols(file) {
+  const { syms, relocs, needFile, versym } = readelfDynamic(file);
+  const imports = new Map(), want = { tpoffOwn: 0, tlsdescOwn: 0 };
+  syms.forEach((s, i) => {
+    if (!i || !s.undefined) return;
+    const m = /^(.*?)(?:@(\S+) \((\d+)\))?$/.exec(s.name);
+    imports.set(i, { name: m[1], version: m[2] || null, from: m[3] ? needFile[m[3]] || null : null,
+      type: SYMBOL_TYPES[s.type] || 'other', weak: s.bind === 'WEAK', plt: 0, got: 0, other: 0,
+      initialExec: false, tlsdesc: false });
+  });
+  const tls = countTlsRelocs;
+  for (const r of relocs) {
+    if (/_NONE$/.test(r.type)) continue;
+    const kind = tls(r.type);
+    const imp = r.sym ? imports.get(r.sym) : null;
+    if (!imp) {
+      const own = r.sym === 0 || (syms[r.sym] && !syms[r.sym].undefined);
+      if (own) { want.tpoffOwn += kind.tpoff; want.tlsdescOwn += kind.tlsdesc; }
+      continue;
+    }
+    if (/_(JUMP|JMP)_SLOT$/.test(r.type)) imp.plt++;
+    else if (/_GLOB_DAT$/.test(r.type)) imp.got++;
+    else imp.other++;
+    if (kind.tpoff) imp.initialExec = true;
+    if (kind.tlsdesc) imp.tlsdesc = true;
+  }
+  want.imports = [...imports.values()];
+  // Versions from the version symbol table: readelf's name column leaves out the
+  // version of a version's own marker symbol (GLIBC_2.2.5 defined at GLIBC_2.2.5).
+  want.exports = [];
+  syms.forEach((s, i) => {
+    if (!i || s.undefined || !['GLOBAL', 'WEAK', 'UNIQUE'].includes(s.bind)) return;
+    const name = s.name.replace(/@.*/, ''), v = versym[i];
+    want.exports.push(v && v.index > 1 ? `${name}${v.hidden ? '@' : '@@'}${v.name}` : name);
+  });
+  return want;
 }
 
 // Class, byte order and machine name from readelf -h.
@@ -148,5 +256,5 @@ function skip(ctx, reason) {
   ctx.skip();
 }
 
-module.exports = { ROOT, skip, readelfFacts, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
+module.exports = { ROOT, skip, readelfFacts, readelfSymbols, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
   executableMappings, nodeJson, haveCommand };

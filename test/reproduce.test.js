@@ -128,7 +128,8 @@ describe('reproduce(): local-exec', function () {
   it('while the local-exec executable itself runs', function () {
     const exe = fixtures.template('local-exec');
     assert.deepStrictEqual(JSON.parse(execFileSync(exe, { encoding: 'utf8' })), { touched: 1 });
-    assert.deepStrictEqual(ti.analyzeSync(exe).tlsRelocations, { tpoff: 0, dtpmod: 0, dtpoff: 0, tlsdesc: 0 });
+    assert.deepStrictEqual(ti.analyzeSync(exe).tlsRelocations, { tpoff: 0, dtpmod: 0, dtpoff: 0, tlsdesc: 0,
+      tpoffOwn: 0, tlsdescOwn: 0 });
   });
 });
 

@@ -72,11 +72,79 @@ describe('robustness: malformed input (each batch in a child process)', function
   });
 });
 
+describe('robustness: memory and time per analysis are bounded', function () {
+  this.timeout(300000);
+  // Each case in its own child, under an address-space limit so that a
+  // regression fails there instead of taking the machine's memory.
+  const LIMIT_KB = 3000000;
+  let limited = true;
+  before(function () {
+    const probe = spawnSync('bash', ['-c', `ulimit -v ${LIMIT_KB} && exec "${process.execPath}" -e 0`]);
+    limited = probe.status === 0;
+  });
+
+  const cases = {
+    'interp-16x256M': { code: 'TI_EMALFORMED', detail: /PT_INTERP/ },
+    'dynamic-500M': { code: 'ok' },
+    'relocs-3x500M': { code: 'ok' },
+    'gnu-hash-1T': { code: 'TI_EMALFORMED', detail: /DT_GNU_HASH/ },
+  };
+  const about = {
+    'interp-16x256M': '16 PT_INTERP headers over one 256 MiB hole',
+    'dynamic-500M': 'a 500 MiB PT_DYNAMIC in a hole',
+    'relocs-3x500M': 'DT_RELA, DT_REL and DT_JMPREL of 500 MiB each in a hole',
+    'gnu-hash-1T': 'a GNU hash chain running into a 1 TiB hole, no section headers',
+  };
+  for (const [name, want] of Object.entries(cases)) {
+    it(`${about[name]}: peak RSS under 200 MB, a coded answer within seconds`, function () {
+      const cmd = `${limited ? `ulimit -v ${LIMIT_KB} && ` : ''}exec "${process.execPath}" "${child('memory.js')}" ${name}`;
+      const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 120000 });
+      assert.strictEqual(r.status, 0, `${name}: exit ${r.status} ${r.signal || ''} ${r.stderr.slice(-1000)}`);
+      const got = JSON.parse(r.stdout);
+      assert.strictEqual(got.code, want.code, `${name}: ${got.detail}`);
+      if (want.detail) assert.match(got.detail, want.detail);
+      assert.ok(got.peakMb < 200, `${name}: peak RSS ${got.peakMb.toFixed(0)} MB`);
+      assert.ok(got.ms < 30000, `${name}: ${got.ms} ms`);
+    });
+  }
+});
+
+describe('robustness: file descriptors', function () {
+  this.timeout(120000);
+  const underLimit = (n, args) => spawnSync('bash', ['-c', `ulimit -n ${n} && exec "$0" "$@"`, process.execPath, ...args],
+    { encoding: 'utf8', timeout: 100000 });
+
+  it('200 concurrent analyze() under `ulimit -n 64` all succeed: each file is closed on the worker thread', function () {
+    const files = [process.execPath, fixtures.template('culprit'), fixtures.template('initial-exec'),
+      '/usr/lib/x86_64-linux-gnu/libc.so.6'].filter((f) => fs.existsSync(f));
+    const r = underLimit(64, [child('fd-limit.js'), '200', ...files]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.deepStrictEqual(got.codes, { ok: 200 });
+  });
+
+  it('descriptors exhausted: analyze() waits for one, and reports TI_EMFILE (not TI_EIO) when none comes', function () {
+    const r = underLimit(64, [child('emfile.js'), fixtures.template('culprit')]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.strictEqual(got.exhausted, 'TI_EMFILE');
+    assert.ok(got.exhaustedMs >= 500 && got.exhaustedMs < 10000, `gave up after ${got.exhaustedMs} ms`);
+    assert.strictEqual(got.freedLater, 'ok', 'a descriptor freed while analyze() waits is taken');
+  });
+});
+
 describe('robustness: files that are not files', function () {
   this.timeout(60000);
   let dir;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-special-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a name too long is TI_ENAMETOOLONG, not TI_ENOENT', async function () {
+    const long = path.join(dir, 'x'.repeat(300));
+    assert.strictEqual(outcome(() => ti.analyzeSync(long)).code, 'TI_ENAMETOOLONG');
+    assert.strictEqual(outcome(() => ti.analyzeSync(`/${'d/'.repeat(3000)}f`)).code, 'TI_ENAMETOOLONG');
+    await assert.rejects(ti.analyze(long), { code: 'TI_ENAMETOOLONG' });
+  });
 
   it('FIFOs, sockets, directories, /dev/zero and /proc/self/mem give coded errors at once', async function () {
     const fifo = path.join(dir, 'fifo');
@@ -99,11 +167,11 @@ describe('robustness: files that are not files', function () {
     }
   });
 
-  it('symlink loops and dangling links are TI_ENOENT; scan walks through loops once', async function () {
+  it('symlink loops are TI_ELOOP, dangling links TI_ENOENT; scan walks through loops once', async function () {
     fs.symlinkSync(path.join(dir, 'b'), path.join(dir, 'a'));
     fs.symlinkSync(path.join(dir, 'a'), path.join(dir, 'b'));
     fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling.so'));
-    assert.strictEqual(outcome(() => ti.analyzeSync(path.join(dir, 'a'))).code, 'TI_ENOENT');
+    assert.strictEqual(outcome(() => ti.analyzeSync(path.join(dir, 'a'))).code, 'TI_ELOOP');
     assert.strictEqual(outcome(() => ti.analyzeSync(path.join(dir, 'dangling.so'))).code, 'TI_ENOENT');
     fs.mkdirSync(path.join(dir, 'tree'));
     fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'tree', 'x.node'));

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "../../src/ti_core.h"
 
-typedef struct stats { unsigned long runs, ok, codes[TI_ERR_COUNT]; } stats;
+typedef struct stats { unsigned long runs, ok, io_errors, codes[TI_ERR_COUNT]; } stats;
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -30,8 +30,14 @@ static void run_one(const unsigned char *data, size_t len, stats *st) {
     for (size_t i = 0; i < info.n_needed; i++) st->ok += strlen(info.needed[i]) > (size_t)-2;
     for (size_t i = 0; i < info.n_tls_symbols; i++) st->ok += strlen(info.tls_symbols[i].name) > (size_t)-2;
     for (size_t i = 0; i < info.n_version_needs; i++) st->ok += strlen(info.version_needs[i].version) > (size_t)-2;
+    for (size_t i = 0; i < info.n_imports; i++) st->ok += strlen(info.imports[i].name) > (size_t)-2;
+    for (size_t i = 0; i < info.n_exports; i++) st->ok += strlen(info.exports[i].name) > (size_t)-2;
+    ti_packed pk; /* the packed form the addon hands to JavaScript */
+    if (ti_elf_pack(&info, NULL, &pk) == TI_OK) st->ok += pk.strings_len + pk.n_nums == (size_t)-1;
+    ti_packed_free(&pk);
     st->ok++;
   }
+  if (e == TI_EIO || e == TI_EMFILE) st->io_errors++; /* a buffer has no I/O: a bug */
   st->codes[(unsigned)e < TI_ERR_COUNT ? e : 0]++;
   st->runs++;
   ti_elf_free(&info);
@@ -88,6 +94,10 @@ int main(int argc, char **argv) {
     for (int c = 1; c < TI_ERR_COUNT; c++)
       if (st.codes[c]) printf(",\"%s\":%lu", ti_err_name((ti_err)c), st.codes[c]);
     printf("}\n");
+    if (st.io_errors) {
+      fprintf(stderr, "%s: %lu I/O errors from a buffer source\n", argv[i], st.io_errors);
+      failures++;
+    }
     free(data);
   }
   return failures ? 1 : 0;

@@ -1,0 +1,351 @@
+/* An analysis packed into one string table and one array of numbers, so that
+ * it crosses to JavaScript (or to another thread) in two values instead of
+ * thousands of property writes.  Plain C: any thread may pack a finished
+ * ti_elf_info.  lib/analyze.js reads the layout below in the same order.
+ *
+ *   nums: TI_PACK_FORMAT,
+ *     class, big_endian, machine, type, @machine_name, @interpreter, @soname,
+ *     flags, has_tls, tls_size, tls_init_size, tls_align,
+ *     tpoff, dtpmod, dtpoff, tlsdesc, tpoff_own, tlsdesc_own,
+ *     @min_glibc, @min_glibcxx, @libc, has_section_headers, has_symtab,
+ *     needed, rpath, runpath, version_defs, TLS models: each n, then n @strings
+ *     version needs by file: a group list (below) of @file -> @versions
+ *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
+ *     imports: n, then (@name, @version, @from, @type, bits, plt, got, other) each,
+ *       bits: 1 weak, 2 initial_exec, 4 tlsdesc
+ *     imports by version: a group list of @version -> @names
+ *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
+ *     exports: n, then (@name, @version, hidden) each
+ *   where @x is the ordinal of a string in `strings` (NUL-separated), -1 for
+ *   none, and a group list is n, then (@key, count, count @values) per group,
+ *   groups in order of first appearance, each value once per group: grouping
+ *   here costs less than hashing thousands of fresh strings in JavaScript. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ti_core.h"
+#include "ti_elf_src.h"
+
+enum { TI_PACK_FORMAT = 1, TI_PACK_HEADER = 24 };
+
+/* Strings shared by many entries (versions, files, type names) are written
+ * once: a small open-addressing map from pointer to ordinal. */
+typedef struct ti_shared { const char **keys; double *refs; size_t cap, n; } ti_shared;
+
+typedef struct ti_packer { ti_packed *pk; ti_shared shared; ti_err err; } ti_packer;
+
+static double ti_str(ti_packer *w, const char *s) {
+  ti_packed *pk = w->pk;
+  size_t n;
+  if (!s || w->err != TI_OK) return -1;
+  n = strlen(s) + 1;
+  if (pk->strings_len + n > pk->strings_cap) {
+    size_t cap = (pk->strings_cap + n) * 2;
+    char *p = realloc(pk->strings, cap);
+    if (!p) { w->err = TI_ENOMEM; return -1; }
+    pk->strings = p;
+    pk->strings_cap = cap;
+  }
+  memcpy(pk->strings + pk->strings_len, s, n);
+  pk->strings_len += n;
+  return (double)pk->n_strings++;
+}
+
+static size_t ti_ptr_hash(const void *s, size_t cap) {
+  return ti_mix((uintptr_t)s) & (cap - 1);
+}
+
+static int ti_shared_grow(ti_packer *w) {
+  ti_shared *m = &w->shared, old = *m;
+  m->cap = old.cap ? old.cap * 2 : 64;
+  m->n = 0;
+  m->keys = calloc(m->cap, sizeof *m->keys);
+  m->refs = malloc(m->cap * sizeof *m->refs);
+  if (!m->keys || !m->refs) {
+    free(m->keys);
+    free(m->refs);
+    *m = old;
+    w->err = TI_ENOMEM;
+    return 0;
+  }
+  for (size_t i = 0; i < old.cap; i++) {
+    if (!old.keys[i]) continue;
+    size_t k = ti_ptr_hash(old.keys[i], m->cap);
+    while (m->keys[k]) k = (k + 1) & (m->cap - 1);
+    m->keys[k] = old.keys[i];
+    m->refs[k] = old.refs[i];
+    m->n++;
+  }
+  free(old.keys);
+  free(old.refs);
+  return 1;
+}
+
+static double ti_shared_str(ti_packer *w, const char *s) {
+  ti_shared *m = &w->shared;
+  size_t k;
+  if (!s) return -1;
+  if ((m->n + 1) * 2 > m->cap && !ti_shared_grow(w)) return -1;
+  for (k = ti_ptr_hash(s, m->cap); m->keys[k]; k = (k + 1) & (m->cap - 1))
+    if (m->keys[k] == s) return m->refs[k];
+  m->keys[k] = s;
+  m->refs[k] = ti_str(w, s);
+  m->n++;
+  return m->refs[k];
+}
+
+static void ti_num_grow(ti_packer *w, double v) { /* sized in advance: only a layout change gets here */
+  ti_packed *pk = w->pk;
+  double *p = realloc(pk->nums, (pk->nums_cap * 2 + 16) * sizeof *p);
+  if (!p) { w->err = TI_ENOMEM; return; }
+  pk->nums = p;
+  pk->nums_cap = pk->nums_cap * 2 + 16;
+  pk->nums[pk->n_nums++] = v;
+}
+
+static inline void ti_num(ti_packer *w, double v) {
+  ti_packed *pk = w->pk;
+  if (pk->n_nums < pk->nums_cap) pk->nums[pk->n_nums++] = v;
+  else ti_num_grow(w, v);
+}
+
+static void ti_pack_list(ti_packer *w, const char *const *list, size_t n) {
+  ti_num(w, (double)n);
+  for (size_t i = 0; i < n; i++) ti_num(w, ti_str(w, list[i]));
+}
+
+static void ti_pack_models(ti_packer *w, unsigned models) {
+  const char *names[8];
+  size_t n = 0;
+  for (unsigned bit = 1; bit <= TI_MODEL_TLSDESC; bit <<= 1)
+    if (models & bit) names[n++] = ti_model_name(bit);
+  ti_pack_list(w, names, n);
+}
+
+static void ti_pack_header(ti_packer *w, const ti_elf_info *info) {
+  const double head[] = {TI_PACK_FORMAT, info->elf_class, info->big_endian, info->machine, info->type,
+    ti_str(w, ti_machine_name(info->machine)), ti_str(w, info->interpreter), ti_str(w, info->soname),
+    info->flags, info->has_tls, (double)info->tls_size, (double)info->tls_init_size, (double)info->tls_align,
+    info->relocs.tpoff, info->relocs.dtpmod, info->relocs.dtpoff, info->relocs.tlsdesc,
+    info->tpoff_own, info->tlsdesc_own,
+    ti_str(w, info->min_glibc), ti_str(w, info->min_glibcxx), ti_str(w, ti_file_libc_name(info->libc)),
+    info->has_section_headers, info->has_symtab};
+  for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) ti_num(w, head[i]);
+}
+
+static void ti_pack_tls(ti_packer *w, const ti_elf_info *info, ti_demangle_fn demangle) {
+  char demangled[1024];
+  ti_num(w, (double)info->n_tls_symbols);
+  for (size_t i = 0; i < info->n_tls_symbols; i++) {
+    const ti_tls_symbol *t = &info->tls_symbols[i];
+    ti_num(w, ti_str(w, t->name));
+    ti_num(w, demangle && demangle(t->name, demangled, sizeof demangled) == TI_OK ? ti_str(w, demangled) : -1);
+    ti_num(w, (double)t->size);
+    ti_num(w, t->bind);
+    ti_num(w, t->defined);
+  }
+}
+
+/* ---- group lists ---- */
+
+typedef struct ti_grouping {
+  const char *const *keys, *const *values; /* per item; a NULL key: in no group */
+  size_t n, n_groups, cap;
+  uint32_t *group_of, *first, *counts, *slots, *pair_slots;
+  uint64_t seed;
+} ti_grouping;
+
+/* The group of item i's key, made when new. */
+static uint32_t ti_group_find(ti_grouping *g, size_t i) {
+  size_t k = ti_text_hash(g->keys[i], g->seed) & (g->cap - 1);
+  for (; g->slots[k] != UINT32_MAX; k = (k + 1) & (g->cap - 1))
+    if (!strcmp(g->keys[g->first[g->slots[k]]], g->keys[i])) return g->slots[k];
+  g->first[g->n_groups] = (uint32_t)i;
+  g->slots[k] = (uint32_t)g->n_groups;
+  return (uint32_t)g->n_groups++;
+}
+
+/* Whether item i's (key, value) pair came before in its group. */
+static int ti_group_repeat(ti_grouping *g, size_t i) {
+  size_t k = ti_mix(ti_text_hash(g->values[i], g->seed) ^ g->group_of[i]) & (g->cap - 1);
+  for (; g->pair_slots[k] != UINT32_MAX; k = (k + 1) & (g->cap - 1)) {
+    uint32_t o = g->pair_slots[k];
+    if (g->group_of[o] == g->group_of[i] && !strcmp(g->values[o], g->values[i])) return 1;
+  }
+  g->pair_slots[k] = (uint32_t)i;
+  return 0;
+}
+
+static void ti_group_assign(ti_grouping *g) {
+  for (size_t i = 0; i < g->n; i++) {
+    g->group_of[i] = UINT32_MAX;
+    if (!g->keys[i] || !g->values[i]) continue;
+    g->group_of[i] = ti_group_find(g, i);
+    if (ti_group_repeat(g, i)) g->group_of[i] = UINT32_MAX;
+    else g->counts[g->group_of[i]]++;
+  }
+}
+
+/* Emits the group list of the items (refs: each item's value ordinal):
+ * room for every group first, then each member straight into its place. */
+static void ti_group_emit(ti_packer *w, ti_grouping *g, const double *refs) {
+  size_t base, total = 0;
+  for (size_t k = 0; k < g->n_groups; k++) total += 2 + g->counts[k];
+  ti_num(w, (double)g->n_groups);
+  base = w->pk->n_nums;
+  for (size_t k = 0; k < total; k++) ti_num(w, 0);
+  if (w->err != TI_OK) return;
+  for (size_t k = 0, at = base; k < g->n_groups; at += 2 + g->counts[k], k++) {
+    w->pk->nums[at] = ti_shared_str(w, g->keys[g->first[k]]);
+    w->pk->nums[at + 1] = g->counts[k];
+    g->first[k] = (uint32_t)(at + 2 - base); /* from here on: where the group's next member goes */
+  }
+  for (size_t i = 0; i < g->n; i++)
+    if (g->group_of[i] != UINT32_MAX) w->pk->nums[base + g->first[g->group_of[i]]++] = refs[i];
+}
+
+static void ti_pack_groups(ti_packer *w, const char *const *keys, const char *const *values, const double *refs, size_t n) {
+  ti_grouping g = {keys, values, n, 0, 16, NULL, NULL, NULL, NULL, NULL, ti_hash_seed()};
+  while (g.cap < n * 2) g.cap *= 2;
+  g.group_of = malloc((n + 1) * sizeof *g.group_of);
+  g.first = malloc((n + 1) * sizeof *g.first);
+  g.counts = calloc(n + 1, sizeof *g.counts);
+  g.slots = malloc(g.cap * sizeof *g.slots);
+  g.pair_slots = malloc(g.cap * sizeof *g.pair_slots);
+  if (!g.group_of || !g.first || !g.counts || !g.slots || !g.pair_slots) w->err = TI_ENOMEM;
+  if (w->err == TI_OK) {
+    memset(g.slots, 0xff, g.cap * sizeof *g.slots);
+    memset(g.pair_slots, 0xff, g.cap * sizeof *g.pair_slots);
+    ti_group_assign(&g);
+    ti_group_emit(w, &g, refs);
+  }
+  free(g.group_of);
+  free(g.first);
+  free(g.counts);
+  free(g.slots);
+  free(g.pair_slots);
+}
+
+static void ti_pack_needs(ti_packer *w, const ti_elf_info *info) {
+  size_t n = info->n_version_needs;
+  const char **keys = malloc((n + 1) * sizeof *keys), **values = malloc((n + 1) * sizeof *values);
+  double *refs = malloc((n + 1) * sizeof *refs);
+  if (!keys || !values || !refs) w->err = TI_ENOMEM;
+  for (size_t i = 0; w->err == TI_OK && i < n; i++) {
+    keys[i] = info->version_needs[i].file;
+    values[i] = info->version_needs[i].version;
+    refs[i] = ti_shared_str(w, values[i]);
+  }
+  if (w->err == TI_OK) ti_pack_groups(w, keys, values, refs, n);
+  free(keys);
+  free(values);
+  free(refs);
+}
+
+static int ti_is_napi(const char *name) {
+  return name[0] == 'n' && (!strncmp(name, "napi_", 5) || !strncmp(name, "node_api_", 9));
+}
+
+typedef struct ti_named_ref { const char *name; double ref; } ti_named_ref;
+
+static int ti_named_ref_cmp(const void *a, const void *b) {
+  return strcmp(((const ti_named_ref *)a)->name, ((const ti_named_ref *)b)->name);
+}
+
+/* The Node-API functions among the imports, sorted and each once (what the
+ * version table lookup in JS wants). */
+static void ti_pack_napi(ti_packer *w, const ti_elf_info *info, const double *name_refs) {
+  ti_named_ref *napi = malloc((info->n_imports + 1) * sizeof *napi);
+  size_t n = 0, kept = 0;
+  if (!napi) { w->err = TI_ENOMEM; return; }
+  for (size_t i = 0; i < info->n_imports; i++)
+    if (ti_is_napi(info->imports[i].name)) napi[n++] = (ti_named_ref){info->imports[i].name, name_refs[i]};
+  if (n > 1) qsort(napi, n, sizeof *napi, ti_named_ref_cmp);
+  for (size_t i = 0; i < n; i++)
+    if (!i || strcmp(napi[i].name, napi[i - 1].name)) napi[kept++] = napi[i];
+  ti_num(w, (double)kept);
+  for (size_t i = 0; i < kept; i++) ti_num(w, napi[i].ref);
+  free(napi);
+}
+
+/* The imports, then the lists made of them: by version, and Node-API's. */
+static void ti_pack_imports(ti_packer *w, const ti_elf_info *info) {
+  size_t n = info->n_imports;
+  double types[16], version = -1, from = -1, *name_refs = malloc((n + 1) * sizeof *name_refs);
+  const char *last_version = NULL, *last_from = NULL, **keys = malloc((n + 1) * sizeof *keys);
+  const char **values = malloc((n + 1) * sizeof *values);
+  if (!name_refs || !keys || !values) w->err = TI_ENOMEM;
+  for (size_t i = 0; i < 16; i++) types[i] = -2;
+  ti_num(w, (double)n);
+  for (size_t i = 0; w->err == TI_OK && i < n; i++) {
+    const ti_import *m = &info->imports[i];
+    if (m->version != last_version) version = ti_shared_str(w, last_version = m->version);
+    if (m->from != last_from) from = ti_shared_str(w, last_from = m->from);
+    if (types[m->type & 15] == -2) types[m->type & 15] = ti_shared_str(w, ti_sym_type_name(m->type));
+    const double f[] = {name_refs[i] = ti_str(w, m->name), version, from, types[m->type & 15],
+      m->weak | m->initial_exec << 1 | m->tlsdesc << 2, m->plt, m->got, m->other};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) ti_num(w, f[k]);
+    keys[i] = m->version;
+    values[i] = m->name;
+  }
+  if (w->err == TI_OK) ti_pack_groups(w, keys, values, name_refs, n);
+  if (w->err == TI_OK) ti_pack_napi(w, info, name_refs);
+  free(name_refs);
+  free(keys);
+  free(values);
+}
+
+static void ti_pack_exports(ti_packer *w, const ti_elf_info *info) {
+  ti_num(w, (double)info->n_exports);
+  for (size_t i = 0; i < info->n_exports; i++) {
+    ti_num(w, ti_str(w, info->exports[i].name));
+    ti_num(w, ti_shared_str(w, info->exports[i].version));
+    ti_num(w, info->exports[i].hidden);
+  }
+}
+
+static int ti_all_ascii(const char *s, size_t n) {
+  uint64_t any = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    any |= w;
+  }
+  for (; i < n; i++) any |= (unsigned char)s[i];
+  return (any & 0x8080808080808080ull) == 0;
+}
+
+ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out) {
+  ti_packer w = {out, {NULL, NULL, 0, 0}, TI_OK};
+  memset(out, 0, sizeof *out);
+  out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
+                  1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
+                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports;
+  out->strings_cap = info->name_bytes + 4096;
+  if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
+    ti_packed_free(out);
+    return TI_ENOMEM;
+  }
+  ti_pack_header(&w, info);
+  ti_pack_list(&w, info->needed, info->n_needed);
+  ti_pack_list(&w, info->rpath, info->n_rpath);
+  ti_pack_list(&w, info->runpath, info->n_runpath);
+  ti_pack_list(&w, info->version_defs, info->n_version_defs);
+  ti_pack_models(&w, info->models);
+  ti_pack_needs(&w, info);
+  ti_pack_tls(&w, info, demangle);
+  ti_pack_imports(&w, info);
+  ti_pack_exports(&w, info);
+  free(w.shared.keys);
+  free(w.shared.refs);
+  if (w.err == TI_OK && out->strings_len) out->strings_len--; /* no separator after the last */
+  out->ascii = ti_all_ascii(out->strings, out->strings_len);
+  if (w.err != TI_OK) ti_packed_free(out);
+  return w.err;
+}
+
+void ti_packed_free(ti_packed *pk) {
+  free(pk->strings);
+  free(pk->nums);
+  memset(pk, 0, sizeof *pk);
+}

@@ -305,12 +305,15 @@ describe('analyze(): which libc a file was built for', function () {
       'the Android ident note': ['lib-note.so', ['-shared', '-fPIC', '-nostdlib', 'user.c', 'note.s', 'plain/libc.so']],
     };
     for (const [what, [out, args]] of Object.entries(builds)) {
-      it(what, function () {
+      it(what, async function () {
         const file = compile(dir, out, args);
         if (!file) h.skip(this, `gcc cannot build ${out} here`);
         const a = h.compareAnalyzeWithReadelf(ti, file);
         assert.ok(a.needed.includes('libc.so'), a.needed.join());
         assert.strictEqual(a.libc, 'android');
+        // never called compatible on Alpine (its libc.so is musl's name too)
+        const r = await ti.check(file, { target: 'alpine' });
+        assert.ok(r.problems.some((p) => p.code === 'LIBC_MISMATCH' && /Android/.test(p.message)), JSON.stringify(r.problems));
       });
     }
 

@@ -184,3 +184,102 @@ describe('loader model: musl', function () {
     assert.strictEqual((await ti.check(ok, { target: 'musl' })).verdict, 'compatible');
   });
 });
+
+describe('loader model: symbols and the Node ABI, against the real loaders', function () {
+  this.timeout(120000);
+  let b;
+  before(() => { b = new Builder('ti-symbols-'); });
+  after(() => b.remove());
+
+  const FUNC = 'int ti_missing_fn(void);\nint ti_calls_fn(void) { return ti_missing_fn(); }';
+  const DATA = 'extern int ti_missing_obj;\nint ti_reads_obj(void) { return ti_missing_obj; }';
+  const ABS = 'extern int ti_missing_abs;\nint *ti_points_at = &ti_missing_abs;';
+
+  it('glibc under Node\'s RTLD_LAZY: a missing function is a warning, a missing object or any -z now symbol an error', async function () {
+    const fn = b.lib('fn.node', { addon: true, extra: FUNC });
+    const data = b.lib('data.node', { addon: true, extra: DATA });
+    const now = b.lib('now.node', { addon: true, extra: FUNC, flags: ['-Wl,-z,now'] });
+    const real = (f) => nodeLoadSequence([f]).loads[0];
+    assert.strictEqual(real(fn).loaded, true);
+    assert.match(real(data).error, /undefined symbol: ti_missing_obj/);
+    assert.match(real(now).error, /undefined symbol: ti_missing_fn/);
+    const fnR = await ti.check(fn);
+    assert.deepStrictEqual(fnR.problems.map((p) => [p.code, p.severity]), [['UNDEFINED_SYMBOL', 'warning']]);
+    assert.deepStrictEqual(fnR.problems[0].symbols, ['ti_missing_fn']);
+    assert.strictEqual(fnR.verdict, 'risky');
+    for (const f of [data, now]) {
+      const r = await ti.check(f);
+      assert.deepStrictEqual(r.problems.map((p) => [p.code, p.severity]), [['UNDEFINED_SYMBOL', 'error']], f);
+    }
+    // RTLD_NOW (lazy: false): everything must resolve at load, as dlopen(RTLD_NOW) says
+    assert.strictEqual((await ti.check(fn, { lazy: false })).verdict, 'incompatible');
+  });
+
+  it('musl under RTLD_LAZY defers PLT and GOT slots (loads, crashes when used); -z now and absolute references fail', async function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    // statx is a symbol musl's own table can judge: 1.2.3 (the loader here) lacks it.
+    const decl = 'int statx(int, const char *, int, unsigned, void *);\n';
+    const m = new Builder('ti-symbols-musl-', 'musl-gcc');
+    try {
+      const files = {
+        plt: m.lib('plt.node', { addon: true, extra: `${decl}int ti_s(void) { return statx(0, ".", 0, 0, 0); }` }),
+        got: m.lib('got.node', { addon: true, extra: `${decl}long ti_a(void) { return (long)&statx; }` }),
+        abs: m.lib('abs.node', { addon: true, extra: `${decl}void *ti_p = (void *)&statx;` }),
+        now: m.lib('now.node', { addon: true, extra: `${decl}int ti_s(void) { return statx(0, ".", 0, 0, 0); }`, flags: ['-Wl,-z,now'] }),
+      };
+      const loads = { plt: true, got: true, abs: false, now: false };
+      for (const [k, f] of Object.entries(files)) {
+        const lazy = muslLoadSequence([f], { lazy: true }).loads[0];
+        const strict = muslLoadSequence([f], { lazy: false }).loads[0];
+        assert.strictEqual(lazy.loaded, loads[k], `${k}: ${lazy.error}`);
+        assert.match(strict.error, /statx: symbol not found/, k);
+        const r = await ti.check(f, { target: 'musl@1.2.3' });
+        assert.deepStrictEqual(r.problems.map((p) => [p.code, p.severity]), [['UNDEFINED_SYMBOL', loads[k] ? 'warning' : 'error']], k);
+        assert.strictEqual((await ti.check(f, { target: 'musl@1.2.3', lazy: false })).verdict, 'incompatible', k);
+      }
+    } finally {
+      m.remove();
+    }
+  });
+
+  it('statx: a musl build needing it is refused before musl 1.2.5, as the real 1.2.3 loader refuses it', async function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    const m = new Builder('ti-statx-', 'musl-gcc');
+    try {
+      const src = 'int statx(int, const char *, int, unsigned, void *);\nint ti_stat(void) { return statx(0, ".", 0, 0, 0); }';
+      const now = m.lib('statx.node', { addon: true, extra: src, flags: ['-Wl,-z,now'] });
+      const real = muslLoadSequence([now]).loads[0];
+      assert.match(real.error, /statx: symbol not found/);
+      const old = await ti.check(now, { target: 'musl@1.2.3' });
+      assert.deepStrictEqual(old.problems.map((p) => p.code), ['UNDEFINED_SYMBOL']);
+      assert.match(old.problems[0].message, /statx \(musl 1\.2\.5\)/);
+      assert.strictEqual((await ti.check(now, { target: 'alpine-3.19' })).verdict, 'incompatible');
+      assert.strictEqual((await ti.check(now, { target: 'alpine-3.20' })).verdict, 'compatible');
+      const r = await ti.check(now, { target: 'alpine-3.20' });
+      assert.strictEqual(r.runsOn.musl, '1.2.5');
+    } finally {
+      m.remove();
+    }
+  });
+
+  it('NODE_ABI_MISMATCH: an addon that is not Node-API, built for another NODE_MODULE_VERSION', async function () {
+    const abi = Number(process.versions.modules);
+    const addon = (v) => `struct node_module { int v; unsigned f; void *h; const char *file; void *reg; void *ctx;
+      const char *name; void *priv; struct node_module *link; };
+      void node_module_register(void *);
+      static void init(void *e, void *m, void *c) { (void)e; (void)m; (void)c; }
+      static struct node_module mod = { ${v}, 0, 0, "abi.c", 0, (void *)init, "abi${v}", 0, 0 };
+      __attribute__((constructor)) static void reg(void) { node_module_register(&mod); }
+      void node_register_module_v${v}(void *e, void *m, void *c) { init(e, m, c); }`;
+    const other = b.lib('abi93.node', { extra: addon(93) });
+    const mine = b.lib(`abi${abi}.node`, { extra: addon(abi) });
+    assert.match(nodeLoadSequence([other]).loads[0].error, /NODE_MODULE_VERSION 93\. This version of Node\.js requires\s+NODE_MODULE_VERSION/);
+    assert.strictEqual(nodeLoadSequence([mine]).loads[0].loaded, true);
+    const r = await ti.check(other);
+    assert.deepStrictEqual(r.problems.map((p) => p.code), ['NODE_ABI_MISMATCH']);
+    assert.deepStrictEqual([r.problems[0].abi, r.problems[0].targetAbi], [93, abi]);
+    assert.strictEqual((await ti.check(mine)).verdict, 'compatible');
+    assert.deepStrictEqual((await ti.check(mine, { target: 'electron-33' })).problems.map((p) => p.code), ['NODE_ABI_MISMATCH']);
+    assert.strictEqual((await ti.check(mine)).runsOn.abi, abi);
+  });
+});

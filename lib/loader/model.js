@@ -396,7 +396,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     // mapping and version errors stop the load before anything is relocated
     const blocked = step.problems.some((p) => p.severity === 'error');
     const order = relocationOrder(state, list);
-    const stops = bindSymbols(state, order, list, step);
+    // with a library missing, what it would define is unknown: no symbol is judged
+    const missing = list.some((o) => o.status === 'missing');
+    const stops = missing ? new Set() : bindSymbols(state, order, list, step);
     tls = staticTlsProblems(state, order, list, step, { blocked, stops });
   }
   step.closure = list.slice(1).map(describe);

@@ -103,16 +103,16 @@ function facts() {
 // Which of [{ name, version }] the global scope defines: true, false, or
 // null when the loader cannot be asked.  Answers are kept per generation.
 function scopeDefines(f, syms) {
-  const ask = [];
+  const pending = [];
   for (const s of syms) {
     const k = s.version ? `${s.name}@${s.version}` : s.name;
-    if (!f.symbols.has(k)) ask.push(s, k);
+    if (!f.symbols.has(k)) pending.push(s, k);
   }
-  if (ask.length) {
+  if (pending.length) {
     const parts = [];
-    for (let i = 0; i < ask.length; i += 2) parts.push(ask[i].name, ask[i].version || '');
+    for (let i = 0; i < pending.length; i += 2) parts.push(pending[i].name, pending[i].version || '');
     const r = ask(binding.scopeDefines, `${parts.join('\0')}\0`);
-    for (let i = 0; i < ask.length; i += 2) f.symbols.set(ask[i + 1], r[i / 2] === 2 ? null : r[i / 2] === 1);
+    for (let i = 0; i < pending.length; i += 2) f.symbols.set(pending[i + 1], r[i / 2] === 2 ? null : r[i / 2] === 1);
   }
   return syms.map((s) => f.symbols.get(s.version ? `${s.name}@${s.version}` : s.name));
 }

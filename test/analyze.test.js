@@ -118,7 +118,8 @@ describe('analyze(): ELF files on disk, compared with readelf', function () {
 });
 
 describe('analyze(): errors carry codes', function () {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-err-'));
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-err-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const code = (fn) => { try { fn(); } catch (e) { return e.code; } return 'no error'; };

@@ -117,6 +117,39 @@ function caseLibc() {
     `ours ${fmtNs(cached.ours)}, detect-libc ${fmtNs(cached.theirs)}`);
 }
 
+// require('tls-inspect') against require('detect-libc'), each a whole `node -e`
+// process (the start of Node is in both), interleaved round by round.
+function caseRequire() {
+  const times = { ours: [], theirs: [], bare: [] };
+  const scripts = { ours: `require(${JSON.stringify(root)})`, theirs: "require('detect-libc')", bare: '0' };
+  for (let i = 0; i < 21; i++) {
+    for (const [who, script] of Object.entries(scripts)) {
+      const t0 = process.hrtime.bigint();
+      execFileSync(process.execPath, ['-e', script], { cwd: root });
+      times[who].push(Number(process.hrtime.bigint() - t0));
+    }
+  }
+  const [ours, theirs, bare] = [median(times.ours), median(times.theirs), median(times.bare)];
+  record("require('tls-inspect') vs require('detect-libc'), node -e each", ours / theirs, '<= 1.1x', ours / theirs <= 1.1,
+    `ours ${fmtNs(ours)}, detect-libc ${fmtNs(theirs)}, node -e 0 ${fmtNs(bare)}`);
+}
+
+// Host check() of a small C++ addon, warm (host facts computed), against
+// analyzeSync() of the same file: what the loader model adds to one analysis.
+async function caseCheck() {
+  const file = fixtures.template('cxx', 'glibc');
+  await ti.check(file);
+  const n = 50;
+  const loop = (fn) => async () => { for (let i = 0; i < n; i++) await fn(); };
+  const t = await interleaveAsync({
+    check: loop(() => ti.check(file)),
+    checkSync: loop(async () => ti.checkSync(file)),
+    analyzeSync: loop(async () => ti.analyzeSync(file)),
+  }, 21);
+  record('check() warm vs analyzeSync() of the same file (small C++ addon)', t.check / t.analyzeSync, '<= 2x',
+    t.check / t.analyzeSync <= 2, `check ${fmtNs(t.check / n)}, checkSync ${fmtNs(t.checkSync / n)}, analyzeSync ${fmtNs(t.analyzeSync / n)}`);
+}
+
 function caseAnalyze() {
   const files = ['/usr/lib/x86_64-linux-gnu/libc.so.6', process.execPath].filter((f) => fs.existsSync(f));
   for (const file of files) {
@@ -210,13 +243,13 @@ function caseScan() {
     `${(s(o, 'rssKb') / 1024).toFixed(0)} MB -> ${(s(runs[3000].ours, 'rssKb') / 1024).toFixed(0)} MB`);
 }
 
-function main() {
+async function main() {
   const json = process.argv.includes('--json');
   const only = process.argv.find((a) => a.startsWith('--only='));
-  const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, analyze: caseAnalyze, elfy: caseElfy,
-    scan: caseScan };
+  const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, require: caseRequire,
+    analyze: caseAnalyze, elfy: caseElfy, check: caseCheck, scan: caseScan };
   for (const [name, fn] of Object.entries(cases)) {
-    if (!only || only.slice(7).split(',').includes(name)) fn();
+    if (!only || only.slice(7).split(',').includes(name)) await fn();
   }
   if (json) {
     console.log(JSON.stringify({ node: process.versions.node, cpus: os.cpus().length, results }, null, 2));
@@ -231,9 +264,7 @@ function main() {
   return 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
+main().then((code) => { process.exitCode = code; }, (e) => {
   console.error(`bench: ${e.stack || e.message}`);
   process.exitCode = 1;
-}
+});

@@ -1,32 +1,33 @@
 'use strict';
 // The public facade: re-exports, nothing else.  Nothing inside lib/ imports it.
-const host = require('./process/host');
-const { analyze, analyzeSync } = require('./file/analyze');
-const { check, checkSync, checkTogether, checkPackage } = require('./loader/check');
-const { scan } = require('./loader/scan');
-const { explain } = require('./loader/explain');
+// Each room is loaded on first use, so require('tls-inspect') costs about what
+// a small pure-JS module costs, and the addon is loaded only when it is asked.
 const { TlsInspectError } = require('./errors');
-const fixtures = require('./fixtures');
 
-// reproduce() starts child processes: its module (and child_process) loads on first use.
-function reproduce(opts) {
-  return require('./fixtures/reproduce').reproduce(opts);
-}
+const room = (file) => {
+  let mod = null;
+  return () => mod || (mod = require(file));
+};
+const host = room('./process/host');
+const file = room('./file/analyze');
+const check = room('./loader/check');
 
 module.exports = {
-  libc: host.libc,
-  modules: host.modules,
-  staticTls: host.staticTls,
-  report: host.report,
-  analyze,
-  analyzeSync,
-  reproduce,
-  check,
-  checkSync,
-  checkTogether,
-  checkPackage,
-  scan,
-  explain,
-  fixtures: fixtures.publicApi,
+  libc: () => host().libc(),
+  modules: () => host().modules(),
+  staticTls: () => host().staticTls(),
+  report: () => host().report(),
+  analyze: (path) => file().analyze(path),
+  analyzeSync: (path) => file().analyzeSync(path),
+  reproduce: (opts) => require('./fixtures/reproduce').reproduce(opts),
+  check: (path, opts) => check().check(path, opts),
+  checkSync: (path, opts) => check().checkSync(path, opts),
+  checkTogether: (paths, opts) => check().checkTogether(paths, opts),
+  checkPackage: (dir, opts) => check().checkPackage(dir, opts),
+  scan: (dir, opts) => require('./loader/scan').scan(dir, opts),
+  explain: (errorOrMessage, opts) => require('./loader/explain').explain(errorOrMessage, opts),
+  get fixtures() {
+    return require('./fixtures').publicApi;
+  },
   TlsInspectError,
 };

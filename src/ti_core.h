@@ -222,6 +222,7 @@ typedef struct ti_elf_info {
   ti_file_libc libc;
   uint64_t name_bytes;  /* bytes of the names read: what packing them will take, roughly */
   char detail[160];   /* what was malformed or truncated, for error messages */
+  char file_id[48];   /* "st_dev:st_ino" of the file read (what the loader compares), "" for a buffer */
   struct ti_elf_priv *priv;
 } ti_elf_info;
 

@@ -387,6 +387,9 @@ ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info) {
   ti_elf e;
   ti_err err = ti_elf_begin(info, &e);
   if (err == TI_OK) err = ti_src_open_file(&e.p->src, path);
+  if (err == TI_OK)
+    snprintf(info->file_id, sizeof info->file_id, "%llu:%llu", (unsigned long long)e.p->src.dev,
+             (unsigned long long)e.p->src.ino);
   if (err == TI_OK) err = ti_elf_run(&e);
   else if (info->priv) ti_src_release_fd(&e.p->src);
   return err;

@@ -85,6 +85,8 @@ ti_err ti_src_open_file(ti_src *s, const char *path) {
   if (ti_fstat(s->fd, &st) != 0) return ti_errno_err(errno);
   if ((e = ti_stat_kind(&st)) != TI_OK) return e; /* swapped between stat and open */
   s->len = (uint64_t)st.st_size;
+  s->dev = (uint64_t)st.st_dev;
+  s->ino = (uint64_t)st.st_ino;
   return TI_OK;
 }
 

@@ -18,6 +18,7 @@ typedef struct ti_src {
   const uint8_t *mem;   /* buffer source, or NULL for a file */
   int fd;
   uint64_t len;
+  uint64_t dev, ino;     /* the file's identity (st_dev, st_ino), 0 for a buffer */
   struct ti_chunk *chunks;
   ti_err err;           /* sticky: I/O, memory or budget failure while reading */
   int over_budget;      /* err is TI_EMALFORMED because a budget ran out */

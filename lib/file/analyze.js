@@ -6,7 +6,7 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 1; // src/ti_elf_pack.c
+const PACK_FORMAT = 2; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 
@@ -33,7 +33,7 @@ class Packed {
   constructor([strings, nums]) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 24; // after the fixed header
+    this.at = 25; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/analyze.js disagree on the analysis layout');
   }
 
@@ -141,6 +141,7 @@ function shape(packed, file) {
     napi,
     sectionHeaders: n[22] === 1,
     symtab: n[23] === 1,
+    fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports,
     exports: p.exports(),
   };

@@ -19,6 +19,8 @@ const ST = require('./static-tls');
 const P = require('./problems');
 const { defines, targetDefines } = require('./symbols');
 const { cmpVersion } = require('../version');
+const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
+const { runsOn } = require('./runs-on');
 
 const LIMIT = 4096;
 const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
@@ -363,7 +365,6 @@ function* fileChecks(state, a, step) {
 // once: the file's analysis is not remembered (scan); final: no later file
 // will be loaded into this state, so nothing needs to be kept.
 function* loadFile(state, file, { once = false, final = false } = {}) {
-  const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
   let a;
   try {
@@ -375,9 +376,8 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   }
   step.analysis = a;
   if (!(yield* fileChecks(state, a, step))) return finish(step);
-  const probe = yield* io.probe(file);
   const ids = yield* state.identities();
-  if (probe.ok && ids.has(probe.id)) {
+  if (a.fileId && ids.has(a.fileId)) {
     step.alreadyLoaded = true;
     return finish(step);
   }
@@ -385,7 +385,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   const top = newObject(file, path.basename(file), null);
   top.names = [file];
   top.top = true;
-  top.id = probe.ok ? probe.id : null;
+  top.id = a.fileId || null;
   adopt(top, a);
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
@@ -403,7 +403,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
-  step.runsOn = require('./runs-on').runsOn(top, list, tls ? tls.needed : 0);
+  step.runsOn = runsOn(top, list, tls ? tls.needed : 0);
   finish(step);
   if (final) return step;
   if (step.ok) commit(state, staged, list, tls && tls.budget);

@@ -88,7 +88,7 @@ function napiProblems(a, t) {
 // Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>:
 // Node refuses one built for another ABI after the library has loaded.
 function abiProblems(a, t) {
-  const exports = a.exports || [];
+  const exports = (a.exports || []).filter((e) => e.startsWith('n')); // the two names below, cheaply
   if (!t.abi || exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) return [];
   const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
   if (!abis.length || abis.includes(t.abi)) return [];

@@ -21,6 +21,7 @@ function takeAll() {
 
 async function main() {
   const file = process.argv[2];
+  ti.analyzeSync(file); // the package loads its modules and the addon on first use: before the descriptors go
   const held = takeAll();
   const result = {};
   const t0 = Date.now();

@@ -101,9 +101,10 @@ const targetBases = new Map();
 function searchContext(target, facts, family, objects) {
   const dst = dstOf(target, facts);
   const main = objects.find((o) => o.main) || null;
-  const ctx = { family, dst, travel: !facts, defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
+  const ctx = Object.create(CWD);
+  Object.assign(ctx, { family, dst, travel: !facts, defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
     want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian }, main,
-    ldLibraryPath: [], shared: {} };
+    ldLibraryPath: [], shared: {} });
   if (facts && facts.ldLibraryPath) {
     ctx.ldLibraryPath = splitPath(facts.ldLibraryPath, family, family === 'glibc' ? ':;' : ':\n')
       .map((d) => (family === 'glibc' ? expand(d, main ? main.origin : null, dst, 'glibc') : d))
@@ -111,6 +112,9 @@ function searchContext(target, facts, family, objects) {
   }
   return ctx;
 }
+
+// process.cwd() when a relative path needs it (most loads never do).
+const CWD = { get cwd() { return process.cwd(); } };
 
 function buildBase(target, facts) {
   const family = target.libc === 'musl' ? 'musl' : 'glibc';
@@ -134,7 +138,7 @@ function baseFor(target, facts) {
 
 class LoaderState {
   // target: a resolved target (host facts filled in); facts: host facts or null.
-  constructor(target, facts, { lazy = true, cwd = process.cwd() } = {}) {
+  constructor(target, facts, { lazy = true, cwd } = {}) {
     const base = baseFor(target, facts);
     this.target = target;
     this.facts = facts;
@@ -146,7 +150,8 @@ class LoaderState {
     this.byId = null; // host objects by file identity, probed on first need
     this.budget = base.budget;
     this.muslSelf = base.muslSelf;
-    this.ctx = { ...base.ctx, cwd };
+    this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
+    if (cwd) Object.defineProperty(this.ctx, 'cwd', { value: cwd }); // else read when a relative path needs it
   }
 
   // The first committed load gives the state its own copies of what it changes.
@@ -189,7 +194,7 @@ function stagedName(state, staged, name) {
 function newObject(file, name, needer, status = 'new') {
   const chain = needer ? [...needer.chain, name] : [path.basename(file)];
   return object({ name, path: file, status, names: [name, file], chain, loader: needer || null,
-    origin: file ? originOf(file, process.cwd()) : null });
+    origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null });
 }
 
 function adopt(obj, a) {
@@ -291,6 +296,14 @@ function* loadedAnalysis(state, obj) {
   return a;
 }
 
+// The versions a library defines, as a set kept with its analysis (a loaded
+// library's analysis serves every check of a link-map generation).
+const VERSION_SET = Symbol('versions');
+function versionSet(a) {
+  if (!a[VERSION_SET]) Object.defineProperty(a, VERSION_SET, { value: new Set(a.versionDefs) });
+  return a[VERSION_SET];
+}
+
 function* checkVersions(state, obj, step) {
   const t = state.target;
   const a = obj.analysis;
@@ -303,7 +316,7 @@ function* checkVersions(state, obj, step) {
     } else {
       const la = yield* loadedAnalysis(state, lib);
       if (!la || !la.versionDefs.length) continue;
-      const defs = new Set(la.versionDefs);
+      const defs = versionSet(la);
       missing = versions.filter((v) => !defs.has(v));
     }
     if (!missing.length) continue;

@@ -21,6 +21,8 @@ function takeAll() {
 
 async function main() {
   const file = process.argv[2];
+  // the library loads its parts (and the addon) on first use: that needs descriptors too
+  await ti.analyze(file);
   const held = takeAll();
   const result = {};
   const t0 = Date.now();

@@ -184,75 +184,142 @@ function sharpAddon() {
   return file;
 }
 
+// The facts both sides report, for the check that the comparator does the same work.
+function sameFacts(o) {
+  return { needed: o.needed, soname: o.soname, rpath: o.rpath, runpath: o.runpath, tls: o.tls, versionNeeds: o.versionNeeds,
+    versionDefs: o.versionDefs, exports: o.exports, tlsRelocations: ['tpoff', 'dtpmod', 'dtpoff', 'tlsdesc'].map((k) => o.tlsRelocations[k]),
+    imports: o.imports.map((i) => [i.name, i.version, i.from, i.type, i.weak, i.plt, i.got, i.other, i.initialExec, i.tlsdesc]) };
+}
+
 function caseElfy() {
   let file;
   try {
     file = sharpAddon();
   } catch (e) {
-    record('analyze() vs elfy on a C++ addon', 0, '>= 2x faster', false, `skipped: cannot fetch ${SHARP}: ${e.message}`);
+    record('analyze() vs elfy + a JS decode of the same facts', 0, '>= 2x faster', false, `skipped: cannot fetch ${SHARP}: ${e.message}`);
     return;
   }
   const elfy = require('elfy');
+  const { decode } = require('./elf-decode');
+  const decoded = () => decode(elfy.parse(fs.readFileSync(file)));
+  require('assert').deepStrictEqual(sameFacts(decoded()), sameFacts(ti.analyzeSync(file)), 'the JS decode reports what analyze() does');
+  const { analyzeSync } = require(path.join(root, 'lib', 'file', 'analyze'));
   const t = interleave({
     analyze: { fn: () => ti.analyzeSync(file), inner: 200 },
+    decode: { fn: decoded, inner: 100 },
     elfy: { fn: () => elfy.parse(fs.readFileSync(file)), inner: 200 },
+    light: { fn: () => analyzeSync(file, { light: true }), inner: 400 },
   });
   const kb = Math.round(fs.statSync(file).size / 1024);
-  record(`analyze() vs elfy (readFileSync + parse) on sharp's addon (${kb} KB)`, t.elfy / t.analyze, '>= 2x faster',
-    t.elfy / t.analyze >= 2, `analyze ${fmtNs(t.analyze)}, elfy ${fmtNs(t.elfy)}`);
+  record(`analyze() vs elfy + a JS decode of the same facts on sharp's addon (${kb} KB)`, t.decode / t.analyze, '>= 2x faster',
+    t.decode / t.analyze >= 2, `analyze ${fmtNs(t.analyze)}, elfy + decode (dynamic tags, needed, versions, dynsym imports and ` +
+    `exports with versions, relocation counts by kind) ${fmtNs(t.decode)}`);
+  record('analyze() vs elfy alone (headers, program headers, sections only)', t.elfy / t.analyze, 'context', true,
+    `analyze ${fmtNs(t.analyze)}, elfy ${fmtNs(t.elfy)}`);
+  record('light analysis vs elfy alone', t.elfy / t.light, 'context', true,
+    `light ${fmtNs(t.light)} (header, program headers, dynamic strings, versions), elfy ${fmtNs(t.elfy)}`);
 }
 
-function makeTree(n) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-scan-'));
-  const srcs = ['global-dynamic', 'initial-exec', 'threads', 'culprit'].map((m) => fixtures.template(m));
-  for (let i = 0; i < n; i++) {
-    const sub = path.join(dir, `pkg${i % 100}`, 'build', 'Release');
-    fs.mkdirSync(sub, { recursive: true });
-    fs.copyFileSync(srcs[i % srcs.length], path.join(sub, `addon${i}.node`));
+// Wall time and peak RSS of a command (GNU time), stdout to /dev/null; the
+// exit codes allowed (a scan exits 1 when it finds an incompatible addon).
+function timed(cmd, args, ok = [0]) {
+  const out = fs.openSync('/dev/null', 'w');
+  try {
+    const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', out, 'pipe'],
+      maxBuffer: 256 << 20 });
+    const m = /TIME (\S+) (\d+)/.exec(r.stderr);
+    if (!m || !ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
+    return { seconds: Number(m[1]), rssKb: Number(m[2]) };
+  } finally {
+    fs.closeSync(out);
   }
-  return dir;
 }
 
-// Wall time and peak RSS of a command, from GNU time.
-function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  const m = /TIME (\S+) (\d+)/.exec(r.stderr);
-  if (r.status !== 0 || !m) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-  return { seconds: Number(m[1]), rssKb: Number(m[2]) };
+// Whole processes, interleaved round by round; medians of wall time and peak RSS.
+function interleaveProcesses(commands, rounds) {
+  const runs = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, c] of Object.entries(commands)) runs[k].push(timed(c[0], c[1], c[2]));
+  }
+  return Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k,
+    { seconds: median(xs.map((x) => x.seconds)), rssMb: median(xs.map((x) => x.rssKb)) / 1024 }]));
+}
+
+const BIN = path.join(root, 'bin', 'tls-inspect.js');
+const scanCmd = (tree, ...more) => [process.execPath, [BIN, 'scan', tree, '--json', ...more], [0, 1]];
+
+// A scan's summary of a tree (what was judged, what skipped).
+function scanSummary(tree) {
+  const r = spawnSync(process.execPath, [BIN, 'scan', tree, '--json'], { encoding: 'utf8', maxBuffer: 512 << 20 });
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]).summary;
+}
+
+function scanTrees() {
+  const trees = require('./scan-trees');
+  const cache = path.join(root, '.cache', 'scan-bench');
+  let packages;
+  try {
+    packages = trees.fetchPackages(cache);
+  } catch (e) {
+    return { skipped: `the npm registry is not reachable (npm pack: ${String(e.stderr || e.message).trim().split('\n').pop()})` };
+  }
+  return { trees, cache, packages };
+}
+
+function composition(t, summary) {
+  const judged = summary.compatible + summary.risky + summary.incompatible;
+  return `${t.natives} native files (${judged} judged, ${summary.skipped} skipped), ${t.files} files in ${t.projects || 1} ` +
+    'project(s) of hard links to real npm files';
 }
 
 function caseScan() {
-  const scanScript = `(async () => { let n = 0; for await (const r of require(${JSON.stringify(root)}).scan(process.argv[1])) n++;
-    if (n !== Number(process.argv[2])) throw new Error('count ' + n); })()`;
-  const sizes = [1000, 3000];
-  const runs = {};
-  for (const n of sizes) {
-    const dir = makeTree(n);
-    const ours = [];
-    const theirs = [];
-    for (let i = 0; i < 5; i++) {
-      ours.push(timed(process.execPath, ['-e', scanScript, dir, String(n)]));
-      theirs.push(timed('find', [dir, '-name', '*.node', '-exec', 'readelf', '-lWdrV', '{}', '+']));
-    }
-    runs[n] = { ours, theirs };
-    fs.rmSync(dir, { recursive: true, force: true });
+  const env = scanTrees();
+  if (env.skipped) {
+    record('scan of 20,000 real native files vs scanelf -R -n', 0, '<= 2x', false, `skipped: ${env.skipped}`);
+    return;
   }
-  const s = (xs, k) => median(xs.map((x) => x[k]));
-  const o = runs[1000].ours;
-  const f = runs[1000].theirs;
-  record('scan() of 1000 native files vs find -exec readelf: wall time', s(f, 'seconds') / s(o, 'seconds'),
-    '< 1 s here', s(o, 'seconds') < 1, `scan ${s(o, 'seconds').toFixed(2)} s (peak RSS ${(s(o, 'rssKb') / 1024).toFixed(0)} MB), ` +
-    `find+readelf ${s(f, 'seconds').toFixed(2)} s (peak RSS ${(s(f, 'rssKb') / 1024).toFixed(0)} MB)`);
-  const growth = s(runs[3000].ours, 'rssKb') / s(o, 'rssKb');
-  record('scan() peak RSS, 3000 files / 1000 files', growth, 'flat (<= 1.25)', growth <= 1.25,
-    `${(s(o, 'rssKb') / 1024).toFixed(0)} MB -> ${(s(runs[3000].ours, 'rssKb') / 1024).toFixed(0)} MB`);
+  const { trees, cache, packages } = env;
+  const small = trees.nativeTree(cache, packages, 1000);
+  const big = trees.nativeTree(cache, packages, 20000);
+  const t = interleaveProcesses({
+    ours: scanCmd(big.dir), scanelf: ['scanelf', ['-R', '-n', big.dir]], small: scanCmd(small.dir),
+  }, 5);
+  const all = interleaveProcesses({ all: scanCmd(big.dir, '--all'), scanelf: ['scanelf', ['-R', '-n', big.dir]] }, 3);
+  const summary = scanSummary(big.dir);
+  const ratio = t.ours.seconds / t.scanelf.seconds;
+  record('scan of 20,000 real native files vs scanelf -R -n (whole processes)', ratio, '<= 2x', ratio <= 2,
+    `scan ${t.ours.seconds.toFixed(2)} s, scanelf ${t.scanelf.seconds.toFixed(2)} s; ${composition(big, summary)}; ` +
+    `packages: ${packages.map((p) => p.spec).join(', ')}`);
+  record('scan --all (every native file judged) vs scanelf -R -n', all.all.seconds / all.scanelf.seconds, 'context', true,
+    `scan --all ${all.all.seconds.toFixed(2)} s, scanelf ${all.scanelf.seconds.toFixed(2)} s`);
+  const growth = t.ours.rssMb - t.small.rssMb;
+  record('scan peak RSS growth, 1,000 -> 20,000 native files (MB)', growth, '<= 16 MB', growth <= 16,
+    `${t.small.rssMb.toFixed(0)} MB -> ${t.ours.rssMb.toFixed(0)} MB`);
+}
+
+function casePlainTree() {
+  const env = scanTrees();
+  if (env.skipped) {
+    record('scan of 200,000 files (100 native) vs find', 0, '<= 3x', false, `skipped: ${env.skipped}`);
+    return;
+  }
+  const tree = env.trees.mostlyPlainTree(env.cache, env.packages, 200000, 100);
+  const t = interleaveProcesses({
+    ours: scanCmd(tree.dir), find: ['find', [tree.dir, '-name', '*.node', '-o', '-name', '*.so*']],
+  }, 5);
+  const summary = scanSummary(tree.dir);
+  const ratio = t.ours.seconds / t.find.seconds;
+  record("scan of 200,000 files (100 native) vs find -name '*.node' -o -name '*.so*'", ratio, '<= 3x', ratio <= 3,
+    `scan ${t.ours.seconds.toFixed(2)} s, find ${t.find.seconds.toFixed(2)} s; ${tree.plain} non-native files, ` +
+    `${summary.total} native (${summary.total - summary.skipped} judged)`);
 }
 
 async function main() {
   const json = process.argv.includes('--json');
   const only = process.argv.find((a) => a.startsWith('--only='));
   const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, require: caseRequire,
-    analyze: caseAnalyze, elfy: caseElfy, check: caseCheck, scan: caseScan };
+    analyze: caseAnalyze, elfy: caseElfy, check: caseCheck, scan: caseScan, plainTree: casePlainTree };
   for (const [name, fn] of Object.entries(cases)) {
     if (!only || only.slice(7).split(',').includes(name)) await fn();
   }

@@ -1,4 +1,9 @@
 /* The only file that speaks Node-API: turns the core's structs into JS values. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* AT_FDCWD */
+#endif
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +232,7 @@ fail:
 static napi_value ti_core_error(napi_env env, ti_err e, const char *path, const char *detail) {
   napi_value err = NULL, code = NULL, msg = NULL, result = NULL;
   char text[1400];
-  snprintf(text, sizeof text, "%s: %s%s%s", path ? path : "(buffer)", ti_err_message(e),
+  snprintf(text, sizeof text, "%s%s%s%s%s", path ? path : "", path ? ": " : "", ti_err_message(e),
            detail && *detail ? ": " : "", detail ? detail : "");
   TI_CHECK(env, napi_create_string_utf8(env, ti_err_name(e), NAPI_AUTO_LENGTH, &code));
   TI_CHECK(env, napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg));
@@ -244,20 +249,30 @@ fail:
  * and as UTF-8 otherwise, so invalid bytes become U+FFFD as before. */
 /* The numbers are copied into a plain ArrayBuffer: an external one would be
  * freed only by a finalizer that waits for the event loop, so a synchronous
- * loop of analyses would hold every one of them until it ends. */
-static napi_status ti_nums_buffer(napi_env env, const ti_packed *pk, napi_value *ab) {
+ * loop of analyses would hold every one of them until it ends.  When every
+ * number is a 32-bit integer (all but a few files) they go as an Int32Array:
+ * half the bytes for the garbage collector to wait on, read the same in JS. */
+static napi_status ti_nums_array(napi_env env, const ti_packed *pk, napi_value *out) {
   void *data = NULL;
-  napi_status st = napi_create_arraybuffer(env, pk->n_nums * sizeof(double), &data, ab);
-  if (st == napi_ok && pk->n_nums) memcpy(data, pk->nums, pk->n_nums * sizeof(double));
-  return st;
+  napi_value ab;
+  napi_status st;
+  int small = 1;
+  for (size_t i = 0; i < pk->n_nums && small; i++) small = pk->nums[i] >= INT32_MIN && pk->nums[i] <= INT32_MAX &&
+                                                        pk->nums[i] == (double)(int32_t)pk->nums[i];
+  st = napi_create_arraybuffer(env, pk->n_nums * (small ? sizeof(int32_t) : sizeof(double)), &data, &ab);
+  if (st != napi_ok) return st;
+  if (small)
+    for (size_t i = 0; i < pk->n_nums; i++) ((int32_t *)data)[i] = (int32_t)pk->nums[i];
+  else if (pk->n_nums)
+    memcpy(data, pk->nums, pk->n_nums * sizeof(double));
+  return napi_create_typedarray(env, small ? napi_int32_array : napi_float64_array, pk->n_nums, ab, 0, out);
 }
 
 static napi_value ti_js_packed(napi_env env, const ti_packed *pk) {
-  napi_value arr = NULL, strings = NULL, ab = NULL, nums = NULL, result = NULL;
+  napi_value arr = NULL, strings = NULL, nums = NULL, result = NULL;
   if (pk->ascii) TI_CHECK(env, napi_create_string_latin1(env, pk->strings ? pk->strings : "", pk->strings_len, &strings));
   else TI_CHECK(env, napi_create_string_utf8(env, pk->strings, pk->strings_len, &strings));
-  TI_CHECK(env, ti_nums_buffer(env, pk, &ab));
-  TI_CHECK(env, napi_create_typedarray(env, napi_float64_array, pk->n_nums, ab, 0, &nums));
+  TI_CHECK(env, ti_nums_array(env, pk, &nums));
   TI_CHECK(env, napi_create_array_with_length(env, 2, &arr));
   TI_CHECK(env, napi_set_element(env, arr, 0, strings));
   TI_CHECK(env, napi_set_element(env, arr, 1, nums));
@@ -267,129 +282,11 @@ fail:
 }
 
 /* Analyzes and packs (any thread); on failure info->detail says why. */
-static ti_err ti_analyze_packed(const char *path, ti_elf_info *info, ti_packed *pk) {
-  ti_err e = ti_elf_analyze_file(path, info);
+static ti_err ti_analyze_packed(const char *path, unsigned how, ti_elf_info *info, ti_packed *pk) {
+  ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how, info);
   memset(pk, 0, sizeof *pk);
   return e == TI_OK ? ti_elf_pack(info, ti_demangle, pk) : e;
 }
-
-/* The path argument, copied; NULL (with a TI_EINVAL thrown) when it is not a string. */
-static char *ti_path_arg(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1, len = 0;
-  napi_value argv[1];
-  napi_valuetype t = napi_undefined;
-  char *path = NULL, *result = NULL;
-  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
-  if (t != napi_string) {
-    ti_throw_core(env, TI_EINVAL, "path must be a string");
-    goto fail;
-  }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &len));
-  if (!(path = malloc(len + 1))) {
-    ti_throw_core(env, TI_ENOMEM, "path");
-    goto fail;
-  }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], path, len + 1, &len));
-  if (strlen(path) != len) {
-    ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
-    goto fail;
-  }
-  result = path;
-  path = NULL;
-fail:
-  free(path);
-  return result;
-}
-
-static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
-  ti_elf_info info;
-  ti_packed pk;
-  napi_value result = NULL, err;
-  char *path = ti_path_arg(env, cbinfo);
-  ti_err e;
-  if (!path) return NULL;
-  e = ti_analyze_packed(path, &info, &pk);
-  if (e != TI_OK) {
-    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
-    goto fail;
-  }
-  result = ti_js_packed(env, &pk);
-fail:
-  ti_packed_free(&pk);
-  ti_elf_free(&info);
-  free(path);
-  return result;
-}
-
-typedef struct ti_analyze_work {
-  napi_async_work work;
-  napi_deferred deferred;
-  char *path;
-  ti_packed packed;
-  ti_err err;
-  char detail[sizeof(((ti_elf_info *)0)->detail)];
-} ti_analyze_work;
-
-/* On the thread pool: the file is read, closed and packed there; only the
- * packed result waits for the main thread. */
-static void ti_analyze_execute(napi_env env, void *data) {
-  ti_analyze_work *w = data;
-  ti_elf_info info;
-  (void)env;
-  w->err = ti_analyze_packed(w->path, &info, &w->packed);
-  memcpy(w->detail, info.detail, sizeof w->detail);
-  ti_elf_free(&info);
-}
-
-/* Settles the promise; an exception raised while building the value rejects it. */
-static void ti_analyze_complete(napi_env env, napi_status status, void *data) {
-  ti_analyze_work *w = data;
-  napi_value value = NULL, exc = NULL;
-  bool pending = false;
-  if (status != napi_ok) w->err = TI_EIO;
-  if (w->err == TI_OK) value = ti_js_packed(env, &w->packed);
-  else value = ti_core_error(env, w->err, w->path, w->detail);
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-      napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
-    napi_reject_deferred(env, w->deferred, exc);
-  } else if (value && w->err == TI_OK) {
-    napi_resolve_deferred(env, w->deferred, value);
-  } else if (value) {
-    napi_reject_deferred(env, w->deferred, value);
-  }
-  napi_delete_async_work(env, w->work);
-  ti_packed_free(&w->packed);
-  free(w->path);
-  free(w);
-}
-
-static napi_value ti_js_analyze(napi_env env, napi_callback_info cbinfo) {
-  ti_analyze_work *w = calloc(1, sizeof *w);
-  napi_value promise = NULL, name = NULL, result = NULL;
-  if (!w) {
-    ti_throw_core(env, TI_ENOMEM, "analyze");
-    return NULL;
-  }
-  if (!(w->path = ti_path_arg(env, cbinfo))) goto fail;
-  TI_CHECK(env, napi_create_string_utf8(env, "tls-inspect:analyze", NAPI_AUTO_LENGTH, &name));
-  TI_CHECK(env, napi_create_promise(env, &w->deferred, &promise));
-  TI_CHECK(env, napi_create_async_work(env, NULL, name, ti_analyze_execute, ti_analyze_complete, w, &w->work));
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
-    TI_CHECK(env, napi_generic_failure);
-  }
-  result = promise;
-  w = NULL; /* owned by the async work now */
-fail:
-  if (w) {
-    free(w->path);
-    free(w);
-  }
-  return result;
-}
-
-/* ---- the global scope: scopeDefines("name\0version\0name\0\0...") -> Uint8Array ---- */
 
 /* The one string argument, copied with its length (it holds NULs). */
 static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, size_t *len) {
@@ -415,6 +312,436 @@ fail:
   free(s);
   return result;
 }
+
+/* Argument i as an unsigned number, 0 when absent or not a number. */
+static unsigned ti_number_arg(napi_env env, napi_callback_info cbinfo, size_t i) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_valuetype t = napi_undefined;
+  uint32_t v = 0;
+  if (i < 4 && napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) == napi_ok && i < argc &&
+      napi_typeof(env, argv[i], &t) == napi_ok && t == napi_number)
+    napi_get_value_uint32(env, argv[i], &v);
+  return v;
+}
+
+/* The path argument, copied, and the optional second one (a number, masked
+ * with mask; 0 when absent); NULL (with a TI_EINVAL thrown) when path is not a string. */
+static char *ti_path_arg(napi_env env, napi_callback_info cbinfo, unsigned *how, unsigned mask) {
+  size_t len = 0;
+  char *path = ti_string_arg(env, cbinfo, &len);
+  if (path && strlen(path) != len) {
+    ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
+    free(path);
+    return NULL;
+  }
+  if (path) *how = ti_number_arg(env, cbinfo, 1) & mask;
+  return path;
+}
+
+static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
+  ti_elf_info info;
+  ti_packed pk;
+  napi_value result = NULL, err;
+  unsigned how = 0;
+  char *path = ti_path_arg(env, cbinfo, &how, TI_ANALYZE_LIGHT);
+  ti_err e;
+  if (!path) return NULL;
+  e = ti_analyze_packed(path, how, &info, &pk);
+  if (e != TI_OK) {
+    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
+    goto fail;
+  }
+  result = ti_js_packed(env, &pk);
+fail:
+  ti_packed_free(&pk);
+  ti_elf_free(&info);
+  free(path);
+  return result;
+}
+
+typedef struct ti_analysis { /* one file's packed analysis, or why there is none */
+  ti_packed packed;
+  ti_err err;
+  char detail[sizeof(((ti_elf_info *)0)->detail)];
+} ti_analysis;
+
+typedef struct ti_analyze_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *paths;     /* n paths, each NUL-terminated */
+  size_t n;
+  int many;        /* analyzeMany: an array of results, each an analysis or an error */
+  unsigned how;
+  ti_analysis *out;
+} ti_analyze_work;
+
+/* On the thread pool: each file is read, closed and packed there; only the
+ * packed results wait for the main thread. */
+static void ti_analyze_execute(napi_env env, void *data) {
+  ti_analyze_work *w = data;
+  const char *p = w->paths;
+  (void)env;
+  for (size_t i = 0; i < w->n; i++, p += strlen(p) + 1) {
+    ti_elf_info info;
+    w->out[i].err = ti_analyze_packed(p, w->how, &info, &w->out[i].packed);
+    memcpy(w->out[i].detail, info.detail, sizeof w->out[i].detail);
+    ti_elf_free(&info);
+  }
+}
+
+static napi_value ti_analysis_value(napi_env env, const ti_analysis *a, const char *path) {
+  return a->err == TI_OK ? ti_js_packed(env, &a->packed) : ti_core_error(env, a->err, path, a->detail);
+}
+
+/* analyzeMany's array: each file's analysis, or its error, in order. */
+static napi_value ti_analyses_array(napi_env env, const ti_analyze_work *w) {
+  napi_value arr = NULL, item, result = NULL;
+  const char *p = w->paths;
+  TI_CHECK(env, napi_create_array_with_length(env, w->n, &arr));
+  for (size_t i = 0; i < w->n; i++, p += strlen(p) + 1) {
+    if (!(item = ti_analysis_value(env, &w->out[i], p))) goto fail;
+    TI_CHECK(env, napi_set_element(env, arr, (uint32_t)i, item));
+  }
+  result = arr;
+fail:
+  return result;
+}
+
+/* Settles a promise: resolved with value when ok, else rejected with it; an
+ * exception raised while building the value rejects it instead. */
+static void ti_settle(napi_env env, napi_deferred deferred, napi_value value, int ok) {
+  napi_value exc = NULL;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
+    napi_reject_deferred(env, deferred, exc);
+  } else if (value && ok) {
+    napi_resolve_deferred(env, deferred, value);
+  } else if (value) {
+    napi_reject_deferred(env, deferred, value);
+  }
+}
+
+static void ti_analyze_work_free(ti_analyze_work *w) {
+  for (size_t i = 0; w->out && i < w->n; i++) ti_packed_free(&w->out[i].packed);
+  free(w->out);
+  free(w->paths);
+  free(w);
+}
+
+static void ti_analyze_complete(napi_env env, napi_status status, void *data) {
+  ti_analyze_work *w = data;
+  napi_value value;
+  for (size_t i = 0; i < w->n && status != napi_ok; i++)
+    if (w->out[i].err == TI_OK) w->out[i].err = TI_EIO;
+  if (w->many) value = ti_analyses_array(env, w);
+  else value = ti_analysis_value(env, &w->out[0], w->paths);
+  ti_settle(env, w->deferred, value, w->many || w->out[0].err == TI_OK);
+  napi_delete_async_work(env, w->work);
+  ti_analyze_work_free(w);
+}
+
+/* Queues work on the thread pool and returns its promise; NULL (thrown) on failure. */
+static napi_value ti_queue(napi_env env, const char *what, napi_async_execute_callback execute,
+                           napi_async_complete_callback complete, void *data, napi_deferred *deferred,
+                           napi_async_work *work) {
+  napi_value promise = NULL, name = NULL, result = NULL;
+  TI_CHECK(env, napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name));
+  TI_CHECK(env, napi_create_promise(env, deferred, &promise));
+  TI_CHECK(env, napi_create_async_work(env, NULL, name, execute, complete, data, work));
+  if (napi_queue_async_work(env, *work) != napi_ok) {
+    napi_delete_async_work(env, *work);
+    TI_CHECK(env, napi_generic_failure);
+  }
+  result = promise;
+fail:
+  return result;
+}
+
+static napi_value ti_analyze_start(napi_env env, ti_analyze_work *w) {
+  napi_value result = NULL;
+  if (w->paths && !(w->out = calloc(w->n ? w->n : 1, sizeof *w->out))) ti_throw_core(env, TI_ENOMEM, "analyze");
+  else if (w->paths)
+    result = ti_queue(env, "tls-inspect:analyze", ti_analyze_execute, ti_analyze_complete, w, &w->deferred, &w->work);
+  if (!result) ti_analyze_work_free(w); /* else owned by the async work now */
+  return result;
+}
+
+static napi_value ti_js_analyze(napi_env env, napi_callback_info cbinfo) {
+  ti_analyze_work *w = calloc(1, sizeof *w);
+  if (!w) {
+    ti_throw_core(env, TI_ENOMEM, "analyze");
+    return NULL;
+  }
+  w->n = 1;
+  w->paths = ti_path_arg(env, cbinfo, &w->how, TI_ANALYZE_LIGHT);
+  return ti_analyze_start(env, w);
+}
+
+/* analyzeMany("a\0b\0", how): several files in one trip to the thread pool;
+ * resolves with an array of analyses and errors, in order. */
+static napi_value ti_js_analyze_many(napi_env env, napi_callback_info cbinfo) {
+  ti_analyze_work *w = calloc(1, sizeof *w);
+  size_t len = 0;
+  if (!w) {
+    ti_throw_core(env, TI_ENOMEM, "analyzeMany");
+    return NULL;
+  }
+  w->many = 1;
+  if ((w->paths = ti_string_arg(env, cbinfo, &len))) {
+    int bad = len == 0 || w->paths[len - 1] != '\0';
+    for (size_t i = 0; i < len; i++) {
+      bad |= w->paths[i] == '\0' && (i == 0 || w->paths[i - 1] == '\0'); /* an empty path */
+      w->n += w->paths[i] == '\0';
+    }
+    if (bad) {
+      ti_throw_core(env, TI_EINVAL, "expected paths, each ended by a NUL");
+      free(w->paths);
+      w->paths = NULL;
+    }
+  }
+  if (w->paths) w->how = ti_number_arg(env, cbinfo, 1) & TI_ANALYZE_LIGHT;
+  return ti_analyze_start(env, w);
+}
+
+/* ---- readSmall(path, limit), listDir(path, limit), probe(path): one trip
+ * to the thread pool each, resolving with the file's text (UTF-8), the
+ * names joined by NULs, or [st_dev:st_ino, size, first bytes] ---- */
+
+enum { TI_FS_READ, TI_FS_LIST, TI_FS_PROBE };
+
+typedef struct ti_fs_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  size_t limit;
+  int op;
+  char *text;     /* readSmall's bytes */
+  size_t len;
+  ti_packed names;
+  ti_probe_info probe;
+  ti_err err;
+} ti_fs_work;
+
+static void ti_fs_execute(napi_env env, void *data) {
+  ti_fs_work *w = data;
+  (void)env;
+  if (w->op == TI_FS_LIST) w->err = ti_list_dir(w->path, w->limit, &w->names);
+  else if (w->op == TI_FS_PROBE) w->err = ti_probe_file(w->path, &w->probe);
+  else w->err = ti_read_small(w->path, w->limit, &w->text, &w->len);
+}
+
+static napi_value ti_probe_value(napi_env env, const ti_probe_info *p) {
+  napi_value arr = NULL, id = NULL, size = NULL, head = NULL, result = NULL;
+  char text[48];
+  snprintf(text, sizeof text, "%llu:%llu", (unsigned long long)p->dev, (unsigned long long)p->ino);
+  TI_CHECK(env, napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &id));
+  TI_CHECK(env, napi_create_double(env, (double)p->size, &size));
+  TI_CHECK(env, napi_create_buffer_copy(env, p->head_len, p->head, NULL, &head));
+  TI_CHECK(env, napi_create_array_with_length(env, 3, &arr));
+  TI_CHECK(env, napi_set_element(env, arr, 0, id));
+  TI_CHECK(env, napi_set_element(env, arr, 1, size));
+  TI_CHECK(env, napi_set_element(env, arr, 2, head));
+  result = arr;
+fail:
+  return result;
+}
+
+static napi_value ti_fs_value(napi_env env, const ti_fs_work *w) {
+  napi_value v = NULL, result = NULL;
+  if (w->op == TI_FS_PROBE) return ti_probe_value(env, &w->probe);
+  if (w->op == TI_FS_LIST) TI_CHECK(env, napi_create_string_utf8(env, w->names.strings ? w->names.strings : "", w->names.strings_len, &v));
+  else TI_CHECK(env, napi_create_string_utf8(env, w->text, w->len, &v));
+  result = v;
+fail:
+  return result;
+}
+
+static void ti_fs_complete(napi_env env, napi_status status, void *data) {
+  ti_fs_work *w = data;
+  napi_value value;
+  if (status != napi_ok && w->err == TI_OK) w->err = TI_EIO;
+  value = w->err != TI_OK ? ti_core_error(env, w->err, w->path, NULL) : ti_fs_value(env, w);
+  ti_settle(env, w->deferred, value, w->err == TI_OK);
+  napi_delete_async_work(env, w->work);
+  ti_packed_free(&w->names);
+  free(w->text);
+  free(w->path);
+  free(w);
+}
+
+static napi_value ti_fs_start(napi_env env, napi_callback_info cbinfo, int op) {
+  ti_fs_work *w = calloc(1, sizeof *w);
+  unsigned limit = 0;
+  napi_value result = NULL;
+  if (!w) {
+    ti_throw_core(env, TI_ENOMEM, "readSmall/listDir/probe");
+    return NULL;
+  }
+  w->op = op;
+  if ((w->path = ti_path_arg(env, cbinfo, &limit, UINT32_MAX))) {
+    w->limit = limit;
+    if ((result = ti_queue(env, "tls-inspect:fs", ti_fs_execute, ti_fs_complete, w, &w->deferred, &w->work)))
+      return result; /* owned by the async work now */
+  }
+  free(w->path);
+  free(w);
+  return NULL;
+}
+
+static napi_value ti_js_read_small(napi_env env, napi_callback_info cbinfo) { return ti_fs_start(env, cbinfo, TI_FS_READ); }
+static napi_value ti_js_list_dir(napi_env env, napi_callback_info cbinfo) { return ti_fs_start(env, cbinfo, TI_FS_LIST); }
+static napi_value ti_js_probe(napi_env env, napi_callback_info cbinfo) { return ti_fs_start(env, cbinfo, TI_FS_PROBE); }
+
+/* ---- walkOpen(root, how), walkNext(handle, max), walkClose(handle): the
+ * native files under a directory, a batch per call on the thread pool ---- */
+
+typedef struct ti_walk_handle {
+  ti_walk *walk;  /* NULL once closed */
+  int busy;       /* a batch is being filled: closing waits for it */
+  int closing;    /* walkClose came while busy */
+} ti_walk_handle;
+
+static const napi_type_tag ti_walk_tag = {0x7469776b6c617774ull, 0x2d696e7370656374ull};
+
+static void ti_walk_finalize(napi_env env, void *data, void *hint) {
+  ti_walk_handle *h = data;
+  (void)env;
+  (void)hint;
+  ti_walk_close(h->walk); /* never busy here: a batch holds a reference to its handle */
+  free(h);
+}
+
+/* The optional string argument argv[i] into buf (NULL when absent or null). */
+static napi_status ti_opt_string(napi_env env, napi_value v, char *buf, size_t cap, const char **out) {
+  napi_valuetype t = napi_undefined;
+  size_t len = 0;
+  napi_status st = napi_typeof(env, v, &t);
+  *out = NULL;
+  if (st != napi_ok || t == napi_undefined || t == napi_null) return st;
+  if (t != napi_string) return napi_string_expected;
+  if ((st = napi_get_value_string_utf8(env, v, buf, cap, &len)) == napi_ok && len + 1 < cap && strlen(buf) == len) *out = buf;
+  return st == napi_ok && !*out ? napi_invalid_arg : st;
+}
+
+/* walkOpen(root, how, skip, maxVisits): how as for analyze(); skip, a
+ * directory name never entered (or null); maxVisits, 0 for no limit. */
+static napi_value ti_js_walk_open(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 4;
+  napi_value argv[4], ext = NULL, result = NULL;
+  ti_walk_opts opts = {0, NULL, 0};
+  char *root = ti_path_arg(env, cbinfo, &opts.how, TI_ANALYZE_LIGHT), skip[256];
+  ti_walk_handle *h = NULL;
+  double max = 0;
+  if (!root) return NULL;
+  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 3) TI_CHECK(env, ti_opt_string(env, argv[2], skip, sizeof skip, &opts.skip));
+  if (argc >= 4) TI_CHECK(env, napi_get_value_double(env, argv[3], &max));
+  opts.max_visits = max > 0 && max < 9007199254740992.0 ? (uint64_t)max : 0;
+  h = calloc(1, sizeof *h);
+  TI_CHECK_CORE(env, h ? ti_walk_open(root, &opts, &h->walk) : TI_ENOMEM, "walk");
+  TI_CHECK(env, napi_create_external(env, h, ti_walk_finalize, NULL, &ext));
+  h = NULL; /* the finalizer's now */
+  TI_CHECK(env, napi_type_tag_object(env, ext, &ti_walk_tag));
+  result = ext;
+fail:
+  if (h) ti_walk_close(h->walk);
+  free(h);
+  free(root);
+  return result;
+}
+
+/* The handle argument and the optional second one; NULL (thrown) when it is not a walk. */
+static ti_walk_handle *ti_walk_arg(napi_env env, napi_callback_info cbinfo, napi_value *handle, uint32_t *n) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_valuetype t = napi_undefined;
+  bool ours = false;
+  void *data = NULL;
+  ti_walk_handle *result = NULL;
+  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
+  if (t == napi_external) TI_CHECK(env, napi_check_object_type_tag(env, argv[0], &ti_walk_tag, &ours));
+  TI_CHECK_CORE(env, ours ? TI_OK : TI_EINVAL, "expected a walk handle");
+  if (n && argc >= 2) TI_CHECK(env, napi_get_value_uint32(env, argv[1], n));
+  TI_CHECK(env, napi_get_value_external(env, argv[0], &data));
+  *handle = argv[0];
+  result = data;
+fail:
+  return result;
+}
+
+typedef struct ti_walk_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref ref;  /* keeps the handle alive while the batch is filled */
+  ti_walk_handle *h;
+  size_t max;
+  ti_packed out;
+  int done;
+  ti_err err;
+} ti_walk_work;
+
+static void ti_walk_execute(napi_env env, void *data) {
+  ti_walk_work *w = data;
+  (void)env;
+  w->err = ti_walk_next(w->h->walk, w->max, &w->out, &w->done);
+}
+
+static void ti_walk_complete(napi_env env, napi_status status, void *data) {
+  ti_walk_work *w = data;
+  napi_value value;
+  if (status != napi_ok && w->err == TI_OK) w->err = TI_EIO;
+  w->h->busy = 0;
+  if (w->h->closing) {
+    ti_walk_close(w->h->walk);
+    w->h->walk = NULL;
+  }
+  value = w->err == TI_OK ? ti_js_packed(env, &w->out) : ti_core_error(env, w->err, NULL, "walking the tree");
+  ti_settle(env, w->deferred, value, w->err == TI_OK);
+  napi_delete_reference(env, w->ref);
+  napi_delete_async_work(env, w->work);
+  ti_packed_free(&w->out);
+  free(w);
+}
+
+/* A promise of the next batch, [strings, nums] (see ti_walk.c). */
+static napi_value ti_js_walk_next(napi_env env, napi_callback_info cbinfo) {
+  napi_value handle = NULL, result = NULL;
+  uint32_t max = 1024;
+  ti_walk_handle *h = ti_walk_arg(env, cbinfo, &handle, &max);
+  ti_walk_work *w = NULL;
+  if (!h) return NULL;
+  TI_CHECK_CORE(env, h->walk && !h->busy ? TI_OK : TI_EINVAL, "the walk is closed or already filling a batch");
+  TI_CHECK_CORE(env, (w = calloc(1, sizeof *w)) ? TI_OK : TI_ENOMEM, "walk");
+  w->h = h;
+  w->max = max ? max : 1;
+  TI_CHECK(env, napi_create_reference(env, handle, 1, &w->ref));
+  if (!(result = ti_queue(env, "tls-inspect:walk", ti_walk_execute, ti_walk_complete, w, &w->deferred, &w->work))) {
+    napi_delete_reference(env, w->ref);
+    goto fail;
+  }
+  h->busy = 1;
+  w = NULL; /* owned by the async work now */
+fail:
+  free(w);
+  return result;
+}
+
+/* Closes the walk now, or when its batch in progress is done. */
+static napi_value ti_js_walk_close(napi_env env, napi_callback_info cbinfo) {
+  napi_value handle = NULL;
+  ti_walk_handle *h = ti_walk_arg(env, cbinfo, &handle, NULL);
+  if (h && h->busy) h->closing = 1;
+  else if (h) {
+    ti_walk_close(h->walk);
+    h->walk = NULL;
+  }
+  return NULL;
+}
+
+/* ---- the global scope: scopeDefines("name\0version\0name\0\0...") -> Uint8Array ---- */
 
 /* 1 defined, 0 not, 2 when the scope cannot be asked; one byte per name/version pair. */
 static napi_value ti_js_scope_defines(napi_env env, napi_callback_info cbinfo) {
@@ -460,6 +787,13 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"analyzeMany", NULL, ti_js_analyze_many, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readSmall", NULL, ti_js_read_small, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"listDir", NULL, ti_js_list_dir, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"probe", NULL, ti_js_probe, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"walkOpen", NULL, ti_js_walk_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"walkNext", NULL, ti_js_walk_next, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"walkClose", NULL, ti_js_walk_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
     {"generation", NULL, ti_js_generation, NULL, NULL, NULL, napi_enumerable, NULL},
     {"startupEnv", NULL, ti_js_startup_env, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -223,15 +223,30 @@ typedef struct ti_elf_info {
   uint64_t name_bytes;  /* bytes of the names read: what packing them will take, roughly */
   char detail[160];   /* what was malformed or truncated, for error messages */
   char file_id[48];   /* "st_dev:st_ino" of the file read (what the loader compares), "" for a buffer */
+  int light;          /* TI_ANALYZE_LIGHT: no symbols, relocations or section headers were read */
   struct ti_elf_priv *priv;
 } ti_elf_info;
+
+/* How much to read.  A light analysis fills the header, program header
+ * (interpreter, PT_TLS, stack), dynamic section (needed, soname, rpath,
+ * runpath, flags) and version facts (needs, definitions, min_glibc,
+ * min_glibcxx), the libc and the file id, and leaves the symbol, relocation
+ * and section-header fields empty: what decides whether a file is one a
+ * loader could take, at a fraction of the reads. */
+enum { TI_ANALYZE_LIGHT = 1u << 0 };
 
 /* Analyzes an ELF file without loading or executing it.  Never blocks on
  * FIFOs or devices (they are refused before open).  On error, info->detail
  * says what went wrong.  Always call ti_elf_free, whatever the result. */
 ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info);
+/* The same, path relative to dirfd (or AT_FDCWD), reading as `how` says. */
+ti_err ti_elf_analyze_at(int dirfd, const char *path, unsigned how, ti_elf_info *info);
+/* The same over a descriptor the caller opened and keeps (it is not closed);
+ * anything but a regular file is refused before a byte is read. */
+ti_err ti_elf_analyze_fd(int fd, unsigned how, ti_elf_info *info);
 /* The same over bytes in memory (the fuzzer and the sanitizer driver use it). */
 ti_err ti_elf_analyze_buffer(const void *data, size_t len, ti_elf_info *info);
+ti_err ti_elf_analyze_mem(const void *data, size_t len, unsigned how, ti_elf_info *info);
 void ti_elf_free(ti_elf_info *info);
 /* Demangles a C++/legacy-Rust name with the process's own __cxa_demangle when
  * one is loaded; TI_ENOTSUP when the name is not mangled or nothing can. */
@@ -261,5 +276,47 @@ typedef struct ti_packed {
 typedef ti_err (*ti_demangle_fn)(const char *name, char *out, size_t cap);
 ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out);
 void ti_packed_free(ti_packed *pk);
+/* Appends the len bytes at s as one string: its ordinal, or -1 when memory runs out. */
+double ti_packed_str(ti_packed *pk, const char *s, size_t len);
+/* Appends a number: 0 when memory runs out. */
+int ti_packed_num(ti_packed *pk, double v);
+/* Ends the strings (no separator after the last) and notes whether they are ASCII. */
+void ti_packed_finish(ti_packed *pk);
+
+/* ---- walking a tree for native files (ti_walk.c) ----
+ * Every *.node file, and every *.so* file with ELF magic, under a root, in
+ * batches packed like an analysis (the layout is in ti_walk.c): each with
+ * its light analysis's facts (how = TI_ANALYZE_LIGHT) or its header's (0),
+ * and every directory that could not be read as an error entry.  A walk is
+ * used by one thread at a time; between batches it holds one directory open. */
+typedef struct ti_walk ti_walk;
+typedef struct ti_walk_opts {
+  unsigned how;          /* TI_ANALYZE_LIGHT: a light analysis of each ELF candidate; 0: its header */
+  const char *skip;      /* a directory name never entered ("node_modules"), or NULL */
+  uint64_t max_visits;   /* directory entries looked at before the walk stops early; 0: no limit */
+} ti_walk_opts;
+enum { TI_WALK_FIELDS = 9 };
+ti_err ti_walk_open(const char *root, const ti_walk_opts *opts, ti_walk **out);
+/* The next batch, at most max_entries entries (and a few hundred KB of
+ * strings) into out, which the caller frees with ti_packed_free; *done is 1
+ * when the walk has ended. */
+ti_err ti_walk_next(ti_walk *w, size_t max_entries, ti_packed *out, int *done);
+void ti_walk_close(ti_walk *w);
+
+/* ---- small bounded reads (ti_fs.c) ---- */
+/* The whole of a regular file of at most limit bytes (TI_ERANGE when larger),
+ * NUL-terminated, into *out (the caller frees it). */
+ti_err ti_read_small(const char *path, size_t limit, char **out, size_t *len);
+/* Up to limit names of a directory (without . and ..), in the order the file
+ * system gives them, as the strings of out (the caller frees it). */
+ti_err ti_list_dir(const char *path, size_t limit, ti_packed *out);
+/* A regular file's identity, size and first bytes, as a loader sees it
+ * before it maps the file. */
+typedef struct ti_probe_info {
+  uint64_t dev, ino, size;
+  unsigned char head[64];
+  size_t head_len;
+} ti_probe_info;
+ti_err ti_probe_file(const char *path, ti_probe_info *out);
 
 #endif

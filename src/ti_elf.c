@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,7 +332,9 @@ static ti_err ti_parse_dynamic(ti_elf *e) {
   if (!ti_vaddr_off(p, p->d.strtab, p->d.strsz, &off))
     return ti_fail(e, TI_EMALFORMED, "DT_STRTAB outside the loaded segments");
   if (!ti_range_ok(off, p->d.strsz, p->src.len)) return ti_fail(e, TI_ETRUNCATED, "DT_STRTAB outside the file");
-  ti_strtab_load(&p->src, &p->dynstr, off, p->d.strsz);
+  /* a light analysis looks up a few names: read them where they are, not the whole table */
+  if (e->info->light) p->dynstr = (ti_strtab){NULL, off, p->d.strsz};
+  else ti_strtab_load(&p->src, &p->dynstr, off, p->d.strsz);
   if (p->src.err != TI_OK) return ti_view_fail(e, "DT_STRTAB");
   p->has_dynstr = 1;
   return ti_dyn_strings(e);
@@ -361,11 +364,18 @@ static void ti_publish(ti_elf *e, ti_err err) {
   ti_conclude(e);
 }
 
+/* A light analysis stops after the dynamic section's strings and the version
+ * tables: what decides whether and where a file can load, without the
+ * symbols and relocations that are most of the work on a large library. */
 static ti_err ti_elf_run(ti_elf *e) {
   ti_err (*const phases[])(ti_elf *) = {ti_parse_header, ti_parse_phdrs, ti_parse_shdrs,
     ti_parse_dynamic, ti_parse_verneed, ti_parse_verdef, ti_parse_dynsym, ti_parse_symtab, ti_parse_relocs};
+  ti_err (*const light[])(ti_elf *) = {ti_parse_header, ti_parse_phdrs, ti_parse_dynamic, ti_parse_verneed,
+    ti_parse_verdef};
+  ti_err (*const *run)(ti_elf *) = e->info->light ? light : phases;
+  size_t n = e->info->light ? sizeof light / sizeof light[0] : sizeof phases / sizeof phases[0];
   ti_err err = TI_OK;
-  for (size_t i = 0; i < sizeof phases / sizeof phases[0] && err == TI_OK; i++) err = phases[i](e);
+  for (size_t i = 0; i < n && err == TI_OK; i++) err = run[i](e);
   ti_publish(e, err);
   e->info->name_bytes = e->p->src.name_bytes;
   /* Reading ends here: the descriptor goes back now, not when the caller frees. */
@@ -373,8 +383,9 @@ static ti_err ti_elf_run(ti_elf *e) {
   return err;
 }
 
-static ti_err ti_elf_begin(ti_elf_info *info, ti_elf *e) {
+static ti_err ti_elf_begin(ti_elf_info *info, unsigned how, ti_elf *e) {
   memset(info, 0, sizeof *info);
+  info->light = (how & TI_ANALYZE_LIGHT) != 0;
   info->priv = calloc(1, sizeof *info->priv);
   if (!info->priv) return TI_ENOMEM;
   info->priv->src.fd = -1;
@@ -383,26 +394,45 @@ static ti_err ti_elf_begin(ti_elf_info *info, ti_elf *e) {
   return TI_OK;
 }
 
-ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info) {
-  ti_elf e;
-  ti_err err = ti_elf_begin(info, &e);
-  if (err == TI_OK) err = ti_src_open_file(&e.p->src, path);
-  if (err == TI_OK)
-    snprintf(info->file_id, sizeof info->file_id, "%llu:%llu", (unsigned long long)e.p->src.dev,
-             (unsigned long long)e.p->src.ino);
-  if (err == TI_OK) err = ti_elf_run(&e);
-  else if (info->priv) ti_src_release_fd(&e.p->src);
-  return err;
+/* Runs the phases over an opened file source (closing it, if it is ours). */
+static ti_err ti_elf_run_file(ti_elf *e, ti_err opened) {
+  if (opened != TI_OK) {
+    ti_src_release_fd(&e->p->src);
+    return opened;
+  }
+  snprintf(e->info->file_id, sizeof e->info->file_id, "%llu:%llu", (unsigned long long)e->p->src.dev,
+           (unsigned long long)e->p->src.ino);
+  return ti_elf_run(e);
 }
 
-ti_err ti_elf_analyze_buffer(const void *data, size_t len, ti_elf_info *info) {
+ti_err ti_elf_analyze_at(int dirfd, const char *path, unsigned how, ti_elf_info *info) {
   ti_elf e;
-  ti_err err = ti_elf_begin(info, &e);
+  ti_err err = ti_elf_begin(info, how, &e);
+  return err == TI_OK ? ti_elf_run_file(&e, ti_src_open_at(&e.p->src, dirfd, path)) : err;
+}
+
+ti_err ti_elf_analyze_fd(int fd, unsigned how, ti_elf_info *info) {
+  ti_elf e;
+  ti_err err = ti_elf_begin(info, how, &e);
+  return err == TI_OK ? ti_elf_run_file(&e, ti_src_open_fd(&e.p->src, fd)) : err;
+}
+
+ti_err ti_elf_analyze_file(const char *path, ti_elf_info *info) {
+  return ti_elf_analyze_at(AT_FDCWD, path, 0, info);
+}
+
+ti_err ti_elf_analyze_mem(const void *data, size_t len, unsigned how, ti_elf_info *info) {
+  ti_elf e;
+  ti_err err = ti_elf_begin(info, how, &e);
   if (err == TI_OK) {
     ti_src_open_buffer(&e.p->src, data, len);
     err = ti_elf_run(&e);
   }
   return err;
+}
+
+ti_err ti_elf_analyze_buffer(const void *data, size_t len, ti_elf_info *info) {
+  return ti_elf_analyze_mem(data, len, 0, info);
 }
 
 void ti_elf_free(ti_elf_info *info) {

@@ -8,6 +8,7 @@
  *     flags, has_tls, tls_size, tls_init_size, tls_align,
  *     tpoff, dtpmod, dtpoff, tlsdesc, tpoff_own, tlsdesc_own,
  *     @min_glibc, @min_glibcxx, @libc, has_section_headers, has_symtab, @file_id (st_dev:st_ino),
+ *     light (1: a light analysis, whose symbol and relocation fields were not read),
  *     needed, rpath, runpath, version_defs, TLS models: each n, then n @strings
  *     version needs by file: a group list (below) of @file -> @versions
  *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
@@ -16,6 +17,11 @@
  *     imports by version: a group list of @version -> @names
  *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
  *     exports: n, then (@name, @version, hidden) each
+ *     versioned (1 when any export has a version)
+ *     exports by name: cap, then cap slots of two numbers, (hash, i + 1) for
+ *       export i ((0, 0): empty), hash ti_name_hash32 of the name's bytes as a
+ *       signed 32-bit number, open addressing from hash & (cap - 1); cap is 0
+ *       when a name is not ASCII (the reader then indexes them itself)
  *   where @x is the ordinal of a string in `strings` (NUL-separated), -1 for
  *   none, and a group list is n, then (@key, count, count @values) per group,
  *   groups in order of first appearance, each value once per group: grouping
@@ -26,7 +32,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 2, TI_PACK_HEADER = 25 };
+enum { TI_PACK_FORMAT = 3, TI_PACK_HEADER = 26 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from pointer to ordinal. */
@@ -34,21 +40,36 @@ typedef struct ti_shared { const char **keys; double *refs; size_t cap, n; } ti_
 
 typedef struct ti_packer { ti_packed *pk; ti_shared shared; ti_err err; } ti_packer;
 
-static double ti_str(ti_packer *w, const char *s) {
-  ti_packed *pk = w->pk;
-  size_t n;
-  if (!s || w->err != TI_OK) return -1;
-  n = strlen(s) + 1;
-  if (pk->strings_len + n > pk->strings_cap) {
-    size_t cap = (pk->strings_cap + n) * 2;
+double ti_packed_str(ti_packed *pk, const char *s, size_t len) {
+  if (pk->strings_len + len + 1 > pk->strings_cap) {
+    size_t cap = (pk->strings_cap + len + 1) * 2;
     char *p = realloc(pk->strings, cap);
-    if (!p) { w->err = TI_ENOMEM; return -1; }
+    if (!p) return -1;
     pk->strings = p;
     pk->strings_cap = cap;
   }
-  memcpy(pk->strings + pk->strings_len, s, n);
-  pk->strings_len += n;
+  memcpy(pk->strings + pk->strings_len, s, len);
+  pk->strings[pk->strings_len + len] = '\0';
+  pk->strings_len += len + 1;
   return (double)pk->n_strings++;
+}
+
+int ti_packed_num(ti_packed *pk, double v) {
+  if (pk->n_nums == pk->nums_cap) {
+    double *p = realloc(pk->nums, (pk->nums_cap * 2 + 16) * sizeof *p);
+    if (!p) return 0;
+    pk->nums = p;
+    pk->nums_cap = pk->nums_cap * 2 + 16;
+  }
+  pk->nums[pk->n_nums++] = v;
+  return 1;
+}
+
+static double ti_str(ti_packer *w, const char *s) {
+  double ref;
+  if (!s || w->err != TI_OK) return -1;
+  if ((ref = ti_packed_str(w->pk, s, strlen(s))) < 0) w->err = TI_ENOMEM;
+  return ref;
 }
 
 static size_t ti_ptr_hash(const void *s, size_t cap) {
@@ -94,19 +115,10 @@ static double ti_shared_str(ti_packer *w, const char *s) {
   return m->refs[k];
 }
 
-static void ti_num_grow(ti_packer *w, double v) { /* sized in advance: only a layout change gets here */
-  ti_packed *pk = w->pk;
-  double *p = realloc(pk->nums, (pk->nums_cap * 2 + 16) * sizeof *p);
-  if (!p) { w->err = TI_ENOMEM; return; }
-  pk->nums = p;
-  pk->nums_cap = pk->nums_cap * 2 + 16;
-  pk->nums[pk->n_nums++] = v;
-}
-
-static inline void ti_num(ti_packer *w, double v) {
+static inline void ti_num(ti_packer *w, double v) { /* sized in advance: only a layout change grows it */
   ti_packed *pk = w->pk;
   if (pk->n_nums < pk->nums_cap) pk->nums[pk->n_nums++] = v;
-  else ti_num_grow(w, v);
+  else if (!ti_packed_num(pk, v)) w->err = TI_ENOMEM;
 }
 
 static void ti_pack_list(ti_packer *w, const char *const *list, size_t n) {
@@ -129,7 +141,7 @@ static void ti_pack_header(ti_packer *w, const ti_elf_info *info) {
     info->relocs.tpoff, info->relocs.dtpmod, info->relocs.dtpoff, info->relocs.tlsdesc,
     info->tpoff_own, info->tlsdesc_own,
     ti_str(w, info->min_glibc), ti_str(w, info->min_glibcxx), ti_str(w, ti_file_libc_name(info->libc)),
-    info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL)};
+    info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL), info->light};
   for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) ti_num(w, head[i]);
 }
 
@@ -304,6 +316,57 @@ static void ti_pack_exports(ti_packer *w, const ti_elf_info *info) {
   }
 }
 
+/* A 32-bit hash of a name, four bytes to a step (names of C++ exports run to
+ * hundreds of bytes), finished with murmur3's fmix32 so that the low bits
+ * that pick a slot depend on every byte.  lib/file/analyze.js computes the
+ * same over the char codes of an ASCII name. */
+static uint32_t ti_name_hash32(const char *s) {
+  uint32_t h = 2166136261u;
+  size_t n = strlen(s), i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t w = (uint32_t)(unsigned char)s[i] | (uint32_t)(unsigned char)s[i + 1] << 8 |
+                 (uint32_t)(unsigned char)s[i + 2] << 16 | (uint32_t)(unsigned char)s[i + 3] << 24;
+    h = (h ^ w) * 16777619u;
+  }
+  if (i < n) {
+    uint32_t w = 0;
+    for (size_t k = 0; i + k < n; k++) w |= (uint32_t)(unsigned char)s[i + k] << (8 * k);
+    h = (h ^ w) * 16777619u;
+  }
+  h ^= (uint32_t)n;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+
+static int ti_all_ascii(const char *s, size_t n);
+
+/* The exports by the hash of their names (layout above): the reader finds a
+ * name in a few steps instead of hashing every export of every file it judges. */
+static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
+  size_t n = info->n_exports, cap = 0, base;
+  int versioned = 0, usable = 1;
+  for (size_t i = 0; i < n; i++) {
+    versioned |= info->exports[i].version != NULL;
+    usable = usable && ti_all_ascii(info->exports[i].name, strlen(info->exports[i].name));
+  }
+  ti_num(w, versioned);
+  if (usable && n) for (cap = 16; cap < n + n / 2; cap *= 2) {} /* at most two thirds full */
+  ti_num(w, (double)cap);
+  base = w->pk->n_nums;
+  for (size_t k = 0; k < 2 * cap; k++) ti_num(w, 0);
+  if (w->err != TI_OK) return;
+  for (size_t i = 0; i < n && cap; i++) {
+    uint32_t h = ti_name_hash32(info->exports[i].name);
+    size_t k = h & (cap - 1);
+    while (w->pk->nums[base + 2 * k + 1] != 0) k = (k + 1) & (cap - 1);
+    w->pk->nums[base + 2 * k] = (double)(int32_t)h;
+    w->pk->nums[base + 2 * k + 1] = (double)(i + 1);
+  }
+}
+
 static int ti_all_ascii(const char *s, size_t n) {
   uint64_t any = 0, w;
   size_t i = 0;
@@ -320,7 +383,7 @@ ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
                   1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
-                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports;
+                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports + 2 + 6 * info->n_exports + 32;
   out->strings_cap = info->name_bytes + 4096;
   if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
     ti_packed_free(out);
@@ -336,12 +399,17 @@ ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *
   ti_pack_tls(&w, info, demangle);
   ti_pack_imports(&w, info);
   ti_pack_exports(&w, info);
+  ti_pack_export_table(&w, info);
   free(w.shared.keys);
   free(w.shared.refs);
-  if (w.err == TI_OK && out->strings_len) out->strings_len--; /* no separator after the last */
-  out->ascii = ti_all_ascii(out->strings, out->strings_len);
-  if (w.err != TI_OK) ti_packed_free(out);
+  if (w.err == TI_OK) ti_packed_finish(out);
+  else ti_packed_free(out);
   return w.err;
+}
+
+void ti_packed_finish(ti_packed *pk) {
+  if (pk->strings_len) pk->strings_len--; /* no separator after the last */
+  pk->ascii = ti_all_ascii(pk->strings, pk->strings_len);
 }
 
 void ti_packed_free(ti_packed *pk) {

@@ -38,7 +38,7 @@ int ti_range_ok(uint64_t off, uint64_t size, uint64_t len) {
   return off <= len && size <= len - off;
 }
 
-static ti_err ti_errno_err(int e) {
+ti_err ti_errno_err(int e) {
   switch (e) {
   case ENOENT: case ENOTDIR: return TI_ENOENT;
   case ENAMETOOLONG: return TI_ENAMETOOLONG;
@@ -59,10 +59,10 @@ static ti_err ti_stat_kind(const struct stat *st) {
 
 /* Out of descriptors is usually a passing state (other analyses, other code of
  * the host closing theirs): wait a little and retry, within about 2 s. */
-static int ti_open_retrying(const char *path) {
+int ti_open_at_retrying(int dirfd, const char *path, int flags) {
   long wait_ns = 1000000, waited_ns = 0;
   for (;;) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = openat(dirfd, path, flags | O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || waited_ns >= 2000000000L) return fd;
     struct timespec ts = {0, wait_ns};
     nanosleep(&ts, NULL);
@@ -72,17 +72,29 @@ static int ti_open_retrying(const char *path) {
   }
 }
 
-ti_err ti_src_open_file(ti_src *s, const char *path) {
+ti_err ti_src_open_at(ti_src *s, int dirfd, const char *path) {
   struct stat st;
   ti_err e;
+  int fd;
   memset(s, 0, sizeof *s);
   s->fd = -1;
   /* FIFOs and devices are refused before open, so nothing here can block. */
-  if (ti_stat(path, &st) != 0) return ti_errno_err(errno);
+  if (ti_fstatat(dirfd, path, &st, 0) != 0) return ti_errno_err(errno);
   if ((e = ti_stat_kind(&st)) != TI_OK) return e;
-  s->fd = ti_open_retrying(path);
-  if (s->fd < 0) return ti_errno_err(errno);
-  if (ti_fstat(s->fd, &st) != 0) return ti_errno_err(errno);
+  if ((fd = ti_open_at_retrying(dirfd, path, 0)) < 0) return ti_errno_err(errno);
+  e = ti_src_open_fd(s, fd);
+  s->borrowed = 0; /* ours: closed when reading ends */
+  if (e != TI_OK) ti_src_release_fd(s);
+  return e;
+}
+
+ti_err ti_src_open_fd(ti_src *s, int fd) {
+  struct stat st;
+  ti_err e;
+  memset(s, 0, sizeof *s);
+  s->fd = fd;
+  s->borrowed = 1;
+  if (ti_fstat(fd, &st) != 0) return ti_errno_err(errno);
   if ((e = ti_stat_kind(&st)) != TI_OK) return e; /* swapped between stat and open */
   s->len = (uint64_t)st.st_size;
   s->dev = (uint64_t)st.st_dev;
@@ -265,7 +277,7 @@ const char *ti_strtab_get(ti_src *s, const ti_strtab *t, uint64_t name) {
 }
 
 void ti_src_release_fd(ti_src *s) {
-  if (s->fd >= 0) close(s->fd);
+  if (s->fd >= 0 && !s->borrowed) close(s->fd);
   s->fd = -1;
 }
 

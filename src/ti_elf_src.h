@@ -17,6 +17,7 @@ enum { TI_TABLE_BUDGET = 64u << 20, TI_NAME_BUDGET = 64u << 20 };
 typedef struct ti_src {
   const uint8_t *mem;   /* buffer source, or NULL for a file */
   int fd;
+  int borrowed;         /* fd belongs to the caller: not closed here */
   uint64_t len;
   uint64_t dev, ino;     /* the file's identity (st_dev, st_ino), 0 for a buffer */
   struct ti_chunk *chunks;
@@ -58,7 +59,18 @@ uint64_t ti_hash_seed(void);
 /* The one overflow-safe range check: [off, off + size) lies within len. */
 int ti_range_ok(uint64_t off, uint64_t size, uint64_t len);
 
-ti_err ti_src_open_file(ti_src *s, const char *path);
+/* Opens path (relative to dirfd, or AT_FDCWD) when it is a regular file: it is
+ * checked before open and again after, so a FIFO or device is never opened
+ * for reading and nothing blocks.  Out of descriptors, it waits and retries. */
+ti_err ti_src_open_at(ti_src *s, int dirfd, const char *path);
+/* Reads an open descriptor the caller keeps (and closes); refuses anything
+ * that is not a regular file. */
+ti_err ti_src_open_fd(ti_src *s, int fd);
+/* openat with O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK and flags, retried
+ * for about 2 s while the process is out of descriptors. */
+int ti_open_at_retrying(int dirfd, const char *path, int flags);
+/* A system errno as the core's code (ENOENT -> TI_ENOENT, EACCES -> TI_EACCES...). */
+ti_err ti_errno_err(int e);
 void ti_src_open_buffer(ti_src *s, const void *data, size_t len);
 /* Charges bytes of memory to the table budget; 0 (s->err set) when it runs out. */
 int ti_src_charge(ti_src *s, uint64_t bytes);

@@ -25,13 +25,18 @@ __asm__(".symver pthread_attr_setstacksize,pthread_attr_setstacksize@GLIBC_2.2.5
  * wrappers around __xstat and __fxstat (_STAT_VER 1 on x86_64). */
 int __xstat(int ver, const char *path, struct stat *st);
 int __fxstat(int ver, int fd, struct stat *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
 __asm__(".symver __xstat,__xstat@GLIBC_2.2.5");
 __asm__(".symver __fxstat,__fxstat@GLIBC_2.2.5");
+__asm__(".symver __fxstatat,__fxstatat@GLIBC_2.4");
 #define ti_stat(path, st) __xstat(1, (path), (st))
 #define ti_fstat(fd, st) __fxstat(1, (fd), (st))
+#define ti_fstatat(dirfd, path, st, flags) __fxstatat(1, (dirfd), (path), (st), (flags))
 #else
+#include <sys/stat.h>
 #define ti_stat(path, st) stat((path), (st))
 #define ti_fstat(fd, st) fstat((fd), (st))
+#define ti_fstatat(dirfd, path, st, flags) fstatat((dirfd), (path), (st), (flags))
 #endif
 
 #endif

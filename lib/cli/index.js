@@ -260,6 +260,28 @@ incompatible, 2 usage error or anything that could not be read.
   },
 };
 
+// Lines written a chunk at a time (64 KB, or 50 ms after the first waiting
+// one): a scan makes a line per file, and a write each costs more than the line.
+function chunked(out) {
+  let lines = [];
+  let bytes = 0;
+  let timer = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (lines.length) out.write(lines.join(''));
+    lines = [];
+    bytes = 0;
+  };
+  const write = (line) => {
+    lines.push(line);
+    bytes += line.length;
+    if (bytes >= 65536) flush();
+    else if (!timer) timer = setTimeout(flush, 50);
+  };
+  return { write, flush };
+}
+
 async function scanOne(dir, opts, { out, err, format, strict }) {
   const { scan } = require('../loader/scan');
   const { clean, githubAnnotations, colours } = require('./output');
@@ -270,15 +292,20 @@ async function scanOne(dir, opts, { out, err, format, strict }) {
   let seen = 0;
   let last = 0;
   const iter = scan(dir, opts);
-  for await (const r of iter) {
-    seen++;
-    if (format === 'json') out.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
-    else if (format === 'github') out.write(githubAnnotations([r]));
-    else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
-    if (progress && Date.now() - last > 100) {
-      last = Date.now();
-      err.write(`\rscanned ${seen} native files`);
+  const lines = chunked(out);
+  try {
+    for await (const r of iter) {
+      seen++;
+      if (format === 'json') lines.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
+      else if (format === 'github') out.write(githubAnnotations([r]));
+      else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
+      if (progress && Date.now() - last > 100) {
+        last = Date.now();
+        err.write(`\rscanned ${seen} native files`);
+      }
     }
+  } finally {
+    lines.flush();
   }
   summary = iter.summary || (typeof iter.result === 'function' ? iter.result() : null);
   if (progress) err.write('\r\x1b[K');

@@ -6,9 +6,10 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 2; // src/ti_elf_pack.c
+const PACK_FORMAT = 3; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
+const RAW_EXPORTS = Symbol('exports as packed');
 
 // Node-API version needs of a sorted list of imported names, each once.
 function napiVersions(names) {
@@ -33,7 +34,7 @@ class Packed {
   constructor([strings, nums]) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 25; // after the fixed header
+    this.at = 26; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/analyze.js disagree on the analysis layout');
   }
 
@@ -87,10 +88,20 @@ class Packed {
     return out;
   }
 
+  // (after exports) whether any has a version, and where the table by name hash is
+  exportTable() {
+    const versioned = this.n[this.at++] === 1;
+    const cap = this.n[this.at++];
+    const table = { versioned, at: this.at, cap };
+    this.at += 2 * cap;
+    return table;
+  }
+
   exports() {
     const { s, n } = this;
     const out = new Array(n[this.at++]);
     let at = this.at;
+    this.exportsAt = at;
     for (let i = 0; i < out.length; i++, at += 3) {
       const v = n[at + 1];
       out[i] = v < 0 ? s[n[at]] : `${s[n[at]]}${n[at + 2] === 1 ? '@' : '@@'}${s[v]}`;
@@ -115,7 +126,12 @@ function shape(packed, file) {
   // which imported symbols need which version ("GLIBC_2.34": ["pthread_create"])
   const symbolVersions = p.groups();
   const napi = napiVersions(p.list());
-  return {
+  const exports = p.exports();
+  const raw = { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
+  // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
+  const light = n[25] === 1;
+  const known = (v) => (light ? null : v);
+  const out = {
     path: file,
     class: n[1],
     endian: n[2] ? 'be' : 'le',
@@ -129,22 +145,100 @@ function shape(packed, file) {
     runpath: split(runpath),
     flags,
     tls: n[9] ? { size: n[10], initSize: n[11], align: n[12] } : null,
-    tlsRelocations: { tpoff: n[13], dtpmod: n[14], dtpoff: n[15], tlsdesc: n[16], tpoffOwn: n[17], tlsdescOwn: n[18] },
-    tlsModels,
-    tlsSymbols,
+    tlsRelocations: known({ tpoff: n[13], dtpmod: n[14], dtpoff: n[15], tlsdesc: n[16], tpoffOwn: n[17], tlsdescOwn: n[18] }),
+    tlsModels: known(tlsModels),
+    tlsSymbols: known(tlsSymbols),
     versionNeeds,
     versionDefs,
-    symbolVersions,
+    symbolVersions: known(symbolVersions),
     minGlibc: p.str(19),
     minGlibcxx: p.str(20),
     libc: p.str(21),
-    napi,
-    sectionHeaders: n[22] === 1,
-    symtab: n[23] === 1,
+    napi: known(napi),
+    sectionHeaders: known(n[22] === 1),
+    symtab: known(n[23] === 1),
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
-    imports,
-    exports: p.exports(),
+    imports: known(imports),
+    exports: known(exports),
   };
+  if (light) out.light = true;
+  Object.defineProperty(out, RAW_EXPORTS, { value: raw });
+  return out;
+}
+
+// The packed exports of an analysis made here, while its exports are the ones packed.
+function rawExports(a) {
+  const raw = a[RAW_EXPORTS];
+  return raw && a.exports && raw.count === a.exports.length ? raw : null;
+}
+
+// Calls fn(name, version, hidden) for each export of an analysis, from the
+// packed form when it has one (no string is split or joined), else from
+// its 'name', 'name@@VER', 'name@VER' strings.
+function forEachExport(a, fn) {
+  const raw = rawExports(a);
+  if (raw) {
+    const { s, n } = raw;
+    for (let i = 0, at = raw.at; i < raw.count; i++, at += 3) fn(s[n[at]], n[at + 1] < 0 ? null : s[n[at + 1]], n[at + 2] === 1);
+    return;
+  }
+  for (const e of a.exports || []) {
+    const cut = e.indexOf('@');
+    if (cut < 0) fn(e, null, false);
+    else if (e[cut + 1] === '@') fn(e.slice(0, cut), e.slice(cut + 2), false);
+    else fn(e.slice(0, cut), e.slice(cut + 1), true);
+  }
+}
+
+// The addon's 32-bit hash of a name (ti_name_hash32 in src/ti_elf_pack.c),
+// over the same bytes for an ASCII name.  The last one is kept: a loader
+// model asks for one name in several objects.
+let lastName = null;
+let lastHash = 0;
+function nameHash(name) {
+  if (name === lastName) return lastHash;
+  const n = name.length;
+  let h = 0x811c9dc5;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const w = name.charCodeAt(i) | (name.charCodeAt(i + 1) << 8) | (name.charCodeAt(i + 2) << 16) | (name.charCodeAt(i + 3) << 24);
+    h = Math.imul(h ^ w, 0x01000193);
+  }
+  if (i < n) {
+    let w = 0;
+    for (let k = 0; i + k < n; k++) w |= name.charCodeAt(i + k) << (8 * k);
+    h = Math.imul(h ^ w, 0x01000193);
+  }
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  lastName = name;
+  lastHash = (h ^ (h >>> 16)) >>> 0;
+  return lastHash;
+}
+
+// The addon's table of an analysis's exports by name hash: { versioned }
+// (whether any export has a version), or null when there is none (exports
+// changed since, too many, or a name not ASCII: the caller indexes them).
+function exportTable(a) {
+  const raw = rawExports(a);
+  return raw && raw.table.cap ? raw.table : null;
+}
+
+// Whether an export named `name` satisfies fn(version, hidden), found
+// through the table (exportTable(a) must not be null).
+function findExport(a, name, fn) {
+  const { s, n, at, table } = rawExports(a);
+  const h = nameHash(name) | 0;
+  const mask = table.cap - 1;
+  for (let k = h & mask; ; k = (k + 1) & mask) {
+    const e = n[table.at + 2 * k + 1];
+    if (e === 0) return false;
+    const x = at + 3 * (e - 1);
+    if (n[table.at + 2 * k] === h && s[n[x]] === name && fn(n[x + 1] < 0 ? null : s[n[x + 1]], n[x + 2] === 1)) return true;
+  }
 }
 
 function checkPath(file) {
@@ -154,10 +248,13 @@ function checkPath(file) {
   return file;
 }
 
-function analyzeSync(file) {
+// opts.light: the light analysis (no symbols, relocations or section headers).
+const depth = (opts) => (opts && opts.light ? 1 : 0);
+
+function analyzeSync(file, opts) {
   let packed;
   try {
-    packed = binding.analyzeSync(checkPath(file));
+    packed = binding.analyzeSync(checkPath(file), depth(opts));
   } catch (e) {
     throw fromNative(e);
   }
@@ -165,14 +262,28 @@ function analyzeSync(file) {
 }
 
 // Runs on the libuv thread pool: scanning many files does not block the event loop.
-async function analyze(file) {
+async function analyze(file, opts) {
   let packed;
   try {
-    packed = await binding.analyze(checkPath(file));
+    packed = await binding.analyze(checkPath(file), depth(opts));
   } catch (e) {
     throw fromNative(e);
   }
   return shape(packed, file);
 }
 
-module.exports = { analyze, analyzeSync, napiInfo };
+// Several files in one trip to the thread pool (a scan judges thousands):
+// for each, in order, a promise of a function that returns its analysis.
+// Until taken an analysis stays packed (two values, not thousands of
+// objects), so analyses fetched ahead cost the garbage collector nothing.
+function analyzeMany(files, opts) {
+  for (const f of files) if (checkPath(f).includes('\0')) throw tiError('TI_EINVAL', 'analyze(path): path contains a NUL byte');
+  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts));
+  return files.map((file, i) => all.then((r) => {
+    const packed = r[i];
+    if (packed instanceof Error) throw fromNative(packed);
+    return () => shape(packed, file);
+  }));
+}
+
+module.exports = { analyze, analyzeSync, analyzeMany, napiInfo, forEachExport, exportTable, findExport };

@@ -1,12 +1,14 @@
 'use strict';
 // The loader model reads files only by yielding requests; a driver answers
-// them.  runAsync answers on the thread pool (fs.promises, the addon's async
-// analyze), so check() and scan() do no file I/O on the main thread; runSync
+// them.  runAsync answers on the thread pool (the addon's probe and analyze,
+// fs.promises for whole files), so check() and scan() do no file I/O on the
+// main thread; runSync
 // answers with blocking calls, for the callers that cannot wait (explain(),
 // the register hook).  Either way nothing that is not a regular file is read:
 // every open is O_NONBLOCK and checked with fstat first, so a FIFO never blocks.
 const fs = require('fs');
 const { analyze, analyzeSync } = require('../file/analyze');
+const files = require('../file/walk');
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_CLOEXEC || 0);
 const HEAD = 64;
@@ -53,19 +55,13 @@ const SYNC = {
 };
 
 const ASYNC = {
+  // one trip to the thread pool (the addon's open, fstat, read, close)
   async probe(path) {
-    let fh;
     try {
-      fh = await fs.promises.open(path, OPEN_FLAGS);
-      const st = await fh.stat();
-      if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
-      const buf = Buffer.alloc(HEAD);
-      const { bytesRead } = await fh.read(buf, 0, HEAD, 0);
-      return probeResult(st, buf.subarray(0, bytesRead));
+      const p = await files.probe(path);
+      return { ok: true, id: p.id, size: p.size, elf: elfHead(p.head) };
     } catch (e) {
       return { ok: false, code: e.code || 'EIO' };
-    } finally {
-      if (fh) await fh.close();
     }
   },
   async read(path, limit) {
@@ -82,34 +78,74 @@ const ASYNC = {
 
 // A request the model yields: { op: 'probe' | 'read' | 'analyze', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
-// a library named by many files is read once.
+// a library named by many files is read once.  A bounded session (a scan's)
+// keeps only the answers used last, per kind: memory stays flat however many
+// libraries a tree holds, and a library is read again only after many others.
+const BOUNDS = { analyze: 4, read: 8, probe: 4096 };
+
+// A Map that keeps at most `limit` entries, dropping the least recently used.
+class RecentMap {
+  constructor(limit) {
+    this.limit = limit;
+    this.map = new Map();
+    this.last = undefined;
+  }
+
+  get(k) {
+    const v = this.map.get(k);
+    if (v !== undefined && k !== this.last) this.set(k, v); // most recently used last
+    return v;
+  }
+
+  set(k, v) {
+    this.map.delete(k);
+    this.map.set(k, v);
+    this.last = k;
+    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value);
+    return this;
+  }
+}
+
 class Session {
-  constructor() {
-    this.memo = new Map();
+  constructor({ bounded = false } = {}) {
+    this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
+      probe: new RecentMap(BOUNDS.probe) } : null;
+    this.all = new Map();
+    this.ahead = new Map(); // path -> analysis promise, asked for before the model asks
+  }
+
+  // The analysis of path, fetched ahead (with others in one trip): a promise
+  // of a function that returns it; the model's next request for it takes it, once.
+  prefetch(path, promise) {
+    promise.catch(() => {}); // taken later, or never if the scan stops
+    this.ahead.set(path, promise);
   }
 
   key(req) {
     return `${req.op}\0${req.path}`;
   }
+
+  // The memoised answer to req, made by answer() when there is none.
+  answer(req, answer) {
+    const memo = this.memo ? this.memo[req.op] : this.all;
+    const k = this.key(req);
+    let v = memo.get(k);
+    if (v === undefined) memo.set(k, (v = answer()));
+    return v;
+  }
 }
 
 function answerSync(session, req) {
-  if (req.once) return tryCall(() => SYNC[req.op](req.path, req.limit));
-  const k = session.key(req);
-  if (!session.memo.has(k)) {
-    session.memo.set(k, tryCall(() => SYNC[req.op](req.path, req.limit)));
-  }
-  return session.memo.get(k);
+  const run = () => tryCall(() => SYNC[req.op](req.path, req.limit));
+  return req.once ? run() : session.answer(req, run);
 }
 
 async function answerAsync(session, req) {
-  if (req.once) return ASYNC[req.op](req.path, req.limit).then((value) => ({ value }), (error) => ({ error }));
-  const k = session.key(req);
-  if (!session.memo.has(k)) {
-    const p = ASYNC[req.op](req.path, req.limit).then((value) => ({ value }), (error) => ({ error }));
-    session.memo.set(k, p);
-  }
-  return session.memo.get(k);
+  const early = req.op === 'analyze' && session.ahead.get(req.path);
+  if (early) session.ahead.delete(req.path);
+  const ask = () => (early ? early.then((take) => take()) : ASYNC[req.op](req.path, req.limit));
+  const run = () => ask().then((value) => ({ value }), (error) => ({ error }));
+  return req.once ? run() : session.answer(req, run);
 }
 
 function tryCall(fn) {
@@ -142,4 +178,4 @@ function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
 
-module.exports = { Session, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead, SYNC, ASYNC };

@@ -5,8 +5,10 @@
  * Targets use npm's vocabulary (see normalizeTarget).  Directories are read
  * sorted by name, the order libuv's scandir gives the real loaders, so ties
  * break the way they do.  Nothing here judges ELF contents: facts about a
- * file (format, machine, class, libc) come from the caller or, by default,
- * from its header.  Conventions, as implemented:
+ * file (format, machine, class, libc) come from the caller (a function), by
+ * default from its header, or with facts: 'light' from the light analysis
+ * (which tells the libc) that the walk of the package makes.  Conventions,
+ * as implemented:
  *
  * npm's install check (every package): a package.json `os`, `cpu` or `libc`
  * list accepts the target when it is ['any'], names the target's value, or
@@ -79,6 +81,7 @@ const path = require('path');
 const { tiError } = require('../errors');
 const { cpuOf, MACHINE_NUMBER } = require('../platform');
 const { runningLibc } = require('../process/running-libc');
+const { walk: walkFiles, readSmall, listDir } = require('../file/walk');
 
 const JSON_LIMIT = 1 << 20; // bytes of one package.json
 const LIST_LIMIT = 10000; // names read from one directory
@@ -149,71 +152,49 @@ const targetLabel = (t) => `${t.os}-${t.cpu}${t.libc ? ` ${t.libc}` : ''} (${t.r
 
 const byName = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
+// One promise per file-system call through the callback API: a scan makes
+// these calls for every package, and fs.promises costs several times more
+// per call (a FileHandle, a promise per step).
+const call = (fn, ...args) => new Promise((resolve, reject) => {
+  fn(...args, (e, v) => (e ? reject(e) : resolve(v)));
+});
+
+// Sorted, at most LIST_LIMIT (the first the file system gives).
 async function listNames(dir) {
-  const names = [];
+  let names = [];
   try {
-    const handle = await fs.promises.opendir(dir);
-    for await (const ent of handle) {
-      names.push(ent.name);
-      if (names.length >= LIST_LIMIT) break;
-    }
+    names = await listDir(dir, LIST_LIMIT);
   } catch (_) { /* missing or unreadable: nothing there */ }
   return names.sort(byName);
 }
 
 async function isFile(file) {
   try {
-    return (await fs.promises.stat(file)).isFile();
+    return (await call(fs.stat, file)).isFile();
   } catch (_) {
     return false;
   }
 }
 
 async function readJson(file) {
-  let fh;
   try {
-    fh = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > JSON_LIMIT) return null;
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (!bytesRead) break;
-      got += bytesRead;
-    }
-    const value = JSON.parse(buf.toString('utf8', 0, got));
+    const value = JSON.parse(await readSmall(file, JSON_LIMIT));
     return value && typeof value === 'object' && !Array.isArray(value) ? value : null;
   } catch (_) {
     return null;
-  } finally {
-    if (fh) await fh.close();
   }
 }
 
-// *.node files under dir, not inside nested node_modules; symlinked
-// directories are followed once each (by device and inode).
-async function* walkNodeFiles(dir) {
-  const seen = new Set();
-  const stack = [dir];
-  let visited = 0;
-  while (stack.length && visited < WALK_LIMIT) {
-    const current = stack.pop();
-    let st;
-    try { st = await fs.promises.stat(current); } catch (_) { continue; }
-    if (seen.has(`${st.dev}:${st.ino}`)) continue;
-    seen.add(`${st.dev}:${st.ino}`);
-    const files = [];
-    for (const name of await listNames(current)) {
-      if (++visited > WALK_LIMIT) break;
-      const full = path.join(current, name);
-      let kind;
-      try { kind = await fs.promises.stat(full); } catch (_) { continue; }
-      if (kind.isDirectory() && name !== 'node_modules') stack.push(full);
-      else if (kind.isFile() && name.endsWith('.node')) files.push(full);
-    }
-    yield* files;
+// *.node files under dir, not inside nested node_modules, in path order, as
+// walk entries { path, facts } (facts from the header, or with `light` from
+// the light analysis); symlinked directories are followed once each (by
+// device and inode), and directories that cannot be read are passed over.
+async function nodeFiles(dir, light = false) {
+  const out = [];
+  for await (const batch of walkFiles(dir, { light, skip: 'node_modules', maxVisits: WALK_LIMIT })) {
+    for (const e of batch) if (!e.error && e.name.endsWith('.node')) out.push(e);
   }
+  return out.sort((a, b) => byName(a.path, b.path));
 }
 
 const VALID_NAME = /^(@[^/@.][^/]*\/)?[^/@.][^/]*$/;
@@ -223,7 +204,7 @@ const VALID_NAME = /^(@[^/@.][^/]*\/)?[^/@.][^/]*$/;
 // then each ancestor's.
 async function resolvePackage(fromDir, name) {
   if (typeof name !== 'string' || !VALID_NAME.test(name) || name.split('/').some((p) => p === '..')) return null;
-  const real = await fs.promises.realpath(fromDir).catch(() => fromDir);
+  const real = await call(fs.realpath.native, fromDir).catch(() => fromDir);
   for (let dir = real; ; dir = path.dirname(dir)) {
     if (path.basename(dir) !== 'node_modules') {
       const candidate = path.join(dir, 'node_modules', name);
@@ -353,18 +334,26 @@ function dependsOn(json, name) {
     json[field] && typeof json[field] === 'object' && Object.prototype.hasOwnProperty.call(json[field], name));
 }
 
-async function hasPrebuildsLayout(dir) {
-  return (await listNames(path.join(dir, 'prebuilds'))).some((n) => parseTuple(n));
+// The sorted names of <package>/rel; when the package's own listing lacks
+// rel's first part, nothing is asked of the file system (most packages have
+// no build/, bindings tries a dozen places).
+function listIn(pkg, rel) {
+  const top = rel.split('/', 1)[0];
+  return pkg.names && !pkg.names.has(top) ? Promise.resolve([]) : listNames(path.join(pkg.dir, rel));
 }
 
-async function conventionOf(dir, json) {
+async function hasPrebuildsLayout(pkg) {
+  return (await listIn(pkg, 'prebuilds')).some((n) => parseTuple(n));
+}
+
+async function conventionOf(pkg, json) {
   const binary = json.binary;
   if (binary && typeof binary.module_path === 'string' && typeof binary.module_name === 'string') return 'node-pre-gyp';
   if (json.napi && typeof json.napi === 'object') return 'napi-rs';
   if (dependsOn(json, 'node-gyp-build-optional-packages')) return 'node-gyp-build-optional-packages';
   if (dependsOn(json, 'node-gyp-build')) return 'node-gyp-build';
   if (dependsOn(json, 'bindings')) return 'bindings';
-  if (await hasPrebuildsLayout(dir)) return 'node-gyp-build';
+  if (await hasPrebuildsLayout(pkg)) return 'node-gyp-build';
   if (isPlatformPackage(json)) return 'platform-package';
   return 'none';
 }
@@ -372,15 +361,21 @@ async function conventionOf(dir, json) {
 async function describePackage(dir) {
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'describePackage(dir): dir must be a non-empty string');
   const root = path.resolve(dir);
-  const json = (await readJson(path.join(root, 'package.json'))) || {};
-  return {
+  const [read, listing] = await Promise.all([readJson(path.join(root, 'package.json')), listNames(root)]);
+  const json = read || {};
+  const pkg = {
     dir: root,
     name: typeof json.name === 'string' ? json.name : nameFromPath(root),
     version: typeof json.version === 'string' ? json.version : null,
     json,
-    convention: await conventionOf(root, json),
+    convention: null,
     installable: (target) => platformCheck(json, normalizeTarget(target)),
   };
+  // its own names, sorted (unknown when there were too many to read them all)
+  const whole = listing.length < LIST_LIMIT;
+  Object.defineProperties(pkg, { listing: { value: whole ? listing : null }, names: { value: whole ? new Set(listing) : null } });
+  pkg.convention = await conventionOf(pkg, json);
+  return pkg;
 }
 
 // ---- node-gyp-build --------------------------------------------------------
@@ -441,12 +436,12 @@ function pickTagged(names, t) {
   return { file: winner.file, of: fitting.length };
 }
 
-async function pickPrebuild(dir, t) {
-  const root = path.join(dir, 'prebuilds');
-  const tuples = (await listNames(root)).map(parseTuple).filter((x) => x && tupleFits(x, t));
+async function pickPrebuild(pkg, t) {
+  const root = path.join(pkg.dir, 'prebuilds');
+  const tuples = (await listIn(pkg, 'prebuilds')).map(parseTuple).filter((x) => x && tupleFits(x, t));
   const tuple = tuples.sort((a, b) => a.archs.length - b.archs.length)[0];
   if (!tuple) return null;
-  const pick = pickTagged(await listNames(path.join(root, tuple.name)), t);
+  const pick = pickTagged(await listIn(pkg, `prebuilds/${tuple.name}`), t);
   return pick && { ...pick, rel: `prebuilds/${tuple.name}/${pick.file}`, path: path.join(root, tuple.name, pick.file) };
 }
 
@@ -473,13 +468,13 @@ async function selectNodeGypBuild(pkg, t) {
   const conv = pkg.convention;
   const reasonFor = (rel) => prebuildsReason(rel, t);
   for (const conf of ['Release', 'Debug']) {
-    const first = (await listNames(path.join(pkg.dir, 'build', conf))).find((n) => n.endsWith('.node'));
+    const first = (await listIn(pkg, `build/${conf}`)).find((n) => n.endsWith('.node'));
     if (first) {
       return { selected: [path.join(pkg.dir, 'build', conf, first)], reasonFor, delegates: [],
         why: `${conv}: build/${conf}/${first}, the first *.node in build/${conf} (a local build comes before prebuilds)` };
     }
   }
-  const pre = await pickPrebuild(pkg.dir, t);
+  const pre = await pickPrebuild(pkg, t);
   if (pre) {
     return { selected: [pre.path], reasonFor, delegates: [],
       why: `${conv}: ${pre.rel}, preferred of ${pre.of} file(s) whose tags fit (no build/Release or build/Debug)` };
@@ -517,7 +512,7 @@ function bindingsReason(rel, t) {
 async function selectBindings(pkg, t) {
   const chosen = new Map(); // name -> relative directory
   for (const rel of bindingsTries(t)) {
-    for (const name of await listNames(path.join(pkg.dir, rel))) {
+    for (const name of await listIn(pkg, rel)) {
       if (name.endsWith('.node') && !chosen.has(name) && (await isFile(path.join(pkg.dir, rel, name)))) chosen.set(name, rel);
     }
   }
@@ -718,7 +713,7 @@ async function selectPlatformPackage(pkg, t) {
     return { selected, reasonFor, why: `platform package: ${names}, named by its package.json`,
       missing: selected.length ? null : `the .node file its package.json names is not there (${named.join(', ')})` };
   }
-  const top = (await listNames(dir)).filter((n) => n.endsWith('.node'));
+  const top = (pkg.listing || (await listNames(dir))).filter((n) => n.endsWith('.node'));
   if (top.some((n) => parseTags(n).specificity > 0)) {
     const pick = pickTagged(top, t);
     return { selected: pick ? [path.join(dir, pick.file)] : [], reasonFor,
@@ -726,8 +721,7 @@ async function selectPlatformPackage(pkg, t) {
         : 'platform package: no top-level file whose tags fit',
       missing: pick ? null : `no top-level *.node whose tags fit ${targetLabel(t)}` };
   }
-  const selected = [];
-  for await (const file of walkNodeFiles(dir)) selected.push(file);
+  const selected = (await nodeFiles(dir)).map((e) => e.path);
   return { selected, reasonFor, missing: null,
     why: `platform package installed for ${targetLabel(t)}: every *.node in it (${selected.length})` };
 }
@@ -735,12 +729,14 @@ async function selectPlatformPackage(pkg, t) {
 async function selectWithoutConvention(pkg, t, facts) {
   const selected = [];
   const skipped = new Map();
-  for await (const file of walkNodeFiles(pkg.dir)) {
-    let f;
-    try { f = await facts(file); } catch (_) { f = null; }
+  for (const entry of await nodeFiles(pkg.dir, facts === 'light')) {
+    let f = entry.facts;
+    if (typeof facts === 'function') {
+      try { f = await facts(entry.path); } catch (_) { f = null; }
+    }
     const reason = factsReason(f, t);
     if (reason) skipped.set(reason, (skipped.get(reason) || 0) + 1);
-    else selected.push(file);
+    else selected.push(entry.path);
   }
   const others = [...skipped].map(([reason, n]) => `${n} ${reason}`).join(', ');
   return { selected, why: `no known loader convention: every ELF *.node for ${targetLabel(t)} is an entry point` +
@@ -777,7 +773,7 @@ async function selectBinaries(dir, target, { facts } = {}) {
   const t = normalizeTarget(target);
   const pkg = await describePackage(dir);
   const canInstall = platformCheck(pkg.json, t);
-  const found = canInstall === true ? await SELECT[pkg.convention](pkg, t, facts || headerFacts)
+  const found = canInstall === true ? await SELECT[pkg.convention](pkg, t, facts)
     : { selected: [], delegates: [], why: `npm would not install it on ${targetLabel(t)}: ${canInstall.reason}` };
   const delegates = found.delegates || (await platformDelegates(pkg, t));
   const selection = {
@@ -791,6 +787,7 @@ async function selectBinaries(dir, target, { facts } = {}) {
 }
 
 const skip = (reason) => ({ selected: false, reason });
+const UNNORMAL = /\/\/|\/\.\.?(\/|$)|\/$/; // what path.resolve() would change in an absolute path
 
 function besideSelected(selection, file) {
   return selection.selected.some((s) => {
@@ -804,8 +801,10 @@ function classify(selection, file, facts) {
   const own = selection && selection[INTERNAL];
   if (!own) throw tiError('TI_EINVAL', 'classify(selection, file, facts): selection must come from selectBinaries()');
   if (typeof file !== 'string' || !file) throw tiError('TI_EINVAL', 'classify(): file must be a non-empty string');
-  const abs = path.resolve(file);
-  const rel = path.relative(selection.dir, abs);
+  let abs = file;
+  let rel;
+  if (file.startsWith(`${selection.dir}/`) && !UNNORMAL.test(file)) rel = file.slice(selection.dir.length + 1); // a scan's paths
+  else rel = path.relative(selection.dir, (abs = path.resolve(file)));
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw tiError('TI_EINVAL', `${file} is not inside ${selection.dir}`);
   if (selection.installable !== true) return skip(selection.installable.reason);
   const none = selection.convention === 'none';

@@ -5,6 +5,7 @@
 const { cmpVersion } = require('../version');
 const { cpuOf } = require('../platform');
 const { muslSymbols } = require('./symbols');
+const { forEachExport } = require('../file/analyze');
 
 const maxVersion = (list) => list.filter(Boolean).sort((x, y) => cmpVersion(y, x))[0] || null;
 
@@ -23,17 +24,26 @@ function lowestMusl(objects) {
   return best ? { release: best, symbol: because } : null;
 }
 
+// The NODE_MODULE_VERSION a non-Node-API addon registers for, or null.
+function registeredAbi(a) {
+  let abi = null;
+  forEachExport(a, (name) => {
+    if (abi === null && name.startsWith('node_register_module_v') && /^\d+$/.test(name.slice(22))) abi = Number(name.slice(22));
+  });
+  return abi;
+}
+
 function runsOn(top, objects, needed) {
   const a = top.analysis;
   const mine = objects.filter((o) => o.status === 'new' && o.analysis);
-  const abi = (a.exports || []).map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).find(Boolean);
+  const abi = registeredAbi(a);
   const musl = a.libc === 'musl' ? lowestMusl(mine) : null;
   return {
     os: 'linux', cpu: cpuOf(a.machine, a.class), libc: a.libc,
     glibc: a.libc === 'glibc' ? maxVersion(mine.map((o) => o.analysis.minGlibc)) : null,
     glibcxx: maxVersion(mine.map((o) => o.analysis.minGlibcxx)),
     musl: musl ? musl.release : null, muslBecause: musl ? musl.symbol : null,
-    napi: a.napi ? a.napi.minVersion : null, abi: abi ? Number(abi[1]) : null,
+    napi: a.napi ? a.napi.minVersion : null, abi,
     staticTls: needed || 0,
   };
 }

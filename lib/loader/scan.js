@@ -2,57 +2,32 @@
 // scan(): the native files under a tree (*.node, and *.so* with ELF magic).
 // Each package's loader convention (packages.js) decides which of them would
 // load on the target; those are judged by the loader model with everything
-// they pull in, every other one is reported as skipped with the reason.
-// Results come as they finish; memory stays flat: directories are read one
-// at a time, files judged `concurrency` at a time, nothing kept per file but
+// they pull in, every other one is reported as skipped with the reason and
+// costs nothing more than the walk's light look at it.
+// The walk (lib/file/walk.js) runs in the addon on the thread pool, a batch
+// ahead of the judging; results come as they finish.  Memory stays flat:
+// files are judged `concurrency` at a time and nothing is kept per file, only
 // one selection per package.  What cannot be read is an error result.
 const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError } = require('../errors');
-const { createState, result, npmTarget, fileFacts } = require('./check');
+const { createState, result, npmTarget } = require('./check');
 const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');
 const io = require('./io');
+const files = require('../file/walk');
+const { analyzeMany } = require('../file/analyze');
 
-const NATIVE = /\.node$|\.so(\.\d+)*$/;
+const RECENT_DIRS = 1024;
+const RECENT_PACKAGES = 256;
+const CHUNK = 8; // files analyzed per trip to the thread pool
+const AHEAD = 16; // files whose analyses may wait for their judging
 
-async function hasElfMagic(file) {
-  const p = await io.ASYNC.probe(file);
-  return p.ok && Boolean(p.elf);
-}
-
-// Yields { path } for candidate files and { path, error } for what cannot be
-// read; symlinked directories are followed once each (by device and inode).
-async function* walk(root) {
-  const seen = new Set();
-  const stack = [root];
-  while (stack.length) {
-    const dir = stack.pop();
-    let st;
-    let handle;
-    try {
-      st = await fs.promises.stat(dir);
-      if (seen.has(`${st.dev}:${st.ino}`)) continue;
-      seen.add(`${st.dev}:${st.ino}`);
-      handle = await fs.promises.opendir(dir);
-    } catch (e) {
-      yield { path: dir, error: fromSystemError(e, dir) };
-      continue;
-    }
-    try {
-      for await (const ent of handle) {
-        const full = path.join(dir, ent.name);
-        let kind = ent;
-        if (ent.isSymbolicLink()) {
-          try { kind = await fs.promises.stat(full); } catch (_) { continue; } // a dangling link is nothing to load
-        }
-        if (kind.isDirectory()) stack.push(full);
-        else if (kind.isFile() && NATIVE.test(ent.name)) yield { path: full };
-      }
-    } catch (e) {
-      yield { path: dir, error: fromSystemError(e, dir) };
-    }
-  }
+// Every native file under root as { path, facts }, and every directory that
+// cannot be read as { path, error }; symlinked directories are followed once
+// each (by device and inode).
+async function* walk(root, opts) {
+  for await (const batch of files.walk(root, opts)) yield* batch;
 }
 
 function errorResult(entry, target) {
@@ -60,25 +35,49 @@ function errorResult(entry, target) {
     error: { code: entry.error.code || 'TI_EIO', message: entry.error.message } };
 }
 
-// Which package a file belongs to and what that package would load, one
-// selection per package.
-function selector(root, nt) {
-  const roots = new Map();
-  const selections = new Map();
-  const rootOf = (file) => {
-    const d = path.dirname(file);
-    if (!roots.has(d)) roots.set(d, packages.findPackageRoot(file, root).then((r) => r || root));
-    return roots.get(d);
-  };
-  const selectionOf = (pkg) => {
-    if (!selections.has(pkg)) selections.set(pkg, packages.selectBinaries(pkg, nt, { facts: fileFacts }));
-    return selections.get(pkg);
-  };
-  return async (file) => {
-    const sel = await selectionOf(await rootOf(file));
-    const facts = sel.convention === 'none' ? await fileFacts(file) : await packages.headerFacts(file);
-    return { sel, verdict: packages.classify(sel, file, facts) };
-  };
+// Which package a file belongs to and what that package would load: one
+// selection per package (its *.node files judged by their light analysis
+// when it has no convention), and no waiting once both are known.  The walk
+// is depth-first, so a package's files come together: only the packages and
+// directories seen last are remembered (one seen again is looked up again).
+class Selector {
+  constructor(root, target) {
+    this.root = root;
+    this.target = target;
+    this.absolute = new io.RecentMap(RECENT_DIRS); // directory as walked -> absolute
+    this.packageOf = new io.RecentMap(RECENT_DIRS); // absolute directory -> package directory, or a promise of it
+    this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
+  }
+
+  // { sel, verdict } for a walked file, or null while its package is not known yet.
+  known(entry) {
+    const dir = this.dirOf(entry);
+    const pkg = this.packageOf.get(dir);
+    const sel = typeof pkg === 'string' ? this.selections.get(pkg) : undefined;
+    if (!sel || typeof sel.then === 'function') return null;
+    return { sel, verdict: packages.classify(sel, `${dir}/${entry.name}`, entry.facts) };
+  }
+
+  async find(entry) {
+    const dir = this.dirOf(entry);
+    const file = `${dir}/${entry.name}`;
+    const pkg = await this.memo(this.packageOf, dir, () => packages.findPackageRoot(file, this.root).then((r) => r || this.root));
+    const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' }));
+    return { sel, verdict: packages.classify(sel, file, entry.facts) };
+  }
+
+  dirOf(entry) {
+    let abs = this.absolute.get(entry.dir);
+    if (abs === undefined) this.absolute.set(entry.dir, (abs = path.resolve(entry.dir)));
+    return abs;
+  }
+
+  // A promise kept until it settles, then its value.
+  memo(map, key, make) {
+    let v = map.get(key);
+    if (v === undefined) map.set(key, (v = make().then((value) => { map.set(key, value); return value; })));
+    return v;
+  }
 }
 
 function tally(summary, r) {
@@ -88,6 +87,95 @@ function tally(summary, r) {
   if (r.staticTls && r.staticTls.needed) summary.staticTls.needed += r.staticTls.needed;
 }
 
+function skipped(entry, target, c) {
+  return { path: entry.path, target, ok: true, verdict: 'skipped', reason: c.verdict.reason, problems: [],
+    package: c.sel.name, convention: c.sel.convention };
+}
+
+// The files to judge, in the order they come: their analyses are fetched
+// CHUNK files to a trip to the thread pool, ahead of the judging (at most
+// AHEAD waiting), and `concurrency` files are judged at a time; results are
+// taken as they finish.
+class Judging {
+  constructor(session, concurrency, judge) {
+    Object.assign(this, { session, concurrency, judge, queue: [], unfetched: [], running: 0, finished: [], wake: null });
+  }
+
+  add(entry, pkg) {
+    const job = { entry, pkg, fetched: false };
+    this.queue.push(job);
+    this.unfetched.push(job);
+    if (this.unfetched.length >= CHUNK) this.fetch();
+    this.start();
+  }
+
+  fetch() {
+    if (!this.unfetched.length) return;
+    const analyses = analyzeMany(this.unfetched.map((job) => job.entry.path));
+    this.unfetched.forEach((job, i) => {
+      this.session.prefetch(job.entry.path, analyses[i]);
+      job.fetched = true;
+    });
+    this.unfetched = [];
+  }
+
+  start() {
+    while (this.queue.length && this.queue[0].fetched && this.running < this.concurrency) {
+      const job = this.queue.shift();
+      this.running++;
+      this.judge(job.entry, job.pkg).then((r) => {
+        this.running--;
+        this.finished.push(r);
+        this.start();
+        if (this.wake) this.wake();
+      });
+    }
+  }
+
+  get backlog() { return this.queue.length >= AHEAD; }
+
+  get busy() { return this.running > 0 || this.queue.length > 0; }
+
+  // The results finished so far (waiting for one when `wait` and none has).
+  async take(wait) {
+    if (wait && !this.finished.length && this.busy) {
+      this.fetch();
+      this.start();
+      await new Promise((resolve) => { this.wake = resolve; });
+      this.wake = null;
+    }
+    const out = this.finished;
+    this.finished = [];
+    return out;
+  }
+}
+
+function judgeWith(first, session, opts) {
+  const target = first.target.name;
+  return async (entry, pkg) => {
+    try {
+      const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
+      return { ...result(await io.runAsync(loadFile(fresh, entry.path, { once: true, final: true }), session), opts.ignore), ...pkg };
+    } catch (e) {
+      return errorResult({ path: entry.path, error: e }, target);
+    }
+  };
+}
+
+// What the walk found, skipped or errors at once, the rest to judging.
+async function classified(entry, choose, target) {
+  if (entry.error) return { result: errorResult(entry, target) };
+  if (!choose) return { judge: null };
+  let c;
+  try {
+    c = choose.known(entry) || (await choose.find(entry));
+  } catch (e) {
+    return { result: errorResult({ path: entry.path, error: e }, target) };
+  }
+  if (!c.verdict.selected) return { result: skipped(entry, target, c) };
+  return { judge: { package: c.sel.name, convention: c.sel.convention } };
+}
+
 async function* run(dir, opts, summary) {
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'scan(dir): dir must be a non-empty string');
   const concurrency = opts.concurrency === undefined ? 8 : opts.concurrency;
@@ -95,48 +183,25 @@ async function* run(dir, opts, summary) {
   const st = await fs.promises.stat(dir).catch((e) => { throw fromSystemError(e, dir); });
   if (!st.isDirectory()) throw tiError('TI_ENOTDIR', `${dir} is not a directory`);
   const first = createState(opts.target, opts);
-  Object.assign(summary, { target: first.target.name, staticTls: { needed: 0, before: first.budget ? first.budget.free : null } });
-  const session = new io.Session();
-  const choose = opts.all ? null : selector(path.resolve(dir), npmTarget(first.target));
-  const judge = async (entry) => {
-    if (entry.error) return errorResult(entry, first.target.name);
-    const file = entry.path;
-    if (!file.endsWith('.node') && !(await hasElfMagic(file))) return null; // linker scripts, text
-    let pkg = null;
-    if (choose) {
-      const c = await choose(path.resolve(file));
-      pkg = { package: c.sel.name, convention: c.sel.convention };
-      if (!c.verdict.selected) {
-        return { path: file, target: first.target.name, ok: true, verdict: 'skipped', reason: c.verdict.reason, problems: [], ...pkg };
-      }
+  const target = first.target.name;
+  Object.assign(summary, { target, staticTls: { needed: 0, before: first.budget ? first.budget.free : null } });
+  const session = new io.Session({ bounded: true });
+  const choose = opts.all ? null : new Selector(path.resolve(dir), npmTarget(first.target));
+  const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
+  const done = (r) => { tally(summary, r); return r; };
+  for await (const batch of files.walk(path.normalize(dir), { light: true })) {
+    // the packages of the whole batch are looked up together, not one after another
+    if (choose) for (const entry of batch) if (!entry.error && !choose.known(entry)) choose.find(entry).catch(() => {});
+    for (const entry of batch) {
+      const c = await classified(entry, choose, target);
+      if (c.result) yield done(c.result);
+      else judging.add(entry, c.judge);
+      for (const r of await judging.take(judging.backlog)) yield done(r);
     }
-    const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-    return { ...result(await io.runAsync(loadFile(fresh, file, { once: true, final: true }), session), opts.ignore), ...pkg };
-  };
-  const pending = new Map();
-  let id = 0;
-  const start = (entry) => {
-    const key = id++;
-    pending.set(key, judge(entry).catch((e) => errorResult({ path: entry.path, error: e }, first.target.name))
-      .then((r) => ({ key, r })));
-  };
-  const settle = async () => {
-    const { key, r } = await Promise.race(pending.values());
-    pending.delete(key);
-    if (r) tally(summary, r);
-    return r;
-  };
-  for await (const entry of walk(dir)) {
-    start(entry);
-    if (pending.size >= concurrency) {
-      const r = await settle();
-      if (r) yield r;
-    }
+    judging.fetch();
+    judging.start();
   }
-  while (pending.size) {
-    const r = await settle();
-    if (r) yield r;
-  }
+  while (judging.busy || judging.finished.length) for (const r of await judging.take(true)) yield done(r);
 }
 
 // An async iterator of results; its `summary` is complete when it is done:

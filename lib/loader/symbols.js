@@ -7,36 +7,41 @@ const fs = require('fs');
 const path = require('path');
 const { cmpVersion } = require('../version');
 const NAPI = require('../file/napi-versions.json').functions;
+const { forEachExport, exportTable, findExport } = require('../file/analyze');
 
-// exports: ['name', 'name@@VER', 'name@VER'] -> Set of what a reference can match.
-function definitions(obj) {
-  if (obj.defs) return obj.defs;
-  const defs = new Set();
-  let versioned = false;
-  for (const e of (obj.analysis && obj.analysis.exports) || []) {
-    const at = e.indexOf('@');
-    if (at < 0) {
-      defs.add(e);
-      continue;
-    }
-    versioned = true;
-    const name = e.slice(0, at);
-    const def = e[at + 1] === '@';
-    const version = e.slice(at + (def ? 2 : 1));
-    defs.add(`${name}@${version}`);
-    if (def) defs.add(name);
-  }
-  obj.defs = defs;
-  obj.unversioned = !versioned;
-  return defs;
+// What an analysis defines, for analyses without the addon's table by name
+// (made by hand, or with exports changed): indexed once per analysis.
+// `plain`, the names an unversioned reference binds to (unversioned and
+// default-version definitions); `versioned`, 'name@VER' of every versioned
+// definition (null when it has none).
+const INDEX = new WeakMap();
+function definitions(a) {
+  let idx = INDEX.get(a);
+  if (idx) return idx;
+  const plain = new Set();
+  let versioned = null;
+  forEachExport(a, (name, version, hidden) => {
+    if (version !== null) (versioned || (versioned = new Set())).add(`${name}@${version}`);
+    if (version === null || !hidden) plain.add(name);
+  });
+  idx = { plain, versioned };
+  INDEX.set(a, idx);
+  return idx;
 }
 
 // Whether obj defines the import { name, version }.  A versioned reference
 // also binds to an unversioned definition in an object without versions.
 function defines(obj, imp) {
-  const defs = definitions(obj);
-  if (!imp.version) return defs.has(imp.name);
-  return defs.has(`${imp.name}@${imp.version}`) || (obj.unversioned && defs.has(imp.name));
+  const a = obj.analysis;
+  if (!a) return false;
+  const table = exportTable(a);
+  if (table) {
+    const exact = Boolean(imp.version) && table.versioned;
+    return findExport(a, imp.name, (version, hidden) => (exact ? version === imp.version : version === null || !hidden));
+  }
+  const { plain, versioned } = definitions(a);
+  if (!imp.version || !versioned) return plain.has(imp.name);
+  return versioned.has(`${imp.name}@${imp.version}`);
 }
 
 let muslTable;

@@ -102,19 +102,30 @@ function facts() {
 
 // Which of [{ name, version }] the global scope defines: true, false, or
 // null when the loader cannot be asked.  Answers are kept per generation.
+// f.symbols: name -> Map of version ('' for none) -> answer, so that a
+// lookup hashes the name once and joins no string.
 function scopeDefines(f, syms) {
+  const out = new Array(syms.length);
   const pending = [];
-  for (const s of syms) {
-    const k = s.version ? `${s.name}@${s.version}` : s.name;
-    if (!f.symbols.has(k)) pending.push(s, k);
+  for (let i = 0; i < syms.length; i++) {
+    const s = syms[i];
+    const known = f.symbols.get(s.name);
+    const v = known && known.get(s.version || '');
+    if (v === undefined) pending.push(i);
+    else out[i] = v;
   }
   if (pending.length) {
     const parts = [];
-    for (let i = 0; i < pending.length; i += 2) parts.push(pending[i].name, pending[i].version || '');
+    for (const i of pending) parts.push(syms[i].name, syms[i].version || '');
     const r = ask(binding.scopeDefines, `${parts.join('\0')}\0`);
-    for (let i = 0; i < pending.length; i += 2) f.symbols.set(pending[i + 1], r[i / 2] === 2 ? null : r[i / 2] === 1);
+    pending.forEach((i, k) => {
+      const s = syms[i];
+      let versions = f.symbols.get(s.name);
+      if (!versions) f.symbols.set(s.name, (versions = new Map()));
+      versions.set(s.version || '', (out[i] = r[k] === 2 ? null : r[k] === 1));
+    });
   }
-  return syms.map((s) => f.symbols.get(s.version ? `${s.name}@${s.version}` : s.name));
+  return out;
 }
 
 module.exports = { libc, modules, staticTls, report, facts, scopeDefines, startupEnv };

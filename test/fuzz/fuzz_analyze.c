@@ -29,5 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap(); /* every failure must be one of the named codes */
   }
   ti_elf_free(&info);
+  e = ti_elf_analyze_mem(data, size, TI_ANALYZE_LIGHT, &info); /* the light analysis: its own phase list */
+  if (e == TI_OK) {
+    for (size_t i = 0; i < info.n_needed; i++) total += strlen(info.needed[i]);
+    for (size_t i = 0; i < info.n_version_needs; i++) total += strlen(info.version_needs[i].version);
+  } else if ((unsigned)e >= TI_ERR_COUNT) {
+    __builtin_trap();
+  }
+  ti_elf_free(&info);
   return total == (size_t)-1;
 }

@@ -1,0 +1,130 @@
+'use strict';
+// The file system as the addon reads it, off the main thread.
+// walk(): the native files under a directory as the addon's walker finds them
+// (src/ti_walk.c): every *.node file and every *.so* file with ELF magic,
+// each with what its header (or light analysis) says, and every directory
+// that could not be read.  The walk runs on the thread pool a batch at a
+// time, and the next batch is being filled while the caller uses this one.
+const binding = require('../process/binding');
+const { tiError, fromNative } = require('../errors');
+const { MACHINE_NUMBER } = require('../platform');
+
+const FORMAT = 1; // src/ti_walk.c
+const HEADER = 4;
+const FIELDS = 9;
+const BATCH = 1024;
+const ELF = 0x7f454c46;
+const MACH_O = [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe];
+const LIBC = ['unknown', 'glibc', 'musl', 'static', 'android']; // ti_file_libc
+const MACHINE_NAME = Object.fromEntries(Object.entries(MACHINE_NUMBER).map(([name, n]) => [n, name]));
+
+// { elf, format, machine, class, libc } from a file's first bytes (and its
+// light analysis's libc): what packages.headerFacts() reads, without a read.
+function factsOfHead(magic, head, cls, machine, libc) {
+  if (head >= 20 && magic === ELF) {
+    return { elf: true, format: 'ELF', machine: MACHINE_NAME[machine] || `em-${machine}`, class: cls, libc: LIBC[libc] || 'unknown' };
+  }
+  let format = 'unknown';
+  if (head >= 4 && MACH_O.includes(magic)) format = 'Mach-O';
+  else if (head >= 2 && magic >>> 16 === 0x4d5a) format = 'PE';
+  return { elf: false, format };
+}
+
+// Files with the same facts share one (frozen) object: a tree holds a few kinds.
+function factsCache() {
+  const cache = new Map();
+  return (n, at) => {
+    const key = `${n[at + 4]}:${n[at + 5]}:${n[at + 6]}:${n[at + 7]}:${n[at + 8]}`;
+    let f = cache.get(key);
+    if (!f) cache.set(key, (f = Object.freeze(factsOfHead(n[at + 4], n[at + 5], n[at + 6], n[at + 7], n[at + 8]))));
+    return f;
+  };
+}
+
+// A packed batch as entries: { path, dir, name, facts } for a file,
+// { path, error } for a directory that could not be read.
+function decode([strings, n], factsOf) {
+  if (n[0] !== FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/walk.js disagree on the batch layout');
+  const s = strings.split('\0');
+  const out = new Array(n[1]);
+  for (let i = 0, at = HEADER; i < out.length; i++, at += FIELDS) {
+    const dir = s[n[at + 1]];
+    if (n[at] === 1) {
+      const error = Object.assign(new Error(`${dir}: ${s[n[at + 2]]}`), { code: s[n[at + 3]], path: dir });
+      out[i] = { path: dir, error: fromNative(error) };
+    } else {
+      const name = s[n[at + 2]];
+      out[i] = { path: dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`, dir, name, facts: factsOf(n, at) };
+    }
+  }
+  return { entries: out, done: n[2] === 1, limited: n[3] === 1 };
+}
+
+// Batches (arrays of entries) of the native files under root.
+// light: each ELF file's light analysis gives its libc (otherwise 'unknown');
+// skip: a directory name never entered; maxVisits: directory entries looked
+// at before the walk stops (0: no limit).
+async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = BATCH } = {}) {
+  if (typeof root !== 'string' || !root) throw tiError('TI_EINVAL', 'walk(root): root must be a non-empty string');
+  let handle;
+  try {
+    handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  const factsOf = factsCache();
+  let next = binding.walkNext(handle, batch);
+  try {
+    for (;;) {
+      let packed;
+      try {
+        packed = await next;
+      } catch (e) {
+        throw fromNative(e);
+      } finally {
+        next = null;
+      }
+      const b = decode(packed, factsOf);
+      if (!b.done) next = binding.walkNext(handle, batch); // filled while this batch is used
+      if (b.entries.length) yield b.entries;
+      if (b.done) return;
+    }
+  } finally {
+    if (next) next.catch(() => {}); // a batch in flight when the caller stops: closed after it
+    binding.walkClose(handle);
+  }
+}
+
+// The text of a regular file of at most limit bytes, in one trip to the
+// thread pool (TI_ERANGE when larger, TI_ENOTREG for a FIFO or device).
+async function readSmall(file, limit) {
+  try {
+    return await binding.readSmall(file, limit);
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+// Up to limit names of a directory, in the file system's order, in one trip.
+async function listDir(dir, limit) {
+  let joined;
+  try {
+    joined = await binding.listDir(dir, limit);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  return joined ? joined.split('\0') : [];
+}
+
+// A regular file's { id: 'st_dev:st_ino', size, head: its first 64 bytes }, in one trip.
+async function probe(file) {
+  let r;
+  try {
+    r = await binding.probe(file);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  return { id: r[0], size: r[1], head: r[2] };
+}
+
+module.exports = { walk, readSmall, listDir, probe, factsOfHead };

@@ -1,0 +1,97 @@
+/* Small bounded reads for the package conventions and the loader model: a
+ * whole small file, the names in a directory, a file's identity and first
+ * bytes.  Each is one call (one trip to the thread pool for the addon) where
+ * the file system API would take four; nothing but a
+ * regular file is read, every open is O_NONBLOCK, and what is read is
+ * bounded by the caller's limit, whatever the file system holds. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "ti_glibc_floor.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ti_core.h"
+#include "ti_elf_src.h"
+
+/* Reads up to size bytes at offset 0 into buf; the count read. */
+static ti_err ti_read_head(int fd, void *buf, size_t size, size_t *got) {
+  *got = 0;
+  while (*got < size) { /* a file that shrank since fstat ends early */
+    ssize_t n = pread(fd, (char *)buf + *got, size - *got, (off_t)*got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ti_errno_err(errno);
+    if (n == 0) break;
+    *got += (size_t)n;
+  }
+  return TI_OK;
+}
+
+ti_err ti_read_small(const char *path, size_t limit, char **out, size_t *len) {
+  ti_src src;
+  ti_err e = ti_src_open_at(&src, AT_FDCWD, path); /* regular files only, never blocking */
+  char *buf = NULL;
+  *out = NULL;
+  *len = 0;
+  if (e == TI_OK && src.len > limit) e = TI_ERANGE;
+  if (e == TI_OK && !(buf = malloc((size_t)src.len + 1))) e = TI_ENOMEM;
+  if (e == TI_OK) e = ti_read_head(src.fd, buf, (size_t)src.len, len);
+  ti_src_close(&src);
+  if (e != TI_OK) {
+    free(buf);
+    *len = 0;
+    return e;
+  }
+  buf[*len] = '\0';
+  *out = buf;
+  return TI_OK;
+}
+
+ti_err ti_probe_file(const char *path, ti_probe_info *out) {
+  ti_src src;
+  ti_err e = ti_src_open_at(&src, AT_FDCWD, path);
+  memset(out, 0, sizeof *out);
+  if (e == TI_OK) {
+    out->dev = src.dev;
+    out->ino = src.ino;
+    out->size = src.len;
+    e = ti_read_head(src.fd, out->head, sizeof out->head, &out->head_len);
+  }
+  ti_src_close(&src);
+  return e;
+}
+
+ti_err ti_list_dir(const char *path, size_t limit, ti_packed *out) {
+  int fd = ti_open_at_retrying(AT_FDCWD, path, O_DIRECTORY);
+  DIR *d;
+  struct dirent *ent;
+  ti_err e = TI_OK;
+  memset(out, 0, sizeof *out);
+  if (fd < 0) return ti_errno_err(errno);
+  if (!(d = fdopendir(fd))) {
+    e = ti_errno_err(errno);
+    close(fd);
+    return e;
+  }
+  while (out->n_strings < limit) {
+    errno = 0;
+    if (!(ent = readdir(d))) {
+      if (errno) e = ti_errno_err(errno);
+      break;
+    }
+    const char *n = ent->d_name;
+    if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]))) continue;
+    if (ti_packed_str(out, n, strlen(n)) < 0) {
+      e = TI_ENOMEM;
+      break;
+    }
+  }
+  closedir(d);
+  if (e != TI_OK) ti_packed_free(out);
+  else ti_packed_finish(out);
+  return e;
+}

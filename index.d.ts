@@ -137,6 +137,8 @@ export interface Analysis {
   napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
   sectionHeaders: boolean;
   symtab: boolean;
+  /** "st_dev:st_ino" of the file read: the identity the loader compares to tell a file is already loaded. */
+  fileId: string | null;
   /** Every undefined dynamic symbol, in .dynsym order. */
   imports: Import[];
   /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:

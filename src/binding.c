@@ -273,33 +273,44 @@ static ti_err ti_analyze_packed(const char *path, ti_elf_info *info, ti_packed *
   return e == TI_OK ? ti_elf_pack(info, ti_demangle, pk) : e;
 }
 
-/* The path argument, copied; NULL (with a TI_EINVAL thrown) when it is not a string. */
-static char *ti_path_arg(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1, len = 0;
+/* The first argument, a string, copied with its length (it may hold NULs);
+ * NULL (with TI_EINVAL thrown, naming `what`) when it is not a string. */
+static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, const char *what, size_t *len) {
+  size_t argc = 1;
   napi_value argv[1];
   napi_valuetype t = napi_undefined;
-  char *path = NULL, *result = NULL;
+  char *s = NULL, *result = NULL;
+  char msg[64];
   TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
   if (t != napi_string) {
-    ti_throw_core(env, TI_EINVAL, "path must be a string");
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    ti_throw_core(env, TI_EINVAL, msg);
     goto fail;
   }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, &len));
-  if (!(path = malloc(len + 1))) {
-    ti_throw_core(env, TI_ENOMEM, "path");
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, len));
+  if (!(s = malloc(*len + 1))) {
+    ti_throw_core(env, TI_ENOMEM, what);
     goto fail;
   }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], path, len + 1, &len));
-  if (strlen(path) != len) {
-    ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
-    goto fail;
-  }
-  result = path;
-  path = NULL;
+  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], s, *len + 1, len));
+  result = s;
+  s = NULL;
 fail:
-  free(path);
+  free(s);
   return result;
+}
+
+/* The path argument, copied; NULL (with a TI_EINVAL thrown) when it is not a string without NULs. */
+static char *ti_path_arg(napi_env env, napi_callback_info cbinfo) {
+  size_t len = 0;
+  char *path = ti_string_arg(env, cbinfo, "path", &len);
+  if (path && strlen(path) != len) {
+    ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
+    free(path);
+    path = NULL;
+  }
+  return path;
 }
 
 static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
@@ -391,35 +402,10 @@ fail:
 
 /* ---- the global scope: scopeDefines("name\0version\0name\0\0...") -> Uint8Array ---- */
 
-/* The one string argument, copied with its length (it holds NULs). */
-static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, size_t *len) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_valuetype t = napi_undefined;
-  char *s = NULL, *result = NULL;
-  TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
-  if (t != napi_string) {
-    ti_throw_core(env, TI_EINVAL, "expected a string");
-    goto fail;
-  }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, len));
-  if (!(s = malloc(*len + 1))) {
-    ti_throw_core(env, TI_ENOMEM, "symbol list");
-    goto fail;
-  }
-  TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], s, *len + 1, len));
-  result = s;
-  s = NULL;
-fail:
-  free(s);
-  return result;
-}
-
 /* 1 defined, 0 not, 2 when the scope cannot be asked; one byte per name/version pair. */
 static napi_value ti_js_scope_defines(napi_env env, napi_callback_info cbinfo) {
   size_t len = 0, n = 0;
-  char *list = ti_string_arg(env, cbinfo, &len);
+  char *list = ti_string_arg(env, cbinfo, "symbol list", &len);
   napi_value ab = NULL, out = NULL, result = NULL;
   uint8_t *flags = NULL;
   if (!list) return NULL;

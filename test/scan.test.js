@@ -22,12 +22,7 @@ describe('scan(): what would load, judged; the rest skipped with a reason', func
   this.timeout(300000);
   let root;
   let arm;
-  const put = (rel, content) => {
-    const file = path.join(root, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (typeof content === 'string' && fs.existsSync(content)) fs.copyFileSync(content, file);
-    else fs.writeFileSync(file, typeof content === 'object' && !Buffer.isBuffer(content) ? JSON.stringify(content) : content);
-  };
+  const put = (rel, content) => h.putFile(root, rel, content);
 
   before(function () {
     if (!fixtures.list().musl) h.skip(this, 'musl-gcc not installed: no musl builds for the tree');

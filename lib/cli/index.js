@@ -128,17 +128,18 @@ function exitCode(results, strict) {
 const errorEntry = (file, target, e) => ({ path: file, target, ok: false, verdict: 'error', problems: [],
   error: { code: e.code || 'TI_EIO', message: e.message } });
 
-async function checkEach(files, targets, opts) {
-  const { check } = require('../loader/check');
+// fn(item, target) for every target and item; a failure is that item's error
+// entry, a bad target a usage error for the whole command.
+async function forEachPair(items, targets, opts, fn) {
   const results = [];
   for (const target of targets) {
-    require('../loader/targets').resolveTarget(target, opts); // a bad target is a usage error, not a file's
-    for (const f of files) {
+    require('../loader/targets').resolveTarget(target, opts);
+    for (const item of items) {
       let r;
       try {
-        r = await check(f, { ...opts, target });
+        r = await fn(item, { ...opts, target });
       } catch (e) {
-        r = errorEntry(f, target, e);
+        r = errorEntry(item, target, e);
       }
       r.targetSpec = target;
       results.push(r);
@@ -196,7 +197,7 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
       writeResults(out, format, all, (list) => list.map((t) => fmt.formatTogether(t, c)).join('\n'));
       return Math.max(...all.map((t) => (t.ok ? exitCode(t.files, values.strict) : 1)));
     }
-    const results = await checkEach(args, targets, opts);
+    const results = await forEachPair(args, targets, opts, require('../loader/check').check);
     writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)
       : list.map((r) => fmt.formatCheck(r, c)).join('\n')));
     return exitCode(results, values.strict);
@@ -204,22 +205,9 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
 };
 
 async function checkPackages(dirs, targets, opts, { out, format, values }) {
-  const { checkPackage } = require('../loader/check');
   const fmt = require('./format');
   const c = require('./output').colours(out);
-  const results = [];
-  for (const target of targets) {
-    for (const dir of dirs) {
-      let r;
-      try {
-        r = await checkPackage(dir, { ...opts, target });
-      } catch (e) {
-        r = errorEntry(dir, target, e);
-      }
-      r.targetSpec = target;
-      results.push(r);
-    }
-  }
+  const results = await forEachPair(dirs, targets, opts, require('../loader/check').checkPackage);
   writeResults(out, format, results, (list) => list.map((r) => fmt.formatPackage(r, c)).join('\n'));
   return exitCode(results, values.strict);
 }

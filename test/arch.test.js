@@ -14,6 +14,9 @@ const { predictLoad, staticRoom } = require('../lib/loader/static-tls');
 const h = require('./helpers');
 const { CROSS, buildCross, crossLibraries, launcher, glibcVersion } = require('./cross');
 
+// analyze()'s machine name -> npm's cpu (mips has no npm cpu: not judged as a target).
+const CPU_OF = { aarch64: 'arm64', arm: 'arm', i386: 'ia32', s390: 's390x', ppc64: 'ppc64', riscv: 'riscv64' };
+
 describe('other architectures: analyze() against readelf', function () {
   this.timeout(300000);
   let root;
@@ -105,6 +108,13 @@ describe('other architectures: the C core under the real loader', function () {
       const aligned = probe(['--dlopen', b.files['initial-exec-align64']]).loads[0];
       const p = predictLoad({ libc: 'glibc', initialExec: true, size: 8, align: 64, staticTls: st });
       assert.strictEqual(p.loaded, aligned.loaded, `${p.reason} / ${aligned.error}`);
+      // check() of this architecture's build on a glibc target of its cpu knows the same rule
+      const cpu = CPU_OF[c.machine];
+      if (cpu) {
+        const verdict = ti.checkSync(b.files['initial-exec-align64'], { target: 'glibc', cpu });
+        assert.strictEqual(verdict.problems.some((x) => x.code === 'STATIC_TLS_EXHAUSTED'), !aligned.loaded, JSON.stringify(verdict.problems));
+        assert.ok(!verdict.problems.some((x) => x.code === 'ARCH_MISMATCH'), JSON.stringify(verdict.problems));
+      }
       process.stdout.write(`      (variant ${st.variant}: size ${st.size}, used ${st.used}, room ${room}; ` +
         `8 bytes aligned to 64 ${aligned.loaded ? 'load' : 'refused'} with a static alignment of ${st.align})\n`);
     });

@@ -183,6 +183,20 @@ describe('loader model: musl', function () {
     assert.strictEqual(muslLoadSequence([ok]).loads[0].loaded, true);
     assert.strictEqual((await ti.check(ok, { target: 'musl' })).verdict, 'compatible');
   });
+
+  it('an initial-exec reference to the TLS of a library an earlier addon loaded fails, as checkTogether says', async function () {
+    b.lib('libt.so', { tls: 64, model: 'global-dynamic', dir: 'late' });
+    const first = b.lib('first.node', { addon: true, needs: ['libt.so'], dir: 'late' });
+    const second = b.lib('second.node', { addon: true, needs: ['libt.so'], dir: 'late',
+      extra: 'extern __thread unsigned char libt_tls[64] __attribute__((tls_model("initial-exec")));\n' +
+        'unsigned char *second_ref(void) { return libt_tls; }' });
+    const real = muslLoadSequence([first, second]).loads;
+    assert.deepStrictEqual(real.map((l) => l.loaded), [true, false]);
+    assert.match(real[1].error, /libt_tls: initial-exec TLS resolves to dynamic definition in .*libt\.so/);
+    const r = await ti.checkTogether([first, second], { target: 'musl' });
+    assert.strictEqual(r.failsAt, second);
+    assert.deepStrictEqual(r.files[1].problems.map((p) => [p.code, p.library, p.relocating]), [['MUSL_INITIAL_EXEC', 'libt.so', 'second.node']]);
+  });
 });
 
 describe('loader model: symbols and the Node ABI, against the real loaders', function () {
@@ -281,5 +295,53 @@ describe('loader model: symbols and the Node ABI, against the real loaders', fun
     assert.strictEqual((await ti.check(mine)).verdict, 'compatible');
     assert.deepStrictEqual((await ti.check(mine, { target: 'electron-33' })).problems.map((p) => p.code), ['NODE_ABI_MISMATCH']);
     assert.strictEqual((await ti.check(mine)).runsOn.abi, abi);
+  });
+});
+
+describe('loader model: the whole scope of a load', function () {
+  this.timeout(120000);
+  let b;
+  before(() => { b = new Builder('ti-scope-'); });
+  after(() => b.remove());
+
+  // In one child: load `first` (RTLD_GLOBAL when asked), then ask check() about `second`,
+  // then load `second` with the real loader: the check must not change what the loader does.
+  function inChild(first, second, { global = false } = {}) {
+    const script = `const ti = require(${JSON.stringify(h.ROOT)}); const os = require('os');
+      const flags = ${global} ? os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL : os.constants.dlopen.RTLD_LAZY;
+      process.dlopen({ exports: {} }, ${JSON.stringify(first)}, flags);
+      const r = ti.checkSync(${JSON.stringify(second)});
+      const before = ti.staticTls().remaining;
+      let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(second)}); } catch (e) { error = e.message; }
+      console.log(JSON.stringify({ verdict: r.verdict, codes: r.problems.map((p) => p.code), library: (r.problems[0] || {}).library,
+        predicted: r.staticTls && r.staticTls.after, before, after: ti.staticTls().remaining, error }));`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+  }
+
+  it('a dependency an earlier addon loaded (not global) defines symbols for the next one', async function () {
+    b.lib('libshared.so', { dir: 's', extra: 'int shared_var = 42;' });
+    const a = b.lib('a.node', { dir: 's', addon: true, needs: ['libshared.so'] });
+    const second = b.lib('b.node', { dir: 's', addon: true, needs: ['libshared.so'],
+      extra: 'extern int shared_var;\nint *keep_b = &shared_var;' });
+    const { predicted, loads } = nodeLoadSequence([a, second]);
+    assert.deepStrictEqual(loads.map((l) => l.loaded), [true, true]);
+    assert.strictEqual(predicted.failsAt, null, JSON.stringify(predicted.files[1].problems));
+    const r = inChild(a, second);
+    assert.deepStrictEqual([r.verdict, r.error], ['compatible', null]);
+  });
+
+  it('initial-exec to a thread-local of a library already loaded: placed as glibc places it, and check() leaves it alone', function () {
+    const lib = (n) => b.lib(`libt${n}.so`, { dir: `t${n}`, addon: true, tls: n, model: 'global-dynamic' });
+    const user = (n) => b.lib(`user${n}.node`, { dir: `t${n}`, addon: true, needs: [`libt${n}.so`],
+      extra: `extern __thread unsigned char libt${n}_tls[${n}] __attribute__((tls_model("initial-exec")));\n` +
+        `unsigned char *user${n}_ref(void) { return libt${n}_tls; }` });
+    const small = inChild(lib(64), user(64), { global: true });
+    assert.strictEqual(small.error, null, 'the check did not make the real load fail');
+    assert.strictEqual(small.verdict, 'compatible');
+    assert.strictEqual(small.predicted, small.after, 'the block lands where glibc puts it');
+    assert.ok(small.after < small.before);
+    const big = inChild(lib(4096), user(4096), { global: true });
+    assert.match(big.error, /libt4096\.so: cannot allocate memory in static TLS block/);
+    assert.deepStrictEqual([big.codes, big.library], [['STATIC_TLS_EXHAUSTED'], 'libt4096.so']);
   });
 });

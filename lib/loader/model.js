@@ -19,7 +19,7 @@ const ST = require('./static-tls');
 const P = require('./problems');
 const { defines, targetDefines } = require('./symbols');
 const { cmpVersion } = require('../version');
-const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
+const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
 
 const LIMIT = 4096;
@@ -148,6 +148,7 @@ class LoaderState {
     this.objects = base.objects; // shared until a load is committed
     this.byName = base.byName;
     this.byId = null; // host objects by file identity, probed on first need
+    this.hostPlaced = new Set(); // host objects whose TLS a load of this state put in the static block
     this.budget = base.budget;
     this.muslSelf = base.muslSelf;
     this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
@@ -160,6 +161,7 @@ class LoaderState {
     this.objects = [...this.objects];
     this.byName = new Map(this.byName);
     this.byId = this.byId ? new Map(this.byId) : null;
+    this.hostPlaced = new Set(this.hostPlaced);
   }
 
   // Objects of the process by file identity (device:inode).  On the host the
@@ -285,17 +287,6 @@ function systemHasVersion(t, lib, v) {
   return true;
 }
 
-function* loadedAnalysis(state, obj) {
-  if (obj.analysis) return obj.analysis;
-  if (!obj.path || obj.status !== 'loaded') return null;
-  const cache = state.facts && state.facts.analyses;
-  if (cache && cache.has(obj.path)) return cache.get(obj.path);
-  let a = null;
-  try { a = yield* io.analyze(obj.path); } catch (_) { /* judged as far as it can be */ }
-  if (cache) cache.set(obj.path, a);
-  return a;
-}
-
 // The versions a library defines, as a set kept with its analysis (a loaded
 // library's analysis serves every check of a link-map generation).
 const VERSION_SET = Symbol('versions');
@@ -314,7 +305,7 @@ function* checkVersions(state, obj, step) {
     if (lib.status === 'system') {
       missing = versions.filter((v) => !systemHasVersion(t, lib.name, v));
     } else {
-      const la = yield* loadedAnalysis(state, lib);
+      const la = yield* analysisOf(state, lib);
       if (!la || !la.versionDefs.length) continue;
       const defs = versionSet(la);
       missing = versions.filter((v) => !defs.has(v));
@@ -329,7 +320,7 @@ function* checkVersions(state, obj, step) {
   }
 }
 
-module.exports = { LoaderState, mapClosure, checkVersions, newObject, adopt, loadedAnalysis, LIMIT };
+module.exports = { LoaderState, mapClosure, checkVersions, newObject, adopt, LIMIT };
 
 // ---- one file ----
 
@@ -408,11 +399,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   if (!P.isExecutable(a)) {
     // mapping and version errors stop the load before anything is relocated
     const blocked = step.problems.some((p) => p.severity === 'error');
-    const order = relocationOrder(state, list);
-    // with a library missing, what it would define is unknown: no symbol is judged
-    const missing = list.some((o) => o.status === 'missing');
-    const stops = missing ? new Set() : bindSymbols(state, order, list, step);
-    tls = staticTlsProblems(state, order, list, step, { blocked, stops });
+    tls = yield* relocate(state, list, step, { blocked });
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };

@@ -168,40 +168,49 @@ function undefinedSymbols(obj, list, severity, t, how) {
 
 // ---- static TLS ----
 
-function tlsFields(obj, budget, extra) {
-  return { library: obj.name, path: obj.path, chain: obj.chain, tlsSize: obj.analysis.tls.size,
-    tlsAlign: obj.analysis.tls.align, remaining: budget ? budget.free : 0, tlsSymbols: largestTls(obj.analysis), ...extra };
+// obj: the object holding the block; a: its analysis (its own, or its file's for a loaded one).
+function tlsFields(obj, a, budget, extra) {
+  return { library: obj.name, path: obj.path, chain: obj.chain, tlsSize: a.tls.size,
+    tlsAlign: a.tls.align, remaining: budget ? budget.free : 0, tlsSymbols: largestTls(a), ...extra };
 }
 
-function staticTlsAlignment(obj, budget, t) {
-  const a = obj.analysis.tls;
+function staticTlsAlignment(obj, analysis, budget, t) {
+  const a = analysis.tls;
   return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS aligned to ${a.align} ` +
     `bytes, stricter than the static TLS block's ${budget.align}: glibc refuses it whatever its size, and no tunable ` +
-    `changes that: "cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`,
-  `${REBUILD}; or LD_PRELOAD=${obj.path}`, tlsFields(obj, budget, { staticAlign: budget.align, remaining: 0 }));
+    `changes that: "cannot allocate memory in static TLS block"${symbolsText(largestTls(analysis))}`,
+  `${REBUILD}; or LD_PRELOAD=${obj.path}`, tlsFields(obj, analysis, budget, { staticAlign: budget.align, remaining: 0 }));
 }
 
-function staticTlsExhausted(obj, budget, t, closure) {
-  const a = obj.analysis.tls;
+function staticTlsExhausted(obj, analysis, budget, t, closure) {
+  const a = analysis.tls;
   const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
   const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
   const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
   if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);
   return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS of ${a.size} bytes; ` +
     `${where} ${budget.free} bytes of static TLS left${closure.needed > a.size ? ` (this load needs ${closure.needed} in all)` : ''}: ` +
-    `"cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`, fixes.join('; '),
-  tlsFields(obj, budget, { needed: closure.needed, ...(tunable ? { tunable } : {}),
+    `"cannot allocate memory in static TLS block"${symbolsText(largestTls(analysis))}`, fixes.join('; '),
+  tlsFields(obj, analysis, budget, { needed: closure.needed, ...(tunable ? { tunable } : {}),
     ...(closure.tunableRisk ? { tunableRisk: closure.tunableRisk } : {}) }));
 }
 
-function staticTlsLow(obj, before, after) {
-  return problem('STATIC_TLS_LOW', 'warning', `${obj.name}${inChain(obj)}: initial-exec TLS of ${obj.analysis.tls.size} ` +
-    `bytes fits the ${before} bytes left, leaving ${after}: another initial-exec module loaded later may not fit` +
-    `${symbolsText(largestTls(obj.analysis))}`, REBUILD, tlsFields(obj, null, { remaining: before, after }));
+function staticTlsForcedDynamic(obj, budget, t) {
+  return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: an initial-exec reference to its TLS, ` +
+    'which a thread of this process already reached as dynamic TLS: glibc cannot move it into the static block now: ' +
+    `"cannot allocate memory in static TLS block"`, `${REBUILD.replace('rebuild', 'rebuild the library that refers to it')}; ` +
+    `or LD_PRELOAD=${obj.path} (a start-up slot)`, { library: obj.name, path: obj.path, chain: obj.chain,
+    remaining: budget ? budget.free : 0 });
 }
 
-function muslInitialExec(obj, definer, symbol) {
-  const a = definer.analysis;
+function staticTlsLow(obj, analysis, before, after) {
+  return problem('STATIC_TLS_LOW', 'warning', `${obj.name}${inChain(obj)}: initial-exec TLS of ${analysis.tls.size} ` +
+    `bytes fits the ${before} bytes left, leaving ${after}: another initial-exec module loaded later may not fit` +
+    `${symbolsText(largestTls(analysis))}`, REBUILD, tlsFields(obj, analysis, null, { remaining: before, after }));
+}
+
+function muslInitialExec(obj, definer, symbol, analysis) {
+  const a = analysis || definer.analysis;
   const size = a && a.tls ? a.tls.size : 0;
   return problem('MUSL_INITIAL_EXEC', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS (${symbol ? `${symbol}, ` : ''}` +
     `${size} bytes in ${definer.name}): ${MUSL_IE}: "initial-exec TLS resolves to dynamic definition in ${definer.name}"` +
@@ -214,5 +223,5 @@ function muslInitialExec(obj, definer, symbol) {
 module.exports = {
   problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
   missingLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
-  staticTlsAlignment, staticTlsExhausted, staticTlsLow, muslInitialExec, largestTls, REBUILD,
+  staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -439,6 +439,40 @@ fail:
   return result;
 }
 
+/* linkNames(): for each loaded object, in link-map order, [soname | null, [needed...]]
+ * (objects without a dynamic section: null). */
+typedef struct ti_names_out { napi_env env; napi_value arr; napi_status st; } ti_names_out;
+
+static void ti_names_put(void *arg, size_t index, const char *soname, const char **needed, size_t n) {
+  ti_names_out *o = arg;
+  napi_value entry, list, so;
+  if (o->st != napi_ok) return;
+  if ((o->st = napi_create_array_with_length(o->env, 2, &entry)) != napi_ok) return;
+  if ((o->st = napi_create_array_with_length(o->env, n, &list)) != napi_ok) return;
+  for (size_t i = 0; i < n && o->st == napi_ok; i++) {
+    napi_value v;
+    o->st = napi_create_string_utf8(o->env, needed[i], NAPI_AUTO_LENGTH, &v);
+    if (o->st == napi_ok) o->st = napi_set_element(o->env, list, (uint32_t)i, v);
+  }
+  if (o->st != napi_ok) return;
+  o->st = soname ? napi_create_string_utf8(o->env, soname, NAPI_AUTO_LENGTH, &so) : napi_get_null(o->env, &so);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, entry, 0, so);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, entry, 1, list);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, o->arr, (uint32_t)index, entry);
+}
+
+static napi_value ti_js_link_names(napi_env env, napi_callback_info cbinfo) {
+  ti_names_out o = {env, NULL, napi_ok};
+  napi_value result = NULL;
+  (void)cbinfo;
+  TI_CHECK(env, napi_create_array(env, &o.arr));
+  ti_link_names(ti_names_put, &o);
+  TI_CHECK(env, o.st);
+  result = o.arr;
+fail:
+  return result;
+}
+
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -448,6 +482,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
     {"generation", NULL, ti_js_generation, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"linkNames", NULL, ti_js_link_names, NULL, NULL, NULL, napi_enumerable, NULL},
     {"startupEnv", NULL, ti_js_startup_env, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;

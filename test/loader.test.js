@@ -344,4 +344,34 @@ describe('loader model: the whole scope of a load', function () {
     assert.match(big.error, /libt4096\.so: cannot allocate memory in static TLS block/);
     assert.deepStrictEqual([big.codes, big.library], [['STATIC_TLS_EXHAUSTED'], 'libt4096.so']);
   });
+
+  it('an object loaded by path answers to that path and its soname, not to its file name', function () {
+    // liba.node has the soname libA.so.1: a DT_NEEDED of it finds the loaded object
+    const a = b.lib('liba.node', { dir: 'names/x', addon: true, soname: 'libA.so.1' });
+    const bySoname = b.lib('bysoname.node', { dir: 'names', addon: true, runpath: null, linkDirs: [path.dirname(a)],
+      flags: ['-Wl,--no-as-needed', '-l:liba.node'] });
+    assert.ok(ti.analyzeSync(bySoname).needed.includes('libA.so.1'));
+    const ok = inChild(a, bySoname);
+    assert.deepStrictEqual([ok.verdict, ok.error], ['compatible', null]);
+    // libplain.so has no soname: loaded by its path, a DT_NEEDED of its file name does not find it
+    const plain = b.lib('libplain.so', { dir: 'names/y', addon: true, soname: null });
+    const user = b.lib('user.node', { dir: 'names', addon: true, runpath: null, linkDirs: [path.dirname(plain)],
+      flags: ['-Wl,--no-as-needed', '-l:libplain.so'] });
+    assert.ok(ti.analyzeSync(user).needed.includes('libplain.so'));
+    const no = inChild(plain, user);
+    assert.match(no.error, /libplain\.so: cannot open shared object file/);
+    assert.deepStrictEqual(no.codes, ['MISSING_LIBRARY']);
+  });
+
+  it('LD_BIND_NOW at start-up makes every symbol bind at load', function () {
+    const fn = b.lib('lazyfn.node', { dir: 'bindnow', addon: true, extra: 'int ti_gone(void);\nint ti_call(void) { return ti_gone(); }' });
+    const script = `const ti = require(${JSON.stringify(h.ROOT)}); const r = ti.checkSync(${JSON.stringify(fn)});
+      let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(fn)}); } catch (e) { error = e.message; }
+      console.log(JSON.stringify({ verdict: r.verdict, error }));`;
+    const run = (env) => JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } }));
+    assert.deepStrictEqual(run({}), { verdict: 'risky', error: null });
+    const now = run({ LD_BIND_NOW: '1' });
+    assert.strictEqual(now.verdict, 'incompatible');
+    assert.match(now.error, /undefined symbol: ti_gone/);
+  });
 });

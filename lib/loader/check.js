@@ -22,7 +22,9 @@ function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
     if (t.libc === 'glibc') t.glibc = facts.libc.version;
     if (t.libc === 'musl') t.musl = facts.libc.version;
   }
-  return new LoaderState(t, facts, { lazy: lazy !== false });
+  // glibc binds everything at load when LD_BIND_NOW was set at start-up
+  const bindNow = facts && facts.bindNow && t.libc === 'glibc';
+  return new LoaderState(t, facts, { lazy: lazy !== false && !bindNow });
 }
 
 // The public shape of one file's verdict; `ignore`: codes left out of it.

@@ -36,14 +36,31 @@ function object(fields) {
     placed: false, ...fields };
 }
 
-function hostObjects(facts) {
+// The names a loaded object answers to, as the loader matches a DT_NEEDED:
+// the path it was opened by, the names it was asked for (an object found by
+// search was asked for by the last part of its path: some loaded object
+// needs that name, or LD_PRELOAD gave it), and on glibc its DT_SONAME (musl
+// never matches sonames).
+function hostNames(m, soname, requested, family) {
+  if (m.main) return [];
+  const names = [m.path];
+  if (requested.has(m.name)) names.push(m.name);
+  if (family === 'glibc' && soname && !names.includes(soname)) names.push(soname);
+  return names;
+}
+
+function hostObjects(facts, family) {
+  const link = facts.linkNames || [];
+  const requested = new Set(link.flatMap((e) => (e ? e[1] : [])));
+  for (const p of facts.preload || []) requested.add(p.includes('/') ? path.basename(p) : p);
   const out = [];
-  for (const m of facts.modules) {
-    if (m.vdso) continue;
+  facts.modules.forEach((m, i) => {
+    if (m.vdso) return;
     const name = m.main ? path.basename(m.path) : m.name;
-    out.push(object({ name, path: m.path, status: 'loaded', names: m.main ? [] : [m.path, m.name], chain: [name],
-      main: m.main, origin: originOf(m.path, '/'), module: m, placed: Boolean(m.tls && m.tls.placement === 'static') }));
-  }
+    out.push(object({ name, path: m.path, status: 'loaded', names: hostNames(m, link[i] && link[i][0], requested, family),
+      chain: [name], main: m.main, origin: originOf(m.path, '/'), module: m,
+      placed: Boolean(m.tls && m.tls.placement === 'static') }));
+  });
   return out;
 }
 
@@ -118,7 +135,7 @@ const CWD = { get cwd() { return process.cwd(); } };
 
 function buildBase(target, facts) {
   const family = target.libc === 'musl' ? 'musl' : 'glibc';
-  const objects = facts ? hostObjects(facts) : systemObjects(target);
+  const objects = facts ? hostObjects(facts, family) : systemObjects(target);
   const byName = new Map();
   for (const o of objects) for (const n of o.names) if (!byName.has(n)) byName.set(n, o);
   return { family, objects, byName, byPath: new Map(objects.filter((o) => o.path).map((o) => [o.path, o])),

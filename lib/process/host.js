@@ -95,8 +95,10 @@ let factsCache = null;
 function facts() {
   const key = binding.generation();
   if (factsCache && factsCache.key === key) return factsCache;
-  factsCache = { key, libc: libc(), modules: modules(), staticTls: staticTls(), symbols: new Map(), analyses: new Map(),
-    ldLibraryPath: startupEnv('LD_LIBRARY_PATH'), memo: new Map() };
+  factsCache = { key, libc: libc(), modules: modules(), linkNames: ask(binding.linkNames), staticTls: staticTls(),
+    symbols: new Map(), analyses: new Map(), ldLibraryPath: startupEnv('LD_LIBRARY_PATH'),
+    preload: (startupEnv('LD_PRELOAD') || '').split(/[:\s]+/).filter(Boolean), bindNow: Boolean(startupEnv('LD_BIND_NOW')),
+    memo: new Map() };
   return factsCache;
 }
 

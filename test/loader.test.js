@@ -374,4 +374,27 @@ describe('loader model: the whole scope of a load', function () {
     assert.strictEqual(now.verdict, 'incompatible');
     assert.match(now.error, /undefined symbol: ti_gone/);
   });
+
+  it('the first candidate of the right name decides: glibc passes over another class, refuses what is not a library', function () {
+    const good = b.lib('libdep.so', { dir: 'cand/b' });
+    const top = b.lib('cand.node', { dir: 'cand', addon: true, needs: ['libdep.so'], linkDirs: [path.dirname(good)],
+      runpath: '$ORIGIN/a:$ORIGIN/b' });
+    const slot = path.join(b.dir, 'cand', 'a', 'libdep.so');
+    fs.mkdirSync(path.dirname(slot), { recursive: true });
+    const cases = [
+      ['another class', () => fs.copyFileSync(require('../lib/fixtures').template('global-dynamic'), slot) ||
+        require('child_process').execFileSync('python3', ['-c', `import sys; f=open(sys.argv[1],'r+b'); f.seek(18); f.write(bytes([3,0])); f.close()`, slot])],
+      ['a text file', () => fs.writeFileSync(slot, 'INPUT(-lc)\n'.repeat(10))],
+      ['a directory', () => fs.mkdirSync(slot)],
+      ['an object file', () => fs.copyFileSync(path.join(h.ROOT, 'test', 'corpus', 'seed-initial-exec.so'), slot) ||
+        require('child_process').execFileSync('python3', ['-c', `import sys; f=open(sys.argv[1],'r+b'); f.seek(16); f.write(bytes([1,0])); f.close()`, slot])],
+    ];
+    for (const [what, make] of cases) {
+      fs.rmSync(slot, { recursive: true, force: true });
+      make();
+      const { predicted, loads } = nodeLoadSequence([top]);
+      assert.strictEqual(predicted.files[0].ok, loads[0].loaded, `${what}: ${loads[0].error} / ${JSON.stringify(predicted.files[0].problems)}`);
+      if (!loads[0].loaded) assert.strictEqual(predicted.files[0].problems[0].path, slot, what);
+    }
+  });
 });

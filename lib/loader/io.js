@@ -19,9 +19,11 @@ function elfHead(buf) {
     type: le ? buf.readUInt16LE(16) : buf.readUInt16BE(16), machineNumber: le ? buf.readUInt16LE(18) : buf.readUInt16BE(18) };
 }
 
+const kindOf = (st) => (st.isDirectory() ? 'directory' : st.isFIFO() ? 'fifo' : 'other');
+
 function probeResult(st, buf) {
-  if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
-  return { ok: true, id: `${st.dev}:${st.ino}`, size: st.size, elf: elfHead(buf) };
+  if (!st.isFile()) return { ok: false, code: 'ENOTREG', kind: kindOf(st) };
+  return { ok: true, id: `${st.dev}:${st.ino}`, size: st.size, elf: elfHead(buf), short: buf.length < 52 };
 }
 
 const SYNC = {
@@ -30,7 +32,7 @@ const SYNC = {
     try {
       fd = fs.openSync(path, OPEN_FLAGS);
       const st = fs.fstatSync(fd);
-      if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
+      if (!st.isFile()) return { ok: false, code: 'ENOTREG', kind: kindOf(st) };
       const buf = Buffer.alloc(HEAD);
       const n = fs.readSync(fd, buf, 0, HEAD, 0);
       return probeResult(st, buf.subarray(0, n));
@@ -50,6 +52,13 @@ const SYNC = {
     }
   },
   analyze: (path) => analyzeSync(path),
+  isDir(path) {
+    try {
+      return fs.statSync(path).isDirectory();
+    } catch (_) {
+      return false;
+    }
+  },
 };
 
 const ASYNC = {
@@ -58,7 +67,7 @@ const ASYNC = {
     try {
       fh = await fs.promises.open(path, OPEN_FLAGS);
       const st = await fh.stat();
-      if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
+      if (!st.isFile()) return { ok: false, code: 'ENOTREG', kind: kindOf(st) };
       const buf = Buffer.alloc(HEAD);
       const { bytesRead } = await fh.read(buf, 0, HEAD, 0);
       return probeResult(st, buf.subarray(0, bytesRead));
@@ -78,9 +87,10 @@ const ASYNC = {
     }
   },
   analyze: (path) => analyze(path),
+  isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
 };
 
-// A request the model yields: { op: 'probe' | 'read' | 'analyze', path, limit, once }.
+// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
 // a library named by many files is read once.
 class Session {
@@ -141,5 +151,6 @@ async function runAsync(gen, session = new Session()) {
 function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
+function* isDir(path) { return yield { op: 'isDir', path }; }
 
-module.exports = { Session, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead, SYNC, ASYNC };
+module.exports = { Session, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, elfHead, SYNC, ASYNC };

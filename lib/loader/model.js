@@ -228,8 +228,9 @@ function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
   if (!r.path) {
-    const obj = newObject(null, name, needer, state.ctx.travel ? 'unresolved' : 'missing');
-    if (!state.ctx.travel) step.problems.push(P.missingLibrary(name, needer, r.tried));
+    const obj = newObject(null, name, needer, state.ctx.travel && !r.fatal ? 'unresolved' : 'missing');
+    if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
+    else if (!state.ctx.travel) step.problems.push(P.missingLibrary(name, needer, r.tried));
     staged.byName.set(name, obj);
     return obj;
   }

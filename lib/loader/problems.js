@@ -108,6 +108,16 @@ function missingLibrary(name, needer, tried) {
     { library: name, neededBy: needer.name, chain: [...needer.chain, name], tried: tried.map((x) => x.path) });
 }
 
+// A candidate the loader opens and then refuses (or would block on): the load fails there.
+function refusedLibrary(name, needer, fatal) {
+  const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
+  const fix = fatal.code === 'ARCH_MISMATCH' ? `ship the ${name} built for this architecture` :
+    `remove or replace ${fatal.path}: the loader takes the first file of that name on its search path`;
+  return problem(fatal.code, 'error', `${name} (needed by ${by}) is found at ${fatal.path} (${fatal.via}), and the loader ` +
+    `refuses it there: ${fatal.reason}`, fix, { library: name, path: fatal.path, neededBy: needer.name,
+    chain: [...needer.chain, name] });
+}
+
 function unreadableLibrary(obj, error) {
   return problem('MISSING_LIBRARY', 'error', `${obj.name} at ${obj.path}${inChain(obj)} cannot be read: ` +
     `${error.code || ''} ${error.message}`.trim(), 'reinstall the package that provides it',
@@ -222,6 +232,6 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
+  missingLibrary, refusedLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -197,6 +197,34 @@ describe('loader model: musl', function () {
     assert.strictEqual(r.failsAt, second);
     assert.deepStrictEqual(r.files[1].problems.map((p) => [p.code, p.library, p.relocating]), [['MUSL_INITIAL_EXEC', 'libt.so', 'second.node']]);
   });
+
+  // Each dependency below has initial-exec TLS: musl refuses it if it finds it,
+  // so whether the loader found it shows in the error.
+  it('RUNPATH as musl reads it: split on newlines too, dropped whole for a $ other than ORIGIN', async function () {
+    b.lib('libdep.so', { tls: 8, model: 'initial-exec', dir: 'rp/sub' });
+    const byNewline = b.lib('nl.node', { dir: 'rp', addon: true, needs: ['libdep.so'], linkDirs: [path.join(b.dir, 'rp/sub')],
+      runpath: '$ORIGIN/none\n$ORIGIN/sub' });
+    const byUnknown = b.lib('lib.node', { dir: 'rp', addon: true, needs: ['libdep.so'], linkDirs: [path.join(b.dir, 'rp/sub')],
+      runpath: '$ORIGIN/sub:$LIB' });
+    const [nl, unknown] = [byNewline, byUnknown].map((f) => muslLoadSequence([f]).loads[0]);
+    assert.match(nl.error, /initial-exec TLS resolves to dynamic definition in .*rp\/sub\/libdep\.so/);
+    assert.match(unknown.error, /libdep\.so: No such file/);
+    assert.deepStrictEqual(codes(await ti.check(byNewline, { target: 'musl' })), ['MUSL_INITIAL_EXEC']);
+    const r = await ti.check(byUnknown, { target: 'musl' });
+    assert.ok(!codes(r).includes('MUSL_INITIAL_EXEC'), JSON.stringify(r.problems));
+    assert.strictEqual(r.closure.find((c) => c.name === 'libdep.so').status, 'unresolved');
+  });
+
+  it('a library opened by path does not answer to its soname on musl (glibc would take it)', async function () {
+    b.lib('libA.so.1', { tls: 8, model: 'initial-exec', dir: 'sn' });
+    const a = b.lib('liba.node', { dir: 'sn/x', addon: true, soname: 'libA.so.1' });
+    const user = b.lib('user.node', { dir: 'sn', addon: true, needs: ['libA.so.1'] });
+    const real = muslLoadSequence([a, user]).loads;
+    assert.deepStrictEqual(real.map((l) => l.loaded), [true, false]);
+    assert.match(real[1].error, /initial-exec TLS resolves to dynamic definition in .*sn\/libA\.so\.1/);
+    const r = await ti.checkTogether([a, user], { target: 'musl' });
+    assert.deepStrictEqual(r.files[1].problems.map((p) => [p.code, p.path]), [['MUSL_INITIAL_EXEC', path.join(b.dir, 'sn', 'libA.so.1')]]);
+  });
 });
 
 describe('loader model: symbols and the Node ABI, against the real loaders', function () {

@@ -216,12 +216,13 @@ function newObject(file, name, needer, status = 'new') {
     origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null });
 }
 
-function adopt(obj, a) {
+// glibc also matches a library by its DT_SONAME; musl only by the name it was opened with.
+function adopt(obj, a, family) {
   obj.analysis = a;
   obj.rpath = a.rpath.length ? a.rpath.join(':') : null;
   obj.runpath = a.runpath.length ? a.runpath.join(':') : null;
   obj.nodeflib = Boolean(a.flags && a.flags.nodeflib);
-  if (a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
+  if (family === 'glibc' && a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
 }
 
 function* mapOne(state, name, needer, staged, step) {
@@ -241,7 +242,7 @@ function* mapOne(state, name, needer, staged, step) {
   obj.id = r.id;
   obj.via = r.via;
   try {
-    adopt(obj, yield* io.analyze(r.path));
+    adopt(obj, yield* io.analyze(r.path), state.family);
   } catch (e) {
     obj.status = 'missing';
     step.problems.push(P.unreadableLibrary(obj, e));
@@ -408,7 +409,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   top.names = [file];
   top.top = true;
   top.id = a.fileId || null;
-  adopt(top, a);
+  adopt(top, a, state.family);
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
   const list = yield* mapClosure(state, top, staged, step);

@@ -165,6 +165,7 @@ function* firstFit(dirs, name, ctx, tried) {
 // relative to the object itself ($ORIGIN), for targets whose file system we cannot see.
 function entriesOf(obj, which, ctx, via) {
   const text = obj[which];
+  if (ctx.family === 'musl') return muslEntries(text, obj.origin, ctx.travel).map((dir) => ({ dir, via }));
   const out = [];
   for (const raw of splitPath(text, ctx.family)) {
     if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
@@ -172,6 +173,15 @@ function entriesOf(obj, which, ctx, via) {
     if (dir !== null) out.push({ dir, via });
   }
   return out;
+}
+
+// musl expands the whole string before splitting it on ':' and newline, and
+// gives up on all of it when a '$' starts anything but ORIGIN.
+function muslEntries(text, origin, travel) {
+  if (text === null || text === undefined) return [];
+  if (text.includes('$') && (origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
+  const parts = travel ? splitPath(text, 'musl', ':\n').filter((e) => e.includes('$')) : [text];
+  return parts.flatMap((raw) => splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'));
 }
 
 function glibcDirs(needer, ctx) {

@@ -44,7 +44,7 @@ class Builder {
 
   // name: file name (libdeep.so, top.node); o: { tls, align, model, needs: [file names], addon,
   // runpath (default '$ORIGIN'), soname (default the file name; null: none), dir (subdirectory),
-  // linkDirs, extra (C source), flags }
+  // linkDirs, extra (C source), flags, cc (another compiler for this one) }
   lib(name, o = {}) {
     const dir = o.dir ? path.join(this.dir, o.dir) : this.dir;
     fs.mkdirSync(dir, { recursive: true });
@@ -58,8 +58,9 @@ class Builder {
     const args = ['-O2', '-fPIC', '-shared', ...(MODEL_FLAGS[o.model || 'global-dynamic'] || []), '-o', out, src,
       ...(soname ? [`-Wl,-soname,${soname}`] : []), ...searchDirs, ...needs, ...(o.flags || [])];
     if (runpath !== null) args.push(`-Wl,-rpath,${runpath}`, '-Wl,--enable-new-dtags');
-    const r = spawnSync(this.cc, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${this.cc} ${name}: ${r.stderr}`);
+    const cc = o.cc || this.cc;
+    const r = spawnSync(cc, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cc} ${name}: ${r.stderr}`);
     fs.unlinkSync(src);
     return out;
   }

@@ -215,6 +215,45 @@ describe('loader model: musl', function () {
     assert.strictEqual(r.closure.find((c) => c.name === 'libdep.so').status, 'unresolved');
   });
 
+  it('a glibc library in a musl build\'s closure: LIBC_MISMATCH, with what the musl loader does about it', async function () {
+    const cc = process.env.CC || 'cc';
+    // with thread-locals it needs glibc's loader (for __tls_get_addr), which musl never finds
+    b.lib('libgt.so', { tls: 8, dir: 'mix', cc });
+    // without, only its fortified calls (GLIBC_-versioned, unknown to musl) are left unbound
+    b.lib('libgf.so', { dir: 'mix', cc, flags: ['-D_FORTIFY_SOURCE=2'],
+      extra: '#include <stdio.h>\nint libgf_fmt(char *b, int n, int x) { return snprintf(b, n, "%d", x); }' });
+    const withTls = b.lib('gt.node', { dir: 'mix', addon: true, needs: ['libgt.so'] });
+    const withCalls = b.lib('gf.node', { dir: 'mix', addon: true, needs: ['libgf.so'] });
+    assert.ok(ti.analyzeSync(path.join(b.dir, 'mix', 'libgt.so')).needed.some((n) => /^ld-linux/.test(n)));
+    const gt = muslLoadSequence([withTls]).loads[0];
+    assert.match(gt.error, /ld-linux-x86-64\.so\.2: No such file/);
+    const r1 = await ti.check(withTls, { target: 'musl' });
+    assert.deepStrictEqual(errors(r1).map((p) => [p.code, p.library]).sort(),
+      [['LIBC_MISMATCH', 'libgt.so'], ['MISSING_LIBRARY', 'ld-linux-x86-64.so.2']]);
+    // musl maps libgf.so and defers its calls under RTLD_LAZY; binding them now fails
+    assert.strictEqual(muslLoadSequence([withCalls]).loads[0].loaded, true);
+    assert.match(muslLoadSequence([withCalls], { lazy: false }).loads[0].error, /__snprintf_chk: symbol not found/);
+    const lazy = await ti.check(withCalls, { target: 'musl' });
+    const now = await ti.check(withCalls, { target: 'musl', lazy: false });
+    for (const [r, severity] of [[lazy, 'warning'], [now, 'error']]) {
+      const u = r.problems.find((p) => p.code === 'UNDEFINED_SYMBOL');
+      assert.strictEqual(u && u.severity, severity, JSON.stringify(r.problems));
+      assert.ok(u.symbols.some((s) => s.startsWith('__snprintf_chk@GLIBC_')), u.symbols.join());
+      assert.deepStrictEqual(errors(r).filter((p) => p.code === 'LIBC_MISMATCH').map((p) => p.library), ['libgf.so']);
+    }
+  });
+
+  it('and a musl library in a glibc addon\'s closure on this host: LIBC_MISMATCH beside what glibc does with its "libc.so"', function () {
+    b.lib('libmu.so', { dir: 'mix2', extra: '#include <stdio.h>\nint libmu_put(void) { return puts("x"); }' });
+    const top = b.lib('mu.node', { dir: 'mix2', addon: true, needs: ['libmu.so'], cc: process.env.CC || 'cc' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    const refused = /^(\/\S+\/libc\.so): invalid ELF header/.exec(loads[0].error); // the linker script, where glibc looks
+    assert.ok(refused, loads[0].error);
+    const errs = errors(predicted.files[0]);
+    assert.deepStrictEqual(errs.map((p) => [p.code, p.library]).sort(), [['LIBC_MISMATCH', 'libmu.so'], ['NOT_ELF', 'libc.so']]);
+    assert.strictEqual(errs.find((p) => p.code === 'NOT_ELF').path, refused[1]);
+  });
+
   it('a library opened by path does not answer to its soname on musl (glibc would take it)', async function () {
     b.lib('libA.so.1', { tls: 8, model: 'initial-exec', dir: 'sn' });
     const a = b.lib('liba.node', { dir: 'sn/x', addon: true, soname: 'libA.so.1' });

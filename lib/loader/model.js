@@ -25,6 +25,7 @@ const { runsOn } = require('./runs-on');
 const LIMIT = 4096;
 const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
   ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
+const GLIBC_LOADER = /^(ld-linux[\w.-]*\.so\.\d+|ld64\.so\.\d)$/;
 const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
   riscv64: 'riscv64' };
 const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
@@ -229,9 +230,12 @@ function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
   if (!r.path) {
-    const obj = newObject(null, name, needer, state.ctx.travel && !r.fatal ? 'unresolved' : 'missing');
+    // on a musl system we cannot see, glibc's own loader is still known to be absent
+    const never = state.family === 'musl' && GLIBC_LOADER.test(name);
+    const unseen = state.ctx.travel && !r.fatal && !never;
+    const obj = newObject(null, name, needer, unseen ? 'unresolved' : 'missing');
     if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
-    else if (!state.ctx.travel) step.problems.push(P.missingLibrary(name, needer, r.tried));
+    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)' : null));
     staged.byName.set(name, obj);
     return obj;
   }
@@ -420,6 +424,8 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     const blocked = step.problems.some((p) => p.severity === 'error');
     tls = yield* relocate(state, list, step, { blocked });
   }
+  // another libc's library does not stop the loader by itself: judged after what it does
+  for (const obj of list.slice(1)) if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   step.runsOn = runsOn(top, list, tls ? tls.needed : 0);

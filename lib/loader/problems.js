@@ -52,11 +52,16 @@ function libcEvidence(a) {
   return `linked against musl (${a.interpreter || a.needed.find((n) => /musl|^libc\.so$/.test(n))})`;
 }
 
-function libcProblems(a, t) {
+// obj: a library of the closure (not the file itself) when it is that library's libc.
+function libcProblems(a, t, obj) {
   if (!LIBCS.includes(a.libc) || !['glibc', 'musl'].includes(t.libc) || a.libc === t.libc) return [];
   const fix = t.libc === 'musl' ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
     : 'install the glibc build, or build from source on the glibc system';
-  return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
+  if (!obj) return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
+  return [problem('LIBC_MISMATCH', 'error', `${obj.name}${inChain(obj)} is a ${a.libc} build on a ${t.libc} target ` +
+    `(${libcEvidence(a)}): its libc's symbols and loader are not there, so it fails to load or crashes when called`,
+  `ship ${obj.name} built for ${t.libc} with the addon, or build both from source on the ${t.libc} system`,
+  { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
 function interpreterProblems(a, t, interpreterExists) {
@@ -101,9 +106,9 @@ function abiProblems(a, t) {
 
 // ---- the closure ----
 
-function missingLibrary(name, needer, tried) {
+function missingLibrary(name, needer, tried, why) {
   const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
-  return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader`,
+  return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader${why ? `: ${why}` : ''}`,
     `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`,
     { library: name, neededBy: needer.name, chain: [...needer.chain, name], tried: tried.map((x) => x.path) });
 }

@@ -149,7 +149,7 @@ export interface Analysis {
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
   'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS';
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED';
 
 export interface Problem {
   code: ProblemCode;
@@ -295,7 +295,7 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-registered' | 'unknown';
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'unknown';
   code: ProblemCode | 'UNDEFINED_SYMBOL' | 'VERSION_NOT_FOUND' | 'EXEC_STACK' | 'MODULE_NOT_REGISTERED' | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;

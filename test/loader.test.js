@@ -465,3 +465,74 @@ describe('loader model: the whole scope of a load', function () {
     }
   });
 });
+
+describe('loader model: what the loaders refuse to map, and what Node refuses after', function () {
+  this.timeout(120000);
+  const { spawnSync } = require('child_process');
+  // A dependency linked as a library, then replaced by a program of the same name.
+  function program(b, cc, dir, name, flags) {
+    const file = path.join(b.dir, dir, name);
+    const src = `${file}.c`;
+    fs.writeFileSync(src, `int ${name.replace(/\W/g, '_')}_touch(int i) { return i; }\nint main(void) { return 0; }\n` +
+      'void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }\n');
+    const r = spawnSync(cc, ['-o', file, src, '-Wl,-E', ...flags], { encoding: 'utf8' });
+    fs.unlinkSync(src);
+    if (r.status !== 0) throw new Error(r.stderr);
+    return file;
+  }
+  // the cases, each as the top file to load
+  function build(b, cc) {
+    const lib = (name, o) => b.lib(name, { dir: 'refuse', ...o });
+    lib('libpie.so', {});
+    lib('libexe.so', {});
+    lib('libnoopen.so', { flags: ['-Wl,-z,nodlopen'] });
+    const files = {
+      pieDep: lib('piedep.node', { addon: true, needs: ['libpie.so'] }),
+      exeDep: lib('exedep.node', { addon: true, needs: ['libexe.so'] }),
+      noopenDep: lib('noopendep.node', { addon: true, needs: ['libnoopen.so'] }),
+      noopen: lib('noopen.node', { addon: true, flags: ['-Wl,-z,nodlopen'] }),
+      unregistered: lib('plain.node', {}),
+    };
+    program(b, cc, 'refuse', 'libpie.so', ['-fPIE', '-pie']);
+    program(b, cc, 'refuse', 'libexe.so', ['-fno-pie', '-no-pie']);
+    files.pie = program(b, cc, 'refuse', 'pie.node', ['-fPIE', '-pie']);
+    return files;
+  }
+
+  it('glibc refuses executables (PIE or not) and -z nodlopen objects anywhere in the load; Node refuses an addon without an entry point', function () {
+    const b = new Builder('ti-refuse-');
+    try {
+      const files = build(b, process.env.CC || 'cc');
+      const want = { pieDep: ['NOT_DLOPENABLE', /libpie\.so: cannot dynamically load position-independent executable/],
+        exeDep: ['NOT_DLOPENABLE', /libexe\.so: cannot dynamically load executable/],
+        noopenDep: ['NOT_DLOPENABLE', /libnoopen\.so: shared object cannot be dlopen\(\)ed/],
+        noopen: ['NOT_DLOPENABLE', /noopen\.node: shared object cannot be dlopen\(\)ed/],
+        pie: ['NOT_DLOPENABLE', /pie\.node: cannot dynamically load position-independent executable/],
+        unregistered: ['MODULE_NOT_REGISTERED', /Module did not self-register: '.*plain\.node'/] };
+      for (const [k, [code, message]] of Object.entries(want)) {
+        const { predicted, loads } = nodeLoadSequence([files[k]]);
+        assert.match(String(loads[0].error), message, k);
+        assert.strictEqual(errors(predicted.files[0])[0].code, code, `${k}: ${JSON.stringify(predicted.files[0].problems)}`);
+        assert.strictEqual(ti.explain(loads[0].error).code, code, `explain: ${loads[0].error}`);
+      }
+    } finally {
+      b.remove();
+    }
+  });
+
+  it('musl maps all of them', async function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    const b = new Builder('ti-refuse-musl-', 'musl-gcc');
+    try {
+      const files = build(b, 'musl-gcc');
+      delete files.unregistered; // Node's own check, not the loader's
+      for (const [k, f] of Object.entries(files)) {
+        assert.strictEqual(muslLoadSequence([f]).loads[0].loaded, true, k);
+        const r = await ti.check(f, { target: 'musl' });
+        assert.deepStrictEqual(errors(r), [], `${k}: ${JSON.stringify(r.problems)}`);
+      }
+    } finally {
+      b.remove();
+    }
+  });
+});

@@ -26,6 +26,7 @@ const LIMIT = 4096;
 const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
   ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
 const GLIBC_LOADER = /^(ld-linux[\w.-]*\.so\.\d+|ld64\.so\.\d)$/;
+const NO_GLIBC_LOADER = 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)';
 const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
   riscv64: 'riscv64' };
 const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
@@ -235,7 +236,7 @@ function* mapOne(state, name, needer, staged, step) {
     const unseen = state.ctx.travel && !r.fatal && !never;
     const obj = newObject(null, name, needer, unseen ? 'unresolved' : 'missing');
     if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
-    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)' : null));
+    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
     staged.byName.set(name, obj);
     return obj;
   }
@@ -247,6 +248,9 @@ function* mapOne(state, name, needer, staged, step) {
   obj.via = r.via;
   try {
     adopt(obj, yield* io.analyze(r.path), state.family);
+    const refused = P.notDlopenable(obj, obj.analysis, state.family);
+    if (refused.length) obj.status = 'refused';
+    step.problems.push(...refused);
   } catch (e) {
     obj.status = 'missing';
     step.problems.push(P.unreadableLibrary(obj, e));
@@ -323,7 +327,7 @@ function* checkVersions(state, obj, step) {
   const a = obj.analysis;
   for (const [file, versions] of Object.entries(a.versionNeeds)) {
     const lib = obj.depsByName.get(file);
-    if (!lib || lib.status === 'missing' || lib.status === 'unresolved' || state.family === 'musl') continue;
+    if (!lib || !['new', 'loaded', 'system'].includes(lib.status) || state.family === 'musl') continue;
     let missing;
     if (lib.status === 'system') {
       missing = versions.filter((v) => !systemHasVersion(t, lib.name, v));
@@ -377,15 +381,31 @@ function finish(step) {
   return step;
 }
 
-// Per-file facts that decide before any loading whether the file is for this target at all.
-function* fileChecks(state, a, step) {
+// Per-file facts that decide before any loading whether the file is for this
+// target at all.  run: the file is a program to start, not a library to dlopen.
+function* fileChecks(state, a, step, run) {
   const t = state.target;
   const gate = [...P.archProblems(a, t), ...P.libcProblems(a, t)];
   let interpreterExists = true;
-  if (a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
-  step.problems.push(...gate, ...P.interpreterProblems(a, t, interpreterExists), ...P.napiProblems(a, t),
+  if (run && a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
+  step.problems.push(...gate, ...(run ? P.interpreterProblems(a, t, interpreterExists) : []), ...P.napiProblems(a, t),
     ...P.abiProblems(a, t));
   return gate.length === 0 && a.libc !== 'static';
+}
+
+const ENTRY = /^(napi_register_module_v1|node_register_module_v\d+)(@|$)/;
+const SELF_REGISTER = /^(napi_module_register|node_module_register)$/;
+
+// Whether Node finds the addon's entry point after loading it: dlsym on its
+// handle searches the object and its dependencies; a constructor may instead
+// have registered it.  null when part of the load cannot be seen.
+function* registers(state, list) {
+  if (list.some((o) => o.status !== 'new' && o.status !== 'loaded' && o.status !== 'system')) return null;
+  for (const obj of list) {
+    const a = yield* analysisOf(state, obj);
+    if (a && (a.exports.some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
+  }
+  return false;
 }
 
 // The loader's answer to loading `file` now, in the state left by earlier loads.
@@ -402,7 +422,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     return finish(step);
   }
   step.analysis = a;
-  if (!(yield* fileChecks(state, a, step))) return finish(step);
+  // Node dlopens a .node file whatever it is; other programs are judged as started
+  const run = P.isExecutable(a) && !file.endsWith('.node');
+  if (!(yield* fileChecks(state, a, step, run))) return finish(step);
   const ids = yield* state.identities();
   if (a.fileId && ids.has(a.fileId)) {
     step.alreadyLoaded = true;
@@ -414,18 +436,22 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   top.top = true;
   top.id = a.fileId || null;
   adopt(top, a, state.family);
+  if (!run) step.problems.push(...P.notDlopenable(top, a, state.family));
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
   const list = yield* mapClosure(state, top, staged, step);
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
   let tls = null;
-  if (!P.isExecutable(a)) {
+  if (!run) {
     // mapping and version errors stop the load before anything is relocated
     const blocked = step.problems.some((p) => p.severity === 'error');
     tls = yield* relocate(state, list, step, { blocked });
+    if (file.endsWith('.node') && (yield* registers(state, list)) === false) step.problems.push(P.notRegistered(file));
   }
   // another libc's library does not stop the loader by itself: judged after what it does
-  for (const obj of list.slice(1)) if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
+  for (const obj of list.slice(1)) {
+    if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
+  }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   step.runsOn = runsOn(top, list, tls ? tls.needed : 0);

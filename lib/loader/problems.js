@@ -129,6 +129,30 @@ function unreadableLibrary(obj, error) {
   { library: obj.name, path: obj.path, chain: obj.chain });
 }
 
+// What glibc's dlopen refuses when it maps an object (the file itself or any
+// library it pulls in); musl maps all three.
+function notDlopenable(obj, a, family) {
+  if (family !== 'glibc') return [];
+  const why = a.flags.noopen ? ['marked DF_1_NOOPEN (linked with -z nodlopen)', 'shared object cannot be dlopen()ed',
+    'link it without -z nodlopen']
+    : a.flags.pie ? ['a position-independent executable (DF_1_PIE)', 'cannot dynamically load position-independent executable',
+      'build it as a shared library (-shared -fPIC), not an executable (-pie)']
+      : a.type === 'EXEC' ? ['an executable (ET_EXEC)', 'cannot dynamically load executable', 'build it as a shared library (-shared -fPIC)']
+        : null;
+  if (!why) return [];
+  return [problem('NOT_DLOPENABLE', 'error', `${obj.name}${inChain(obj)} is ${why[0]}: glibc's dlopen refuses it, ` +
+    `"${why[1]}"`, why[2], { library: obj.name, path: obj.path, chain: obj.chain })];
+}
+
+// Node looks the addon's entry point up in the object and its dependencies, or
+// takes what a constructor registered; with neither: "Module did not self-register".
+function notRegistered(file) {
+  return problem('MODULE_NOT_REGISTERED', 'error', `${file} neither exports napi_register_module_v1 or ` +
+    'node_register_module_v* nor registers itself (napi_module_register) when loaded: Node loads it and then throws ' +
+    '"Module did not self-register"', 'export the entry point: NAPI_MODULE(...) or NAPI_MODULE_INIT() in the addon, ' +
+    'with default visibility (check -fvisibility=hidden builds and version scripts)', { path: file });
+}
+
 function loaderLimit(limit) {
   return problem('LOADER_LIMIT', 'error', `the load pulls in more than ${limit} objects: the rest was not judged`,
     'check the dependency tree (ldd) for a runaway chain of libraries');
@@ -237,6 +261,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, refusedLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
+  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, versionMissing,
+  glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -51,7 +51,7 @@ function* tlsDefiner(state, list, imp) {
   const fresh = list.filter((o) => o.status === 'new');
   const found = yield* firstDefiner(state, fresh, imp, true);
   if (found) return found;
-  const others = [...list.filter((o) => o.status !== 'new'), ...state.objects.filter((o) => !list.includes(o))];
+  const others = [...list.filter((o) => o.status === 'loaded' || o.status === 'system'), ...state.objects.filter((o) => !list.includes(o))];
   return yield* firstDefiner(state, others, imp, true);
 }
 
@@ -253,7 +253,7 @@ function* bindSymbols(state, order, list, step) {
   const t = state.target;
   const stops = new Set();
   const fresh = list.filter((o) => o.analysis && o.status === 'new');
-  const rest = list.filter((o) => o.status !== 'new' && o.status !== 'missing' && o.status !== 'unresolved');
+  const rest = list.filter((o) => o.status === 'loaded' || o.status === 'system');
   for (const obj of order) {
     let pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !i.weak && !fresh.some((o) => defines(o, i)));
     if (state.facts && pending.length) {
@@ -289,7 +289,7 @@ function* bindSymbols(state, order, list, step) {
 function* relocate(state, list, step, { blocked }) {
   const order = relocationOrder(state, list);
   // with a library missing, what it would define is unknown: no symbol is judged
-  const missing = list.some((o) => o.status === 'missing');
+  const missing = list.some((o) => o.status === 'missing' || o.status === 'refused');
   const stops = missing ? new Set() : yield* bindSymbols(state, order, list, step);
   const definers = yield* tlsDefiners(state, order, list);
   return staticTlsProblems(state, order, definers, step, { blocked, stops });

@@ -186,11 +186,12 @@ export interface ClosureEntry {
   name: string;
   path: string | null;
   /** new: loaded by this load; loaded: already in the process; system: what a target has;
-   * unresolved: a system library of a target that cannot be seen; missing: not found. */
-  status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing';
+   * unresolved: a system library of a target that cannot be seen; missing: not found;
+   * refused: found, and glibc's dlopen refuses to map it (NOT_DLOPENABLE). */
+  status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing' | 'refused';
+  /** The object that needs it: follow neededBy for the whole chain (problems carry theirs). */
   neededBy: string | null;
   via: string | null;
-  chain: string[];
   tls: { size: number; align: number; static: boolean } | null;
 }
 

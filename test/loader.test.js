@@ -55,6 +55,20 @@ describe('loader model: the closure (glibc, this process)', function () {
     assert.deepStrictEqual(codes(r), ['MISSING_LIBRARY']);
     assert.strictEqual(r.problems[0].library, 'libl20.so');
     assert.strictEqual(r.problems[0].chain.length, 21);
+    assert.ok(r.closure.every((c) => !('chain' in c)), 'closure entries name their neededBy, not a chain each');
+  });
+
+  it('a chain deeper than 64 keeps its ends: the memory of a deep closure stays linear', function () {
+    for (let i = 70; i >= 1; i--) b.lib(`libd${i}.so`, { needs: i === 70 ? [] : [`libd${i + 1}.so`], dir: 'deeper' });
+    fs.unlinkSync(path.join(b.dir, 'deeper', 'libd70.so'));
+    const top = b.lib('deepest.node', { needs: ['libd1.so'], addon: true, dir: 'deeper' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    assert.match(loads[0].error, /libd70\.so: cannot open shared object file/);
+    const chain = predicted.files[0].problems[0].chain;
+    assert.strictEqual(chain.length, 64);
+    assert.deepStrictEqual(chain.slice(0, 8), ['deepest.node', ...Array.from({ length: 7 }, (_, i) => `libd${i + 1}.so`)]);
+    assert.strictEqual(chain[8], '... 8 more ...'); // 71 names: 8, the marker, the last 55
+    assert.deepStrictEqual(chain.slice(-2), ['libd69.so', 'libd70.so']);
   });
 
   it('RUNPATH "$ORIGIN:" has an empty entry, the current directory, as glibc reads it', function () {

@@ -213,9 +213,10 @@ function stagedName(state, staged, name) {
 }
 
 function newObject(file, name, needer, status = 'new') {
-  const chain = needer ? [...needer.chain, name] : [path.basename(file)];
-  return object({ name, path: file, status, names: [name, file], chain, loader: needer || null,
+  const obj = object({ name, path: file, status, names: [name, file], loader: needer || null,
     origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null });
+  Object.defineProperty(obj, 'chain', { get: () => P.chainOf(obj) });
+  return obj;
 }
 
 // glibc also matches a library by its DT_SONAME; musl only by the name it was opened with.
@@ -359,7 +360,7 @@ function verdictOf(problems) {
 function describe(obj) {
   const a = obj.analysis;
   return { name: obj.name, path: obj.path, status: obj.status, neededBy: obj.loader ? obj.loader.name : null,
-    via: obj.via || null, chain: obj.chain,
+    via: obj.via || null,
     tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed) } : null };
 }
 

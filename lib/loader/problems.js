@@ -15,6 +15,19 @@ const REBUILD = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic; j
 
 const isExecutable = (a) => Boolean(a.interpreter) || a.type === 'EXEC';
 
+// How an object is reached ("top.node", "libmid.so", ...), from its loader
+// links when a problem names it (kept per object, the chains of a deep closure
+// would take memory quadratic in its depth); longer than CHAIN_MAX, its ends.
+const CHAIN_MAX = 64;
+function chainOf(obj) {
+  const names = [];
+  for (let o = obj; o; o = o.loader) names.push(o.name);
+  names.reverse();
+  if (names.length <= CHAIN_MAX) return names;
+  const head = names.slice(0, 8), tail = names.slice(names.length - (CHAIN_MAX - 9));
+  return [...head, `... ${names.length - head.length - tail.length} more ...`, ...tail];
+}
+
 // Where in the load a library sits: "top.node -> libmid.so -> libdeep.so".
 const chainText = (chain) => chain.join(' -> ');
 const inChain = (obj) => (obj.chain.length > 1 ? ` (loaded through ${chainText(obj.chain)})` : '');
@@ -110,7 +123,7 @@ function missingLibrary(name, needer, tried, why) {
   const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
   return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader${why ? `: ${why}` : ''}`,
     `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`,
-    { library: name, neededBy: needer.name, chain: [...needer.chain, name], tried: tried.map((x) => x.path) });
+    { library: name, neededBy: needer.name, chain: chainOf({ name, loader: needer }), tried: tried.map((x) => x.path) });
 }
 
 // A candidate the loader opens and then refuses (or would block on): the load fails there.
@@ -120,7 +133,7 @@ function refusedLibrary(name, needer, fatal) {
     `remove or replace ${fatal.path}: the loader takes the first file of that name on its search path`;
   return problem(fatal.code, 'error', `${name} (needed by ${by}) is found at ${fatal.path} (${fatal.via}), and the loader ` +
     `refuses it there: ${fatal.reason}`, fix, { library: name, path: fatal.path, neededBy: needer.name,
-    chain: [...needer.chain, name] });
+    chain: chainOf({ name, loader: needer }) });
 }
 
 function unreadableLibrary(obj, error) {
@@ -260,7 +273,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 }
 
 module.exports = {
-  problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
+  problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
   missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,

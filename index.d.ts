@@ -229,7 +229,8 @@ export interface CheckResult {
 export interface TogetherResult {
   target: string;
   ok: boolean;
-  verdict: 'compatible' | 'risky' | 'incompatible';
+  /** 'error' when a file could not be read (its entry carries `error`). */
+  verdict: 'compatible' | 'risky' | 'incompatible' | 'error';
   failsAt: string | null;
   files: CheckResult[];
   staticTls: { before: number | null; after: number | null; needed: number };

@@ -5,6 +5,7 @@
 // aarch64, armhf, s390x, ppc64le, mips and riscv64 (qemu-user) and i386 (the
 // 32-bit loader, run natively).
 const assert = require('assert');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -56,6 +57,15 @@ describe('other architectures: analyze() against readelf', function () {
         const top = ti.analyzeSync(b.files[k]).tlsSymbols[0];
         assert.deepStrictEqual([top.name, top.size], ['THREAD_RNG_KEY', 4248], k);
       }
+      // a problem names variables only: not ARM's mapping symbols ($d), _TLS_MODULE_BASE_ or size-0 names
+      const cpu = CPU_OF[c.machine];
+      if (!cpu) return;
+      const src = path.join(root, `${c.triple}-names.c`), lib = path.join(root, `${c.triple}-names.so`);
+      fs.writeFileSync(src, '__thread char big[4096] __attribute__((tls_model("initial-exec")));\n__thread int small = 3;\n' +
+        'char *ti_f(void) { return big + small; }\n');
+      execFileSync(`${c.triple}-gcc`, ['-O2', '-fPIC', '-shared', '-o', lib, src]);
+      const p = ti.checkSync(lib, { target: 'glibc', cpu }).problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
+      assert.deepStrictEqual(p.tlsSymbols.map((x) => x.name), ['big', 'small']);
     });
   }
 });

@@ -161,6 +161,11 @@ describe('loader model: a grid of closures against the real glibc loader', funct
       // next successful load reveals it, and the model has it).
       const ok = (list) => list.filter((_, k) => loads[k].loaded);
       assert.deepStrictEqual(ok(predicted.files.map((f) => (f.staticTls ? f.staticTls.after : null))), ok(loads.map((l) => l.after)), label);
+      // what a load that fits needs is what it took, padding where it landed included
+      for (const [k, l] of loads.entries()) {
+        const st = predicted.files[k].staticTls;
+        if (l.loaded && st) assert.ok(st.needed <= l.before - l.after, `${label}: needed ${st.needed} of ${l.before} -> ${l.after}`);
+      }
       for (const [k, l] of loads.entries()) {
         if (l.loaded) continue;
         const p = errors(predicted.files[k])[0];

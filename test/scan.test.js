@@ -127,6 +127,21 @@ describe('scan(): what would load, judged; the rest skipped with a reason', func
     const cli = spawnSync(process.execPath, [BIN, 'check', '--package', '--json'], { cwd: path.join(root, 'node_modules', 'prebuilt'), encoding: 'utf8' });
     assert.strictEqual(cli.status, 0, cli.stderr);
     assert.strictEqual(JSON.parse(cli.stdout).convention, 'node-gyp-build');
+    await assert.rejects(ti.checkPackage(path.join(root, 'node_modules', 'no-such-package')), { code: 'TI_ENOENT' });
+    await assert.rejects(ti.checkPackage(p.selected), { code: 'TI_ENOTDIR' });
+    const gone = spawnSync(process.execPath, [BIN, 'check', '--package', path.join(root, 'nope')], { encoding: 'utf8' });
+    assert.strictEqual(gone.status, 2);
+    assert.match(gone.stdout, /error: TI_ENOENT/);
+  });
+
+  it('checkTogether(): a file that cannot be read is an error entry, and the next files still load after it', async function () {
+    const good = path.join(root, 'node_modules', 'prebuilt', 'prebuilds', 'linux-x64', 'prebuilt.glibc.node');
+    const r = await ti.checkTogether([path.join(root, 'gone.node'), good]);
+    assert.deepStrictEqual(r.files.map((f) => f.verdict), ['error', 'compatible']);
+    assert.strictEqual(r.files[0].error.code, 'TI_ENOENT');
+    assert.deepStrictEqual([r.verdict, r.ok, r.failsAt], ['error', false, path.join(root, 'gone.node')]);
+    const cli = spawnSync(process.execPath, [BIN, 'check', '--together', path.join(root, 'gone.node'), good], { encoding: 'utf8' });
+    assert.strictEqual(cli.status, 2, cli.stdout + cli.stderr);
   });
 });
 

@@ -107,8 +107,16 @@ function formatOf(values) {
   return f;
 }
 
+// A misspelt code would silently ignore nothing: refused like a bad option.
 function ignoreOf(values) {
-  return (values.ignore || []).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const codes = (values.ignore || []).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const { CODES } = require('../loader/problems');
+  const unknown = codes.filter((c) => !CODES.includes(c));
+  if (unknown.length) {
+    throw Object.assign(new Error(`--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`),
+      { code: 'TI_EINVAL', usage: true });
+  }
+  return codes;
 }
 
 function modelOptions(values) {
@@ -125,8 +133,6 @@ function exitCode(results, strict) {
   return code;
 }
 
-const errorEntry = (file, target, e) => ({ path: file, target, ok: false, verdict: 'error', problems: [],
-  error: { code: e.code || 'TI_EIO', message: e.message } });
 
 // fn(item, target) for every target and item; a failure is that item's error
 // entry, a bad target a usage error for the whole command.
@@ -139,7 +145,7 @@ async function forEachPair(items, targets, opts, fn) {
       try {
         r = await fn(item, { ...opts, target });
       } catch (e) {
-        r = errorEntry(item, target, e);
+        r = require('../loader/check').errorResult(item, target, e);
       }
       r.targetSpec = target;
       results.push(r);
@@ -196,7 +202,7 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
       const all = [];
       for (const target of targets) all.push(await checkTogether(args, { ...opts, target }));
       writeResults(out, format, all, (list) => list.map((t) => fmt.formatTogether(t, c)).join('\n'));
-      return Math.max(...all.map((t) => (t.ok ? exitCode(t.files, values.strict) : 1)));
+      return Math.max(...all.map((t) => Math.max(exitCode(t.files, values.strict), t.ok ? 0 : 1)));
     }
     const results = await forEachPair(args, targets, opts, require('../loader/check').check);
     writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)

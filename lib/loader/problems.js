@@ -6,6 +6,12 @@
 const { cmpVersion } = require('../version');
 const { MUSL_IE } = require('./static-tls');
 
+// Every code a problem can carry (the README's table, in its order).
+const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
+  'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
+  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
+
 function problem(code, severity, message, fix, extra) {
   return { code, severity, message, fix, ...extra };
 }
@@ -32,8 +38,12 @@ function chainOf(obj) {
 const chainText = (chain) => chain.join(' -> ');
 const inChain = (obj) => (obj.chain.length > 1 ? ` (loaded through ${chainText(obj.chain)})` : '');
 
+// Names that are not variables: ARM/AArch64 mapping symbols ($d, $x), the
+// linker's _TLS_MODULE_BASE_, and anything of size 0.
+const notVariable = (s) => s.size === 0 || s.name.startsWith('$') || s.name === '_TLS_MODULE_BASE_';
+
 function largestTls(a, n = 3) {
-  return a.tlsSymbols.filter((s) => s.defined).slice(0, n)
+  return a.tlsSymbols.filter((s) => s.defined && !notVariable(s)).slice(0, n)
     .map((s) => ({ name: s.name, demangled: s.demangled, size: s.size }));
 }
 
@@ -273,7 +283,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 }
 
 module.exports = {
-  problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
+  CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
   missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,

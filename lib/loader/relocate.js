@@ -184,7 +184,10 @@ function staticTlsProblems(state, order, definers, step, { blocked = false, stop
   if (!state.budget) return null;
   const before = state.budget;
   const r = glibcTls(state, order, definers, stops);
-  const needed = neededBytes(before, r.blocks);
+  // a load that fits needs what its blocks took where they landed; one that does
+  // not, what they would take from an area as large as needed (the tunable's measure)
+  const needed = r.failed ? neededBytes(before, r.blocks)
+    : r.placed.filter((blk) => !blk.optional).reduce((n, blk) => n + blk.use, 0);
   if (r.failed && r.failed.why === 'dynamic') {
     step.problems.push(P.staticTlsForcedDynamic(r.failed.obj, r.failed.before, t));
   } else if (r.failed && r.failed.why === 'alignment') {

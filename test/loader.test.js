@@ -431,6 +431,16 @@ describe('loader model: the whole scope of a load', function () {
     assert.deepStrictEqual([big.codes, big.library], [['STATIC_TLS_EXHAUSTED'], 'libt4096.so']);
   });
 
+  it('descriptors take static TLS only from the optional part: what earlier loads took of it is not offered again', function () {
+    // 400 bytes through a descriptor take 400 of the 512 optional bytes; 300 more then stay dynamic
+    const first = b.lib('libdesc400.so', { dir: 'desc', addon: true, tls: 400, model: 'tlsdesc' });
+    const second = b.lib('libdesc300.so', { dir: 'desc', addon: true, tls: 300, model: 'tlsdesc' });
+    const r = inChild(first, second);
+    assert.strictEqual(r.error, null);
+    assert.strictEqual(r.after, r.before, 'the real loader left the second block dynamic');
+    assert.strictEqual(r.predicted, r.after);
+  });
+
   it('an object loaded by path answers to that path and its soname, not to its file name', function () {
     // liba.node has the soname libA.so.1: a DT_NEEDED of it finds the loaded object
     const a = b.lib('liba.node', { dir: 'names/x', addon: true, soname: 'libA.so.1' });

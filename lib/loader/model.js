@@ -87,7 +87,27 @@ function systemObjects(t) {
 function hostBudget(facts) {
   const st = facts.staticTls;
   if (st.libc !== 'glibc') return null;
-  return ST.budgetFrom(st);
+  const budget = ST.budgetFrom(st);
+  return { ...budget, optional: Math.max(0, budget.optional - optionalTaken(facts.modules, st)) };
+}
+
+// What objects loaded after start-up took of the optional part: those whose
+// block a TLS descriptor placed (no initial-exec reference of their own).  The
+// blocks are read in the order they were placed (their end in the area); each
+// took from the end of the one before, padding included.
+function optionalTaken(modules, st) {
+  if (!st.exact || !st.size) return 0;
+  const v1 = st.variant === 1;
+  const startup = v1 ? st.size - st.surplus : st.size - st.tcbSize - st.surplus;
+  const ends = modules.filter((m) => m.tls && m.tls.placement === 'static' && m.tls.offset !== null)
+    .map((m) => ({ m, end: v1 ? m.tls.offset + m.tls.size : m.tls.offset })).sort((x, y) => x.end - y.end);
+  let prev = 0, taken = 0;
+  for (const { m, end } of ends) {
+    const r = m.tlsRelocations;
+    if (end > startup && !r.tpoff && r.tlsdesc) taken += end - prev;
+    prev = end;
+  }
+  return taken;
 }
 
 function targetBudget(t) {

@@ -123,7 +123,7 @@ export interface Analysis {
   rpath: string[];
   runpath: string[];
   flags: { staticTls: boolean; bindNow: boolean; nodelete: boolean; symbolic: boolean; textrel: boolean;
-    origin: boolean; pie: boolean; execStack: boolean; noopen: boolean };
+    origin: boolean; pie: boolean; execStack: boolean; noopen: boolean; nodeflib: boolean };
   tls: { size: number; initSize: number; align: number } | null;
   tlsRelocations: AnalysisTlsRelocations;
   tlsModels: TlsModel[];

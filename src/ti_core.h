@@ -201,7 +201,7 @@ typedef struct ti_export {
 enum { /* ti_elf_info.flags */
   TI_ELF_STATIC_TLS = 1u << 0, TI_ELF_BIND_NOW = 1u << 1, TI_ELF_NODELETE = 1u << 2,
   TI_ELF_SYMBOLIC = 1u << 3, TI_ELF_TEXTREL = 1u << 4, TI_ELF_ORIGIN = 1u << 5,
-  TI_ELF_PIE = 1u << 6, TI_ELF_EXECSTACK = 1u << 7, TI_ELF_NOOPEN = 1u << 8
+  TI_ELF_PIE = 1u << 6, TI_ELF_EXECSTACK = 1u << 7, TI_ELF_NOOPEN = 1u << 8, TI_ELF_NODEFLIB = 1u << 9
 };
 
 typedef struct ti_elf_info {

@@ -274,6 +274,7 @@ static void ti_dyn_flags(ti_elf_info *info, const ti_dyn_values *d) {
   if ((d->flags & DF_BIND_NOW) || (d->flags1 & DF_1_NOW) || d->bind_now) info->flags |= TI_ELF_BIND_NOW;
   if (d->flags1 & DF_1_NODELETE) info->flags |= TI_ELF_NODELETE;
   if (d->flags1 & DF_1_NOOPEN) info->flags |= TI_ELF_NOOPEN;
+  if (d->flags1 & DF_1_NODEFLIB) info->flags |= TI_ELF_NODEFLIB;
   if (d->flags & DF_SYMBOLIC) info->flags |= TI_ELF_SYMBOLIC;
   if ((d->flags & DF_TEXTREL) || d->textrel) info->flags |= TI_ELF_TEXTREL;
   if ((d->flags & DF_ORIGIN) || (d->flags1 & DF_1_ORIGIN)) info->flags |= TI_ELF_ORIGIN;

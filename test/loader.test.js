@@ -471,6 +471,19 @@ describe('loader model: the whole scope of a load', function () {
     assert.match(now.error, /undefined symbol: ti_gone/);
   });
 
+  it('-z nodefaultlib: neither the default directories nor a cache entry under them serve the object\'s needs', function () {
+    const flags = ['-Wl,--no-as-needed', '-lz'];
+    const plain = b.lib('zplain.node', { dir: 'nodeflib', addon: true, flags });
+    const nodef = b.lib('znodef.node', { dir: 'nodeflib', addon: true, flags: [...flags, '-Wl,-z,nodefaultlib'] });
+    assert.strictEqual(ti.analyzeSync(nodef).flags.nodeflib, true);
+    assert.strictEqual(ti.analyzeSync(plain).flags.nodeflib, false);
+    const [p, n] = [plain, nodef].map((f) => nodeLoadSequence([f]));
+    assert.strictEqual(p.loads[0].loaded, true, p.loads[0].error);
+    assert.strictEqual(p.predicted.files[0].verdict, 'compatible');
+    assert.match(n.loads[0].error, /libz\.so\.1: cannot open shared object file/);
+    assert.deepStrictEqual(n.predicted.files[0].problems.map((x) => [x.code, x.library]), [['MISSING_LIBRARY', 'libz.so.1']]);
+  });
+
   it('the first candidate of the right name decides: glibc passes over another class, refuses what is not a library', function () {
     const good = b.lib('libdep.so', { dir: 'cand/b' });
     const top = b.lib('cand.node', { dir: 'cand', addon: true, needs: ['libdep.so'], linkDirs: [path.dirname(good)],

@@ -198,14 +198,19 @@ function glibcDirs(needer, ctx) {
   return dirs;
 }
 
+// DF_1_NODEFLIB: the cache still serves, but not with an entry anywhere under
+// a system directory (glibc compares the path's prefix), and the defaults are skipped.
+const underSystemDir = (file, ctx) => ctx.defaultDirs.some((d) => file.startsWith(d.endsWith('/') ? d : `${d}/`));
+
 function* findGlibc(name, needer, ctx, tried) {
   const found = yield* firstFit(glibcDirs(needer, ctx), name, ctx, tried);
-  if (found || ctx.travel || needer.nodeflib) return found;
+  if (found || ctx.travel) return found;
   const cached = (yield* ldCache(ctx)).get(name);
-  if (cached) {
+  if (cached && !(needer.nodeflib && underSystemDir(cached, ctx))) {
     const hit = yield* firstFit([{ dir: path.dirname(cached), via: 'ld.so.cache' }], path.basename(cached), ctx, tried);
     if (hit) return hit;
   }
+  if (needer.nodeflib) return null;
   return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories' })), name, ctx, tried);
 }
 

@@ -88,12 +88,16 @@ describe('robustness: memory and time per analysis are bounded', function () {
     'dynamic-500M': { code: 'ok' },
     'relocs-3x500M': { code: 'ok' },
     'gnu-hash-1T': { code: 'TI_EMALFORMED', detail: /DT_GNU_HASH/ },
+    'phdrs-1T': { code: 'TI_EMALFORMED', detail: /program header table/ },
+    'shdrs-1T': { code: 'TI_EMALFORMED', detail: /section header table/ },
   };
   const about = {
     'interp-16x256M': '16 PT_INTERP headers over one 256 MiB hole',
     'dynamic-500M': 'a 500 MiB PT_DYNAMIC in a hole',
     'relocs-3x500M': 'DT_RELA, DT_REL and DT_JMPREL of 500 MiB each in a hole',
     'gnu-hash-1T': 'a GNU hash chain running into a 1 TiB hole, no section headers',
+    'phdrs-1T': '2^24 program headers of 64 KiB (PN_XNUM) over a 1 TiB hole',
+    'shdrs-1T': '2^24 section headers of 64 KiB (extended e_shnum) over a 1 TiB hole',
   };
   for (const [name, want] of Object.entries(cases)) {
     it(`${about[name]}: peak RSS under 200 MB, a coded answer within seconds`, function () {

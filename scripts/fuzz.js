@@ -21,15 +21,18 @@ const root = path.resolve(__dirname, '..');
 const CORE = require('./core-sources').coreSources({ analyzerOnly: true });
 const work = path.join(root, 'fuzz-out');
 const HARNESSES = {
-  buffer: { source: 'fuzz_analyze.c', maxLen: 65536, flags: [] },
-  // Real modules are megabytes: their inputs run slower, so the schedule favours fast ones.
-  file: { source: 'fuzz_file_diff.c', maxLen: 8 << 20, flags: ['-entropic_scale_per_exec_time=1', '-timeout=30'] },
+  buffer: { source: 'fuzz_analyze.c', cflags: ['-O1'], maxLen: 65536, flags: [] },
+  // Real modules are megabytes: their inputs run slower, so the schedule favours fast ones, and -O2 runs a
+  // quarter faster under the sanitizers.  A streamed table in a hole costs seconds per input under the
+  // sanitizers at the product's bound (512 MiB): 4 MiB takes the same paths at 1/128 of the time.
+  file: { source: 'fuzz_file_diff.c', cflags: ['-O2', '-DTI_TABLE_MAX=((uint64_t)4<<20)'], maxLen: 8 << 20,
+    flags: ['-entropic_scale_per_exec_time=1', '-timeout=30'] },
 };
 
 function build(harness) {
-  const source = HARNESSES[harness].source;
+  const { source, cflags } = HARNESSES[harness];
   const exe = path.join(work, path.basename(source, '.c'));
-  const r = spawnSync(process.env.FUZZ_CC || 'clang', ['-g', '-O1', '-fsanitize=fuzzer,address,undefined',
+  const r = spawnSync(process.env.FUZZ_CC || 'clang', ['-g', ...cflags, '-fsanitize=fuzzer,address,undefined',
     '-fno-sanitize-recover=all', '-DTI_NO_GLIBC_FLOOR', ...CORE, path.join(root, 'test', 'fuzz', source),
     '-o', exe], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('clang could not build the fuzzer (needs clang with libFuzzer)');

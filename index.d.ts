@@ -123,7 +123,7 @@ export interface Analysis {
   rpath: string[];
   runpath: string[];
   flags: { staticTls: boolean; bindNow: boolean; nodelete: boolean; symbolic: boolean; textrel: boolean;
-    origin: boolean; pie: boolean; execStack: boolean; noopen: boolean };
+    origin: boolean; pie: boolean; execStack: boolean; noopen: boolean; nodeflib: boolean };
   tls: { size: number; initSize: number; align: number } | null;
   tlsRelocations: AnalysisTlsRelocations;
   tlsModels: TlsModel[];
@@ -137,6 +137,8 @@ export interface Analysis {
   napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
   sectionHeaders: boolean;
   symtab: boolean;
+  /** "st_dev:st_ino" of the file read: the identity the loader compares to tell a file is already loaded. */
+  fileId: string | null;
   /** Every undefined dynamic symbol, in .dynsym order. */
   imports: Import[];
   /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:
@@ -147,7 +149,7 @@ export interface Analysis {
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
   'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT';
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED';
 
 export interface Problem {
   code: ProblemCode;
@@ -184,11 +186,12 @@ export interface ClosureEntry {
   name: string;
   path: string | null;
   /** new: loaded by this load; loaded: already in the process; system: what a target has;
-   * unresolved: a system library of a target that cannot be seen; missing: not found. */
-  status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing';
+   * unresolved: a system library of a target that cannot be seen; missing: not found;
+   * refused: found, and glibc's dlopen refuses to map it (NOT_DLOPENABLE). */
+  status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing' | 'refused';
+  /** The object that needs it: follow neededBy for the whole chain (problems carry theirs). */
   neededBy: string | null;
   via: string | null;
-  chain: string[];
   tls: { size: number; align: number; static: boolean } | null;
 }
 
@@ -226,7 +229,8 @@ export interface CheckResult {
 export interface TogetherResult {
   target: string;
   ok: boolean;
-  verdict: 'compatible' | 'risky' | 'incompatible';
+  /** 'error' when a file could not be read (its entry carries `error`). */
+  verdict: 'compatible' | 'risky' | 'incompatible' | 'error';
   failsAt: string | null;
   files: CheckResult[];
   staticTls: { before: number | null; after: number | null; needed: number };
@@ -293,7 +297,7 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-registered' | 'unknown';
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'unknown';
   code: ProblemCode | 'UNDEFINED_SYMBOL' | 'VERSION_NOT_FOUND' | 'EXEC_STACK' | 'MODULE_NOT_REGISTERED' | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;

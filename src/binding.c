@@ -288,21 +288,24 @@ static ti_err ti_analyze_packed(const char *path, unsigned how, ti_elf_info *inf
   return e == TI_OK ? ti_elf_pack(info, ti_demangle, pk) : e;
 }
 
-/* The one string argument, copied with its length (it holds NULs). */
-static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, size_t *len) {
+/* The first argument, a string, copied with its length (it may hold NULs);
+ * NULL (with TI_EINVAL thrown, naming `what`) when it is not a string. */
+static char *ti_string_arg(napi_env env, napi_callback_info cbinfo, const char *what, size_t *len) {
   size_t argc = 1;
   napi_value argv[1];
   napi_valuetype t = napi_undefined;
   char *s = NULL, *result = NULL;
+  char msg[64];
   TI_CHECK(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
   if (argc >= 1) TI_CHECK(env, napi_typeof(env, argv[0], &t));
   if (t != napi_string) {
-    ti_throw_core(env, TI_EINVAL, "expected a string");
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    ti_throw_core(env, TI_EINVAL, msg);
     goto fail;
   }
   TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], NULL, 0, len));
   if (!(s = malloc(*len + 1))) {
-    ti_throw_core(env, TI_ENOMEM, "symbol list");
+    ti_throw_core(env, TI_ENOMEM, what);
     goto fail;
   }
   TI_CHECK(env, napi_get_value_string_utf8(env, argv[0], s, *len + 1, len));
@@ -329,7 +332,7 @@ static unsigned ti_number_arg(napi_env env, napi_callback_info cbinfo, size_t i)
  * with mask; 0 when absent); NULL (with a TI_EINVAL thrown) when path is not a string. */
 static char *ti_path_arg(napi_env env, napi_callback_info cbinfo, unsigned *how, unsigned mask) {
   size_t len = 0;
-  char *path = ti_string_arg(env, cbinfo, &len);
+  char *path = ti_string_arg(env, cbinfo, "path", &len);
   if (path && strlen(path) != len) {
     ti_throw_core(env, TI_EINVAL, "path contains a NUL byte");
     free(path);
@@ -489,7 +492,7 @@ static napi_value ti_js_analyze_many(napi_env env, napi_callback_info cbinfo) {
     return NULL;
   }
   w->many = 1;
-  if ((w->paths = ti_string_arg(env, cbinfo, &len))) {
+  if ((w->paths = ti_string_arg(env, cbinfo, "paths", &len))) {
     int bad = len == 0 || w->paths[len - 1] != '\0';
     for (size_t i = 0; i < len; i++) {
       bad |= w->paths[i] == '\0' && (i == 0 || w->paths[i - 1] == '\0'); /* an empty path */
@@ -746,7 +749,7 @@ static napi_value ti_js_walk_close(napi_env env, napi_callback_info cbinfo) {
 /* 1 defined, 0 not, 2 when the scope cannot be asked; one byte per name/version pair. */
 static napi_value ti_js_scope_defines(napi_env env, napi_callback_info cbinfo) {
   size_t len = 0, n = 0;
-  char *list = ti_string_arg(env, cbinfo, &len);
+  char *list = ti_string_arg(env, cbinfo, "symbol list", &len);
   napi_value ab = NULL, out = NULL, result = NULL;
   uint8_t *flags = NULL;
   if (!list) return NULL;
@@ -780,6 +783,40 @@ fail:
   return result;
 }
 
+/* linkNames(): for each loaded object, in link-map order, [soname | null, [needed...]]
+ * (objects without a dynamic section: null). */
+typedef struct ti_names_out { napi_env env; napi_value arr; napi_status st; } ti_names_out;
+
+static void ti_names_put(void *arg, size_t index, const char *soname, const char **needed, size_t n) {
+  ti_names_out *o = arg;
+  napi_value entry, list, so;
+  if (o->st != napi_ok) return;
+  if ((o->st = napi_create_array_with_length(o->env, 2, &entry)) != napi_ok) return;
+  if ((o->st = napi_create_array_with_length(o->env, n, &list)) != napi_ok) return;
+  for (size_t i = 0; i < n && o->st == napi_ok; i++) {
+    napi_value v;
+    o->st = napi_create_string_utf8(o->env, needed[i], NAPI_AUTO_LENGTH, &v);
+    if (o->st == napi_ok) o->st = napi_set_element(o->env, list, (uint32_t)i, v);
+  }
+  if (o->st != napi_ok) return;
+  o->st = soname ? napi_create_string_utf8(o->env, soname, NAPI_AUTO_LENGTH, &so) : napi_get_null(o->env, &so);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, entry, 0, so);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, entry, 1, list);
+  if (o->st == napi_ok) o->st = napi_set_element(o->env, o->arr, (uint32_t)index, entry);
+}
+
+static napi_value ti_js_link_names(napi_env env, napi_callback_info cbinfo) {
+  ti_names_out o = {env, NULL, napi_ok};
+  napi_value result = NULL;
+  (void)cbinfo;
+  TI_CHECK(env, napi_create_array(env, &o.arr));
+  ti_link_names(ti_names_put, &o);
+  TI_CHECK(env, o.st);
+  result = o.arr;
+fail:
+  return result;
+}
+
 static napi_value ti_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"libc", NULL, ti_js_libc, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -796,6 +833,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"walkClose", NULL, ti_js_walk_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scopeDefines", NULL, ti_js_scope_defines, NULL, NULL, NULL, napi_enumerable, NULL},
     {"generation", NULL, ti_js_generation, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"linkNames", NULL, ti_js_link_names, NULL, NULL, NULL, napi_enumerable, NULL},
     {"startupEnv", NULL, ti_js_startup_env, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value result = NULL;

@@ -129,7 +129,7 @@ ti_err ti_static_scan_run(ti_static_scan *scan) {
   unsigned long long adds, subs;
   int hit;
   ti_err e;
-  ti_linkmap_generation(&adds, &subs);
+  ti_link_generation(&adds, &subs);
   pthread_mutex_lock(&ti_scan_lock);
   hit = ti_scan_valid && ti_scan_cache.window == scan->window && ti_scan_cache.adds == adds &&
         ti_scan_cache.subs == subs;

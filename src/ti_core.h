@@ -117,6 +117,11 @@ ti_err ti_libc_detect(ti_libc_info *out);
 /* 1 when this process's global scope defines name (at version, when given and
  * the loader knows versions), 0 when not, -1 when the scope cannot be asked. */
 int ti_scope_defines(const char *name, const char *version);
+/* The names each loaded object goes by for the loader: its DT_SONAME (or NULL)
+ * and the DT_NEEDED names it asked for, read from its memory (never the
+ * file), in link-map order.  fn is called for every object that has them. */
+typedef void (*ti_link_names_fn)(void *arg, size_t index, const char *soname, const char **needed, size_t n);
+void ti_link_names(ti_link_names_fn fn, void *arg);
 /* The link map's generation (dlpi_adds, dlpi_subs): it changes with every load and unload. */
 void ti_link_generation(unsigned long long *adds, unsigned long long *subs);
 const char *ti_libc_family_name(ti_libc_family f);
@@ -196,7 +201,7 @@ typedef struct ti_export {
 enum { /* ti_elf_info.flags */
   TI_ELF_STATIC_TLS = 1u << 0, TI_ELF_BIND_NOW = 1u << 1, TI_ELF_NODELETE = 1u << 2,
   TI_ELF_SYMBOLIC = 1u << 3, TI_ELF_TEXTREL = 1u << 4, TI_ELF_ORIGIN = 1u << 5,
-  TI_ELF_PIE = 1u << 6, TI_ELF_EXECSTACK = 1u << 7, TI_ELF_NOOPEN = 1u << 8
+  TI_ELF_PIE = 1u << 6, TI_ELF_EXECSTACK = 1u << 7, TI_ELF_NOOPEN = 1u << 8, TI_ELF_NODEFLIB = 1u << 9
 };
 
 typedef struct ti_elf_info {

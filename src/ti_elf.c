@@ -183,6 +183,9 @@ static ti_err ti_parse_phdrs(ti_elf *e) {
   if (p->phnum == 0) return TI_OK;
   if (p->phentsize < entsize || p->phentsize > TI_WINDOW) return ti_fail(e, TI_EMALFORMED, "e_phentsize out of range");
   if (p->phnum > TI_MAX_HEADERS) return ti_fail(e, TI_EMALFORMED, "more program headers than any loader reads");
+  /* a sparse file could otherwise hold 2^24 entries of 64 KiB, a terabyte of holes to read */
+  if (p->phnum * p->phentsize > TI_TABLE_MAX)
+    return ti_fail(e, TI_EMALFORMED, "program header table larger than any linker writes");
   if (!ti_range_ok(p->phoff, p->phnum * p->phentsize, p->src.len))
     return ti_fail(e, TI_ETRUNCATED, "program header table outside the file");
   for (uint64_t i = 0; i < p->phnum && err == TI_OK; i++) {
@@ -226,6 +229,8 @@ static ti_err ti_parse_shdrs(ti_elf *e) {
     p->shnum = TI_GET(p, s0, Elf32_Shdr, Elf64_Shdr, sh_size);
   }
   if (p->shnum > TI_MAX_HEADERS) return ti_fail(e, TI_EMALFORMED, "more section headers than any linker writes");
+  if (p->shnum * p->shentsize > TI_TABLE_MAX)
+    return ti_fail(e, TI_EMALFORMED, "section header table larger than any linker writes");
   if (!ti_range_ok(p->shoff, p->shnum * p->shentsize, p->src.len))
     return ti_fail(e, TI_ETRUNCATED, "section header table outside the file");
   e->info->has_section_headers = p->shnum > 0;
@@ -275,6 +280,7 @@ static void ti_dyn_flags(ti_elf_info *info, const ti_dyn_values *d) {
   if ((d->flags & DF_BIND_NOW) || (d->flags1 & DF_1_NOW) || d->bind_now) info->flags |= TI_ELF_BIND_NOW;
   if (d->flags1 & DF_1_NODELETE) info->flags |= TI_ELF_NODELETE;
   if (d->flags1 & DF_1_NOOPEN) info->flags |= TI_ELF_NOOPEN;
+  if (d->flags1 & DF_1_NODEFLIB) info->flags |= TI_ELF_NODEFLIB;
   if (d->flags & DF_SYMBOLIC) info->flags |= TI_ELF_SYMBOLIC;
   if ((d->flags & DF_TEXTREL) || d->textrel) info->flags |= TI_ELF_TEXTREL;
   if ((d->flags & DF_ORIGIN) || (d->flags1 & DF_1_ORIGIN)) info->flags |= TI_ELF_ORIGIN;

@@ -35,8 +35,10 @@
 enum { TI_PACK_FORMAT = 3, TI_PACK_HEADER = 26 };
 
 /* Strings shared by many entries (versions, files, type names) are written
- * once: a small open-addressing map from pointer to ordinal. */
-typedef struct ti_shared { const char **keys; double *refs; size_t cap, n; } ti_shared;
+ * once: a small open-addressing map from text to ordinal.  Text, not
+ * pointer: a name read on its own from a table too large to hold is a fresh
+ * copy each time, and the packed result must not depend on how it was read. */
+typedef struct ti_shared { const char **keys; double *refs; size_t cap, n; uint64_t seed; } ti_shared;
 
 typedef struct ti_packer { ti_packed *pk; ti_shared shared; ti_err err; } ti_packer;
 
@@ -72,8 +74,8 @@ static double ti_str(ti_packer *w, const char *s) {
   return ref;
 }
 
-static size_t ti_ptr_hash(const void *s, size_t cap) {
-  return ti_mix((uintptr_t)s) & (cap - 1);
+static size_t ti_shared_slot(const ti_shared *m, const char *s) {
+  return ti_text_hash(s, m->seed) & (m->cap - 1);
 }
 
 static int ti_shared_grow(ti_packer *w) {
@@ -91,7 +93,7 @@ static int ti_shared_grow(ti_packer *w) {
   }
   for (size_t i = 0; i < old.cap; i++) {
     if (!old.keys[i]) continue;
-    size_t k = ti_ptr_hash(old.keys[i], m->cap);
+    size_t k = ti_shared_slot(m, old.keys[i]);
     while (m->keys[k]) k = (k + 1) & (m->cap - 1);
     m->keys[k] = old.keys[i];
     m->refs[k] = old.refs[i];
@@ -107,8 +109,8 @@ static double ti_shared_str(ti_packer *w, const char *s) {
   size_t k;
   if (!s) return -1;
   if ((m->n + 1) * 2 > m->cap && !ti_shared_grow(w)) return -1;
-  for (k = ti_ptr_hash(s, m->cap); m->keys[k]; k = (k + 1) & (m->cap - 1))
-    if (m->keys[k] == s) return m->refs[k];
+  for (k = ti_shared_slot(m, s); m->keys[k]; k = (k + 1) & (m->cap - 1))
+    if (m->keys[k] == s || !strcmp(m->keys[k], s)) return m->refs[k];
   m->keys[k] = s;
   m->refs[k] = ti_str(w, s);
   m->n++;
@@ -379,7 +381,7 @@ static int ti_all_ascii(const char *s, size_t n) {
 }
 
 ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out) {
-  ti_packer w = {out, {NULL, NULL, 0, 0}, TI_OK};
+  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
                   1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +

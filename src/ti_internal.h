@@ -53,8 +53,6 @@ typedef struct ti_static_scan {
  * result while the link-map generation and window are unchanged. */
 ti_err ti_static_scan_run(ti_static_scan *scan);
 
-/* The link-map generation: modules loaded (adds) and unloaded (subs) so far. */
-void ti_linkmap_generation(unsigned long long *adds, unsigned long long *subs);
 
 /* Copies len bytes of this process's memory at addr without loading them
  * directly: TI_EIO when a page cannot be read (a file mapping whose file was

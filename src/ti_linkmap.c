@@ -391,7 +391,7 @@ static int ti_generation_one(struct dl_phdr_info *info, size_t size, void *arg) 
   return 1; /* the first module tells */
 }
 
-void ti_linkmap_generation(unsigned long long *adds, unsigned long long *subs) {
+void ti_link_generation(unsigned long long *adds, unsigned long long *subs) {
   unsigned long long gen[2] = {0, 0};
   dl_iterate_phdr(ti_generation_one, gen);
   *adds = gen[0];
@@ -432,4 +432,72 @@ ti_err ti_static_chain_used(uint64_t *used) {
   free(mods);
   free(strings);
   return e;
+}
+
+/* ---- the names a loaded object goes by: its DT_SONAME and what it needs ---- */
+
+typedef struct ti_names_ctx {
+  ti_link_names_fn fn;
+  void *arg;
+  size_t index;
+} ti_names_ctx;
+
+/* A NUL-terminated string of the module's memory at addr, at most cap - 1 bytes. */
+static int ti_live_string(uintptr_t addr, char *out, size_t cap) {
+  size_t got = 0;
+  while (got + 1 < cap) {
+    size_t n = cap - 1 - got < 64 ? cap - 1 - got : 64;
+    if (ti_peek(out + got, addr + got, n) != TI_OK) return 0;
+    for (size_t k = 0; k < n; k++)
+      if (!out[got + k]) return 1;
+    got += n;
+  }
+  out[cap - 1] = '\0';
+  return 0; /* longer than any name worth matching */
+}
+
+enum { TI_NAMES_MAX = 64, TI_NAME_CAP = 512 };
+
+static void ti_names_one(const struct dl_phdr_info *info, ti_names_ctx *c) {
+  ti_phdrs p;
+  ElfW(Phdr) ph;
+  ElfW(Dyn) d[32];
+  uintptr_t dyn = 0, strtab = 0;
+  uint64_t dynsz = 0, soname = UINT64_MAX, needed[TI_NAMES_MAX];
+  size_t n_needed = 0;
+  static __thread char names[TI_NAMES_MAX + 1][TI_NAME_CAP];
+  const char *list[TI_NAMES_MAX];
+  if (ti_phdrs_read(info, &p) != TI_OK) return;
+  for (size_t k = 0; k < p.count && ti_phdr_at(&p, k, &ph) == TI_OK; k++)
+    if (ph.p_type == PT_DYNAMIC) { dyn = info->dlpi_addr + ph.p_vaddr; dynsz = ph.p_memsz; }
+  if (!dyn || !ti_live_readable(&p, info->dlpi_addr, dyn, dynsz)) return;
+  for (size_t at = 0, done = 0; !done && at < dynsz / sizeof(ElfW(Dyn)); at += 32) {
+    size_t n = dynsz / sizeof(ElfW(Dyn)) - at < 32 ? dynsz / sizeof(ElfW(Dyn)) - at : 32;
+    if (ti_peek(d, dyn + at * sizeof(ElfW(Dyn)), n * sizeof(ElfW(Dyn))) != TI_OK) return;
+    for (size_t k = 0; k < n && !done; k++) {
+      if (d[k].d_tag == DT_NULL) done = 1;
+      else if (d[k].d_tag == DT_STRTAB) strtab = d[k].d_un.d_ptr;
+      else if (d[k].d_tag == DT_SONAME) soname = d[k].d_un.d_val;
+      else if (d[k].d_tag == DT_NEEDED && n_needed < TI_NAMES_MAX) needed[n_needed++] = d[k].d_un.d_val;
+    }
+  }
+  if (!(strtab = ti_live_ptr(&p, info->dlpi_addr, strtab, 1))) return;
+  int has_soname = soname != UINT64_MAX && ti_live_string(strtab + soname, names[TI_NAMES_MAX], TI_NAME_CAP);
+  size_t kept = 0;
+  for (size_t k = 0; k < n_needed; k++)
+    if (ti_live_string(strtab + needed[k], names[kept], TI_NAME_CAP)) list[kept] = names[kept], kept++;
+  c->fn(c->arg, c->index, has_soname ? names[TI_NAMES_MAX] : NULL, list, kept);
+}
+
+static int ti_names_walk(struct dl_phdr_info *info, size_t size, void *arg) {
+  ti_names_ctx *c = arg;
+  (void)size;
+  ti_names_one(info, c);
+  c->index++;
+  return 0;
+}
+
+void ti_link_names(ti_link_names_fn fn, void *arg) {
+  ti_names_ctx c = {fn, arg, 0};
+  dl_iterate_phdr(ti_names_walk, &c);
 }

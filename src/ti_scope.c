@@ -9,7 +9,6 @@
 #endif
 #include "ti_glibc_floor.h"
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include "ti_core.h"
 
@@ -36,19 +35,3 @@ int ti_scope_defines(const char *name, const char *version) {
   return sym || !dlerror() ? 1 : 0;
 }
 
-static int ti_generation_one(struct dl_phdr_info *info, size_t size, void *arg) {
-  unsigned long long *g = arg;
-  (void)size;
-  g[0] = info->dlpi_adds;
-  g[1] = info->dlpi_subs;
-  return 1; /* the first object carries the counters: stop there */
-}
-
-/* The link map's generation: objects loaded and unloaded so far.  Facts about
- * the process hold while both stay the same. */
-void ti_link_generation(unsigned long long *adds, unsigned long long *subs) {
-  unsigned long long g[2] = {0, 0};
-  dl_iterate_phdr(ti_generation_one, g);
-  *adds = g[0];
-  *subs = g[1];
-}

@@ -5,6 +5,7 @@
 // aarch64, armhf, s390x, ppc64le, mips and riscv64 (qemu-user) and i386 (the
 // 32-bit loader, run natively).
 const assert = require('assert');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -13,6 +14,9 @@ const { resizeTls, tlsAlign } = require('../lib/fixtures/elf-patch');
 const { predictLoad, staticRoom } = require('../lib/loader/static-tls');
 const h = require('./helpers');
 const { CROSS, buildCross, crossLibraries, launcher, glibcVersion } = require('./cross');
+
+// analyze()'s machine name -> npm's cpu (mips has no npm cpu: not judged as a target).
+const CPU_OF = { aarch64: 'arm64', arm: 'arm', i386: 'ia32', s390: 's390x', ppc64: 'ppc64', riscv: 'riscv64' };
 
 describe('other architectures: analyze() against readelf', function () {
   this.timeout(300000);
@@ -53,6 +57,15 @@ describe('other architectures: analyze() against readelf', function () {
         const top = ti.analyzeSync(b.files[k]).tlsSymbols[0];
         assert.deepStrictEqual([top.name, top.size], ['THREAD_RNG_KEY', 4248], k);
       }
+      // a problem names variables only: not ARM's mapping symbols ($d), _TLS_MODULE_BASE_ or size-0 names
+      const cpu = CPU_OF[c.machine];
+      if (!cpu) return;
+      const src = path.join(root, `${c.triple}-names.c`), lib = path.join(root, `${c.triple}-names.so`);
+      fs.writeFileSync(src, '__thread char big[4096] __attribute__((tls_model("initial-exec")));\n__thread int small = 3;\n' +
+        'char *ti_f(void) { return big + small; }\n');
+      execFileSync(`${c.triple}-gcc`, ['-O2', '-fPIC', '-shared', '-o', lib, src]);
+      const p = ti.checkSync(lib, { target: 'glibc', cpu }).problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
+      assert.deepStrictEqual(p.tlsSymbols.map((x) => x.name), ['big', 'small']);
     });
   }
 });
@@ -105,6 +118,13 @@ describe('other architectures: the C core under the real loader', function () {
       const aligned = probe(['--dlopen', b.files['initial-exec-align64']]).loads[0];
       const p = predictLoad({ libc: 'glibc', initialExec: true, size: 8, align: 64, staticTls: st });
       assert.strictEqual(p.loaded, aligned.loaded, `${p.reason} / ${aligned.error}`);
+      // check() of this architecture's build on a glibc target of its cpu knows the same rule
+      const cpu = CPU_OF[c.machine];
+      if (cpu) {
+        const verdict = ti.checkSync(b.files['initial-exec-align64'], { target: 'glibc', cpu });
+        assert.strictEqual(verdict.problems.some((x) => x.code === 'STATIC_TLS_EXHAUSTED'), !aligned.loaded, JSON.stringify(verdict.problems));
+        assert.ok(!verdict.problems.some((x) => x.code === 'ARCH_MISMATCH'), JSON.stringify(verdict.problems));
+      }
       process.stdout.write(`      (variant ${st.variant}: size ${st.size}, used ${st.used}, room ${room}; ` +
         `8 bytes aligned to 64 ${aligned.loaded ? 'load' : 'refused'} with a static alignment of ${st.align})\n`);
     });

@@ -119,6 +119,24 @@ describe('the CLI as a CI gate', function () {
     assert.doesNotMatch(r.stdout.replace(/\x1b\[(\d+)?m/g, ''), /\x1b/, 'no escape sequence but our own colours');
     const j = JSON.parse(run(['check', file, '--json']).stdout);
     assert.ok(j.problems[0].message.includes('\x1b[2J'), 'JSON keeps the real name (escaped by JSON itself)');
+    const gh = run(['check', file, '--format', 'github']).stdout;
+    assert.match(gh, /^::error file=.*evil\.so,title=STATIC_TLS_EXHAUSTED on host::.*\\x1b\[2J/m);
+    assert.doesNotMatch(gh, /\x1b/, 'annotations are shown in a terminal too');
+  });
+
+  it('--ignore takes problem codes only: a misspelt one is a usage error, not a silent no-op', function () {
+    const r = run(['check', fixtures.template('global-dynamic'), '--ignore', 'STATIC_TLS_LOW,STATIC_TLS_LWO']);
+    assert.strictEqual(r.status, 2);
+    assert.match(r.stderr, /--ignore STATIC_TLS_LWO: not a problem code/);
+    assert.match(r.stderr, /Usage: tls-inspect check/);
+    // the list it checks against is the README's table, and every code the model emits is in it
+    const { CODES } = require('../lib/loader/problems');
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const table = [...readme.matchAll(/^\| `([A-Z_]+)` \| (error|warning|error, or warning) \|/gm)].map((m) => m[1]);
+    assert.deepStrictEqual(CODES, table);
+    const emitted = fs.readdirSync(path.join(__dirname, '..', 'lib', 'loader')).flatMap((f) => [...fs.readFileSync(
+      path.join(__dirname, '..', 'lib', 'loader', f), 'utf8').matchAll(/(?:problem\(|fail: )'([A-Z][A-Z_]+)'/g)].map((m) => m[1]));
+    assert.deepStrictEqual([...new Set(emitted)].filter((c) => !CODES.includes(c)), []);
   });
 
   it('a long scan on a terminal shows progress on stderr; piped or --json it does not', function () {

@@ -256,5 +256,14 @@ function skip(ctx, reason) {
   ctx.skip();
 }
 
-module.exports = { ROOT, skip, readelfFacts, readelfSymbols, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
+// Writes root/rel: a copy of an existing file, JSON for an object, else the bytes or text given.
+function putFile(root, rel, content) {
+  const file = path.join(root, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (typeof content === 'string' && fs.existsSync(content)) fs.copyFileSync(content, file);
+  else fs.writeFileSync(file, typeof content === 'object' && !Buffer.isBuffer(content) ? JSON.stringify(content) : content);
+  return file;
+}
+
+module.exports = { ROOT, putFile, skip, readelfFacts, readelfSymbols, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
   executableMappings, nodeJson, haveCommand };

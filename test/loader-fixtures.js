@@ -43,7 +43,8 @@ class Builder {
   }
 
   // name: file name (libdeep.so, top.node); o: { tls, align, model, needs: [file names], addon,
-  // runpath (default '$ORIGIN'), dir (subdirectory), extra (C source), flags }
+  // runpath (default '$ORIGIN'), soname (default the file name; null: none), dir (subdirectory),
+  // linkDirs, extra (C source), flags, cc (another compiler for this one) }
   lib(name, o = {}) {
     const dir = o.dir ? path.join(this.dir, o.dir) : this.dir;
     fs.mkdirSync(dir, { recursive: true });
@@ -53,11 +54,13 @@ class Builder {
     const needs = (o.needs || []).map((d) => `-l:${d}`);
     const searchDirs = [...new Set([dir, ...(o.linkDirs || [])])].map((d) => `-L${d}`);
     const runpath = o.runpath === undefined ? '$ORIGIN' : o.runpath;
+    const soname = o.soname === undefined ? name : o.soname; // null: none
     const args = ['-O2', '-fPIC', '-shared', ...(MODEL_FLAGS[o.model || 'global-dynamic'] || []), '-o', out, src,
-      `-Wl,-soname,${name}`, ...searchDirs, ...needs, ...(o.flags || [])];
+      ...(soname ? [`-Wl,-soname,${soname}`] : []), ...searchDirs, ...needs, ...(o.flags || [])];
     if (runpath !== null) args.push(`-Wl,-rpath,${runpath}`, '-Wl,--enable-new-dtags');
-    const r = spawnSync(this.cc, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${this.cc} ${name}: ${r.stderr}`);
+    const cc = o.cc || this.cc;
+    const r = spawnSync(cc, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cc} ${name}: ${r.stderr}`);
     fs.unlinkSync(src);
     return out;
   }

@@ -55,6 +55,20 @@ describe('loader model: the closure (glibc, this process)', function () {
     assert.deepStrictEqual(codes(r), ['MISSING_LIBRARY']);
     assert.strictEqual(r.problems[0].library, 'libl20.so');
     assert.strictEqual(r.problems[0].chain.length, 21);
+    assert.ok(r.closure.every((c) => !('chain' in c)), 'closure entries name their neededBy, not a chain each');
+  });
+
+  it('a chain deeper than 64 keeps its ends: the memory of a deep closure stays linear', function () {
+    for (let i = 70; i >= 1; i--) b.lib(`libd${i}.so`, { needs: i === 70 ? [] : [`libd${i + 1}.so`], dir: 'deeper' });
+    fs.unlinkSync(path.join(b.dir, 'deeper', 'libd70.so'));
+    const top = b.lib('deepest.node', { needs: ['libd1.so'], addon: true, dir: 'deeper' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    assert.match(loads[0].error, /libd70\.so: cannot open shared object file/);
+    const chain = predicted.files[0].problems[0].chain;
+    assert.strictEqual(chain.length, 64);
+    assert.deepStrictEqual(chain.slice(0, 8), ['deepest.node', ...Array.from({ length: 7 }, (_, i) => `libd${i + 1}.so`)]);
+    assert.strictEqual(chain[8], '... 8 more ...'); // 71 names: 8, the marker, the last 55
+    assert.deepStrictEqual(chain.slice(-2), ['libd69.so', 'libd70.so']);
   });
 
   it('RUNPATH "$ORIGIN:" has an empty entry, the current directory, as glibc reads it', function () {
@@ -147,6 +161,11 @@ describe('loader model: a grid of closures against the real glibc loader', funct
       // next successful load reveals it, and the model has it).
       const ok = (list) => list.filter((_, k) => loads[k].loaded);
       assert.deepStrictEqual(ok(predicted.files.map((f) => (f.staticTls ? f.staticTls.after : null))), ok(loads.map((l) => l.after)), label);
+      // what a load that fits needs is what it took, padding where it landed included
+      for (const [k, l] of loads.entries()) {
+        const st = predicted.files[k].staticTls;
+        if (l.loaded && st) assert.ok(st.needed <= l.before - l.after, `${label}: needed ${st.needed} of ${l.before} -> ${l.after}`);
+      }
       for (const [k, l] of loads.entries()) {
         if (l.loaded) continue;
         const p = errors(predicted.files[k])[0];
@@ -182,6 +201,87 @@ describe('loader model: musl', function () {
     const ok = b.lib('gdtop.node', { needs: [base(gd)], addon: true, dir: 'gd' });
     assert.strictEqual(muslLoadSequence([ok]).loads[0].loaded, true);
     assert.strictEqual((await ti.check(ok, { target: 'musl' })).verdict, 'compatible');
+  });
+
+  it('an initial-exec reference to the TLS of a library an earlier addon loaded fails, as checkTogether says', async function () {
+    b.lib('libt.so', { tls: 64, model: 'global-dynamic', dir: 'late' });
+    const first = b.lib('first.node', { addon: true, needs: ['libt.so'], dir: 'late' });
+    const second = b.lib('second.node', { addon: true, needs: ['libt.so'], dir: 'late',
+      extra: 'extern __thread unsigned char libt_tls[64] __attribute__((tls_model("initial-exec")));\n' +
+        'unsigned char *second_ref(void) { return libt_tls; }' });
+    const real = muslLoadSequence([first, second]).loads;
+    assert.deepStrictEqual(real.map((l) => l.loaded), [true, false]);
+    assert.match(real[1].error, /libt_tls: initial-exec TLS resolves to dynamic definition in .*libt\.so/);
+    const r = await ti.checkTogether([first, second], { target: 'musl' });
+    assert.strictEqual(r.failsAt, second);
+    assert.deepStrictEqual(r.files[1].problems.map((p) => [p.code, p.library, p.relocating]), [['MUSL_INITIAL_EXEC', 'libt.so', 'second.node']]);
+  });
+
+  // Each dependency below has initial-exec TLS: musl refuses it if it finds it,
+  // so whether the loader found it shows in the error.
+  it('RUNPATH as musl reads it: split on newlines too, dropped whole for a $ other than ORIGIN', async function () {
+    b.lib('libdep.so', { tls: 8, model: 'initial-exec', dir: 'rp/sub' });
+    const byNewline = b.lib('nl.node', { dir: 'rp', addon: true, needs: ['libdep.so'], linkDirs: [path.join(b.dir, 'rp/sub')],
+      runpath: '$ORIGIN/none\n$ORIGIN/sub' });
+    const byUnknown = b.lib('lib.node', { dir: 'rp', addon: true, needs: ['libdep.so'], linkDirs: [path.join(b.dir, 'rp/sub')],
+      runpath: '$ORIGIN/sub:$LIB' });
+    const [nl, unknown] = [byNewline, byUnknown].map((f) => muslLoadSequence([f]).loads[0]);
+    assert.match(nl.error, /initial-exec TLS resolves to dynamic definition in .*rp\/sub\/libdep\.so/);
+    assert.match(unknown.error, /libdep\.so: No such file/);
+    assert.deepStrictEqual(codes(await ti.check(byNewline, { target: 'musl' })), ['MUSL_INITIAL_EXEC']);
+    const r = await ti.check(byUnknown, { target: 'musl' });
+    assert.ok(!codes(r).includes('MUSL_INITIAL_EXEC'), JSON.stringify(r.problems));
+    assert.strictEqual(r.closure.find((c) => c.name === 'libdep.so').status, 'unresolved');
+  });
+
+  it('a glibc library in a musl build\'s closure: LIBC_MISMATCH, with what the musl loader does about it', async function () {
+    const cc = process.env.CC || 'cc';
+    // with thread-locals it needs glibc's loader (for __tls_get_addr), which musl never finds
+    b.lib('libgt.so', { tls: 8, dir: 'mix', cc });
+    // without, only its fortified calls (GLIBC_-versioned, unknown to musl) are left unbound
+    b.lib('libgf.so', { dir: 'mix', cc, flags: ['-D_FORTIFY_SOURCE=2'],
+      extra: '#include <stdio.h>\nint libgf_fmt(char *b, int n, int x) { return snprintf(b, n, "%d", x); }' });
+    const withTls = b.lib('gt.node', { dir: 'mix', addon: true, needs: ['libgt.so'] });
+    const withCalls = b.lib('gf.node', { dir: 'mix', addon: true, needs: ['libgf.so'] });
+    assert.ok(ti.analyzeSync(path.join(b.dir, 'mix', 'libgt.so')).needed.some((n) => /^ld-linux/.test(n)));
+    const gt = muslLoadSequence([withTls]).loads[0];
+    assert.match(gt.error, /ld-linux-x86-64\.so\.2: No such file/);
+    const r1 = await ti.check(withTls, { target: 'musl' });
+    assert.deepStrictEqual(errors(r1).map((p) => [p.code, p.library]).sort(),
+      [['LIBC_MISMATCH', 'libgt.so'], ['MISSING_LIBRARY', 'ld-linux-x86-64.so.2']]);
+    // musl maps libgf.so and defers its calls under RTLD_LAZY; binding them now fails
+    assert.strictEqual(muslLoadSequence([withCalls]).loads[0].loaded, true);
+    assert.match(muslLoadSequence([withCalls], { lazy: false }).loads[0].error, /__snprintf_chk: symbol not found/);
+    const lazy = await ti.check(withCalls, { target: 'musl' });
+    const now = await ti.check(withCalls, { target: 'musl', lazy: false });
+    for (const [r, severity] of [[lazy, 'warning'], [now, 'error']]) {
+      const u = r.problems.find((p) => p.code === 'UNDEFINED_SYMBOL');
+      assert.strictEqual(u && u.severity, severity, JSON.stringify(r.problems));
+      assert.ok(u.symbols.some((s) => s.startsWith('__snprintf_chk@GLIBC_')), u.symbols.join());
+      assert.deepStrictEqual(errors(r).filter((p) => p.code === 'LIBC_MISMATCH').map((p) => p.library), ['libgf.so']);
+    }
+  });
+
+  it('and a musl library in a glibc addon\'s closure on this host: LIBC_MISMATCH beside what glibc does with its "libc.so"', function () {
+    b.lib('libmu.so', { dir: 'mix2', extra: '#include <stdio.h>\nint libmu_put(void) { return puts("x"); }' });
+    const top = b.lib('mu.node', { dir: 'mix2', addon: true, needs: ['libmu.so'], cc: process.env.CC || 'cc' });
+    const { predicted, loads } = nodeLoadSequence([top]);
+    const refused = /^(\/\S+\/libc\.so): invalid ELF header/.exec(loads[0].error); // the linker script, where glibc looks
+    assert.ok(refused, loads[0].error);
+    const errs = errors(predicted.files[0]);
+    assert.deepStrictEqual(errs.map((p) => [p.code, p.library]).sort(), [['LIBC_MISMATCH', 'libmu.so'], ['NOT_ELF', 'libc.so']]);
+    assert.strictEqual(errs.find((p) => p.code === 'NOT_ELF').path, refused[1]);
+  });
+
+  it('a library opened by path does not answer to its soname on musl (glibc would take it)', async function () {
+    b.lib('libA.so.1', { tls: 8, model: 'initial-exec', dir: 'sn' });
+    const a = b.lib('liba.node', { dir: 'sn/x', addon: true, soname: 'libA.so.1' });
+    const user = b.lib('user.node', { dir: 'sn', addon: true, needs: ['libA.so.1'] });
+    const real = muslLoadSequence([a, user]).loads;
+    assert.deepStrictEqual(real.map((l) => l.loaded), [true, false]);
+    assert.match(real[1].error, /initial-exec TLS resolves to dynamic definition in .*sn\/libA\.so\.1/);
+    const r = await ti.checkTogether([a, user], { target: 'musl' });
+    assert.deepStrictEqual(r.files[1].problems.map((p) => [p.code, p.path]), [['MUSL_INITIAL_EXEC', path.join(b.dir, 'sn', 'libA.so.1')]]);
   });
 });
 
@@ -281,5 +381,200 @@ describe('loader model: symbols and the Node ABI, against the real loaders', fun
     assert.strictEqual((await ti.check(mine)).verdict, 'compatible');
     assert.deepStrictEqual((await ti.check(mine, { target: 'electron-33' })).problems.map((p) => p.code), ['NODE_ABI_MISMATCH']);
     assert.strictEqual((await ti.check(mine)).runsOn.abi, abi);
+  });
+});
+
+describe('loader model: the whole scope of a load', function () {
+  this.timeout(120000);
+  let b;
+  before(() => { b = new Builder('ti-scope-'); });
+  after(() => b.remove());
+
+  // In one child: load `first` (RTLD_GLOBAL when asked), then ask check() about `second`,
+  // then load `second` with the real loader: the check must not change what the loader does.
+  function inChild(first, second, { global = false } = {}) {
+    const script = `const ti = require(${JSON.stringify(h.ROOT)}); const os = require('os');
+      const flags = ${global} ? os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL : os.constants.dlopen.RTLD_LAZY;
+      process.dlopen({ exports: {} }, ${JSON.stringify(first)}, flags);
+      const r = ti.checkSync(${JSON.stringify(second)});
+      const before = ti.staticTls().remaining;
+      let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(second)}); } catch (e) { error = e.message; }
+      console.log(JSON.stringify({ verdict: r.verdict, codes: r.problems.map((p) => p.code), library: (r.problems[0] || {}).library,
+        predicted: r.staticTls && r.staticTls.after, before, after: ti.staticTls().remaining, error }));`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+  }
+
+  it('a dependency an earlier addon loaded (not global) defines symbols for the next one', async function () {
+    b.lib('libshared.so', { dir: 's', extra: 'int shared_var = 42;' });
+    const a = b.lib('a.node', { dir: 's', addon: true, needs: ['libshared.so'] });
+    const second = b.lib('b.node', { dir: 's', addon: true, needs: ['libshared.so'],
+      extra: 'extern int shared_var;\nint *keep_b = &shared_var;' });
+    const { predicted, loads } = nodeLoadSequence([a, second]);
+    assert.deepStrictEqual(loads.map((l) => l.loaded), [true, true]);
+    assert.strictEqual(predicted.failsAt, null, JSON.stringify(predicted.files[1].problems));
+    const r = inChild(a, second);
+    assert.deepStrictEqual([r.verdict, r.error], ['compatible', null]);
+  });
+
+  it('initial-exec to a thread-local of a library already loaded: placed as glibc places it, and check() leaves it alone', function () {
+    const lib = (n) => b.lib(`libt${n}.so`, { dir: `t${n}`, addon: true, tls: n, model: 'global-dynamic' });
+    const user = (n) => b.lib(`user${n}.node`, { dir: `t${n}`, addon: true, needs: [`libt${n}.so`],
+      extra: `extern __thread unsigned char libt${n}_tls[${n}] __attribute__((tls_model("initial-exec")));\n` +
+        `unsigned char *user${n}_ref(void) { return libt${n}_tls; }` });
+    const small = inChild(lib(64), user(64), { global: true });
+    assert.strictEqual(small.error, null, 'the check did not make the real load fail');
+    assert.strictEqual(small.verdict, 'compatible');
+    assert.strictEqual(small.predicted, small.after, 'the block lands where glibc puts it');
+    assert.ok(small.after < small.before);
+    const big = inChild(lib(4096), user(4096), { global: true });
+    assert.match(big.error, /libt4096\.so: cannot allocate memory in static TLS block/);
+    assert.deepStrictEqual([big.codes, big.library], [['STATIC_TLS_EXHAUSTED'], 'libt4096.so']);
+  });
+
+  it('descriptors take static TLS only from the optional part: what earlier loads took of it is not offered again', function () {
+    // 400 bytes through a descriptor take 400 of the 512 optional bytes; 300 more then stay dynamic
+    const first = b.lib('libdesc400.so', { dir: 'desc', addon: true, tls: 400, model: 'tlsdesc' });
+    const second = b.lib('libdesc300.so', { dir: 'desc', addon: true, tls: 300, model: 'tlsdesc' });
+    const r = inChild(first, second);
+    assert.strictEqual(r.error, null);
+    assert.strictEqual(r.after, r.before, 'the real loader left the second block dynamic');
+    assert.strictEqual(r.predicted, r.after);
+  });
+
+  it('an object loaded by path answers to that path and its soname, not to its file name', function () {
+    // liba.node has the soname libA.so.1: a DT_NEEDED of it finds the loaded object
+    const a = b.lib('liba.node', { dir: 'names/x', addon: true, soname: 'libA.so.1' });
+    const bySoname = b.lib('bysoname.node', { dir: 'names', addon: true, runpath: null, linkDirs: [path.dirname(a)],
+      flags: ['-Wl,--no-as-needed', '-l:liba.node'] });
+    assert.ok(ti.analyzeSync(bySoname).needed.includes('libA.so.1'));
+    const ok = inChild(a, bySoname);
+    assert.deepStrictEqual([ok.verdict, ok.error], ['compatible', null]);
+    // libplain.so has no soname: loaded by its path, a DT_NEEDED of its file name does not find it
+    const plain = b.lib('libplain.so', { dir: 'names/y', addon: true, soname: null });
+    const user = b.lib('user.node', { dir: 'names', addon: true, runpath: null, linkDirs: [path.dirname(plain)],
+      flags: ['-Wl,--no-as-needed', '-l:libplain.so'] });
+    assert.ok(ti.analyzeSync(user).needed.includes('libplain.so'));
+    const no = inChild(plain, user);
+    assert.match(no.error, /libplain\.so: cannot open shared object file/);
+    assert.deepStrictEqual(no.codes, ['MISSING_LIBRARY']);
+  });
+
+  it('LD_BIND_NOW at start-up makes every symbol bind at load', function () {
+    const fn = b.lib('lazyfn.node', { dir: 'bindnow', addon: true, extra: 'int ti_gone(void);\nint ti_call(void) { return ti_gone(); }' });
+    const script = `const ti = require(${JSON.stringify(h.ROOT)}); const r = ti.checkSync(${JSON.stringify(fn)});
+      let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(fn)}); } catch (e) { error = e.message; }
+      console.log(JSON.stringify({ verdict: r.verdict, error }));`;
+    const run = (env) => JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } }));
+    assert.deepStrictEqual(run({}), { verdict: 'risky', error: null });
+    const now = run({ LD_BIND_NOW: '1' });
+    assert.strictEqual(now.verdict, 'incompatible');
+    assert.match(now.error, /undefined symbol: ti_gone/);
+  });
+
+  it('-z nodefaultlib: neither the default directories nor a cache entry under them serve the object\'s needs', function () {
+    const flags = ['-Wl,--no-as-needed', '-lz'];
+    const plain = b.lib('zplain.node', { dir: 'nodeflib', addon: true, flags });
+    const nodef = b.lib('znodef.node', { dir: 'nodeflib', addon: true, flags: [...flags, '-Wl,-z,nodefaultlib'] });
+    assert.strictEqual(ti.analyzeSync(nodef).flags.nodeflib, true);
+    assert.strictEqual(ti.analyzeSync(plain).flags.nodeflib, false);
+    const [p, n] = [plain, nodef].map((f) => nodeLoadSequence([f]));
+    assert.strictEqual(p.loads[0].loaded, true, p.loads[0].error);
+    assert.strictEqual(p.predicted.files[0].verdict, 'compatible');
+    assert.match(n.loads[0].error, /libz\.so\.1: cannot open shared object file/);
+    assert.deepStrictEqual(n.predicted.files[0].problems.map((x) => [x.code, x.library]), [['MISSING_LIBRARY', 'libz.so.1']]);
+  });
+
+  it('the first candidate of the right name decides: glibc passes over another class, refuses what is not a library', function () {
+    const good = b.lib('libdep.so', { dir: 'cand/b' });
+    const top = b.lib('cand.node', { dir: 'cand', addon: true, needs: ['libdep.so'], linkDirs: [path.dirname(good)],
+      runpath: '$ORIGIN/a:$ORIGIN/b' });
+    const slot = path.join(b.dir, 'cand', 'a', 'libdep.so');
+    fs.mkdirSync(path.dirname(slot), { recursive: true });
+    const cases = [
+      ['another class', () => fs.copyFileSync(require('../lib/fixtures').template('global-dynamic'), slot) ||
+        require('child_process').execFileSync('python3', ['-c', `import sys; f=open(sys.argv[1],'r+b'); f.seek(18); f.write(bytes([3,0])); f.close()`, slot])],
+      ['a text file', () => fs.writeFileSync(slot, 'INPUT(-lc)\n'.repeat(10))],
+      ['a directory', () => fs.mkdirSync(slot)],
+      ['an object file', () => fs.copyFileSync(path.join(h.ROOT, 'test', 'corpus', 'seed-initial-exec.so'), slot) ||
+        require('child_process').execFileSync('python3', ['-c', `import sys; f=open(sys.argv[1],'r+b'); f.seek(16); f.write(bytes([1,0])); f.close()`, slot])],
+    ];
+    for (const [what, make] of cases) {
+      fs.rmSync(slot, { recursive: true, force: true });
+      make();
+      const { predicted, loads } = nodeLoadSequence([top]);
+      assert.strictEqual(predicted.files[0].ok, loads[0].loaded, `${what}: ${loads[0].error} / ${JSON.stringify(predicted.files[0].problems)}`);
+      if (!loads[0].loaded) assert.strictEqual(predicted.files[0].problems[0].path, slot, what);
+    }
+  });
+});
+
+describe('loader model: what the loaders refuse to map, and what Node refuses after', function () {
+  this.timeout(120000);
+  const { spawnSync } = require('child_process');
+  // A dependency linked as a library, then replaced by a program of the same name.
+  function program(b, cc, dir, name, flags) {
+    const file = path.join(b.dir, dir, name);
+    const src = `${file}.c`;
+    fs.writeFileSync(src, `int ${name.replace(/\W/g, '_')}_touch(int i) { return i; }\nint main(void) { return 0; }\n` +
+      'void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }\n');
+    const r = spawnSync(cc, ['-o', file, src, '-Wl,-E', ...flags], { encoding: 'utf8' });
+    fs.unlinkSync(src);
+    if (r.status !== 0) throw new Error(r.stderr);
+    return file;
+  }
+  // the cases, each as the top file to load
+  function build(b, cc) {
+    const lib = (name, o) => b.lib(name, { dir: 'refuse', ...o });
+    lib('libpie.so', {});
+    lib('libexe.so', {});
+    lib('libnoopen.so', { flags: ['-Wl,-z,nodlopen'] });
+    const files = {
+      pieDep: lib('piedep.node', { addon: true, needs: ['libpie.so'] }),
+      exeDep: lib('exedep.node', { addon: true, needs: ['libexe.so'] }),
+      noopenDep: lib('noopendep.node', { addon: true, needs: ['libnoopen.so'] }),
+      noopen: lib('noopen.node', { addon: true, flags: ['-Wl,-z,nodlopen'] }),
+      unregistered: lib('plain.node', {}),
+    };
+    program(b, cc, 'refuse', 'libpie.so', ['-fPIE', '-pie']);
+    program(b, cc, 'refuse', 'libexe.so', ['-fno-pie', '-no-pie']);
+    files.pie = program(b, cc, 'refuse', 'pie.node', ['-fPIE', '-pie']);
+    return files;
+  }
+
+  it('glibc refuses executables (PIE or not) and -z nodlopen objects anywhere in the load; Node refuses an addon without an entry point', function () {
+    const b = new Builder('ti-refuse-');
+    try {
+      const files = build(b, process.env.CC || 'cc');
+      const want = { pieDep: ['NOT_DLOPENABLE', /libpie\.so: cannot dynamically load position-independent executable/],
+        exeDep: ['NOT_DLOPENABLE', /libexe\.so: cannot dynamically load executable/],
+        noopenDep: ['NOT_DLOPENABLE', /libnoopen\.so: shared object cannot be dlopen\(\)ed/],
+        noopen: ['NOT_DLOPENABLE', /noopen\.node: shared object cannot be dlopen\(\)ed/],
+        pie: ['NOT_DLOPENABLE', /pie\.node: cannot dynamically load position-independent executable/],
+        unregistered: ['MODULE_NOT_REGISTERED', /Module did not self-register: '.*plain\.node'/] };
+      for (const [k, [code, message]] of Object.entries(want)) {
+        const { predicted, loads } = nodeLoadSequence([files[k]]);
+        assert.match(String(loads[0].error), message, k);
+        assert.strictEqual(errors(predicted.files[0])[0].code, code, `${k}: ${JSON.stringify(predicted.files[0].problems)}`);
+        assert.strictEqual(ti.explain(loads[0].error).code, code, `explain: ${loads[0].error}`);
+      }
+    } finally {
+      b.remove();
+    }
+  });
+
+  it('musl maps all of them', async function () {
+    if (!haveMusl()) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    const b = new Builder('ti-refuse-musl-', 'musl-gcc');
+    try {
+      const files = build(b, 'musl-gcc');
+      delete files.unregistered; // Node's own check, not the loader's
+      for (const [k, f] of Object.entries(files)) {
+        assert.strictEqual(muslLoadSequence([f]).loads[0].loaded, true, k);
+        const r = await ti.check(f, { target: 'musl' });
+        assert.deepStrictEqual(errors(r), [], `${k}: ${JSON.stringify(r.problems)}`);
+      }
+    } finally {
+      b.remove();
+    }
   });
 });

@@ -38,13 +38,7 @@ const target = (name) => P.normalizeTarget({ ...HOST, electron: undefined, ...TA
 
 let root;
 let nm;
-const put = (rel, content) => {
-  const file = path.join(root, rel);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (typeof content === 'string' && fs.existsSync(content)) fs.copyFileSync(content, file);
-  else fs.writeFileSync(file, typeof content === 'object' && !Buffer.isBuffer(content) ? JSON.stringify(content) : content);
-  return file;
-};
+const put = (rel, content) => h.putFile(root, rel, content);
 const pkg = (rel, json) => put(path.join(rel, 'package.json'), json);
 const at = (rel) => path.join(root, rel);
 

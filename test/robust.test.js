@@ -88,12 +88,16 @@ describe('robustness: memory and time per analysis are bounded', function () {
     'dynamic-500M': { code: 'ok' },
     'relocs-3x500M': { code: 'ok' },
     'gnu-hash-1T': { code: 'TI_EMALFORMED', detail: /DT_GNU_HASH/ },
+    'phdrs-1T': { code: 'TI_EMALFORMED', detail: /program header table/ },
+    'shdrs-1T': { code: 'TI_EMALFORMED', detail: /section header table/ },
   };
   const about = {
     'interp-16x256M': '16 PT_INTERP headers over one 256 MiB hole',
     'dynamic-500M': 'a 500 MiB PT_DYNAMIC in a hole',
     'relocs-3x500M': 'DT_RELA, DT_REL and DT_JMPREL of 500 MiB each in a hole',
     'gnu-hash-1T': 'a GNU hash chain running into a 1 TiB hole, no section headers',
+    'phdrs-1T': '2^24 program headers of 64 KiB (PN_XNUM) over a 1 TiB hole',
+    'shdrs-1T': '2^24 section headers of 64 KiB (extended e_shnum) over a 1 TiB hole',
   };
   for (const [name, want] of Object.entries(cases)) {
     it(`${about[name]}: peak RSS under 200 MB, a coded answer within seconds`, function () {
@@ -242,5 +246,19 @@ describe('robustness: fuzzing', function () {
     const brief = spawnSync(process.execPath, [path.join(h.ROOT, 'scripts', 'fuzz.js'), '10'], { encoding: 'utf8' });
     assert.strictEqual(brief.status, 0, brief.stdout + brief.stderr.slice(-3000));
     assert.match(brief.stdout, /0 findings/);
+  });
+
+  it('replays the regression corpus through the file reader against the buffer reader, then fuzzes briefly', function () {
+    const probe = spawnSync('clang', ['-fsanitize=fuzzer', '-x', 'c', '-', '-o', '/dev/null'],
+      { input: 'int LLVMFuzzerTestOneInput(const unsigned char*d, unsigned long n){return 0;}' });
+    if (probe.error || probe.status !== 0) h.skip(this, 'clang with libFuzzer is not installed');
+    const fuzz = (...args) => spawnSync(process.execPath, [path.join(h.ROOT, 'scripts', 'fuzz.js'), '--harness', 'file', ...args],
+      { encoding: 'utf8' });
+    const replay = fuzz('--replay');
+    assert.strictEqual(replay.status, 0, replay.stdout + replay.stderr.slice(-3000));
+    assert.match(replay.stdout, /fuzz replay: (\d+) inputs, exit 0/);
+    const brief = fuzz('10');
+    assert.strictEqual(brief.status, 0, brief.stdout + brief.stderr.slice(-3000));
+    assert.match(brief.stdout, /fuzz \(file\): 10 s, [1-9]\d* executions.*, 0 findings/);
   });
 });

@@ -134,7 +134,7 @@ function formatPackage(r, c = colours(null)) {
 
 function formatTogether(t, c = colours(null)) {
   const lines = [`${c.bold(`${t.files.length} files loaded in order`)} on ${t.target}: ` +
-    `${(PAINT(c)[t.verdict] || String)(t.verdict)}${t.failsAt ? ` (the loader refuses ${t.failsAt})` : ''}`];
+    `${(PAINT(c)[t.verdict] || String)(t.verdict)}${t.failsAt ? ` (the first that does not load: ${t.failsAt})` : ''}`];
   for (const f of t.files) lines.push(formatCheck(f, c).trimEnd());
   if (t.staticTls.before !== null) {
     lines.push(`static TLS: ${t.staticTls.before} bytes left before, ${t.staticTls.after} after; the files need ` +

@@ -107,8 +107,16 @@ function formatOf(values) {
   return f;
 }
 
+// A misspelt code would silently ignore nothing: refused like a bad option.
 function ignoreOf(values) {
-  return (values.ignore || []).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const codes = (values.ignore || []).flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const { CODES } = require('../loader/problems');
+  const unknown = codes.filter((c) => !CODES.includes(c));
+  if (unknown.length) {
+    throw Object.assign(new Error(`--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`),
+      { code: 'TI_EINVAL', usage: true });
+  }
+  return codes;
 }
 
 function modelOptions(values) {
@@ -125,20 +133,19 @@ function exitCode(results, strict) {
   return code;
 }
 
-const errorEntry = (file, target, e) => ({ path: file, target, ok: false, verdict: 'error', problems: [],
-  error: { code: e.code || 'TI_EIO', message: e.message } });
 
-async function checkEach(files, targets, opts) {
-  const { check } = require('../loader/check');
+// fn(item, target) for every target and item; a failure is that item's error
+// entry, a bad target a usage error for the whole command.
+async function forEachPair(items, targets, opts, fn) {
   const results = [];
   for (const target of targets) {
-    require('../loader/targets').resolveTarget(target, opts); // a bad target is a usage error, not a file's
-    for (const f of files) {
+    require('../loader/targets').resolveTarget(target, opts);
+    for (const item of items) {
       let r;
       try {
-        r = await check(f, { ...opts, target });
+        r = await fn(item, { ...opts, target });
       } catch (e) {
-        r = errorEntry(f, target, e);
+        r = require('../loader/check').errorResult(item, target, e);
       }
       r.targetSpec = target;
       results.push(r);
@@ -166,7 +173,8 @@ its code and fix, and a "runs on" line.  Codes: LIBC_MISMATCH, GLIBC_TOO_OLD,
 GLIBCXX_TOO_OLD, VERSION_NOT_FOUND, STATIC_TLS_EXHAUSTED, STATIC_TLS_LOW
 (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, UNDEFINED_SYMBOL (warning when
 it fails only when used), NODE_ABI_MISMATCH, ARCH_MISMATCH, BAD_INTERPRETER,
-NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, LOADER_LIMIT.
+NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, NOT_DLOPENABLE,
+MODULE_NOT_REGISTERED, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
 
   --together        load the files one after another into one process: the
                     first the loader refuses, and the static TLS they need together
@@ -194,9 +202,9 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
       const all = [];
       for (const target of targets) all.push(await checkTogether(args, { ...opts, target }));
       writeResults(out, format, all, (list) => list.map((t) => fmt.formatTogether(t, c)).join('\n'));
-      return Math.max(...all.map((t) => (t.ok ? exitCode(t.files, values.strict) : 1)));
+      return Math.max(...all.map((t) => Math.max(exitCode(t.files, values.strict), t.ok ? 0 : 1)));
     }
-    const results = await checkEach(args, targets, opts);
+    const results = await forEachPair(args, targets, opts, require('../loader/check').check);
     writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)
       : list.map((r) => fmt.formatCheck(r, c)).join('\n')));
     return exitCode(results, values.strict);
@@ -204,22 +212,9 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
 };
 
 async function checkPackages(dirs, targets, opts, { out, format, values }) {
-  const { checkPackage } = require('../loader/check');
   const fmt = require('./format');
   const c = require('./output').colours(out);
-  const results = [];
-  for (const target of targets) {
-    for (const dir of dirs) {
-      let r;
-      try {
-        r = await checkPackage(dir, { ...opts, target });
-      } catch (e) {
-        r = errorEntry(dir, target, e);
-      }
-      r.targetSpec = target;
-      results.push(r);
-    }
-  }
+  const results = await forEachPair(dirs, targets, opts, require('../loader/check').checkPackage);
   writeResults(out, format, results, (list) => list.map((r) => fmt.formatPackage(r, c)).join('\n'));
   return exitCode(results, values.strict);
 }

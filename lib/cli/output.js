@@ -39,8 +39,9 @@ function colours(stream, env) {
 }
 
 // GitHub Actions workflow commands (::error file=...,title=...::message), with
-// the escaping their parser expects.
-const ghData = (s) => String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+// the escaping their parser expects, after the control characters are escaped
+// (the log is shown in a terminal too).
+const ghData = (s) => escapeControls(s).replace(/%/g, '%25').replace(/\n/g, '%0A');
 const ghProp = (s) => ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 function githubAnnotations(results) {

@@ -118,7 +118,7 @@ function shape(packed, file) {
   const split = (list) => list.flatMap((s) => s.split(':'));
   const bit = (i) => (n[8] & (1 << i)) !== 0; // TI_ELF_* in src/ti_core.h
   const flags = { staticTls: bit(0), bindNow: bit(1), nodelete: bit(2), symbolic: bit(3), textrel: bit(4), origin: bit(5),
-    pie: bit(6), execStack: bit(7), noopen: bit(8) };
+    pie: bit(6), execStack: bit(7), noopen: bit(8), nodeflib: bit(9) };
   const needed = p.list(), rpath = p.list(), runpath = p.list(), versionDefs = p.list(), tlsModels = p.list();
   const versionNeeds = p.groups();
   const tlsSymbols = p.tlsSymbols();

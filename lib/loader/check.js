@@ -1,7 +1,8 @@
 'use strict';
 // check(), checkSync() and checkTogether(): the loader model (model.js) run
 // over one file, or over several loaded one after another into one process.
-const { tiError } = require('../errors');
+const fs = require('fs');
+const { tiError, fromSystemError } = require('../errors');
 const host = require('../process/host');
 const { resolveTarget } = require('./targets');
 const { LoaderState, loadFile, verdictOf } = require('./model');
@@ -22,7 +23,9 @@ function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
     if (t.libc === 'glibc') t.glibc = facts.libc.version;
     if (t.libc === 'musl') t.musl = facts.libc.version;
   }
-  return new LoaderState(t, facts, { lazy: lazy !== false });
+  // glibc binds everything at load when LD_BIND_NOW was set at start-up
+  const bindNow = facts && facts.bindNow && t.libc === 'glibc';
+  return new LoaderState(t, facts, { lazy: lazy !== false && !bindNow });
 }
 
 // The public shape of one file's verdict; `ignore`: codes left out of it.
@@ -47,8 +50,17 @@ function checkSync(file, opts = {}) {
   return result(io.runSync(loadFile(state, checkPath(file), { final: true })), opts.ignore);
 }
 
+// A file that could not be read, in the place of its verdict (the CLI's
+// entries and checkTogether()'s): the process goes on without it.
+function errorResult(file, target, e) {
+  return { path: file, target, ok: false, verdict: 'error', problems: [], analysis: null, closure: [], staticTls: null,
+    runsOn: null, error: { code: e.code || 'TI_EIO', message: e.message } };
+}
+
 // Several files loaded in order into one process: what the second sees is
-// what the first left.  failsAt: the first file the loader refuses.
+// what the first left (a file that cannot be read is an error entry; the
+// next ones load as require() would go on).  failsAt: the first file that
+// does not load.
 async function checkTogether(paths, opts = {}) {
   if (!Array.isArray(paths) || !paths.length) throw tiError('TI_EINVAL', 'checkTogether(paths): paths must be a non-empty array');
   paths.forEach((p) => checkPath(p, 'checkTogether(paths)'));
@@ -56,10 +68,17 @@ async function checkTogether(paths, opts = {}) {
   const session = new io.Session();
   const before = state.budget ? state.budget.free : null;
   const files = [];
-  for (const p of paths) files.push(result(await io.runAsync(loadFile(state, p), session), opts.ignore));
+  for (const p of paths) {
+    try {
+      files.push(result(await io.runAsync(loadFile(state, p), session), opts.ignore));
+    } catch (e) {
+      if (!(typeof e.code === 'string' && e.code.startsWith('TI_'))) throw e;
+      files.push(errorResult(p, state.target.name, e));
+    }
+  }
   const failed = files.find((f) => !f.ok);
   const needed = files.reduce((n, f) => n + (f.staticTls ? f.staticTls.needed : 0), 0);
-  const verdict = verdictOf(files.flatMap((f) => f.problems));
+  const verdict = files.some((f) => f.error) ? 'error' : verdictOf(files.flatMap((f) => f.problems));
   return { target: state.target.name, ok: !failed, verdict, failsAt: failed ? failed.path : null, files,
     staticTls: { before, after: state.budget ? state.budget.free : null, needed } };
 }
@@ -100,6 +119,13 @@ async function packageBinaries(dir, nt) {
 async function checkPackage(dir = '.', opts = {}) {
   checkPath(dir, 'checkPackage(dir)');
   const state = createState(opts.target, opts);
+  let st;
+  try {
+    st = await fs.promises.stat(dir);
+  } catch (e) {
+    throw fromSystemError(e, dir);
+  }
+  if (!st.isDirectory()) throw tiError('TI_ENOTDIR', `${dir}: checkPackage(dir) needs a package directory`, { path: dir });
   const { sel, selected } = await packageBinaries(dir, npmTarget(state.target));
   const base = { package: sel.name, version: sel.version, convention: sel.convention, why: sel.why };
   if (!selected.length) {
@@ -118,4 +144,4 @@ async function checkPackage(dir = '.', opts = {}) {
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base };
 }
 
-module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, npmTarget, fileFacts };
+module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, npmTarget, fileFacts };

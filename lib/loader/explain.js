@@ -94,6 +94,11 @@ const PATTERNS = [
     const m = split(body, ': cannot enable executable stack as shared object requires: ');
     return m && m.rest ? { module: m.module, reason: m.rest } : null;
   } },
+  { kind: 'not-dlopenable', libc: 'glibc', code: 'NOT_DLOPENABLE', body(body) {
+    const module = before(body, ': shared object cannot be dlopen()ed') ||
+      before(body, ': cannot dynamically load position-independent executable') || before(body, ': cannot dynamically load executable');
+    return module && { module };
+  } },
   { kind: 'not-registered', libc: null, code: 'MODULE_NOT_REGISTERED', parse(line) {
     const m = muslBody(line, "Module did not self-register: '");
     const end = m ? m.rest.indexOf("'", 1) : -1;
@@ -148,6 +153,8 @@ const FIXES = {
   ARCH_MISMATCH: 'install the build for this architecture and ELF class',
   NOT_ELF: 'the file is not a compiled library: reinstall or rebuild the addon',
   EXEC_STACK: 'rebuild with a non-executable stack (-Wl,-z,noexecstack; check assembly files for .note.GNU-stack)',
+  NOT_DLOPENABLE: 'the module (or a library it needs) is an executable or is marked -z nodlopen: rebuild it as a ' +
+    'shared library (-shared -fPIC) without -z nodlopen',
   MODULE_NOT_REGISTERED: 'the file is a shared library but not a Node addon (or its init failed): require the ' +
     'addon\'s .node file, built with NAPI_MODULE / NAPI_MODULE_INIT',
 };

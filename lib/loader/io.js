@@ -21,9 +21,11 @@ function elfHead(buf) {
     type: le ? buf.readUInt16LE(16) : buf.readUInt16BE(16), machineNumber: le ? buf.readUInt16LE(18) : buf.readUInt16BE(18) };
 }
 
+const kindOf = (st) => (st.isDirectory() ? 'directory' : st.isFIFO() ? 'fifo' : 'other');
+
 function probeResult(st, buf) {
-  if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
-  return { ok: true, id: `${st.dev}:${st.ino}`, size: st.size, elf: elfHead(buf) };
+  if (!st.isFile()) return { ok: false, code: 'ENOTREG', kind: kindOf(st) };
+  return { ok: true, id: `${st.dev}:${st.ino}`, size: st.size, elf: elfHead(buf), short: buf.length < 52 };
 }
 
 const SYNC = {
@@ -32,7 +34,7 @@ const SYNC = {
     try {
       fd = fs.openSync(path, OPEN_FLAGS);
       const st = fs.fstatSync(fd);
-      if (!st.isFile()) return { ok: false, code: 'ENOTREG' };
+      if (!st.isFile()) return { ok: false, code: 'ENOTREG', kind: kindOf(st) };
       const buf = Buffer.alloc(HEAD);
       const n = fs.readSync(fd, buf, 0, HEAD, 0);
       return probeResult(st, buf.subarray(0, n));
@@ -52,6 +54,13 @@ const SYNC = {
     }
   },
   analyze: (path) => analyzeSync(path),
+  isDir(path) {
+    try {
+      return fs.statSync(path).isDirectory();
+    } catch (_) {
+      return false;
+    }
+  },
 };
 
 const ASYNC = {
@@ -59,9 +68,13 @@ const ASYNC = {
   async probe(path) {
     try {
       const p = await files.probe(path);
-      return { ok: true, id: p.id, size: p.size, elf: elfHead(p.head) };
+      return { ok: true, id: p.id, size: p.size, elf: elfHead(p.head), short: p.head.length < 52 };
     } catch (e) {
-      return { ok: false, code: e.code || 'EIO' };
+      // the addon's codes are TI_<errno name>; a directory or anything else that is not a file says which it is
+      const code = String(e.code || 'TI_EIO').replace(/^TI_/, '');
+      if (code === 'EISDIR') return { ok: false, code: 'ENOTREG', kind: 'directory' };
+      if (code !== 'ENOTREG') return { ok: false, code };
+      return fs.promises.stat(path).then((st) => ({ ok: false, code, kind: kindOf(st) }), () => ({ ok: false, code }));
     }
   },
   async read(path, limit) {
@@ -74,14 +87,15 @@ const ASYNC = {
     }
   },
   analyze: (path) => analyze(path),
+  isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
 };
 
-// A request the model yields: { op: 'probe' | 'read' | 'analyze', path, limit, once }.
+// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
 // a library named by many files is read once.  A bounded session (a scan's)
 // keeps only the answers used last, per kind: memory stays flat however many
 // libraries a tree holds, and a library is read again only after many others.
-const BOUNDS = { analyze: 4, read: 8, probe: 4096 };
+const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024 };
 
 // A Map that keeps at most `limit` entries, dropping the least recently used.
 class RecentMap {
@@ -109,7 +123,7 @@ class RecentMap {
 class Session {
   constructor({ bounded = false } = {}) {
     this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
-      probe: new RecentMap(BOUNDS.probe) } : null;
+      probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir) } : null;
     this.all = new Map();
     this.ahead = new Map(); // path -> analysis promise, asked for before the model asks
   }
@@ -177,5 +191,6 @@ async function runAsync(gen, session = new Session()) {
 function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
+function* isDir(path) { return yield { op: 'isDir', path }; }
 
-module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, elfHead, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, elfHead, SYNC, ASYNC };

@@ -19,12 +19,14 @@ const ST = require('./static-tls');
 const P = require('./problems');
 const { defines, targetDefines } = require('./symbols');
 const { cmpVersion } = require('../version');
-const { relocationOrder, staticTlsProblems, bindSymbols } = require('./relocate');
+const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
 
 const LIMIT = 4096;
 const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
   ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
+const GLIBC_LOADER = /^(ld-linux[\w.-]*\.so\.\d+|ld64\.so\.\d)$/;
+const NO_GLIBC_LOADER = 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)';
 const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
   riscv64: 'riscv64' };
 const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
@@ -36,14 +38,31 @@ function object(fields) {
     placed: false, ...fields };
 }
 
-function hostObjects(facts) {
+// The names a loaded object answers to, as the loader matches a DT_NEEDED:
+// the path it was opened by, the names it was asked for (an object found by
+// search was asked for by the last part of its path: some loaded object
+// needs that name, or LD_PRELOAD gave it), and on glibc its DT_SONAME (musl
+// never matches sonames).
+function hostNames(m, soname, requested, family) {
+  if (m.main) return [];
+  const names = [m.path];
+  if (requested.has(m.name)) names.push(m.name);
+  if (family === 'glibc' && soname && !names.includes(soname)) names.push(soname);
+  return names;
+}
+
+function hostObjects(facts, family) {
+  const link = facts.linkNames || [];
+  const requested = new Set(link.flatMap((e) => (e ? e[1] : [])));
+  for (const p of facts.preload || []) requested.add(p.includes('/') ? path.basename(p) : p);
   const out = [];
-  for (const m of facts.modules) {
-    if (m.vdso) continue;
+  facts.modules.forEach((m, i) => {
+    if (m.vdso) return;
     const name = m.main ? path.basename(m.path) : m.name;
-    out.push(object({ name, path: m.path, status: 'loaded', names: m.main ? [] : [m.path, m.name], chain: [name],
-      main: m.main, origin: originOf(m.path, '/'), module: m, placed: Boolean(m.tls && m.tls.placement === 'static') }));
-  }
+    out.push(object({ name, path: m.path, status: 'loaded', names: hostNames(m, link[i] && link[i][0], requested, family),
+      chain: [name], main: m.main, origin: originOf(m.path, '/'), module: m,
+      placed: Boolean(m.tls && m.tls.placement === 'static') }));
+  });
   return out;
 }
 
@@ -68,7 +87,27 @@ function systemObjects(t) {
 function hostBudget(facts) {
   const st = facts.staticTls;
   if (st.libc !== 'glibc') return null;
-  return ST.budgetFrom(st);
+  const budget = ST.budgetFrom(st);
+  return { ...budget, optional: Math.max(0, budget.optional - optionalTaken(facts.modules, st)) };
+}
+
+// What objects loaded after start-up took of the optional part: those whose
+// block a TLS descriptor placed (no initial-exec reference of their own).  The
+// blocks are read in the order they were placed (their end in the area); each
+// took from the end of the one before, padding included.
+function optionalTaken(modules, st) {
+  if (!st.exact || !st.size) return 0;
+  const v1 = st.variant === 1;
+  const startup = v1 ? st.size - st.surplus : st.size - st.tcbSize - st.surplus;
+  const ends = modules.filter((m) => m.tls && m.tls.placement === 'static' && m.tls.offset !== null)
+    .map((m) => ({ m, end: v1 ? m.tls.offset + m.tls.size : m.tls.offset })).sort((x, y) => x.end - y.end);
+  let prev = 0, taken = 0;
+  for (const { m, end } of ends) {
+    const r = m.tlsRelocations;
+    if (end > startup && !r.tpoff && r.tlsdesc) taken += end - prev;
+    prev = end;
+  }
+  return taken;
 }
 
 function targetBudget(t) {
@@ -118,7 +157,7 @@ const CWD = { get cwd() { return process.cwd(); } };
 
 function buildBase(target, facts) {
   const family = target.libc === 'musl' ? 'musl' : 'glibc';
-  const objects = facts ? hostObjects(facts) : systemObjects(target);
+  const objects = facts ? hostObjects(facts, family) : systemObjects(target);
   const byName = new Map();
   for (const o of objects) for (const n of o.names) if (!byName.has(n)) byName.set(n, o);
   return { family, objects, byName, byPath: new Map(objects.filter((o) => o.path).map((o) => [o.path, o])),
@@ -148,6 +187,7 @@ class LoaderState {
     this.objects = base.objects; // shared until a load is committed
     this.byName = base.byName;
     this.byId = null; // host objects by file identity, probed on first need
+    this.hostPlaced = new Set(); // host objects whose TLS a load of this state put in the static block
     this.budget = base.budget;
     this.muslSelf = base.muslSelf;
     this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
@@ -160,6 +200,7 @@ class LoaderState {
     this.objects = [...this.objects];
     this.byName = new Map(this.byName);
     this.byId = this.byId ? new Map(this.byId) : null;
+    this.hostPlaced = new Set(this.hostPlaced);
   }
 
   // Objects of the process by file identity (device:inode).  On the host the
@@ -192,25 +233,31 @@ function stagedName(state, staged, name) {
 }
 
 function newObject(file, name, needer, status = 'new') {
-  const chain = needer ? [...needer.chain, name] : [path.basename(file)];
-  return object({ name, path: file, status, names: [name, file], chain, loader: needer || null,
+  const obj = object({ name, path: file, status, names: [name, file], loader: needer || null,
     origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null });
+  Object.defineProperty(obj, 'chain', { get: () => P.chainOf(obj) });
+  return obj;
 }
 
-function adopt(obj, a) {
+// glibc also matches a library by its DT_SONAME; musl only by the name it was opened with.
+function adopt(obj, a, family) {
   obj.analysis = a;
   obj.rpath = a.rpath.length ? a.rpath.join(':') : null;
   obj.runpath = a.runpath.length ? a.runpath.join(':') : null;
   obj.nodeflib = Boolean(a.flags && a.flags.nodeflib);
-  if (a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
+  if (family === 'glibc' && a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
 }
 
 function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
   if (!r.path) {
-    const obj = newObject(null, name, needer, state.ctx.travel ? 'unresolved' : 'missing');
-    if (!state.ctx.travel) step.problems.push(P.missingLibrary(name, needer, r.tried));
+    // on a musl system we cannot see, glibc's own loader is still known to be absent
+    const never = state.family === 'musl' && GLIBC_LOADER.test(name);
+    const unseen = state.ctx.travel && !r.fatal && !never;
+    const obj = newObject(null, name, needer, unseen ? 'unresolved' : 'missing');
+    if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
+    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
     staged.byName.set(name, obj);
     return obj;
   }
@@ -221,7 +268,10 @@ function* mapOne(state, name, needer, staged, step) {
   obj.id = r.id;
   obj.via = r.via;
   try {
-    adopt(obj, yield* io.analyze(r.path));
+    adopt(obj, yield* io.analyze(r.path), state.family);
+    const refused = P.notDlopenable(obj, obj.analysis, state.family);
+    if (refused.length) obj.status = 'refused';
+    step.problems.push(...refused);
   } catch (e) {
     obj.status = 'missing';
     step.problems.push(P.unreadableLibrary(obj, e));
@@ -285,17 +335,6 @@ function systemHasVersion(t, lib, v) {
   return true;
 }
 
-function* loadedAnalysis(state, obj) {
-  if (obj.analysis) return obj.analysis;
-  if (!obj.path || obj.status !== 'loaded') return null;
-  const cache = state.facts && state.facts.analyses;
-  if (cache && cache.has(obj.path)) return cache.get(obj.path);
-  let a = null;
-  try { a = yield* io.analyze(obj.path); } catch (_) { /* judged as far as it can be */ }
-  if (cache) cache.set(obj.path, a);
-  return a;
-}
-
 // The versions a library defines, as a set kept with its analysis (a loaded
 // library's analysis serves every check of a link-map generation).
 const VERSION_SET = Symbol('versions');
@@ -309,12 +348,12 @@ function* checkVersions(state, obj, step) {
   const a = obj.analysis;
   for (const [file, versions] of Object.entries(a.versionNeeds)) {
     const lib = obj.depsByName.get(file);
-    if (!lib || lib.status === 'missing' || lib.status === 'unresolved' || state.family === 'musl') continue;
+    if (!lib || !['new', 'loaded', 'system'].includes(lib.status) || state.family === 'musl') continue;
     let missing;
     if (lib.status === 'system') {
       missing = versions.filter((v) => !systemHasVersion(t, lib.name, v));
     } else {
-      const la = yield* loadedAnalysis(state, lib);
+      const la = yield* analysisOf(state, lib);
       if (!la || !la.versionDefs.length) continue;
       const defs = versionSet(la);
       missing = versions.filter((v) => !defs.has(v));
@@ -329,7 +368,7 @@ function* checkVersions(state, obj, step) {
   }
 }
 
-module.exports = { LoaderState, mapClosure, checkVersions, newObject, adopt, loadedAnalysis, LIMIT };
+module.exports = { LoaderState, mapClosure, checkVersions, newObject, adopt, LIMIT };
 
 // ---- one file ----
 
@@ -341,7 +380,7 @@ function verdictOf(problems) {
 function describe(obj) {
   const a = obj.analysis;
   return { name: obj.name, path: obj.path, status: obj.status, neededBy: obj.loader ? obj.loader.name : null,
-    via: obj.via || null, chain: obj.chain,
+    via: obj.via || null,
     tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed) } : null };
 }
 
@@ -363,15 +402,31 @@ function finish(step) {
   return step;
 }
 
-// Per-file facts that decide before any loading whether the file is for this target at all.
-function* fileChecks(state, a, step) {
+// Per-file facts that decide before any loading whether the file is for this
+// target at all.  run: the file is a program to start, not a library to dlopen.
+function* fileChecks(state, a, step, run) {
   const t = state.target;
   const gate = [...P.archProblems(a, t), ...P.libcProblems(a, t)];
   let interpreterExists = true;
-  if (a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
-  step.problems.push(...gate, ...P.interpreterProblems(a, t, interpreterExists), ...P.napiProblems(a, t),
+  if (run && a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
+  step.problems.push(...gate, ...(run ? P.interpreterProblems(a, t, interpreterExists) : []), ...P.napiProblems(a, t),
     ...P.abiProblems(a, t));
   return gate.length === 0 && a.libc !== 'static';
+}
+
+const ENTRY = /^(napi_register_module_v1|node_register_module_v\d+)(@|$)/;
+const SELF_REGISTER = /^(napi_module_register|node_module_register)$/;
+
+// Whether Node finds the addon's entry point after loading it: dlsym on its
+// handle searches the object and its dependencies; a constructor may instead
+// have registered it.  null when part of the load cannot be seen.
+function* registers(state, list) {
+  if (list.some((o) => o.status !== 'new' && o.status !== 'loaded' && o.status !== 'system')) return null;
+  for (const obj of list) {
+    const a = yield* analysisOf(state, obj);
+    if (a && (a.exports.some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
+  }
+  return false;
 }
 
 // The loader's answer to loading `file` now, in the state left by earlier loads.
@@ -388,7 +443,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     return finish(step);
   }
   step.analysis = a;
-  if (!(yield* fileChecks(state, a, step))) return finish(step);
+  // Node dlopens a .node file whatever it is; other programs are judged as started
+  const run = P.isExecutable(a) && !file.endsWith('.node');
+  if (!(yield* fileChecks(state, a, step, run))) return finish(step);
   const ids = yield* state.identities();
   if (a.fileId && ids.has(a.fileId)) {
     step.alreadyLoaded = true;
@@ -399,20 +456,22 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   top.names = [file];
   top.top = true;
   top.id = a.fileId || null;
-  adopt(top, a);
+  adopt(top, a, state.family);
+  if (!run) step.problems.push(...P.notDlopenable(top, a, state.family));
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
   const list = yield* mapClosure(state, top, staged, step);
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
   let tls = null;
-  if (!P.isExecutable(a)) {
+  if (!run) {
     // mapping and version errors stop the load before anything is relocated
     const blocked = step.problems.some((p) => p.severity === 'error');
-    const order = relocationOrder(state, list);
-    // with a library missing, what it would define is unknown: no symbol is judged
-    const missing = list.some((o) => o.status === 'missing');
-    const stops = missing ? new Set() : bindSymbols(state, order, list, step);
-    tls = staticTlsProblems(state, order, list, step, { blocked, stops });
+    tls = yield* relocate(state, list, step, { blocked });
+    if (file.endsWith('.node') && (yield* registers(state, list)) === false) step.problems.push(P.notRegistered(file));
+  }
+  // another libc's library does not stop the loader by itself: judged after what it does
+  for (const obj of list.slice(1)) {
+    if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };

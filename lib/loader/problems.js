@@ -6,6 +6,12 @@
 const { cmpVersion } = require('../version');
 const { MUSL_IE } = require('./static-tls');
 
+// Every code a problem can carry (the README's table, in its order).
+const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
+  'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
+  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
+
 function problem(code, severity, message, fix, extra) {
   return { code, severity, message, fix, ...extra };
 }
@@ -15,12 +21,29 @@ const REBUILD = 'rebuild without initial-exec TLS (-ftls-model=global-dynamic; j
 
 const isExecutable = (a) => Boolean(a.interpreter) || a.type === 'EXEC';
 
+// How an object is reached ("top.node", "libmid.so", ...), from its loader
+// links when a problem names it (kept per object, the chains of a deep closure
+// would take memory quadratic in its depth); longer than CHAIN_MAX, its ends.
+const CHAIN_MAX = 64;
+function chainOf(obj) {
+  const names = [];
+  for (let o = obj; o; o = o.loader) names.push(o.name);
+  names.reverse();
+  if (names.length <= CHAIN_MAX) return names;
+  const head = names.slice(0, 8), tail = names.slice(names.length - (CHAIN_MAX - 9));
+  return [...head, `... ${names.length - head.length - tail.length} more ...`, ...tail];
+}
+
 // Where in the load a library sits: "top.node -> libmid.so -> libdeep.so".
 const chainText = (chain) => chain.join(' -> ');
 const inChain = (obj) => (obj.chain.length > 1 ? ` (loaded through ${chainText(obj.chain)})` : '');
 
+// Names that are not variables: ARM/AArch64 mapping symbols ($d, $x), the
+// linker's _TLS_MODULE_BASE_, and anything of size 0.
+const notVariable = (s) => s.size === 0 || s.name.startsWith('$') || s.name === '_TLS_MODULE_BASE_';
+
 function largestTls(a, n = 3) {
-  return a.tlsSymbols.filter((s) => s.defined).slice(0, n)
+  return a.tlsSymbols.filter((s) => s.defined && !notVariable(s)).slice(0, n)
     .map((s) => ({ name: s.name, demangled: s.demangled, size: s.size }));
 }
 
@@ -52,11 +75,16 @@ function libcEvidence(a) {
   return `linked against musl (${a.interpreter || a.needed.find((n) => /musl|^libc\.so$/.test(n))})`;
 }
 
-function libcProblems(a, t) {
+// obj: a library of the closure (not the file itself) when it is that library's libc.
+function libcProblems(a, t, obj) {
   if (!LIBCS.includes(a.libc) || !['glibc', 'musl'].includes(t.libc) || a.libc === t.libc) return [];
   const fix = t.libc === 'musl' ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
     : 'install the glibc build, or build from source on the glibc system';
-  return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
+  if (!obj) return [problem('LIBC_MISMATCH', 'error', `a ${a.libc} build on a ${t.libc} target: ${libcEvidence(a)}`, fix)];
+  return [problem('LIBC_MISMATCH', 'error', `${obj.name}${inChain(obj)} is a ${a.libc} build on a ${t.libc} target ` +
+    `(${libcEvidence(a)}): its libc's symbols and loader are not there, so it fails to load or crashes when called`,
+  `ship ${obj.name} built for ${t.libc} with the addon, or build both from source on the ${t.libc} system`,
+  { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
 function interpreterProblems(a, t, interpreterExists) {
@@ -101,17 +129,51 @@ function abiProblems(a, t) {
 
 // ---- the closure ----
 
-function missingLibrary(name, needer, tried) {
+function missingLibrary(name, needer, tried, why) {
   const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
-  return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader`,
+  return problem('MISSING_LIBRARY', 'error', `${name} (needed by ${by}) is not found by the loader${why ? `: ${why}` : ''}`,
     `install the package that provides ${name}, or ship it beside the addon with RUNPATH $ORIGIN`,
-    { library: name, neededBy: needer.name, chain: [...needer.chain, name], tried: tried.map((x) => x.path) });
+    { library: name, neededBy: needer.name, chain: chainOf({ name, loader: needer }), tried: tried.map((x) => x.path) });
+}
+
+// A candidate the loader opens and then refuses (or would block on): the load fails there.
+function refusedLibrary(name, needer, fatal) {
+  const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
+  const fix = fatal.code === 'ARCH_MISMATCH' ? `ship the ${name} built for this architecture` :
+    `remove or replace ${fatal.path}: the loader takes the first file of that name on its search path`;
+  return problem(fatal.code, 'error', `${name} (needed by ${by}) is found at ${fatal.path} (${fatal.via}), and the loader ` +
+    `refuses it there: ${fatal.reason}`, fix, { library: name, path: fatal.path, neededBy: needer.name,
+    chain: chainOf({ name, loader: needer }) });
 }
 
 function unreadableLibrary(obj, error) {
   return problem('MISSING_LIBRARY', 'error', `${obj.name} at ${obj.path}${inChain(obj)} cannot be read: ` +
     `${error.code || ''} ${error.message}`.trim(), 'reinstall the package that provides it',
   { library: obj.name, path: obj.path, chain: obj.chain });
+}
+
+// What glibc's dlopen refuses when it maps an object (the file itself or any
+// library it pulls in); musl maps all three.
+function notDlopenable(obj, a, family) {
+  if (family !== 'glibc') return [];
+  const why = a.flags.noopen ? ['marked DF_1_NOOPEN (linked with -z nodlopen)', 'shared object cannot be dlopen()ed',
+    'link it without -z nodlopen']
+    : a.flags.pie ? ['a position-independent executable (DF_1_PIE)', 'cannot dynamically load position-independent executable',
+      'build it as a shared library (-shared -fPIC), not an executable (-pie)']
+      : a.type === 'EXEC' ? ['an executable (ET_EXEC)', 'cannot dynamically load executable', 'build it as a shared library (-shared -fPIC)']
+        : null;
+  if (!why) return [];
+  return [problem('NOT_DLOPENABLE', 'error', `${obj.name}${inChain(obj)} is ${why[0]}: glibc's dlopen refuses it, ` +
+    `"${why[1]}"`, why[2], { library: obj.name, path: obj.path, chain: obj.chain })];
+}
+
+// Node looks the addon's entry point up in the object and its dependencies, or
+// takes what a constructor registered; with neither: "Module did not self-register".
+function notRegistered(file) {
+  return problem('MODULE_NOT_REGISTERED', 'error', `${file} neither exports napi_register_module_v1 or ` +
+    'node_register_module_v* nor registers itself (napi_module_register) when loaded: Node loads it and then throws ' +
+    '"Module did not self-register"', 'export the entry point: NAPI_MODULE(...) or NAPI_MODULE_INIT() in the addon, ' +
+    'with default visibility (check -fvisibility=hidden builds and version scripts)', { path: file });
 }
 
 function loaderLimit(limit) {
@@ -168,40 +230,49 @@ function undefinedSymbols(obj, list, severity, t, how) {
 
 // ---- static TLS ----
 
-function tlsFields(obj, budget, extra) {
-  return { library: obj.name, path: obj.path, chain: obj.chain, tlsSize: obj.analysis.tls.size,
-    tlsAlign: obj.analysis.tls.align, remaining: budget ? budget.free : 0, tlsSymbols: largestTls(obj.analysis), ...extra };
+// obj: the object holding the block; a: its analysis (its own, or its file's for a loaded one).
+function tlsFields(obj, a, budget, extra) {
+  return { library: obj.name, path: obj.path, chain: obj.chain, tlsSize: a.tls.size,
+    tlsAlign: a.tls.align, remaining: budget ? budget.free : 0, tlsSymbols: largestTls(a), ...extra };
 }
 
-function staticTlsAlignment(obj, budget, t) {
-  const a = obj.analysis.tls;
+function staticTlsAlignment(obj, analysis, budget, t) {
+  const a = analysis.tls;
   return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS aligned to ${a.align} ` +
     `bytes, stricter than the static TLS block's ${budget.align}: glibc refuses it whatever its size, and no tunable ` +
-    `changes that: "cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`,
-  `${REBUILD}; or LD_PRELOAD=${obj.path}`, tlsFields(obj, budget, { staticAlign: budget.align, remaining: 0 }));
+    `changes that: "cannot allocate memory in static TLS block"${symbolsText(largestTls(analysis))}`,
+  `${REBUILD}; or LD_PRELOAD=${obj.path}`, tlsFields(obj, analysis, budget, { staticAlign: budget.align, remaining: 0 }));
 }
 
-function staticTlsExhausted(obj, budget, t, closure) {
-  const a = obj.analysis.tls;
+function staticTlsExhausted(obj, analysis, budget, t, closure) {
+  const a = analysis.tls;
   const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
   const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
   const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
   if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);
   return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS of ${a.size} bytes; ` +
     `${where} ${budget.free} bytes of static TLS left${closure.needed > a.size ? ` (this load needs ${closure.needed} in all)` : ''}: ` +
-    `"cannot allocate memory in static TLS block"${symbolsText(largestTls(obj.analysis))}`, fixes.join('; '),
-  tlsFields(obj, budget, { needed: closure.needed, ...(tunable ? { tunable } : {}),
+    `"cannot allocate memory in static TLS block"${symbolsText(largestTls(analysis))}`, fixes.join('; '),
+  tlsFields(obj, analysis, budget, { needed: closure.needed, ...(tunable ? { tunable } : {}),
     ...(closure.tunableRisk ? { tunableRisk: closure.tunableRisk } : {}) }));
 }
 
-function staticTlsLow(obj, before, after) {
-  return problem('STATIC_TLS_LOW', 'warning', `${obj.name}${inChain(obj)}: initial-exec TLS of ${obj.analysis.tls.size} ` +
-    `bytes fits the ${before} bytes left, leaving ${after}: another initial-exec module loaded later may not fit` +
-    `${symbolsText(largestTls(obj.analysis))}`, REBUILD, tlsFields(obj, null, { remaining: before, after }));
+function staticTlsForcedDynamic(obj, budget, t) {
+  return problem('STATIC_TLS_EXHAUSTED', 'error', `${obj.name}${inChain(obj)}: an initial-exec reference to its TLS, ` +
+    'which a thread of this process already reached as dynamic TLS: glibc cannot move it into the static block now: ' +
+    `"cannot allocate memory in static TLS block"`, `${REBUILD.replace('rebuild', 'rebuild the library that refers to it')}; ` +
+    `or LD_PRELOAD=${obj.path} (a start-up slot)`, { library: obj.name, path: obj.path, chain: obj.chain,
+    remaining: budget ? budget.free : 0 });
 }
 
-function muslInitialExec(obj, definer, symbol) {
-  const a = definer.analysis;
+function staticTlsLow(obj, analysis, before, after) {
+  return problem('STATIC_TLS_LOW', 'warning', `${obj.name}${inChain(obj)}: initial-exec TLS of ${analysis.tls.size} ` +
+    `bytes fits the ${before} bytes left, leaving ${after}: another initial-exec module loaded later may not fit` +
+    `${symbolsText(largestTls(analysis))}`, REBUILD, tlsFields(obj, analysis, null, { remaining: before, after }));
+}
+
+function muslInitialExec(obj, definer, symbol, analysis) {
+  const a = analysis || definer.analysis;
   const size = a && a.tls ? a.tls.size : 0;
   return problem('MUSL_INITIAL_EXEC', 'error', `${obj.name}${inChain(obj)}: initial-exec TLS (${symbol ? `${symbol}, ` : ''}` +
     `${size} bytes in ${definer.name}): ${MUSL_IE}: "initial-exec TLS resolves to dynamic definition in ${definer.name}"` +
@@ -212,7 +283,8 @@ function muslInitialExec(obj, definer, symbol) {
 }
 
 module.exports = {
-  problem, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, unreadableLibrary, loaderLimit, versionMissing, glibcxxTooOld, undefinedSymbols,
-  staticTlsAlignment, staticTlsExhausted, staticTlsLow, muslInitialExec, largestTls, REBUILD,
+  CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
+  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, versionMissing,
+  glibcxxTooOld, undefinedSymbols,
+  staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -7,6 +7,53 @@ const ST = require('./static-tls');
 const P = require('./problems');
 const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
+const io = require('./io');
+
+// ---- who defines a symbol ----
+
+// An object's analysis: its own, or, for an object already in this process,
+// its file's, read once per link-map generation (kept in the host facts).
+function* analysisOf(state, obj) {
+  if (obj.analysis) return obj.analysis;
+  if (!obj.path || obj.status !== 'loaded') return null;
+  const cache = state.facts && state.facts.analyses;
+  if (cache && cache.has(obj.path)) return cache.get(obj.path);
+  let a = null;
+  try { a = yield* io.analyze(obj.path); } catch (_) { /* judged as far as it can be */ }
+  if (cache) cache.set(obj.path, a);
+  return a;
+}
+
+// The object whose exports define imp, among `objects` in order, as
+// { obj, a } (its analysis), or null.
+function* firstDefiner(state, objects, imp, needTls) {
+  for (const o of objects) {
+    if (needTls && !(o.analysis ? o.analysis.tls : o.module && o.module.tls)) continue;
+    const a = yield* analysisOf(state, o);
+    if (a && defines(o.analysis ? o : hostView(state, o, a), imp)) return { obj: o, a };
+  }
+  return null;
+}
+
+// A host object seen through its file's analysis, for symbol lookups (kept per
+// generation, so its definition set is built once).
+function hostView(state, o, a) {
+  const memo = state.facts ? state.facts.memo : new Map();
+  const key = `view:${o.path}`;
+  if (!memo.has(key)) memo.set(key, { analysis: a });
+  return memo.get(key);
+}
+
+// Where a thread-local an object refers to lives: this load's objects first,
+// then everything else in the process that has TLS (the loader's scope for
+// a TLS symbol includes the global scope).
+function* tlsDefiner(state, list, imp) {
+  const fresh = list.filter((o) => o.status === 'new');
+  const found = yield* firstDefiner(state, fresh, imp, true);
+  if (found) return found;
+  const others = [...list.filter((o) => o.status === 'loaded' || o.status === 'system'), ...state.objects.filter((o) => !list.includes(o))];
+  return yield* firstDefiner(state, others, imp, true);
+}
 
 // glibc's depth-first sort (elf/dl-sort-maps.c): each object after everything
 // that depends on it, the first object forced to the front; relocation runs
@@ -36,47 +83,68 @@ function relocationOrder(state, list) {
 const ownIe = (a) => Boolean(a.tls) && (a.tlsRelocations.tpoffOwn !== undefined ? a.tlsRelocations.tpoffOwn : a.tlsRelocations.tpoff) > 0;
 const ownDesc = (a) => Boolean(a.tls) && (a.tlsRelocations.tlsdescOwn !== undefined ? a.tlsRelocations.tlsdescOwn : a.tlsRelocations.tlsdesc) > 0;
 
-// The object of this load that defines a thread-local the import names.
-function tlsDefiner(list, imp) {
-  return list.find((o) => o.status === 'new' && o.analysis && o.analysis.tls && defines(o, imp)) || null;
+// The definers of every thread-local the load refers to through initial-exec
+// or descriptor relocations: Map import -> object (or null).
+function* tlsDefiners(state, order, list) {
+  const out = new Map();
+  for (const obj of order) {
+    for (const imp of obj.analysis.imports || []) {
+      if ((imp.initialExec || imp.tlsdesc) && !out.has(imp)) out.set(imp, yield* tlsDefiner(state, list, imp));
+    }
+  }
+  return out;
 }
 
-function blockOf(obj, optional) {
-  const t = obj.analysis.tls;
-  return { size: t.size, align: t.align, fbo: t.vaddr ? t.vaddr % Math.max(1, t.align) : 0, optional, obj };
+function blockOf(obj, a, optional) {
+  const t = a.tls;
+  return { size: t.size, align: t.align, fbo: t.vaddr ? t.vaddr % Math.max(1, t.align) : 0, optional, obj, a };
 }
+
+// Whether a block is already in the static area: placed by this load or an
+// earlier one of the same state, or (an object of the host) placed there.
+const isStatic = (state, def) => def.placed || state.hostPlaced.has(def);
+// A host object whose TLS a thread already reached dynamically: glibc marks
+// it forced-dynamic and refuses to move it into the static block later.
+const forcedDynamic = (def) => Boolean(def.module && def.module.tls && def.module.tls.placement === 'dynamic');
 
 // glibc: places blocks in relocation order.  The first non-optional block
 // that does not fit stops the load, as does an object whose symbols fail
 // (`stops`: objects at which relocation fails for another reason).
 // -> { after, blocks, failed, placed }
-function glibcTls(state, order, list, stops) {
+function glibcTls(state, order, definers, stops) {
   let budget = state.budget;
   const blocks = [];
   const placed = [];
   let failed = null;
-  const take = (def, optional) => {
-    if (!def || def.placed || blocks.some((blk) => blk.obj === def && !blk.optional)) return;
-    const blk = blockOf(def, optional);
+  // entry: { obj, a } (an object and its analysis)
+  const take = (entry, optional) => {
+    if (!entry || !entry.a || !entry.a.tls) return;
+    const def = entry.obj;
+    if (isStatic(state, def) || blocks.some((blk) => blk.obj === def && !blk.optional)) return;
+    const blk = blockOf(def, entry.a, optional);
     blocks.push(blk);
     if (failed) return;
+    if (!optional && forcedDynamic(def)) {
+      failed = { obj: def, a: entry.a, why: 'dynamic', before: budget };
+      return;
+    }
     const r = ST.place(budget, blk, optional);
     if (r.ok) {
       budget = r.after;
-      def.placed = true;
+      if (def.status === 'new') def.placed = true; else state.hostPlaced.add(def);
       blk.use = r.use;
       placed.push(blk);
     } else if (!optional) {
-      failed = { obj: def, why: r.why, before: budget };
+      failed = { obj: def, a: entry.a, why: r.why, before: budget };
     }
   };
   for (const obj of order) {
     const a = obj.analysis;
-    if (ownIe(a)) take(obj, false);
-    for (const imp of a.imports || []) if (imp.initialExec) take(tlsDefiner(list, imp), false);
-    if (ownDesc(a)) take(obj, true);
-    for (const imp of a.imports || []) if (imp.tlsdesc) take(tlsDefiner(list, imp), true);
-    if (!failed && stops.has(obj)) failed = { obj, why: 'symbols', before: budget };
+    if (ownIe(a)) take({ obj, a }, false);
+    for (const imp of a.imports || []) if (imp.initialExec) take(definers.get(imp), false);
+    if (ownDesc(a)) take({ obj, a }, true);
+    for (const imp of a.imports || []) if (imp.tlsdesc) take(definers.get(imp), true);
+    if (!failed && stops.has(obj)) failed = { obj, a, why: 'symbols', before: budget };
   }
   return { after: budget, blocks, failed, placed };
 }
@@ -110,26 +178,34 @@ function neededBytes(budget, blocks) {
 // relocation (a missing library, a missing version), so nothing is placed;
 // `stops`: objects whose relocation fails on a symbol.
 // -> { before, after, needed, budget, failed }
-function staticTlsProblems(state, order, list, step, { blocked = false, stops = new Set() } = {}) {
+function staticTlsProblems(state, order, definers, step, { blocked = false, stops = new Set() } = {}) {
   const t = state.target;
-  if (state.family === 'musl') return muslTls(state, order, list, step);
+  if (state.family === 'musl') return muslTls(state, order, definers, step);
   if (!state.budget) return null;
   const before = state.budget;
-  const r = glibcTls(state, order, list, stops);
-  const needed = neededBytes(before, r.blocks);
-  if (r.failed && r.failed.why === 'alignment') {
-    step.problems.push(P.staticTlsAlignment(r.failed.obj, r.failed.before, t));
+  const r = glibcTls(state, order, definers, stops);
+  // a load that fits needs what its blocks took where they landed; one that does
+  // not, what they would take from an area as large as needed (the tunable's measure)
+  const needed = r.failed ? neededBytes(before, r.blocks)
+    : r.placed.filter((blk) => !blk.optional).reduce((n, blk) => n + blk.use, 0);
+  if (r.failed && r.failed.why === 'dynamic') {
+    step.problems.push(P.staticTlsForcedDynamic(r.failed.obj, r.failed.before, t));
+  } else if (r.failed && r.failed.why === 'alignment') {
+    step.problems.push(P.staticTlsAlignment(r.failed.obj, r.failed.a, r.failed.before, t));
   } else if (r.failed && r.failed.why === 'room') {
     const tunable = ST.tunableFor(r.blocks.map(({ size, align, fbo, optional }) => ({ size, align, fbo, optional })), before);
     const risk = tunable === null ? null : require('./tunables').tunableRisk(tunable, before, t);
-    step.problems.push(P.staticTlsExhausted(r.failed.obj, r.failed.before, t,
+    step.problems.push(P.staticTlsExhausted(r.failed.obj, r.failed.a, r.failed.before, t,
       { needed, tunable: risk && risk.refuse ? null : tunable, tunableRisk: risk ? risk.text : null }));
   } else if (!r.failed && needed > 0 && (needed * 2 > before.free || r.after.free < 256)) {
     const biggest = r.blocks.filter((b) => !b.optional).sort((x, y) => y.size - x.size)[0];
-    step.problems.push(P.staticTlsLow(biggest.obj, before.free, r.after.free));
+    step.problems.push(P.staticTlsLow(biggest.obj, biggest.a, before.free, r.after.free));
   }
   if (blocked) {
-    for (const blk of r.placed) blk.obj.placed = false;
+    for (const blk of r.placed) {
+      blk.obj.placed = false;
+      state.hostPlaced.delete(blk.obj);
+    }
     return { before: before.free, after: before.free, needed, budget: before, failed: true };
   }
   const budget = r.failed ? rollback(before, r.placed) : r.after;
@@ -137,8 +213,10 @@ function staticTlsProblems(state, order, list, step, { blocked = false, stops = 
 }
 
 // musl: an initial-exec reference to a block of an object loaded by dlopen
-// fails, whatever its size (the first one stops the load).
-function muslTls(state, order, list, step) {
+// fails, whatever its size (the first one stops the load).  Only objects of
+// the start-up set (static TLS in the host) can be referred to that way.
+function muslTls(state, order, definers, step) {
+  const startup = (def) => Boolean(def.module && def.module.tls && def.module.tls.placement === 'static');
   let needed = 0;
   for (const obj of order) {
     const a = obj.analysis;
@@ -147,11 +225,11 @@ function muslTls(state, order, list, step) {
       step.problems.push(P.muslInitialExec(obj, obj, null));
       break;
     }
-    const imp = (a.imports || []).find((i) => i.initialExec && tlsDefiner(list, i));
+    const imp = (a.imports || []).find((i) => i.initialExec && definers.get(i) && !startup(definers.get(i).obj));
     if (imp) {
-      const def = tlsDefiner(list, imp);
-      needed += def.analysis.tls.size;
-      step.problems.push(P.muslInitialExec(obj, def, imp.name));
+      const def = definers.get(imp);
+      needed += def.a && def.a.tls ? def.a.tls.size : 0;
+      step.problems.push(P.muslInitialExec(obj, def.obj, imp.name, def.a));
       break;
     }
   }
@@ -170,24 +248,34 @@ function isLazy(state, obj, imp) {
   return state.family === 'musl' || imp.got === 0;
 }
 
-// Binds every referenced import; returns the objects whose relocation fails.
-function bindSymbols(state, order, list, step) {
+// Binds every referenced import against the load's own objects, the global
+// scope (on the host: the loader itself, for all but thread-locals, which
+// dlsym would allocate), then the other objects of the search list; returns
+// the objects whose relocation fails.
+function* bindSymbols(state, order, list, step) {
   const t = state.target;
   const stops = new Set();
-  const locals = list.filter((o) => o.analysis && o.status === 'new');
+  const fresh = list.filter((o) => o.analysis && o.status === 'new');
+  const rest = list.filter((o) => o.status === 'loaded' || o.status === 'system');
   for (const obj of order) {
-    const pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !locals.some((o) => defines(o, i)));
-    let missing = [];
-    if (state.facts) {
-      const found = scopeDefines(state.facts, pending);
-      missing = pending.filter((_, k) => found[k] === false);
-    } else {
-      for (const imp of pending) {
+    let pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !i.weak && !fresh.some((o) => defines(o, i)));
+    if (state.facts && pending.length) {
+      const plain = pending.filter((i) => i.type !== 'tls');
+      const found = scopeDefines(state.facts, plain);
+      const known = new Set(plain.filter((_, k) => found[k] !== false));
+      pending = pending.filter((i) => !known.has(i));
+    }
+    const missing = [];
+    for (const imp of pending) {
+      if (yield* firstDefiner(state, rest, imp, imp.type === 'tls')) continue;
+      if (state.facts) {
+        if (imp.type === 'tls' && (yield* firstDefiner(state, state.objects, imp, true))) continue;
+        missing.push(imp);
+      } else {
         const d = targetDefines(t, imp);
         if (d && d.defined === false) missing.push({ ...imp, since: d.since || null });
       }
     }
-    missing = missing.filter((i) => !i.weak);
     const now = missing.filter((i) => !isLazy(state, obj, i));
     const lazy = missing.filter((i) => isLazy(state, obj, i));
     if (now.length) {
@@ -199,4 +287,15 @@ function bindSymbols(state, order, list, step) {
   return stops;
 }
 
-module.exports = { relocationOrder, staticTlsProblems, bindSymbols, glibcRelocationOrder };
+// Relocation of the load, as far as it can fail.  `blocked`: mapping or
+// version checks already failed.  -> the static TLS summary (or null).
+function* relocate(state, list, step, { blocked }) {
+  const order = relocationOrder(state, list);
+  // with a library missing, what it would define is unknown: no symbol is judged
+  const missing = list.some((o) => o.status === 'missing' || o.status === 'refused');
+  const stops = missing ? new Set() : yield* bindSymbols(state, order, list, step);
+  const definers = yield* tlsDefiners(state, order, list);
+  return staticTlsProblems(state, order, definers, step, { blocked, stops });
+}
+
+module.exports = { relocate, relocationOrder, glibcRelocationOrder, analysisOf };

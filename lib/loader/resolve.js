@@ -112,21 +112,51 @@ function* muslSystemPath(ctx) {
   return ctx.shared.muslPath;
 }
 
-// Whether a probed candidate is one the loader would map for this target.
-function fits(probe, want) {
-  const e = probe.elf;
-  if (!e) return false;
-  return e.class === want.class && e.machineNumber === want.machineNumber && e.endian === want.endian;
+// What the loader does with a candidate it opened (glibc's open_verify, musl's
+// map_library): 'take' it, 'skip' it and search on (glibc: another class or
+// machine), or fail the load ({ fail: code, reason }).
+function verdict(p, ctx) {
+  if (!p.ok) {
+    if (p.kind === 'directory') return { fail: 'NOT_ELF', reason: 'cannot read file data: Is a directory' };
+    if (p.kind === 'fifo') return { fail: 'LOADER_BLOCKS', reason: 'a FIFO: the loader would wait on it for ever' };
+    return { fail: 'NOT_ELF', reason: 'not a regular file' };
+  }
+  const e = p.elf;
+  if (!e) return { fail: 'NOT_ELF', reason: p.short ? 'file too short' : 'invalid ELF header' };
+  const want = ctx.want;
+  if (e.class !== want.class || e.endian !== want.endian || e.machineNumber !== want.machineNumber) {
+    return ctx.family === 'musl' ? { fail: 'ARCH_MISMATCH', reason: 'another ELF class or machine' } : 'skip';
+  }
+  if (e.type !== 3 && e.type !== 2) return { fail: 'NOT_ELF', reason: 'only ET_DYN and ET_EXEC can be loaded' };
+  return 'take';
 }
 
-// Tries dir/name in order; { path, via } for the first that fits, collecting what was passed over.
+// Errors that end the search in one list of directories (glibc) or in all of
+// them (musl) instead of moving on to the next candidate.
+const PASS = new Set(['ENOENT', 'ENOTDIR', 'EACCES']);
+
+// Tries dir/name in order; { path, via, id } for the candidate the loader
+// takes, { fatal } for one that fails the load, null when none is found.
 function* firstFit(dirs, name, ctx, tried) {
+  let stopped = null;
   for (const { dir, via } of dirs) {
+    if (stopped === via) continue;
+    if (dir !== '' && !(yield* io.isDir(dir))) continue; // the loader remembers missing directories too
     const candidate = joinDir(dir, name, ctx.cwd);
     const p = yield* io.probe(candidate);
-    if (!p.ok) continue;
-    if (ctx.family === 'musl' || fits(p, ctx.want)) return { path: candidate, via, id: p.id };
-    tried.push({ path: candidate, via, reason: p.elf ? 'another ELF class or machine' : 'not ELF' });
+    if (!p.ok && p.code !== 'ENOTREG') {
+      if (PASS.has(p.code) || (ctx.family === 'musl' && p.code === 'ENAMETOOLONG')) continue;
+      if (ctx.family === 'musl') return { fatal: { path: candidate, via, code: 'MISSING_LIBRARY', reason: p.code } };
+      stopped = via; // glibc: this list ends here, the next one is searched
+      continue;
+    }
+    const v = verdict(p, ctx);
+    if (v === 'take') return { path: candidate, via, id: p.id };
+    if (v === 'skip') {
+      tried.push({ path: candidate, via, reason: 'another ELF class or machine' });
+      continue;
+    }
+    return { fatal: { path: candidate, via, code: v.fail, reason: v.reason } };
   }
   return null;
 }
@@ -135,6 +165,7 @@ function* firstFit(dirs, name, ctx, tried) {
 // relative to the object itself ($ORIGIN), for targets whose file system we cannot see.
 function entriesOf(obj, which, ctx, via) {
   const text = obj[which];
+  if (ctx.family === 'musl') return muslEntries(text, obj.origin, ctx.travel).map((dir) => ({ dir, via }));
   const out = [];
   for (const raw of splitPath(text, ctx.family)) {
     if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
@@ -142,6 +173,15 @@ function entriesOf(obj, which, ctx, via) {
     if (dir !== null) out.push({ dir, via });
   }
   return out;
+}
+
+// musl expands the whole string before splitting it on ':' and newline, and
+// gives up on all of it when a '$' starts anything but ORIGIN.
+function muslEntries(text, origin, travel) {
+  if (text === null || text === undefined) return [];
+  if (text.includes('$') && (origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
+  const parts = travel ? splitPath(text, 'musl', ':\n').filter((e) => e.includes('$')) : [text];
+  return parts.flatMap((raw) => splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'));
 }
 
 function glibcDirs(needer, ctx) {
@@ -158,14 +198,19 @@ function glibcDirs(needer, ctx) {
   return dirs;
 }
 
+// DF_1_NODEFLIB: the cache still serves, but not with an entry anywhere under
+// a system directory (glibc compares the path's prefix), and the defaults are skipped.
+const underSystemDir = (file, ctx) => ctx.defaultDirs.some((d) => file.startsWith(d.endsWith('/') ? d : `${d}/`));
+
 function* findGlibc(name, needer, ctx, tried) {
   const found = yield* firstFit(glibcDirs(needer, ctx), name, ctx, tried);
-  if (found || ctx.travel || needer.nodeflib) return found;
+  if (found || ctx.travel) return found;
   const cached = (yield* ldCache(ctx)).get(name);
-  if (cached) {
+  if (cached && !(needer.nodeflib && underSystemDir(cached, ctx))) {
     const hit = yield* firstFit([{ dir: path.dirname(cached), via: 'ld.so.cache' }], path.basename(cached), ctx, tried);
     if (hit) return hit;
   }
+  if (needer.nodeflib) return null;
   return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories' })), name, ctx, tried);
 }
 
@@ -183,7 +228,8 @@ function* findMusl(name, needer, ctx, tried) {
 
 // Finds `name` for `needer` (an object with name, origin, rpath, runpath,
 // nodeflib and loader).  Returns { path, via, id } when a file was found,
-// { self: true } for musl's own names, or { path: null, tried } when not.
+// { self: true } for musl's own names, or { path: null, tried, fatal? } when
+// not (fatal: the candidate that makes the loader fail, and why).
 function* findLibrary(name, needer, ctx) {
   const tried = [];
   if (ctx.family === 'musl' && MUSL_SELF.test(name)) return { self: true };
@@ -191,9 +237,14 @@ function* findLibrary(name, needer, ctx) {
     const file = name.startsWith('/') ? name : joinDir(ctx.cwd, name, ctx.cwd);
     if (ctx.travel && !name.startsWith('/')) return { path: null, tried };
     const p = yield* io.probe(file);
-    return p.ok ? { path: file, via: 'path', id: p.id } : { path: null, tried };
+    if (!p.ok && p.code !== 'ENOTREG') return { path: null, tried };
+    const v = verdict(p, ctx);
+    if (v === 'take') return { path: file, via: 'path', id: p.id };
+    const fatal = v === 'skip' ? { code: 'ARCH_MISMATCH', reason: 'wrong ELF class or machine' } : { code: v.fail, reason: v.reason };
+    return { path: null, tried, fatal: { path: file, via: 'path', ...fatal } };
   }
   const found = ctx.family === 'musl' ? yield* findMusl(name, needer, ctx, tried) : yield* findGlibc(name, needer, ctx, tried);
+  if (found && found.fatal) return { path: null, tried, fatal: found.fatal };
   return found || { path: null, tried };
 }
 

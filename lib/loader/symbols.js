@@ -67,10 +67,12 @@ function muslSymbols() {
 // musl adds it), or null when unknown.
 function targetDefines(t, imp) {
   if (/^(napi|node_api)_/.test(imp.name)) return Object.prototype.hasOwnProperty.call(NAPI, imp.name) ? true : null;
-  if (t.libc === 'musl' && t.musl) {
-    const table = muslSymbols();
-    const since = table && table.since.get(imp.name);
-    if (!since) return null;
+  const table = t.libc === 'musl' && muslSymbols();
+  if (table) {
+    const since = table.since.get(imp.name);
+    // a GLIBC_ version is only ever defined by glibc's own libraries
+    if (!since) return imp.version && /^GLIBC_/.test(imp.version) ? { defined: false } : null;
+    if (!t.musl) return true;
     const gone = table.removed.get(imp.name);
     const remapped = table.remapped.get(imp.name);
     if (cmpVersion(since, t.musl) > 0) return { defined: false, since };

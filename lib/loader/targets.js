@@ -73,9 +73,9 @@ const PRESETS = buildPresets();
 // glibc's static TLS rules per architecture: TLS variant (2: blocks below the
 // thread pointer, 1: above) and the static area's alignment (struct pthread's).
 const ARCH_TLS = {
-  x64: { variant: 2, align: 64 }, ia32: { variant: 2, align: 64 }, s390x: { variant: 2, align: 0 },
-  arm64: { variant: 1, align: 32 }, arm: { variant: 1, align: 0 }, ppc64: { variant: 1, align: 0 },
-  riscv64: { variant: 1, align: 0 },
+  x64: { variant: 2, align: 64 }, ia32: { variant: 2, align: 64 }, s390x: { variant: 2, align: 32 },
+  arm64: { variant: 1, align: 32 }, arm: { variant: 1, align: 32 }, ppc64: { variant: 1, align: 32 },
+  riscv64: { variant: 1, align: 32 },
 };
 const GLIBC_SURPLUS = 1664; // 288 * 4 + 512: glibc's default since 2.32 (a fixed 1664 before)
 const BIG_ENDIAN = new Set(['s390x']);

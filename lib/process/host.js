@@ -65,8 +65,17 @@ function modules() {
 }
 
 // The static TLS area and what an initial-exec module loaded now could still get.
+// After an unload (a dlclose, or a failed load, which unloads what it mapped)
+// glibc takes back static TLS only at the end of the used area: a hole left by
+// an object in the middle stays used, unseen by a thread's walk of the blocks.
 function staticTls() {
-  return ask(binding.staticTls);
+  const st = ask(binding.staticTls);
+  if (st.libc === 'glibc' && st.exact && Number(binding.generation().split(':')[1]) > 0) {
+    st.exact = false;
+    st.note = 'estimate: an object was unloaded since start-up (dlclose, or a failed load); glibc takes back its ' +
+      'static TLS only at the end of the used area, so what is left may be less than this';
+  }
+  return st;
 }
 
 function report() {
@@ -95,8 +104,10 @@ let factsCache = null;
 function facts() {
   const key = binding.generation();
   if (factsCache && factsCache.key === key) return factsCache;
-  factsCache = { key, libc: libc(), modules: modules(), staticTls: staticTls(), symbols: new Map(), analyses: new Map(),
-    ldLibraryPath: startupEnv('LD_LIBRARY_PATH'), memo: new Map() };
+  factsCache = { key, libc: libc(), modules: modules(), linkNames: ask(binding.linkNames), staticTls: staticTls(),
+    symbols: new Map(), analyses: new Map(), ldLibraryPath: startupEnv('LD_LIBRARY_PATH'),
+    preload: (startupEnv('LD_PRELOAD') || '').split(/[:\s]+/).filter(Boolean), bindNow: Boolean(startupEnv('LD_BIND_NOW')),
+    memo: new Map() };
   return factsCache;
 }
 

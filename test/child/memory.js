@@ -27,7 +27,26 @@ const CASES = {
   // no section headers: the symbol count comes from a GNU hash chain that runs into a 1 TiB hole
   'gnu-hash-1T': () => ({ so: sharedObject({ syms: [{ name: 'f', shndx: 5 }], gnuHash: true, loadSize: 2 ** 40 }),
     size: 2 ** 40 }),
+  // extended counts (section 0 at the end of the written part) of 2^24 headers of 65535 bytes: a 1 TiB hole
+  'phdrs-1T': () => ({ so: extendedHeaders({ phnum: 0xffff, phentsize: 0xffff, shnum: 1 }), size: 2 ** 40 }),
+  'shdrs-1T': () => ({ so: extendedHeaders({ shnum: 0, shentsize: 0xffff }), size: 2 ** 40 }),
 };
+
+// A small shared object whose e_phnum, e_phentsize, e_shnum and e_shentsize
+// are overridden, with section 0 (where extended counts live) saying 2^24.
+function extendedHeaders(fields) {
+  const so = sharedObject({ syms: [{ name: 'f', shndx: 5 }] });
+  const bytes = Buffer.alloc(HEAD);
+  so.bytes.copy(bytes);
+  const shoff = HEAD - 64;
+  bytes.writeBigUInt64LE(BigInt(shoff), 0x28);
+  bytes.writeUInt16LE(64, 0x3a);
+  const at = { phentsize: 0x36, phnum: 0x38, shentsize: 0x3a, shnum: 0x3c };
+  for (const [k, v] of Object.entries(fields)) bytes.writeUInt16LE(v, at[k]);
+  bytes.writeBigUInt64LE(BigInt(2 ** 24), shoff + 0x20); // sh_size: the section count
+  bytes.writeUInt32LE(2 ** 24, shoff + 0x2c);             // sh_info: the program header count
+  return { bytes };
+}
 
 function main() {
   const name = process.argv[2];

@@ -221,6 +221,10 @@ export interface CheckResult {
   alreadyLoaded?: true;
   error?: { code: string; message: string };
   /** scan(): why a native file that would not load on the target was not judged. */
+  /** when the path is a symlink: the real path that was judged (scan, checkPackage) */
+  realPath?: string;
+  /** a skipped link: the real path judged under another name */
+  sameAs?: string;
   reason?: string;
   package?: string | null;
   convention?: string;

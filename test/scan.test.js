@@ -209,3 +209,56 @@ describe('scan() and check(): nothing silently lost, nothing that blocks', funct
     assert.ok(Date.now() - started < 30000);
   });
 });
+
+describe('scan() and checkPackage(): a file is judged by its real path, once', function () {
+  this.timeout(120000);
+  let dir;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-scan-real-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // pkg/addon.node finds its library through $ORIGIN/deps; links/link.node is a symlink to it.
+  function layout() {
+    const pkg = path.join(dir, 'pkg');
+    fs.mkdirSync(path.join(pkg, 'deps'), { recursive: true });
+    fs.copyFileSync(fixtures.template('needs-dep-origin'), path.join(pkg, 'addon.node'));
+    fs.copyFileSync(path.join(path.dirname(fixtures.template('needs-dep-origin')), 'deps', 'libti-dep.so'), path.join(pkg, 'deps', 'libti-dep.so'));
+    fs.mkdirSync(path.join(dir, 'links'));
+    fs.symlinkSync(path.join(pkg, 'addon.node'), path.join(dir, 'links', 'link.node'));
+    return { real: path.join(pkg, 'addon.node'), link: path.join(dir, 'links', 'link.node') };
+  }
+
+  // What Node does with the link: require() resolves it, so the loader's $ORIGIN is the real directory.
+  function nodeLoads(file) {
+    const r = spawnSync(process.execPath, ['-e', 'try { require(process.argv[1]) } catch (e) { console.log(e.message) }', file], { encoding: 'utf8' });
+    return r.stdout;
+  }
+
+  it('a symlink to an addon is judged where Node loads it from, and only once', async function () {
+    const { real, link } = layout();
+    const truth = nodeLoads(link);
+    assert.match(truth, /did not self-register/, 'the library and its $ORIGIN dependency loaded');
+    assert.ok(truth.includes(real), 'Node names the real path');
+    const out = [];
+    const it = ti.scan(dir, { all: true });
+    for await (const r of it) out.push(r);
+    const judged = out.filter((r) => r.verdict !== 'skipped' && r.path.endsWith('.node'));
+    assert.strictEqual(judged.length, 1, JSON.stringify(out.map((r) => [r.path, r.verdict, r.reason])));
+    // what Node says: it loads, then finds no module registered
+    assert.deepStrictEqual(judged[0].problems.map((p) => p.code), ['MODULE_NOT_REGISTERED']);
+    const alias = out.find((r) => r.verdict === 'skipped');
+    assert.strictEqual(alias.sameAs, real);
+    assert.strictEqual(it.summary.skippedBy['a link to a file judged already'], 1);
+  });
+
+  it('checkPackage() judges a selected binary that is a symlink by its real path', async function () {
+    const { real } = layout();
+    const pkg = path.join(dir, 'linked');
+    fs.mkdirSync(path.join(pkg, 'build', 'Release'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'linked', version: '1.0.0', gypfile: true }));
+    fs.symlinkSync(real, path.join(pkg, 'build', 'Release', 'linked.node'));
+    assert.match(nodeLoads(path.join(pkg, 'build', 'Release', 'linked.node')), /did not self-register/);
+    const r = await ti.checkPackage(pkg);
+    assert.strictEqual(r.realPath, real);
+    assert.deepStrictEqual(r.problems.map((p) => p.code), ['MODULE_NOT_REGISTERED']);
+  });
+});

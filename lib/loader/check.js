@@ -139,7 +139,11 @@ async function checkPackage(dir = '.', opts = {}) {
   }
   const session = new io.Session();
   const files = [];
-  for (const file of selected) files.push(result(await io.runAsync(loadFile(state, file), session), opts.ignore));
+  for (const file of selected) {
+    const real = await fs.promises.realpath(file).catch(() => file); // what require() would hand the loader
+    const r = result(await io.runAsync(loadFile(state, real), session), opts.ignore);
+    files.push(real !== file ? { ...r, path: file, realPath: real } : r);
+  }
   const first = files.find((f) => !f.ok) || files[0];
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base };
 }

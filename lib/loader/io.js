@@ -135,6 +135,14 @@ class Session {
     this.ahead.set(path, promise);
   }
 
+  // A prefetched analysis asked for by another name of the same file.
+  rename(from, to) {
+    const promise = this.ahead.get(from);
+    if (!promise || from === to) return;
+    this.ahead.delete(from);
+    this.ahead.set(to, promise);
+  }
+
   key(req) {
     return `${req.op}\0${req.path}`;
   }

@@ -150,12 +150,27 @@ class Judging {
   }
 }
 
+// Node loads an addon by its real path (require resolves symlinks, and
+// $ORIGIN is then the real directory), and loads a file once however many
+// links lead to it: each file is judged by its real path, once; another link
+// to it is skipped.  Only the real paths judged are kept.
+const ALIAS = 'a link to a file judged already';
+
 function judgeWith(first, session, opts) {
   const target = first.target.name;
+  const judged = new Set();
   return async (entry, pkg) => {
     try {
+      const real = await fs.promises.realpath(entry.path).catch(() => entry.path); // beyond PATH_MAX: as walked
+      session.rename(entry.path, real);
+      if (judged.has(real)) {
+        session.ahead.delete(real);
+        return { path: entry.path, target, ok: true, verdict: 'skipped', reason: ALIAS, sameAs: real, problems: [], ...pkg };
+      }
+      judged.add(real);
       const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-      return { ...result(await io.runAsync(loadFile(fresh, entry.path, { once: true, final: true }), session), opts.ignore), ...pkg };
+      const r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      return { ...r, ...(real !== entry.path ? { path: entry.path, realPath: real } : {}), ...pkg };
     } catch (e) {
       return errorResult({ path: entry.path, error: e }, target);
     }

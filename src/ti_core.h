@@ -300,7 +300,7 @@ typedef struct ti_walk_opts {
   const char *skip;      /* a directory name never entered ("node_modules"), or NULL */
   uint64_t max_visits;   /* directory entries looked at before the walk stops early; 0: no limit */
 } ti_walk_opts;
-enum { TI_WALK_FIELDS = 9 };
+enum { TI_WALK_FIELDS = 10 };
 ti_err ti_walk_open(const char *root, const ti_walk_opts *opts, ti_walk **out);
 /* The next batch, at most max_entries entries (and a few hundred KB of
  * strings) into out, which the caller frees with ti_packed_free; *done is 1

@@ -15,7 +15,9 @@
  *     kind (0 a candidate file, 1 a directory that could not be read),
  *     @dir, @name (for a directory, what went wrong: ti_err_message), @code (TI_* name, -1 for none:
  *     for a file, why its light analysis failed), magic (its first 4 bytes,
- *     big-endian), head (bytes of header read, up to 20), class, machine, libc
+ *     big-endian), head (bytes of header read, up to 20), class, machine, libc,
+ *     linked (1 when a symlink was followed on the way from the root: its real
+ *     path is not the root's real path joined with the names)
  *   strings: NUL-separated, each directory's path once per batch. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -33,9 +35,9 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_WALK_FORMAT = 1, TI_WALK_HEADER = 4, TI_WALK_HEAD = 20, TI_WALK_SLICE = 65536, TI_WALK_BYTES = 256 * 1024 };
+enum { TI_WALK_FORMAT = 2, TI_WALK_HEADER = 4, TI_WALK_HEAD = 20, TI_WALK_SLICE = 65536, TI_WALK_BYTES = 256 * 1024 };
 
-typedef struct ti_pending { char *path; size_t len; } ti_pending;
+typedef struct ti_pending { char *path; size_t len; int linked; } ti_pending;
 
 /* (st_dev, st_ino) of every directory entered: open addressing. */
 typedef struct ti_dir_set { uint64_t *keys; unsigned char *used; size_t cap, n; } ti_dir_set;
@@ -48,6 +50,7 @@ struct ti_walk {
   DIR *dir;                         /* the directory being read, or NULL */
   char *dir_path;
   size_t dir_len;
+  int dir_linked;                   /* reached through a symlink */
   double dir_ref;                   /* its path's ordinal in the batch being filled, -1 when not in it */
   ti_dir_set seen;
   uint64_t visited;
@@ -170,7 +173,7 @@ static double ti_code_ref(ti_walk *w, ti_packed *out, ti_err e) {
 typedef struct ti_walk_fact {
   ti_err code;
   uint32_t magic;
-  unsigned head, elf_class, machine, libc;
+  unsigned head, elf_class, machine, libc, linked;
 } ti_walk_fact;
 
 /* Appends one entry; 0 when memory ran out. */
@@ -181,7 +184,7 @@ static int ti_emit(ti_walk *w, ti_packed *out, int kind, const char *dir, size_t
   else if (dref < 0) dref = w->dir_ref = ti_packed_str(out, dir, dlen);
   if (name) nref = ti_packed_str(out, name, strlen(name));
   const double rec[TI_WALK_FIELDS] = {kind, dref, nref, ti_code_ref(w, out, f->code), f->magic, f->head,
-                                      f->elf_class, f->machine, f->libc};
+                                      f->elf_class, f->machine, f->libc, f->linked};
   if (dref < 0 || (name && nref < 0) || (f->code && rec[3] < 0)) return 0;
   for (size_t i = 0; i < TI_WALK_FIELDS; i++)
     if (!ti_packed_num(out, rec[i])) return 0;
@@ -239,7 +242,7 @@ static void ti_examine(const ti_walk *w, int dfd, const char *name, ti_walk_fact
 
 /* ---- walking ---- */
 
-static int ti_push_dir(ti_walk *w, char *path, size_t len) {
+static int ti_push_dir(ti_walk *w, char *path, size_t len, int linked) {
   if (w->n_stack == w->cap_stack) {
     size_t cap = w->cap_stack ? w->cap_stack * 2 : 64;
     ti_pending *s = realloc(w->stack, cap * sizeof *s);
@@ -247,7 +250,7 @@ static int ti_push_dir(ti_walk *w, char *path, size_t len) {
     w->stack = s;
     w->cap_stack = cap;
   }
-  w->stack[w->n_stack++] = (ti_pending){path, len};
+  w->stack[w->n_stack++] = (ti_pending){path, len, linked};
   return 1;
 }
 
@@ -256,7 +259,7 @@ static int ti_push_dir(ti_walk *w, char *path, size_t len) {
 static int ti_enter(ti_walk *w, ti_packed *out) {
   ti_pending next = w->stack[--w->n_stack];
   struct stat st;
-  ti_walk_fact f = {TI_OK, 0, 0, 0, 0, 0};
+  ti_walk_fact f = {TI_OK, 0, 0, 0, 0, 0, 0};
   int fd = ti_open_dir(next.path, next.len), added = 1;
   if (fd >= 0 && ti_fstat(fd, &st) != 0) {
     int saved = errno;
@@ -268,6 +271,7 @@ static int ti_enter(ti_walk *w, ti_packed *out) {
       (w->dir = fdopendir(fd))) {
     w->dir_path = next.path;
     w->dir_len = next.len;
+    w->dir_linked = next.linked;
     w->dir_ref = -1;
     return 1;
   }
@@ -300,6 +304,7 @@ static int ti_visit(ti_walk *w, ti_packed *out, const struct dirent *ent) {
   const char *name = ent->d_name;
   size_t nlen = strlen(name), len;
   int dfd = dirfd(w->dir), kind, native;
+  int linked = w->dir_linked || ent->d_type == DT_LNK || ent->d_type == DT_UNKNOWN; /* unknown: maybe a link */
   ti_walk_fact f;
   if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) return 1;
   kind = ti_entry_kind(dfd, ent);
@@ -307,7 +312,7 @@ static int ti_visit(ti_walk *w, ti_packed *out, const struct dirent *ent) {
     char *path;
     if (w->skip && !strcmp(name, w->skip)) return 1;
     if (!(path = ti_join(w->dir_path, w->dir_len, name, nlen, &len))) return 0;
-    if (!ti_push_dir(w, path, len)) {
+    if (!ti_push_dir(w, path, len, linked)) {
       free(path);
       return 0;
     }
@@ -315,6 +320,7 @@ static int ti_visit(ti_walk *w, ti_packed *out, const struct dirent *ent) {
   }
   if (kind != DT_REG || !(native = ti_native_name(name, nlen))) return 1;
   ti_examine(w, dfd, name, &f);
+  f.linked = (unsigned)linked;
   if (native == 2 && f.magic != 0x7f454c46u) return 1; /* linker scripts, text: not a library */
   return ti_emit(w, out, 0, w->dir_path, w->dir_len, name, &f);
 }
@@ -323,7 +329,7 @@ ti_err ti_walk_open(const char *root, const ti_walk_opts *opts, ti_walk **out) {
   ti_walk *w = calloc(1, sizeof *w);
   char *path = strdup(root);
   *out = NULL;
-  if (!w || !path || (opts->skip && !(w->skip = strdup(opts->skip))) || !ti_push_dir(w, path, strlen(path))) {
+  if (!w || !path || (opts->skip && !(w->skip = strdup(opts->skip))) || !ti_push_dir(w, path, strlen(path), 0)) {
     free(path);
     ti_walk_close(w);
     return TI_ENOMEM;
@@ -362,7 +368,7 @@ ti_err ti_walk_next(ti_walk *w, size_t max_entries, ti_packed *out, int *done) {
     }
     errno = 0;
     if (!(ent = readdir(w->dir))) {
-      ti_walk_fact f = {errno ? ti_errno_err(errno) : TI_OK, 0, 0, 0, 0, 0};
+      ti_walk_fact f = {errno ? ti_errno_err(errno) : TI_OK, 0, 0, 0, 0, 0, 0};
       ok = !f.code || ti_emit(w, out, 1, w->dir_path, w->dir_len, ti_err_message(f.code), &f);
       ti_leave(w);
       continue;

@@ -89,6 +89,14 @@ describe('walk(): the addon walker finds what find -L finds, once each, without 
     truth.add(path.join(root, deep, 'deep.node'));
     assert.deepStrictEqual(new Set(paths.map(real)), truth);
     assert.ok(paths.includes(path.join(root, 'link.node')), 'a symlink to an addon is one');
+    // linked: false promises that the real path is the root's real path joined with the names
+    const realRoot = fs.realpathSync(root);
+    for (const e of entries.filter((x) => x.path.length < 4096)) {
+      const joined = path.join(realRoot, path.relative(root, e.path));
+      if (!e.linked) assert.strictEqual(fs.realpathSync(e.path), joined, e.path);
+      else assert.notStrictEqual(fs.realpathSync(e.path), joined, e.path);
+    }
+    assert.ok(entries.find((e) => e.path === path.join(root, 'link.node')).linked);
     assert.ok(paths.some((f) => f.endsWith('libdep.so.1.2')) && !paths.some((f) => /libdep\.so$|libtiny|libx\.so\.1a|fifo|dangling/.test(f)));
   });
 

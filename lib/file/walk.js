@@ -9,9 +9,9 @@ const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
 const { MACHINE_NUMBER } = require('../platform');
 
-const FORMAT = 1; // src/ti_walk.c
+const FORMAT = 2; // src/ti_walk.c
 const HEADER = 4;
-const FIELDS = 9;
+const FIELDS = 10;
 const BATCH = 1024;
 const ELF = 0x7f454c46;
 const MACH_O = [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe];
@@ -41,7 +41,8 @@ function factsCache() {
   };
 }
 
-// A packed batch as entries: { path, dir, name, facts } for a file,
+// A packed batch as entries: { path, dir, name, facts, linked } for a file
+// (linked: a symlink was followed on the way from the root),
 // { path, error } for a directory that could not be read.
 function decode([strings, n], factsOf) {
   if (n[0] !== FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/walk.js disagree on the batch layout');
@@ -54,7 +55,8 @@ function decode([strings, n], factsOf) {
       out[i] = { path: dir, error: fromNative(error) };
     } else {
       const name = s[n[at + 2]];
-      out[i] = { path: dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`, dir, name, facts: factsOf(n, at) };
+      out[i] = { path: dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`, dir, name, facts: factsOf(n, at),
+        linked: n[at + 9] === 1 };
     }
   }
   return { entries: out, done: n[2] === 1, limited: n[3] === 1 };

@@ -156,12 +156,13 @@ class Judging {
 // to it is skipped.  Only the real paths judged are kept.
 const ALIAS = 'a link to a file judged already';
 
-function judgeWith(first, session, opts) {
+function judgeWith(first, session, opts, root) {
   const target = first.target.name;
   const judged = new Set();
   return async (entry, pkg) => {
     try {
-      const real = await fs.promises.realpath(entry.path).catch(() => entry.path); // beyond PATH_MAX: as walked
+      // beyond PATH_MAX realpath fails: the path as walked
+      const real = entry.linked ? await fs.promises.realpath(entry.path).catch(() => entry.path) : path.join(root.real, path.relative(root.walked, entry.path));
       session.rename(entry.path, real);
       if (judged.has(real)) {
         session.ahead.delete(real);
@@ -202,9 +203,11 @@ async function* run(dir, opts, summary) {
   Object.assign(summary, { target, staticTls: { needed: 0, before: first.budget ? first.budget.free : null } });
   const session = new io.Session({ bounded: true });
   const choose = opts.all ? null : new Selector(path.resolve(dir), npmTarget(first.target));
-  const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
+  const walked = path.normalize(dir);
+  const root = { walked, real: await fs.promises.realpath(walked).catch(() => walked) };
+  const judging = new Judging(session, concurrency, judgeWith(first, session, opts, root));
   const done = (r) => { tally(summary, r); return r; };
-  for await (const batch of files.walk(path.normalize(dir), { light: true })) {
+  for await (const batch of files.walk(walked, { light: true })) {
     // the packages of the whole batch are looked up together, not one after another
     if (choose) for (const entry of batch) if (!entry.error && !choose.known(entry)) choose.find(entry).catch(() => {});
     for (const entry of batch) {

@@ -124,7 +124,8 @@ export interface Analysis {
   runpath: string[];
   flags: { staticTls: boolean; bindNow: boolean; nodelete: boolean; symbolic: boolean; textrel: boolean;
     origin: boolean; pie: boolean; execStack: boolean; noopen: boolean; nodeflib: boolean };
-  tls: { size: number; initSize: number; align: number } | null;
+  /** PT_TLS p_memsz, p_filesz, p_align, p_vaddr (vaddr modulo align: where the block starts in its aligned area) */
+  tls: { size: number; initSize: number; align: number; vaddr: number } | null;
   tlsRelocations: AnalysisTlsRelocations;
   tlsModels: TlsModel[];
   tlsSymbols: TlsSymbol[];

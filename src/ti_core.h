@@ -215,6 +215,7 @@ typedef struct ti_elf_info {
   unsigned flags;
   int has_tls;
   uint64_t tls_size, tls_init_size, tls_align;
+  uint64_t tls_vaddr; /* PT_TLS p_vaddr: modulo the alignment, where the block's first byte sits (glibc's l_tls_firstbyte_offset) */
   ti_reloc_counts relocs;
   uint32_t tpoff_own, tlsdesc_own; /* against this file's own block: symbol 0 or defined here */
   unsigned models;

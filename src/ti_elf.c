@@ -155,6 +155,7 @@ static ti_err ti_parse_phdr(ti_elf *e, const uint8_t *ph) {
     e->info->tls_size = TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_memsz);
     e->info->tls_init_size = filesz;
     e->info->tls_align = TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_align);
+    e->info->tls_vaddr = TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_vaddr);
     break;
   case PT_INTERP:
     return ti_parse_interp(e, off, filesz);

@@ -8,7 +8,7 @@
  *     flags, has_tls, tls_size, tls_init_size, tls_align,
  *     tpoff, dtpmod, dtpoff, tlsdesc, tpoff_own, tlsdesc_own,
  *     @min_glibc, @min_glibcxx, @libc, has_section_headers, has_symtab, @file_id (st_dev:st_ino),
- *     light (1: a light analysis, whose symbol and relocation fields were not read),
+ *     light (1: a light analysis, whose symbol and relocation fields were not read), tls_vaddr,
  *     needed, rpath, runpath, version_defs, TLS models: each n, then n @strings
  *     version needs by file: a group list (below) of @file -> @versions
  *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
@@ -32,7 +32,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 3, TI_PACK_HEADER = 26 };
+enum { TI_PACK_FORMAT = 4, TI_PACK_HEADER = 27 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -143,7 +143,8 @@ static void ti_pack_header(ti_packer *w, const ti_elf_info *info) {
     info->relocs.tpoff, info->relocs.dtpmod, info->relocs.dtpoff, info->relocs.tlsdesc,
     info->tpoff_own, info->tlsdesc_own,
     ti_str(w, info->min_glibc), ti_str(w, info->min_glibcxx), ti_str(w, ti_file_libc_name(info->libc)),
-    info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL), info->light};
+    info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL), info->light,
+    (double)info->tls_vaddr};
   for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) ti_num(w, head[i]);
 }
 

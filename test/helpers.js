@@ -11,11 +11,11 @@ function readelf(args, file) {
     stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
-// PT_TLS from readelf -l output: { size: p_memsz, initSize: p_filesz, align: p_align } or null.
+// PT_TLS from readelf -l output: { size: p_memsz, initSize: p_filesz, align: p_align, vaddr: p_vaddr } or null.
 function parseTls(out) {
   const m = out.match(/^\s*TLS\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)/m);
   if (!m) return null;
-  return { size: parseInt(m[5], 16), initSize: parseInt(m[4], 16), align: parseInt(m[6], 16) };
+  return { size: parseInt(m[5], 16), initSize: parseInt(m[4], 16), align: parseInt(m[6], 16), vaddr: parseInt(m[2], 16) };
 }
 
 // Counts of TLS relocation types in readelf -r output (all tables), by the

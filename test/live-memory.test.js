@@ -38,7 +38,7 @@ describe('modules(): a loaded library whose file is truncated in place', functio
   it('truncated to half: the program headers still read (TLS as readelf says), the dynamic section not', function () {
     const r = truncated('half');
     const cut = pick(r.cut, r.file);
-    const want = h.readelfTls(fixtures.template('initial-exec'));
+    const { vaddr, ...want } = h.readelfTls(fixtures.template('initial-exec'));
     assert.strictEqual(cut.unreadable, true);
     assert.deepStrictEqual({ size: cut.tls.size, initSize: cut.tls.initSize, align: cut.tls.align }, want);
     assert.deepStrictEqual(cut.tlsRelocations, { tpoff: 0, dtpmod: 0, dtpoff: 0, tlsdesc: 0 });
@@ -50,7 +50,8 @@ describe('modules(): a loaded library whose file is truncated in place', functio
     const back = pick(r.restored, r.file);
     const tpl = fixtures.template('initial-exec');
     assert.strictEqual(back.unreadable, undefined);
-    assert.deepStrictEqual({ size: back.tls.size, initSize: back.tls.initSize, align: back.tls.align }, h.readelfTls(tpl));
+    const { vaddr, ...want } = h.readelfTls(tpl); // the link map has no p_vaddr
+    assert.deepStrictEqual({ size: back.tls.size, initSize: back.tls.initSize, align: back.tls.align }, want);
     assert.deepStrictEqual(back.tlsRelocations, h.readelfTlsRelocs(tpl));
     assert.strictEqual(back.staticTlsFlag, h.readelfStaticTlsFlag(tpl));
   });

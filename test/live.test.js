@@ -53,8 +53,9 @@ describe('modules(): the live link map', function () {
   it('reports every module\'s TLS size, init size and alignment as readelf -lW does', function () {
     let withTls = 0;
     for (const m of files) {
-      const want = h.readelfTls(m.path);
-      if (!want) { assert.strictEqual(m.tls, null, m.path); continue; }
+      const t = h.readelfTls(m.path);
+      if (!t) { assert.strictEqual(m.tls, null, m.path); continue; }
+      const want = { size: t.size, initSize: t.initSize, align: t.align }; // the link map has no p_vaddr
       withTls++;
       assert.ok(m.tls, `${m.path} has TLS`);
       assert.deepStrictEqual({ size: m.tls.size, initSize: m.tls.initSize, align: m.tls.align }, want, m.path);

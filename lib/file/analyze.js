@@ -6,7 +6,7 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 3; // src/ti_elf_pack.c
+const PACK_FORMAT = 4; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -34,7 +34,7 @@ class Packed {
   constructor([strings, nums]) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 26; // after the fixed header
+    this.at = 27; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/analyze.js disagree on the analysis layout');
   }
 
@@ -144,7 +144,7 @@ function shape(packed, file) {
     rpath: split(rpath),
     runpath: split(runpath),
     flags,
-    tls: n[9] ? { size: n[10], initSize: n[11], align: n[12] } : null,
+    tls: n[9] ? { size: n[10], initSize: n[11], align: n[12], vaddr: n[26] } : null,
     tlsRelocations: known({ tpoff: n[13], dtpmod: n[14], dtpoff: n[15], tlsdesc: n[16], tpoffOwn: n[17], tlsdescOwn: n[18] }),
     tlsModels: known(tlsModels),
     tlsSymbols: known(tlsSymbols),

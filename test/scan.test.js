@@ -250,6 +250,25 @@ describe('scan() and checkPackage(): a file is judged by its real path, once', f
     assert.strictEqual(it.summary.skippedBy['a link to a file judged already'], 1);
   });
 
+  it("in a package without a loader convention, the file's libc decides: the musl build is skipped on glibc", async function () {
+    const musl = fixtures.template('global-dynamic', 'musl');
+    if (!fs.existsSync(musl)) h.skip(this, 'musl-gcc not installed: no musl fixtures');
+    const pkg = path.join(dir, 'loose');
+    fs.mkdirSync(pkg);
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'loose', version: '1.0.0' }));
+    fs.copyFileSync(musl, path.join(pkg, 'a-musl.node'));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(pkg, 'a-glibc.node'));
+    // the truth: what each needs, as readelf reads it
+    const needs = (f) => h.readelf(['-dW'], path.join(pkg, f));
+    assert.match(needs('a-musl.node'), /libc\.musl-x86_64\.so\.1|libc\.so\]/);
+    assert.match(needs('a-glibc.node'), /libc\.so\.6/);
+    const out = {};
+    for await (const r of ti.scan(dir)) out[path.basename(r.path)] = r;
+    assert.strictEqual(out['a-musl.node'].verdict, 'skipped');
+    assert.strictEqual(out['a-musl.node'].reason, 'for musl');
+    assert.notStrictEqual(out['a-glibc.node'].verdict, 'skipped');
+  });
+
   it('checkPackage() judges a selected binary that is a symlink by its real path', async function () {
     const { real } = layout();
     const pkg = path.join(dir, 'linked');

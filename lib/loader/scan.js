@@ -3,9 +3,10 @@
 // Each package's loader convention (packages.js) decides which of them would
 // load on the target; those are judged by the loader model with everything
 // they pull in, every other one is reported as skipped with the reason and
-// costs nothing more than the walk's light look at it.
+// costs nothing more than the walk's look at it.
 // The walk (lib/file/walk.js) runs in the addon on the thread pool, a batch
-// ahead of the judging; results come as they finish.  Memory stays flat:
+// ahead of the judging, reading each file's header (its light analysis only
+// where the package's convention does not decide); results come as they finish.  Memory stays flat:
 // files are judged `concurrency` at a time and nothing is kept per file, only
 // one selection per package.  What cannot be read is an error result.
 const fs = require('fs');
@@ -16,7 +17,7 @@ const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');
 const io = require('./io');
 const files = require('../file/walk');
-const { analyzeMany } = require('../file/analyze');
+const { analyze, analyzeMany } = require('../file/analyze');
 
 const RECENT_DIRS = 1024;
 const RECENT_PACKAGES = 256;
@@ -40,6 +41,10 @@ function errorResult(entry, target) {
 // when it has no convention), and no waiting once both are known.  The walk
 // is depth-first, so a package's files come together: only the packages and
 // directories seen last are remembered (one seen again is looked up again).
+// The walk reads each file's header only; a file's libc (its light analysis)
+// is read when nothing else decides: a package without a loader convention.
+const needsLight = (sel, entry) => sel.convention === 'none' && entry.facts.elf && !entry.light;
+
 class Selector {
   constructor(root, target) {
     this.root = root;
@@ -49,20 +54,32 @@ class Selector {
     this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
   }
 
-  // { sel, verdict } for a walked file, or null while its package is not known yet.
+  // { sel, verdict } for a walked file, or null while its package, or the
+  // file's libc where the package's convention leaves it to the file, is not known yet.
   known(entry) {
     const dir = this.dirOf(entry);
     const pkg = this.packageOf.get(dir);
     const sel = typeof pkg === 'string' ? this.selections.get(pkg) : undefined;
-    if (!sel || typeof sel.then === 'function') return null;
+    if (!sel || typeof sel.then === 'function' || needsLight(sel, entry)) return null;
     return { sel, verdict: packages.classify(sel, `${dir}/${entry.name}`, entry.facts) };
   }
 
-  async find(entry) {
+  // The same, once known (asked once per entry: the batch asks ahead, the judging waits).
+  find(entry) {
+    if (!entry.finding) entry.finding = this.findOnce(entry);
+    return entry.finding;
+  }
+
+  async findOnce(entry) {
     const dir = this.dirOf(entry);
     const file = `${dir}/${entry.name}`;
     const pkg = await this.memo(this.packageOf, dir, () => packages.findPackageRoot(file, this.root).then((r) => r || this.root));
     const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' }));
+    if (needsLight(sel, entry)) {
+      // unreadable here: the header's facts, and the judging says what is wrong
+      entry.facts = await analyze(entry.path, { light: true }).then(packages.factsFromAnalysis, () => entry.facts);
+      entry.light = true;
+    }
     return { sel, verdict: packages.classify(sel, file, entry.facts) };
   }
 
@@ -207,7 +224,7 @@ async function* run(dir, opts, summary) {
   const root = { walked, real: await fs.promises.realpath(walked).catch(() => walked) };
   const judging = new Judging(session, concurrency, judgeWith(first, session, opts, root));
   const done = (r) => { tally(summary, r); return r; };
-  for await (const batch of files.walk(walked, { light: true })) {
+  for await (const batch of files.walk(walked)) {
     // the packages of the whole batch are looked up together, not one after another
     if (choose) for (const entry of batch) if (!entry.error && !choose.known(entry)) choose.find(entry).catch(() => {});
     for (const entry of batch) {

@@ -236,3 +236,53 @@ describe('the check CLI', function () {
     assert.doesNotMatch(bad.stdout, /\x1b\[/, 'no colour when not a terminal');
   });
 });
+
+describe('check(): a warm check of an unchanged file', function () {
+  let dir;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-check-warm-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('sees every change to the file: same size and modification time, other bytes', async function () {
+    const file = path.join(dir, 'addon.node');
+    fs.copyFileSync(fixtures.template('initial-exec'), file);
+    const first = await ti.check(file);
+    assert.deepStrictEqual(first.analysis, ti.analyzeSync(file), 'the analysis of the file as it is');
+    assert.deepStrictEqual((await ti.check(file)).analysis, first.analysis, 'warm: the same');
+    // rewrite the same inode in place with other bytes of the same size, then put the modification time back
+    const st = fs.statSync(file, { bigint: true });
+    const ref = path.join(dir, 'times');
+    fs.writeFileSync(ref, '');
+    assert.strictEqual(spawnSync('touch', ['-r', file, ref]).status, 0);
+    const bytes = fs.readFileSync(file);
+    const other = fs.readFileSync(fixtures.template('global-dynamic'));
+    const mixed = Buffer.alloc(bytes.length);
+    other.copy(mixed, 0, 0, Math.min(other.length, bytes.length));
+    fs.writeFileSync(file, mixed);
+    assert.strictEqual(spawnSync('touch', ['-r', ref, file]).status, 0); // to the nanosecond
+    const now = fs.statSync(file, { bigint: true });
+    assert.deepStrictEqual([now.ino, now.size, now.mtimeNs], [st.ino, st.size, st.mtimeNs]);
+    let truth;
+    try {
+      truth = { analysis: ti.analyzeSync(file) };
+    } catch (e) {
+      truth = { code: e.code };
+    }
+    let got;
+    try {
+      got = { analysis: (await ti.check(file)).analysis };
+    } catch (e) {
+      got = { code: e.code };
+    }
+    assert.deepStrictEqual(got, truth);
+    assert.notDeepStrictEqual(got, { analysis: first.analysis });
+  });
+
+  it('hands each caller its own objects', async function () {
+    const file = fixtures.template('cxx');
+    const a = await ti.check(file);
+    a.analysis.imports.length = 0;
+    a.analysis.needed.push('changed');
+    const b = await ti.check(file);
+    assert.deepStrictEqual(b.analysis, ti.analyzeSync(file));
+  });
+});

@@ -40,7 +40,8 @@ function result(step, ignore) {
 
 async function check(file, opts = {}) {
   const state = createState(opts.target, opts);
-  return result(await io.runAsync(loadFile(state, checkPath(file), { final: true })), opts.ignore);
+  const session = new io.Session({ remember: checkPath(file) });
+  return result(await io.runAsync(loadFile(state, file, { final: true }), session), opts.ignore);
 }
 
 // The same verdict without the thread pool, for callers that cannot wait

@@ -7,7 +7,7 @@
 // the register hook).  Either way nothing that is not a regular file is read:
 // every open is O_NONBLOCK and checked with fstat first, so a FIFO never blocks.
 const fs = require('fs');
-const { analyze, analyzeSync } = require('../file/analyze');
+const { analyze, analyzeSync, analyzeRemembered } = require('../file/analyze');
 const files = require('../file/walk');
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_CLOEXEC || 0);
@@ -121,7 +121,9 @@ class RecentMap {
 }
 
 class Session {
-  constructor({ bounded = false } = {}) {
+  // remember: the one file whose analysis may come from the last ones made (check()'s own file)
+  constructor({ bounded = false, remember = null } = {}) {
+    this.remember = remember;
     this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
       probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir) } : null;
     this.all = new Map();
@@ -165,7 +167,9 @@ function answerSync(session, req) {
 async function answerAsync(session, req) {
   const early = req.op === 'analyze' && session.ahead.get(req.path);
   if (early) session.ahead.delete(req.path);
-  const ask = () => (early ? early.then((take) => take()) : ASYNC[req.op](req.path, req.limit));
+  const remembered = req.op === 'analyze' && req.path === session.remember;
+  const ask = () => (early ? early.then((take) => take())
+    : remembered ? analyzeRemembered(req.path) : ASYNC[req.op](req.path, req.limit));
   const run = () => ask().then((value) => ({ value }), (error) => ({ error }));
   return req.once ? run() : session.answer(req, run);
 }

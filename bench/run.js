@@ -282,9 +282,10 @@ function caseScan() {
   }
   const { trees, cache, packages } = env;
   const small = trees.nativeTree(cache, packages, 1000);
+  const mid = trees.nativeTree(cache, packages, 8000);
   const big = trees.nativeTree(cache, packages, 20000);
   const t = interleaveProcesses({
-    ours: scanCmd(big.dir), scanelf: ['scanelf', ['-R', '-n', big.dir]], small: scanCmd(small.dir),
+    ours: scanCmd(big.dir), scanelf: ['scanelf', ['-R', '-n', big.dir]], small: scanCmd(small.dir), mid: scanCmd(mid.dir),
   }, 5);
   const all = interleaveProcesses({ all: scanCmd(big.dir, '--all'), scanelf: ['scanelf', ['-R', '-n', big.dir]] }, 3);
   const summary = scanSummary(big.dir);
@@ -297,6 +298,8 @@ function caseScan() {
   const growth = t.ours.rssMb - t.small.rssMb;
   record('scan peak RSS growth, 1,000 -> 20,000 native files (MB)', growth, '<= 16 MB', growth <= 16,
     `${t.small.rssMb.toFixed(0)} MB -> ${t.ours.rssMb.toFixed(0)} MB`);
+  record('scan peak RSS growth, 8,000 -> 20,000 native files (MB)', t.ours.rssMb - t.mid.rssMb, 'context', true,
+    `${t.mid.rssMb.toFixed(0)} MB -> ${t.ours.rssMb.toFixed(0)} MB: whether memory keeps growing once V8 has sized its heap`);
 }
 
 function casePlainTree() {

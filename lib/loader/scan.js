@@ -7,8 +7,9 @@
 // The walk (lib/file/walk.js) runs in the addon on the thread pool, a batch
 // ahead of the judging, reading each file's header (its light analysis only
 // where the package's convention does not decide); results come as they finish.  Memory stays flat:
-// files are judged `concurrency` at a time and nothing is kept per file, only
-// one selection per package.  What cannot be read is an error result.
+// files are judged `concurrency` at a time and nothing is kept per file but
+// the real path of each judged one (to skip other links to it), and one
+// selection per package.  What cannot be read is an error result.
 const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError } = require('../errors');

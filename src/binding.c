@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* AT_FDCWD */
 #endif
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,7 +635,7 @@ static napi_value ti_js_walk_open(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 4;
   napi_value argv[4], ext = NULL, result = NULL;
   ti_walk_opts opts = {0, NULL, 0};
-  char *root = ti_path_arg(env, cbinfo, &opts.how, TI_ANALYZE_LIGHT), skip[256];
+  char *root = ti_path_arg(env, cbinfo, &opts.how, TI_ANALYZE_LIGHT), skip[NAME_MAX + 2]; /* room to tell a longer one */
   ti_walk_handle *h = NULL;
   double max = 0;
   if (!root) return NULL;

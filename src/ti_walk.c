@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,7 +38,14 @@
 
 enum { TI_WALK_FORMAT = 2, TI_WALK_HEADER = 4, TI_WALK_HEAD = 20, TI_WALK_SLICE = 65536, TI_WALK_BYTES = 256 * 1024 };
 
-typedef struct ti_pending { char *path; size_t len; int linked; } ti_pending;
+/* The paths of the directories waiting to be read grow with depth times
+ * breadth (a deep tree with siblings at every level): beyond this many bytes
+ * a directory is an error entry instead of a path kept. */
+#define TI_WALK_PENDING_MAX ((size_t)16 << 20)
+
+/* ino: the entry's d_ino when it was a directory, not a link (0: unknown):
+ * if the directory opened later is another inode, it was replaced meanwhile. */
+typedef struct ti_pending { char *path; size_t len; int linked; uint64_t ino; } ti_pending;
 
 /* (st_dev, st_ino) of every directory entered: open addressing. */
 typedef struct ti_dir_set { uint64_t *keys; unsigned char *used; size_t cap, n; } ti_dir_set;
@@ -46,7 +54,8 @@ struct ti_walk {
   ti_walk_opts opts;
   char *skip;                       /* opts.skip, copied */
   ti_pending *stack;                /* directories waiting to be read */
-  size_t n_stack, cap_stack;
+  size_t n_stack, cap_stack, pending_bytes;
+  int starved;                      /* out of descriptors after the wait: no more waiting in this batch */
   DIR *dir;                         /* the directory being read, or NULL */
   char *dir_path;
   size_t dir_len;
@@ -212,9 +221,12 @@ static void ti_read_head(int fd, ti_walk_fact *f) {
 }
 
 /* Opens (O_NONBLOCK), checks it is a regular file, reads the facts, closes. */
-static void ti_examine(const ti_walk *w, int dfd, const char *name, ti_walk_fact *f) {
+static void ti_examine(ti_walk *w, int dfd, const char *name, ti_walk_fact *f) {
   struct stat st;
-  int fd = ti_open_at_retrying(dfd, name, 0);
+  int fd;
+  /* out of descriptors after one wait: the rest of the batch fails at once (the next batch waits again) */
+  if (w->starved) fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  else if ((fd = ti_open_at_retrying(dfd, name, 0)) < 0 && (errno == EMFILE || errno == ENFILE)) w->starved = 1;
   memset(f, 0, sizeof *f);
   if (fd < 0) {
     f->code = ti_errno_err(errno);
@@ -242,7 +254,7 @@ static void ti_examine(const ti_walk *w, int dfd, const char *name, ti_walk_fact
 
 /* ---- walking ---- */
 
-static int ti_push_dir(ti_walk *w, char *path, size_t len, int linked) {
+static int ti_push_dir(ti_walk *w, char *path, size_t len, int linked, uint64_t ino) {
   if (w->n_stack == w->cap_stack) {
     size_t cap = w->cap_stack ? w->cap_stack * 2 : 64;
     ti_pending *s = realloc(w->stack, cap * sizeof *s);
@@ -250,7 +262,8 @@ static int ti_push_dir(ti_walk *w, char *path, size_t len, int linked) {
     w->stack = s;
     w->cap_stack = cap;
   }
-  w->stack[w->n_stack++] = (ti_pending){path, len, linked};
+  w->stack[w->n_stack++] = (ti_pending){path, len, linked, ino};
+  w->pending_bytes += len;
   return 1;
 }
 
@@ -259,6 +272,7 @@ static int ti_push_dir(ti_walk *w, char *path, size_t len, int linked) {
 static int ti_enter(ti_walk *w, ti_packed *out) {
   ti_pending next = w->stack[--w->n_stack];
   struct stat st;
+  w->pending_bytes -= next.len;
   ti_walk_fact f = {TI_OK, 0, 0, 0, 0, 0, 0};
   int fd = ti_open_dir(next.path, next.len), added = 1;
   if (fd >= 0 && ti_fstat(fd, &st) != 0) {
@@ -271,7 +285,8 @@ static int ti_enter(ti_walk *w, ti_packed *out) {
       (w->dir = fdopendir(fd))) {
     w->dir_path = next.path;
     w->dir_len = next.len;
-    w->dir_linked = next.linked;
+    /* replaced by a link (or a mount point) since it was listed: its real path is unknown */
+    w->dir_linked = next.linked || (next.ino && (uint64_t)st.st_ino != next.ino);
     w->dir_ref = -1;
     return 1;
   }
@@ -290,35 +305,78 @@ static void ti_leave(ti_walk *w) {
 }
 
 /* What an entry is, following symlinks: DT_DIR, DT_REG, or DT_UNKNOWN for
- * anything else (devices, FIFOs, sockets, dangling links: nothing to load). */
-static int ti_entry_kind(int dfd, const struct dirent *ent) {
+ * anything else (devices, FIFOs, sockets: nothing to load; a link that
+ * leads nowhere sets *err). */
+static int ti_entry_kind(int dfd, const struct dirent *ent, ti_err *err) {
   struct stat st;
+  *err = TI_OK;
   if (ent->d_type == DT_DIR || ent->d_type == DT_REG) return ent->d_type;
   if (ent->d_type != DT_LNK && ent->d_type != DT_UNKNOWN) return DT_UNKNOWN;
-  if (ti_fstatat(dfd, ent->d_name, &st, 0) != 0) return DT_UNKNOWN;
+  if (ti_fstatat(dfd, ent->d_name, &st, 0) != 0) {
+    *err = ti_errno_err(errno);
+    return DT_UNKNOWN;
+  }
   return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+}
+
+/* Names reach JavaScript as UTF-8 strings: two invalid names would both
+ * become U+FFFD there and stand for one another. */
+static int ti_utf8_valid(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned c = s[i], len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!len || i + len > n || (len == 2 && c < 0xc2)) return 0;
+    for (unsigned k = 1; k < len; k++)
+      if ((s[i + k] & 0xc0) != 0x80) return 0;
+    if (len == 3) {
+      unsigned cp = (c & 0x0f) << 12 | (s[i + 1] & 0x3fu) << 6 | (s[i + 2] & 0x3fu);
+      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    }
+    if (len == 4) {
+      unsigned cp = (c & 0x07) << 18 | (s[i + 1] & 0x3fu) << 12 | (s[i + 2] & 0x3fu) << 6 | (s[i + 3] & 0x3fu);
+      if (cp < 0x10000 || cp > 0x10ffff) return 0;
+    }
+    i += len;
+  }
+  return 1;
+}
+
+/* An error entry for something in the current directory that is not walked or read. */
+static int ti_emit_problem(ti_walk *w, ti_packed *out, ti_err code, const char *why, const char *name) {
+  ti_walk_fact f = {code, 0, 0, 0, 0, 0, 0};
+  char msg[512];
+  size_t at = (size_t)snprintf(msg, sizeof msg, "%s: ", why);
+  for (const unsigned char *p = (const unsigned char *)name; *p && at + 5 < sizeof msg; p++) /* \xNN for what is not printable ASCII */
+    at += (size_t)(*p >= 0x20 && *p < 0x7f ? snprintf(msg + at, sizeof msg - at, "%c", *p) : snprintf(msg + at, sizeof msg - at, "\\x%02x", *p));
+  return ti_emit(w, out, 1, w->dir_path, w->dir_len, msg, &f);
 }
 
 /* One directory entry; 0 when memory ran out. */
 static int ti_visit(ti_walk *w, ti_packed *out, const struct dirent *ent) {
   const char *name = ent->d_name;
   size_t nlen = strlen(name), len;
-  int dfd = dirfd(w->dir), kind, native;
+  int dfd = dirfd(w->dir), kind, native = ti_native_name(name, nlen);
   int linked = w->dir_linked || ent->d_type == DT_LNK || ent->d_type == DT_UNKNOWN; /* unknown: maybe a link */
   ti_walk_fact f;
+  ti_err gone;
   if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) return 1;
-  kind = ti_entry_kind(dfd, ent);
+  kind = ti_entry_kind(dfd, ent, &gone);
+  if (kind == DT_UNKNOWN && gone != TI_OK && native == 1) /* an addon link that leads nowhere (or round in a loop) */
+    return ti_emit_problem(w, out, gone, ti_err_message(gone), name);
+  if ((kind == DT_DIR || (kind == DT_REG && native)) && !ti_utf8_valid((const unsigned char *)name, nlen))
+    return ti_emit_problem(w, out, TI_EINVAL, "not read: a name that is not UTF-8", name);
   if (kind == DT_DIR) {
     char *path;
     if (w->skip && !strcmp(name, w->skip)) return 1;
+    if (w->pending_bytes + w->dir_len + nlen + 2 > TI_WALK_PENDING_MAX)
+      return ti_emit_problem(w, out, TI_ERANGE, "not read: the directories waiting to be read hold 16 MiB of paths", name);
     if (!(path = ti_join(w->dir_path, w->dir_len, name, nlen, &len))) return 0;
-    if (!ti_push_dir(w, path, len, linked)) {
+    if (!ti_push_dir(w, path, len, linked, ent->d_type == DT_DIR ? (uint64_t)ent->d_ino : 0)) {
       free(path);
       return 0;
     }
     return 1;
   }
-  if (kind != DT_REG || !(native = ti_native_name(name, nlen))) return 1;
+  if (kind != DT_REG || !native) return 1;
   ti_examine(w, dfd, name, &f);
   f.linked = (unsigned)linked;
   if (native == 2 && f.magic != 0x7f454c46u) return 1; /* linker scripts, text: not a library */
@@ -329,7 +387,7 @@ ti_err ti_walk_open(const char *root, const ti_walk_opts *opts, ti_walk **out) {
   ti_walk *w = calloc(1, sizeof *w);
   char *path = strdup(root);
   *out = NULL;
-  if (!w || !path || (opts->skip && !(w->skip = strdup(opts->skip))) || !ti_push_dir(w, path, strlen(path), 0)) {
+  if (!w || !path || (opts->skip && !(w->skip = strdup(opts->skip))) || !ti_push_dir(w, path, strlen(path), 0, 0)) {
     free(path);
     ti_walk_close(w);
     return TI_ENOMEM;
@@ -342,6 +400,7 @@ ti_err ti_walk_open(const char *root, const ti_walk_opts *opts, ti_walk **out) {
 
 static void ti_batch_begin(ti_walk *w, ti_packed *out) {
   memset(out, 0, sizeof *out);
+  w->starved = 0;
   for (size_t i = 0; i < TI_ERR_COUNT; i++) w->codes[i] = -1;
   w->dir_ref = -1;
   for (int i = 0; i < TI_WALK_HEADER; i++) ti_packed_num(out, i ? 0 : TI_WALK_FORMAT);

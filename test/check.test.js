@@ -242,7 +242,12 @@ describe('check(): a warm check of an unchanged file', function () {
   beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-check-warm-')); });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  const { REMEMBER } = require('../lib/file/analyze');
+  const settle = REMEMBER.settleMs;
+  afterEach(() => { REMEMBER.settleMs = settle; });
+
   it('sees every change to the file: same size and modification time, other bytes', async function () {
+    REMEMBER.settleMs = 0; // the file was just made: remember it all the same, to see the identity at work
     const file = path.join(dir, 'addon.node');
     fs.copyFileSync(fixtures.template('initial-exec'), file);
     const first = await ti.check(file);
@@ -277,12 +282,53 @@ describe('check(): a warm check of an unchanged file', function () {
     assert.notDeepStrictEqual(got, { analysis: first.analysis });
   });
 
-  it('hands each caller its own objects', async function () {
+  it('hands each caller its own objects, down to the packed numbers', async function () {
+    REMEMBER.settleMs = 0;
     const file = fixtures.template('cxx');
+    await ti.check(file);
     const a = await ti.check(file);
     a.analysis.imports.length = 0;
     a.analysis.needed.push('changed');
+    for (const sym of Object.getOwnPropertySymbols(a.analysis)) {
+      const raw = a.analysis[sym];
+      if (raw && raw.n) raw.n.fill(7);
+    }
     const b = await ti.check(file);
     assert.deepStrictEqual(b.analysis, ti.analyzeSync(file));
+    assert.strictEqual(b.verdict, (await ti.check(file)).verdict);
+  });
+
+  it('a file changed within the last minute is read again: a write through a shared mapping moves no time', async function () {
+    const file = path.join(dir, 'mapped.node');
+    fs.copyFileSync(fixtures.template('initial-exec'), file);
+    // a writer that keeps the file mapped: it dirties the page of PT_TLS, then changes p_memsz in it
+    const py = `import mmap, os, struct, sys
+f = open(sys.argv[1], 'r+b'); m = mmap.mmap(f.fileno(), 0)
+phoff, = struct.unpack_from('<Q', m, 0x20); phent, phnum = struct.unpack_from('<HH', m, 0x36)
+at = next(phoff + i * phent for i in range(phnum) if struct.unpack_from('<I', m, phoff + i * phent)[0] == 7) + 0x28
+size, = struct.unpack_from('<Q', m, at)
+struct.pack_into('<Q', m, at, size); print('dirty', flush=True); sys.stdin.readline()
+struct.pack_into('<Q', m, at, size + 4096); print('changed', flush=True); sys.stdin.readline()
+`;
+    const { spawn } = require('child_process');
+    const writer = spawn('python3', ['-c', py, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = [];
+    const next = () => new Promise((resolve, reject) => {
+      if (lines.length) return resolve(lines.shift());
+      writer.stdout.once('data', (d) => { lines.push(...String(d).trim().split('\n')); resolve(lines.shift()); });
+      writer.once('error', reject);
+    });
+    try {
+      if ((await next()) !== 'dirty') throw new Error('the writer did not start');
+      const before = await ti.check(file);
+      writer.stdin.write('\n');
+      assert.strictEqual(await next(), 'changed');
+      const after = await ti.check(file);
+      assert.strictEqual(after.analysis.tls.size, ti.analyzeSync(file).tls.size);
+      assert.strictEqual(after.analysis.tls.size, before.analysis.tls.size + 4096);
+    } finally {
+      writer.stdin.end('\n');
+      writer.kill();
+    }
   });
 });

@@ -269,6 +269,59 @@ describe('scan() and checkPackage(): a file is judged by its real path, once', f
     assert.notStrictEqual(out['a-glibc.node'].verdict, 'skipped');
   });
 
+  it("scan('link/..') walks the directory the kernel gives, and names paths as the caller did", async function () {
+    const other = path.join(dir, 'other');
+    fs.mkdirSync(path.join(other, 'sub'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'here'));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(other, 'OTHER.node'));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'here', 'HERE.node'));
+    fs.symlinkSync(path.join(other, 'sub'), path.join(dir, 'here', 'link'));
+    const r = spawnSync(process.execPath, [BIN, 'scan', 'link/..', '--all', '--json'], { cwd: path.join(dir, 'here'), encoding: 'utf8' });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    lines.pop();
+    // the truth: what ls lists there, through the same kernel resolution
+    const ls = spawnSync('ls', ['link/..'], { cwd: path.join(dir, 'here'), encoding: 'utf8' }).stdout.split('\n').filter((n) => n.endsWith('.node'));
+    assert.deepStrictEqual(lines.map((l) => l.path), ls.map((n) => `link/../${n}`));
+    assert.deepStrictEqual(ls, ['OTHER.node']);
+  });
+
+  it('a change of working directory during a scan changes nothing', async function () {
+    const tree = path.join(dir, 'tree');
+    const decoy = path.join(dir, 'decoy', 'tree');
+    for (const [t, names] of [[tree, ['a', 'b', 'c']], [decoy, ['x', 'y', 'z']]]) {
+      for (const n of names) {
+        fs.mkdirSync(path.join(t, n, 'deeper'), { recursive: true });
+        fs.copyFileSync(fixtures.template('global-dynamic'), path.join(t, n, 'deeper', `${n}.node`));
+      }
+    }
+    const code = `const ti = require(${JSON.stringify(h.ROOT)}); process.chdir(process.argv[1]);
+      (async () => { const out = []; for await (const r of ti.scan('tree', { all: true })) { out.push(r.path); process.chdir(process.argv[2]); }
+        console.log(JSON.stringify(out.sort())); })()`;
+    const r = spawnSync(process.execPath, ['-e', code, dir, path.join(dir, 'decoy')], { encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(JSON.parse(r.stdout), ['a', 'b', 'c'].map((n) => `tree/${n}/deeper/${n}.node`));
+  });
+
+  it('an addon that cannot be read is an error result, not skipped (checked as an unprivileged user)', function () {
+    const who = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
+    if (process.getuid() !== 0 || who.status !== 0) h.skip(this, 'needs root to scan as nobody');
+    fs.chmodSync(dir, 0o755);
+    const pkg = path.join(dir, 'pkg');
+    fs.mkdirSync(pkg, { mode: 0o755 });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'pkg', version: '1.0.0' }));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(pkg, 'a.node'));
+    fs.chmodSync(path.join(pkg, 'a.node'), 0o600);
+    fs.chmodSync(path.join(pkg, 'package.json'), 0o644);
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, BIN, 'scan', dir, '--json'],
+      { encoding: 'utf8' });
+    if (r.error || /setpriv: /.test(r.stderr)) h.skip(this, `setpriv cannot drop privileges here: ${r.stderr || r.error}`);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.pop().summary;
+    assert.deepStrictEqual(lines.map((l) => [path.basename(l.path), l.verdict, l.error && l.error.code]), [['a.node', 'error', 'TI_EACCES']]);
+    assert.strictEqual(summary.error, 1);
+    assert.strictEqual(r.status, 2);
+  });
+
   it('checkPackage() judges a selected binary that is a symlink by its real path', async function () {
     const { real } = layout();
     const pkg = path.join(dir, 'linked');

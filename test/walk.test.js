@@ -78,8 +78,10 @@ describe('walk(): the addon walker finds what find -L finds, once each, without 
     const started = Date.now();
     const entries = await walked(root, { light: true });
     assert.ok(Date.now() - started < 30000, 'nothing blocked');
-    assert.deepStrictEqual(entries.filter((e) => e.error), [], 'nothing unreadable here');
-    const paths = entries.map((e) => e.path);
+    // the one thing not readable: an addon link that leads nowhere, named in its directory's error entry
+    assert.deepStrictEqual(entries.filter((e) => e.error).map((e) => [e.path, e.error.code, /dangling\.node/.test(e.error.message)]),
+      [[path.join(root, 'pkg'), 'TI_ENOENT', true]]);
+    const paths = entries.filter((e) => !e.error).map((e) => e.path);
     assert.strictEqual(new Set(paths).size, paths.length, 'no path twice');
     // other/ is reached once, by whichever way comes first
     assert.strictEqual(paths.filter((p) => p.endsWith('plugin.node')).length, 1);
@@ -252,5 +254,94 @@ describe('small reads in one trip: readSmall, listDir, probe', function () {
     const p = await probe(f);
     assert.deepStrictEqual([p.id, p.size], [`${st.dev}:${st.ino}`, st.size]);
     assert.deepStrictEqual(p.head, fs.readFileSync(f).subarray(0, 64));
+  });
+});
+
+describe('walk(): bounded by us, not by the tree', function () {
+  this.timeout(180000);
+  let dir;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-walk-shape-')); });
+  afterEach(() => spawnSync('rm', ['-rf', dir]));
+  const walker = JSON.stringify(path.join(h.ROOT, 'lib', 'file', 'walk'));
+
+  it('a deep tree with siblings at every level: the paths waiting stay under 16 MiB, the rest are error entries', function () {
+    // 500 levels of 200-byte names with four siblings each (made relative to each directory: beyond PATH_MAX)
+    const py = `import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for i in range(500):
+    for s in ('s1', 's2', 's3', 's4'):
+        os.mkdir(s, dir_fd=fd)
+    os.mkdir('d' * 200, dir_fd=fd)
+    nfd = os.open('d' * 200, os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = nfd
+`;
+    const mk = spawnSync('python3', ['-c', py, dir]);
+    if (mk.error) h.skip(this, 'python3 not installed: cannot build the deep tree');
+    assert.strictEqual(mk.status, 0, String(mk.stderr));
+    const code = `const w = require(${walker}); (async () => { const codes = {}; let n = 0;
+      for await (const b of w.walk(process.argv[1])) for (const e of b) { n++; if (e.error) codes[e.error.code] = (codes[e.error.code] || 0) + 1; }
+      console.log(JSON.stringify({ n, codes, rss: process.resourceUsage().maxRSS })); })()`;
+    const base = spawnSync(process.execPath, ['-e', `require(${walker}); console.log(process.resourceUsage().maxRSS)`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', code, dir], { encoding: 'utf8', timeout: 120000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.ok(got.codes.TI_ERANGE > 0, `directories refused, said: ${r.stdout}`);
+    const growthMb = (got.rss - Number(base.stdout)) / 1024;
+    assert.ok(growthMb < 48, `peak RSS grew ${growthMb.toFixed(0)} MB (16 MiB of paths, and batches)`);
+  });
+
+  it('names that are not UTF-8 are error entries, never two files under one name', async function () {
+    const so = fixtures.template('global-dynamic');
+    const d = Buffer.from(`${dir}/`);
+    for (const tail of [[0xff], [0xfe], [0xef, 0xbf, 0xbd]]) {
+      fs.copyFileSync(so, Buffer.concat([d, Buffer.from('x'), Buffer.from(tail), Buffer.from('.node')]));
+    }
+    const entries = [];
+    for await (const b of walk(dir)) entries.push(...b);
+    const files = entries.filter((e) => !e.error).map((e) => e.name);
+    assert.deepStrictEqual(files, ['x\ufffd.node'], 'the one valid name (U+FFFD spelled out in UTF-8)');
+    const errors = entries.filter((e) => e.error);
+    assert.deepStrictEqual(errors.map((e) => e.error.code), ['TI_EINVAL', 'TI_EINVAL']);
+    assert.deepStrictEqual(errors.map((e) => /x\\x(ff|fe)\.node/.test(e.error.message)), [true, true]);
+  });
+
+  it('out of descriptors: one wait per batch, then the rest of the batch fails at once with TI_EMFILE', function () {
+    for (let i = 0; i < 12; i++) fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, `f${i}.node`));
+    const code = `const w = require(${walker}); const fs = require('fs'); const held = [];
+      (async () => { const it = w.walk(process.argv[1], { batch: 64 });
+        try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch (_) {}
+        fs.closeSync(held.pop()); // the walk's directory; none left for files
+        const started = Date.now(); const codes = [];
+        for await (const b of it) for (const e of b) codes.push(e.code);
+        console.log(JSON.stringify({ ms: Date.now() - started, codes })); })()`;
+    const r = spawnSync('bash', ['-c', 'ulimit -n 64 && exec "$0" -e "$1" "$2"', process.execPath, code, dir], { encoding: 'utf8', timeout: 60000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.strictEqual(got.codes.length, 12);
+    assert.ok(got.codes.every((c) => c === 'TI_EMFILE'), r.stdout);
+    assert.ok(got.ms < 8000, `${got.ms} ms: one wait of about 2 s, not one per file (24 s)`);
+  });
+
+  it('a directory replaced by a link between batches is marked linked', async function () {
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(path.join(dir, 'root', 'a', 'sub'), { recursive: true });
+    fs.mkdirSync(elsewhere);
+    for (let i = 0; i < 5; i++) fs.copyFileSync(fixtures.template('global-dynamic'), path.join(dir, 'root', 'a', `y${i}.node`));
+    fs.copyFileSync(fixtures.template('global-dynamic'), path.join(elsewhere, 'out.node'));
+    const got = [];
+    let swapped = false;
+    for await (const b of walk(path.join(dir, 'root'), { batch: 1 })) {
+      got.push(...b);
+      if (!swapped && got.length >= 3) {
+        fs.renameSync(path.join(dir, 'root', 'a', 'sub'), path.join(dir, 'gone'));
+        fs.symlinkSync(elsewhere, path.join(dir, 'root', 'a', 'sub'));
+        swapped = true;
+      }
+    }
+    const out = got.find((e) => e.name === 'out.node');
+    assert.ok(out, 'the file behind the new link is walked');
+    assert.strictEqual(out.linked, true);
+    assert.notStrictEqual(fs.realpathSync(out.path), out.path, 'its path is not its real path');
   });
 });

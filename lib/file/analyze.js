@@ -289,29 +289,42 @@ function analyzeMany(files, opts) {
 
 // The packed analyses of the files check() looked at last, by identity: a
 // file whose device, inode, size and modification and change times (in ns)
-// are unchanged has the same bytes (the kernel sets the change time on every
+// are unchanged has the same bytes (the kernel sets the change time on a
 // write, and nobody can set it back), so a warm check() costs a stat of the
 // file, not a trip to the thread pool.  The stat never opens the file (a FIFO
-// cannot block it).  Bounded in count and bytes; each caller gets fresh objects.
+// cannot block it).  Two cases where bytes change and the times do not: writes
+// within one clock tick of coarse timestamps, and writes through a shared
+// mapping to a page already dirty (the times move when the page is first
+// dirtied, and it is written back within about 30 s).  So, as git does with
+// "racy" files, a file changed less than `settleMs` before it was read is
+// never remembered.  Bounded in count and bytes; each caller gets its own copy.
 const REMEMBERED = new Map();
-const REMEMBER = { count: 8, bytes: 16 << 20 };
+const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000 };
 let rememberedBytes = 0;
 
+// { id, settled } of a regular file, or null; settled: last changed long enough ago.
 function identity(file) {
   try {
     const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    return st && st.isFile() ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : null;
+    if (!st || !st.isFile()) return null;
+    const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
+    const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
+    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled };
   } catch (_) {
     return null;
   }
 }
 
-function remember(file, id, packed) {
-  const bytes = 2 * packed[0].length + 8 * packed[1].length;
-  if (bytes > REMEMBER.bytes / 4) return;
+function forget(file) {
   const old = REMEMBERED.get(file);
   if (old) rememberedBytes -= old.bytes;
   REMEMBERED.delete(file);
+}
+
+function remember(file, id, packed) {
+  const bytes = 2 * packed[0].length + 8 * packed[1].length;
+  forget(file);
+  if (bytes > REMEMBER.bytes / 4) return;
   REMEMBERED.set(file, { id, packed, bytes });
   rememberedBytes += bytes;
   for (const [k, v] of REMEMBERED) {
@@ -323,17 +336,18 @@ function remember(file, id, packed) {
 
 // analyze(file), or the analysis remembered for the file as it still is.
 async function analyzeRemembered(file) {
-  const id = identity(checkPath(file));
-  const hit = id && REMEMBERED.get(file);
-  if (hit && hit.id === id) return shape(hit.packed, file);
+  const ident = identity(checkPath(file));
+  const hit = ident && REMEMBERED.get(file);
+  if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
   let packed;
   try {
     packed = await binding.analyze(file, 0);
   } catch (e) {
     throw fromNative(e);
   }
-  if (id) remember(file, id, packed);
+  if (ident && ident.settled) remember(file, ident.id, [packed[0], packed[1].slice()]);
+  else forget(file);
   return shape(packed, file);
 }
 
-module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, napiInfo, forEachExport, exportTable, findExport };
+module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport };

@@ -41,8 +41,9 @@ function factsCache() {
   };
 }
 
-// A packed batch as entries: { path, dir, name, facts, linked } for a file
-// (linked: a symlink was followed on the way from the root),
+// A packed batch as entries: { path, dir, name, facts, linked, code } for a
+// file (linked: a symlink was followed on the way from the root; code: why it
+// could not be opened or read, or why its light analysis failed, else null),
 // { path, error } for a directory that could not be read.
 function decode([strings, n], factsOf) {
   if (n[0] !== FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/walk.js disagree on the batch layout');
@@ -56,7 +57,7 @@ function decode([strings, n], factsOf) {
     } else {
       const name = s[n[at + 2]];
       out[i] = { path: dir === '.' ? name : dir.endsWith('/') ? dir + name : `${dir}/${name}`, dir, name, facts: factsOf(n, at),
-        linked: n[at + 9] === 1 };
+        linked: n[at + 9] === 1, code: n[at + 3] >= 0 ? s[n[at + 3]] : null };
     }
   }
   return { entries: out, done: n[2] === 1, limited: n[3] === 1 };
@@ -68,6 +69,10 @@ function decode([strings, n], factsOf) {
 // at before the walk stops (0: no limit).
 async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = BATCH } = {}) {
   if (typeof root !== 'string' || !root) throw tiError('TI_EINVAL', 'walk(root): root must be a non-empty string');
+  if (skip !== null && (typeof skip !== 'string' || !skip || skip.includes('/') || Buffer.byteLength(skip) > 255)) {
+    throw tiError('TI_EINVAL', 'walk(): skip must be a directory name (no slash, at most 255 bytes) or null');
+  }
+  if (!Number.isSafeInteger(maxVisits) || maxVisits < 0) throw tiError('TI_EINVAL', 'walk(): maxVisits must be a non-negative integer');
   let handle;
   try {
     handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);

@@ -33,7 +33,7 @@ async function* walk(root, opts) {
 }
 
 function errorResult(entry, target) {
-  return { path: entry.path, target, ok: false, verdict: 'error', problems: [], analysis: null,
+  return { path: entry.shown || entry.path, target, ok: false, verdict: 'error', problems: [], analysis: null,
     error: { code: entry.error.code || 'TI_EIO', message: entry.error.message } };
 }
 
@@ -106,7 +106,7 @@ function tally(summary, r) {
 }
 
 function skipped(entry, target, c) {
-  return { path: entry.path, target, ok: true, verdict: 'skipped', reason: c.verdict.reason, problems: [],
+  return { path: entry.shown, target, ok: true, verdict: 'skipped', reason: c.verdict.reason, problems: [],
     package: c.sel.name, convention: c.sel.convention };
 }
 
@@ -174,24 +174,25 @@ class Judging {
 // to it is skipped.  Only the real paths judged are kept.
 const ALIAS = 'a link to a file judged already';
 
-function judgeWith(first, session, opts, root) {
+function judgeWith(first, session, opts) {
   const target = first.target.name;
   const judged = new Set();
   return async (entry, pkg) => {
     try {
-      // beyond PATH_MAX realpath fails: the path as walked
-      const real = entry.linked ? await fs.promises.realpath(entry.path).catch(() => entry.path) : path.join(root.real, path.relative(root.walked, entry.path));
+      // the walk starts from the real directory, so only a followed link makes a path unreal
+      // (beyond PATH_MAX realpath fails: the path as walked)
+      const real = entry.linked ? await fs.promises.realpath(entry.path).catch(() => entry.path) : entry.path;
       session.rename(entry.path, real);
       if (judged.has(real)) {
         session.ahead.delete(real);
-        return { path: entry.path, target, ok: true, verdict: 'skipped', reason: ALIAS, sameAs: real, problems: [], ...pkg };
+        return { path: entry.shown, target, ok: true, verdict: 'skipped', reason: ALIAS, sameAs: real, problems: [], ...pkg };
       }
       judged.add(real);
       const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
       const r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
-      return { ...r, ...(real !== entry.path ? { path: entry.path, realPath: real } : {}), ...pkg };
+      return { ...r, path: entry.shown, ...(real !== entry.path ? { realPath: real } : {}), ...pkg };
     } catch (e) {
-      return errorResult({ path: entry.path, error: e }, target);
+      return errorResult({ path: entry.shown, error: e }, target);
     }
   };
 }
@@ -199,15 +200,32 @@ function judgeWith(first, session, opts, root) {
 // What the walk found, skipped or errors at once, the rest to judging.
 async function classified(entry, choose, target) {
   if (entry.error) return { result: errorResult(entry, target) };
+  if (entry.code) { // a native file that could not be opened or read (the walk reads headers only)
+    const error = { code: entry.code, message: `${entry.shown}: cannot be read (${entry.code})` };
+    return { result: errorResult({ shown: entry.shown, error }, target) };
+  }
   if (!choose) return { judge: null };
   let c;
   try {
     c = choose.known(entry) || (await choose.find(entry));
   } catch (e) {
-    return { result: errorResult({ path: entry.path, error: e }, target) };
+    return { result: errorResult({ shown: entry.shown, error: e }, target) };
   }
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
   return { judge: { package: c.sel.name, convention: c.sel.convention } };
+}
+
+// Paths under root as they read under dir (the same directory, named as the caller named it).
+function showAs(dir, root) {
+  if (root === dir) return (p) => p;
+  const base = dir === '.' || dir === './' ? '' : dir.replace(/\/+$/, '') || '/';
+  const prefix = root === '/' ? '/' : `${root}/`;
+  return (p) => {
+    if (p === root) return dir;
+    if (!p.startsWith(prefix)) return p;
+    const rel = p.slice(prefix.length);
+    return base === '' ? rel : base === '/' ? `/${rel}` : `${base}/${rel}`;
+  };
 }
 
 async function* run(dir, opts, summary) {
@@ -220,12 +238,16 @@ async function* run(dir, opts, summary) {
   const target = first.target.name;
   Object.assign(summary, { target, staticTls: { needed: 0, before: first.budget ? first.budget.free : null } });
   const session = new io.Session({ bounded: true });
-  const choose = opts.all ? null : new Selector(path.resolve(dir), npmTarget(first.target));
-  const walked = path.normalize(dir);
-  const root = { walked, real: await fs.promises.realpath(walked).catch(() => walked) };
-  const judging = new Judging(session, concurrency, judgeWith(first, session, opts, root));
+  // The walk starts from the real directory: absolute (the host may change its working directory
+  // meanwhile) and as the kernel resolves `link/..`; results name paths the way `dir` does.
+  const real = await fs.promises.realpath(dir).catch(() => null); // beyond PATH_MAX: as given
+  const walked = real || dir;
+  const shown = showAs(dir, walked);
+  const choose = opts.all ? null : new Selector(real || path.resolve(dir), npmTarget(first.target));
+  const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
   const done = (r) => { tally(summary, r); return r; };
   for await (const batch of files.walk(walked)) {
+    for (const entry of batch) entry.shown = shown(entry.path);
     // the packages of the whole batch are looked up together, not one after another
     if (choose) for (const entry of batch) if (!entry.error && !choose.known(entry)) choose.find(entry).catch(() => {});
     for (const entry of batch) {

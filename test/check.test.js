@@ -312,12 +312,8 @@ struct.pack_into('<Q', m, at, size + 4096); print('changed', flush=True); sys.st
 `;
     const { spawn } = require('child_process');
     const writer = spawn('python3', ['-c', py, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = [];
-    const next = () => new Promise((resolve, reject) => {
-      if (lines.length) return resolve(lines.shift());
-      writer.stdout.once('data', (d) => { lines.push(...String(d).trim().split('\n')); resolve(lines.shift()); });
-      writer.once('error', reject);
-    });
+    const lines = require('readline').createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
+    const next = async () => (await lines.next()).value;
     try {
       if ((await next()) !== 'dirty') throw new Error('the writer did not start');
       const before = await ti.check(file);

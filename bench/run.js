@@ -25,6 +25,7 @@ function buildBareWalk() {
 
 // The bare walk must do the same work: its fields are modules()'s, module by module.
 function checkBareWalk(bareWalk) {
+  ti.modules(); // its first call touches the addon's thread-local name buffer: the module's TLS placement changes once
   const { paths, data } = bareWalk();
   const strings = paths.split('\0');
   const F = 13;

@@ -42,6 +42,14 @@ describe('choosing the binary', function () {
     assert.match(binding.candidates('musl')[1], /prebuilds\/linux-x64\/tls-inspect\.napi\.musl\.node$/);
   });
 
+  it('the running libc from the loader the executable names, as readelf reads it and /proc/self/maps shows it', function () {
+    const { exeInterpreter } = require('../lib/process/running-libc');
+    const interp = /Requesting program interpreter: ([^\]]+)\]/.exec(h.readelf(['-lW'], process.execPath));
+    assert.strictEqual(exeInterpreter(), interp ? interp[1] : null);
+    const maps = fs.readFileSync('/proc/self/maps', 'utf8');
+    assert.strictEqual(binding.runningLibc({}), /\/ld-musl-[^\s/]*\.so/.test(maps) ? 'musl' : 'glibc');
+  });
+
   it('a child told LIBC=musl picks the musl prebuild file name when there is no local build', function () {
     const script = `const b = require(${JSON.stringify(path.join(h.ROOT, 'lib', 'process', 'binding.js'))});
       console.log(b.candidates(b.runningLibc())[1])`;

@@ -37,18 +37,18 @@ function builtForThisMachine(file) {
 }
 
 function load() {
-  const libc = runningLibc();
-  for (const file of candidates(libc)) {
-    if (fs.existsSync(file) && builtForThisMachine(file)) {
-      const addon = require(file);
-      addon.loadedFrom = file;
-      return addon;
-    }
+  const usable = (file) => fs.existsSync(file) && builtForThisMachine(file);
+  // a local build was made here: the libc need not be asked for first
+  const [local] = candidates('');
+  const file = usable(local) ? local : candidates(runningLibc()).find(usable);
+  if (file) {
+    const addon = require(file);
+    addon.loadedFrom = file;
+    return addon;
   }
-  const gyp = require('node-gyp-build');
-  const file = gyp.path(root);
-  const addon = require(file);
-  addon.loadedFrom = file;
+  const found = require('node-gyp-build').path(root);
+  const addon = require(found);
+  addon.loadedFrom = found;
   return addon;
 }
 

@@ -811,7 +811,7 @@ static napi_value ti_js_link_names(napi_env env, napi_callback_info cbinfo) {
   napi_value result = NULL;
   (void)cbinfo;
   TI_CHECK(env, napi_create_array(env, &o.arr));
-  ti_link_names(ti_names_put, &o);
+  TI_CHECK_CORE(env, ti_link_names(ti_names_put, &o), "linkNames");
   TI_CHECK(env, o.st);
   result = o.arr;
 fail:

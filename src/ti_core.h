@@ -121,7 +121,7 @@ int ti_scope_defines(const char *name, const char *version);
  * and the DT_NEEDED names it asked for, read from its memory (never the
  * file), in link-map order.  fn is called for every object that has them. */
 typedef void (*ti_link_names_fn)(void *arg, size_t index, const char *soname, const char **needed, size_t n);
-void ti_link_names(ti_link_names_fn fn, void *arg);
+ti_err ti_link_names(ti_link_names_fn fn, void *arg);
 /* The link map's generation (dlpi_adds, dlpi_subs): it changes with every load and unload. */
 void ti_link_generation(unsigned long long *adds, unsigned long long *subs);
 const char *ti_libc_family_name(ti_libc_family f);

@@ -436,10 +436,15 @@ ti_err ti_static_chain_used(uint64_t *used) {
 
 /* ---- the names a loaded object goes by: its DT_SONAME and what it needs ---- */
 
+enum { TI_NAMES_MAX = 64, TI_NAME_CAP = 512 };
+
+/* names: room for the soname and TI_NAMES_MAX needed names, from the heap:
+ * a thread-local buffer would give the addon 33 KB of TLS in every thread. */
 typedef struct ti_names_ctx {
   ti_link_names_fn fn;
   void *arg;
   size_t index;
+  char (*names)[TI_NAME_CAP];
 } ti_names_ctx;
 
 /* A NUL-terminated string of the module's memory at addr, at most cap - 1 bytes. */
@@ -456,8 +461,6 @@ static int ti_live_string(uintptr_t addr, char *out, size_t cap) {
   return 0; /* longer than any name worth matching */
 }
 
-enum { TI_NAMES_MAX = 64, TI_NAME_CAP = 512 };
-
 static void ti_names_one(const struct dl_phdr_info *info, ti_names_ctx *c) {
   ti_phdrs p;
   ElfW(Phdr) ph;
@@ -465,7 +468,7 @@ static void ti_names_one(const struct dl_phdr_info *info, ti_names_ctx *c) {
   uintptr_t dyn = 0, strtab = 0;
   uint64_t dynsz = 0, soname = UINT64_MAX, needed[TI_NAMES_MAX];
   size_t n_needed = 0;
-  static __thread char names[TI_NAMES_MAX + 1][TI_NAME_CAP];
+  char (*names)[TI_NAME_CAP] = c->names;
   const char *list[TI_NAMES_MAX];
   if (ti_phdrs_read(info, &p) != TI_OK) return;
   for (size_t k = 0; k < p.count && ti_phdr_at(&p, k, &ph) == TI_OK; k++)
@@ -497,7 +500,10 @@ static int ti_names_walk(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
-void ti_link_names(ti_link_names_fn fn, void *arg) {
-  ti_names_ctx c = {fn, arg, 0};
+ti_err ti_link_names(ti_link_names_fn fn, void *arg) {
+  ti_names_ctx c = {fn, arg, 0, malloc((TI_NAMES_MAX + 1) * sizeof *c.names)};
+  if (!c.names) return TI_ENOMEM;
   dl_iterate_phdr(ti_names_walk, &c);
+  free(c.names);
+  return TI_OK;
 }

@@ -131,3 +131,13 @@ describe('libc()', function () {
     assert.ok(fs.existsSync(got.loader), got.loader);
   });
 });
+
+describe('the addon itself', function () {
+  it('has no TLS of its own: it takes nothing from the budgets it measures (readelf -lW of the loaded file)', function () {
+    const file = require('../lib/process/binding').loadedFrom;
+    assert.strictEqual(h.readelfTls(file), null, file);
+    const me = ti.modules().find((m) => m.path === file);
+    assert.ok(me, 'the addon is in the link map');
+    assert.strictEqual(me.tls, null);
+  });
+});

@@ -101,9 +101,14 @@ function main() {
     ...dirs],
   { stdio: ['ignore', out, out], cwd: work });
   fs.closeSync(out);
+  // with -jobs the main log repeats each worker's final lines: the workers' own logs are the count
   let log = fs.readFileSync(logFile, 'utf8');
   if (jobs > 1) {
-    for (const f of fs.readdirSync(work).filter((x) => /^fuzz-\d+\.log$/.test(x))) log += fs.readFileSync(path.join(work, f), 'utf8');
+    log = '';
+    for (let j = 0; j < jobs; j++) {
+      const f = path.join(work, `fuzz-${j}.log`);
+      if (fs.existsSync(f)) log += fs.readFileSync(f, 'utf8');
+    }
   }
   const { execs, coverage } = stats(log);
   const found = new RegExp(`^${prefix}(crash|leak|timeout|oom)-`);

@@ -59,10 +59,26 @@ static ti_err ti_stat_kind(const struct stat *st) {
 
 /* Out of descriptors is usually a passing state (other analyses, other code of
  * the host closing theirs): wait a little and retry, within about 2 s. */
+int ti_open_at_once(int dirfd, const char *path, int flags) {
+  return openat(dirfd, path, flags | O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+ti_err ti_pread_head(int fd, void *buf, size_t size, size_t *got) {
+  *got = 0;
+  while (*got < size) { /* a file that shrank since fstat ends early */
+    ssize_t n = pread(fd, (char *)buf + *got, size - *got, (off_t)*got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ti_errno_err(errno);
+    if (n == 0) break;
+    *got += (size_t)n;
+  }
+  return TI_OK;
+}
+
 int ti_open_at_retrying(int dirfd, const char *path, int flags) {
   long wait_ns = 1000000, waited_ns = 0;
   for (;;) {
-    int fd = openat(dirfd, path, flags | O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = ti_open_at_once(dirfd, path, flags);
     if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || waited_ns >= 2000000000L) return fd;
     struct timespec ts = {0, wait_ns};
     nanosleep(&ts, NULL);

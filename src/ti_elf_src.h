@@ -68,9 +68,12 @@ ti_err ti_src_open_at(ti_src *s, int dirfd, const char *path);
 /* Reads an open descriptor the caller keeps (and closes); refuses anything
  * that is not a regular file. */
 ti_err ti_src_open_fd(ti_src *s, int fd);
-/* openat with O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK and flags, retried
- * for about 2 s while the process is out of descriptors. */
+/* openat with O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK and flags, once;
+ * ti_open_at_retrying retries it for about 2 s while the process is out of descriptors. */
+int ti_open_at_once(int dirfd, const char *path, int flags);
 int ti_open_at_retrying(int dirfd, const char *path, int flags);
+/* Reads up to size bytes at offset 0 (fewer when the file is shorter); *got says how many. */
+ti_err ti_pread_head(int fd, void *buf, size_t size, size_t *got);
 /* A system errno as the core's code (ENOENT -> TI_ENOENT, EACCES -> TI_EACCES...). */
 ti_err ti_errno_err(int e);
 void ti_src_open_buffer(ti_src *s, const void *data, size_t len);

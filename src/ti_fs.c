@@ -18,19 +18,6 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-/* Reads up to size bytes at offset 0 into buf; the count read. */
-static ti_err ti_read_head(int fd, void *buf, size_t size, size_t *got) {
-  *got = 0;
-  while (*got < size) { /* a file that shrank since fstat ends early */
-    ssize_t n = pread(fd, (char *)buf + *got, size - *got, (off_t)*got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ti_errno_err(errno);
-    if (n == 0) break;
-    *got += (size_t)n;
-  }
-  return TI_OK;
-}
-
 ti_err ti_read_small(const char *path, size_t limit, char **out, size_t *len) {
   ti_src src;
   ti_err e = ti_src_open_at(&src, AT_FDCWD, path); /* regular files only, never blocking */
@@ -39,7 +26,7 @@ ti_err ti_read_small(const char *path, size_t limit, char **out, size_t *len) {
   *len = 0;
   if (e == TI_OK && src.len > limit) e = TI_ERANGE;
   if (e == TI_OK && !(buf = malloc((size_t)src.len + 1))) e = TI_ENOMEM;
-  if (e == TI_OK) e = ti_read_head(src.fd, buf, (size_t)src.len, len);
+  if (e == TI_OK) e = ti_pread_head(src.fd, buf, (size_t)src.len, len);
   ti_src_close(&src);
   if (e != TI_OK) {
     free(buf);
@@ -59,7 +46,7 @@ ti_err ti_probe_file(const char *path, ti_probe_info *out) {
     out->dev = src.dev;
     out->ino = src.ino;
     out->size = src.len;
-    e = ti_read_head(src.fd, out->head, sizeof out->head, &out->head_len);
+    e = ti_pread_head(src.fd, out->head, sizeof out->head, &out->head_len);
   }
   ti_src_close(&src);
   return e;

@@ -205,15 +205,14 @@ static int ti_emit(ti_walk *w, ti_packed *out, int kind, const char *dir, size_t
 
 static void ti_read_head(int fd, ti_walk_fact *f) {
   uint8_t b[TI_WALK_HEAD];
-  ssize_t n;
-  do n = pread(fd, b, sizeof b, 0);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    f->code = ti_errno_err(errno);
+  size_t n;
+  ti_err e = ti_pread_head(fd, b, sizeof b, &n);
+  if (e != TI_OK) {
+    f->code = e;
     return;
   }
   f->head = (unsigned)n;
-  for (ssize_t i = 0; i < 4; i++) f->magic = f->magic << 8 | (i < n ? b[i] : 0);
+  for (size_t i = 0; i < 4; i++) f->magic = f->magic << 8 | (i < n ? b[i] : 0);
   if (n >= TI_WALK_HEAD && !memcmp(b, ELFMAG, SELFMAG)) {
     f->elf_class = b[EI_CLASS] == ELFCLASS64 ? 64 : b[EI_CLASS] == ELFCLASS32 ? 32 : 0;
     f->machine = b[EI_DATA] == ELFDATA2MSB ? (unsigned)b[18] << 8 | b[19] : (unsigned)b[19] << 8 | b[18];
@@ -225,7 +224,7 @@ static void ti_examine(ti_walk *w, int dfd, const char *name, ti_walk_fact *f) {
   struct stat st;
   int fd;
   /* out of descriptors after one wait: the rest of the batch fails at once (the next batch waits again) */
-  if (w->starved) fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (w->starved) fd = ti_open_at_once(dfd, name, 0);
   else if ((fd = ti_open_at_retrying(dfd, name, 0)) < 0 && (errno == EMFILE || errno == ENFILE)) w->starved = 1;
   memset(f, 0, sizeof *f);
   if (fd < 0) {

@@ -137,6 +137,11 @@ class Session {
     this.ahead.set(path, promise);
   }
 
+  // A prefetched analysis that will not be asked for.
+  discard(path) {
+    this.ahead.delete(path);
+  }
+
   // A prefetched analysis asked for by another name of the same file.
   rename(from, to) {
     const promise = this.ahead.get(from);

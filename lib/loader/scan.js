@@ -184,7 +184,7 @@ function judgeWith(first, session, opts) {
       const real = entry.linked ? await fs.promises.realpath(entry.path).catch(() => entry.path) : entry.path;
       session.rename(entry.path, real);
       if (judged.has(real)) {
-        session.ahead.delete(real);
+        session.discard(real);
         return { path: entry.shown, target, ok: true, verdict: 'skipped', reason: ALIAS, sameAs: real, problems: [], ...pkg };
       }
       judged.add(real);

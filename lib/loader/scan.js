@@ -50,7 +50,6 @@ class Selector {
   constructor(root, target) {
     this.root = root;
     this.target = target;
-    this.absolute = new io.RecentMap(RECENT_DIRS); // directory as walked -> absolute
     this.packageOf = new io.RecentMap(RECENT_DIRS); // absolute directory -> package directory, or a promise of it
     this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
   }
@@ -58,7 +57,7 @@ class Selector {
   // { sel, verdict } for a walked file, or null while its package, or the
   // file's libc where the package's convention leaves it to the file, is not known yet.
   known(entry) {
-    const dir = this.dirOf(entry);
+    const { dir } = entry; // absolute: the walk starts from an absolute directory
     const pkg = this.packageOf.get(dir);
     const sel = typeof pkg === 'string' ? this.selections.get(pkg) : undefined;
     if (!sel || typeof sel.then === 'function' || needsLight(sel, entry)) return null;
@@ -72,7 +71,7 @@ class Selector {
   }
 
   async findOnce(entry) {
-    const dir = this.dirOf(entry);
+    const { dir } = entry; // absolute: the walk starts from an absolute directory
     const file = `${dir}/${entry.name}`;
     const pkg = await this.memo(this.packageOf, dir, () => packages.findPackageRoot(file, this.root).then((r) => r || this.root));
     const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' }));
@@ -82,12 +81,6 @@ class Selector {
       entry.light = true;
     }
     return { sel, verdict: packages.classify(sel, file, entry.facts) };
-  }
-
-  dirOf(entry) {
-    let abs = this.absolute.get(entry.dir);
-    if (abs === undefined) this.absolute.set(entry.dir, (abs = path.resolve(entry.dir)));
-    return abs;
   }
 
   // A promise kept until it settles, then its value.
@@ -240,10 +233,10 @@ async function* run(dir, opts, summary) {
   const session = new io.Session({ bounded: true });
   // The walk starts from the real directory: absolute (the host may change its working directory
   // meanwhile) and as the kernel resolves `link/..`; results name paths the way `dir` does.
-  const real = await fs.promises.realpath(dir).catch(() => null); // beyond PATH_MAX: as given
-  const walked = real || dir;
+  const real = await fs.promises.realpath(dir).catch(() => null); // beyond PATH_MAX: made absolute
+  const walked = real || path.resolve(dir);
   const shown = showAs(dir, walked);
-  const choose = opts.all ? null : new Selector(real || path.resolve(dir), npmTarget(first.target));
+  const choose = opts.all ? null : new Selector(walked, npmTarget(first.target));
   const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
   const done = (r) => { tally(summary, r); return r; };
   for await (const batch of files.walk(walked)) {

@@ -3,7 +3,8 @@
 // analyzer against readelf on ELF32/ELF64 in both byte orders, and the C core's
 // live view (link map, placements, static TLS budget) under the real loader of
 // aarch64, armhf, s390x, ppc64le, mips and riscv64 (qemu-user) and i386 (the
-// 32-bit loader, run natively).
+// 32-bit loader, run natively where the kernel runs 32-bit programs, else
+// under qemu-user too).
 const assert = require('assert');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -125,7 +126,7 @@ describe('other architectures: the C core under the real loader', function () {
         assert.strictEqual(verdict.problems.some((x) => x.code === 'STATIC_TLS_EXHAUSTED'), !aligned.loaded, JSON.stringify(verdict.problems));
         assert.ok(!verdict.problems.some((x) => x.code === 'ARCH_MISMATCH'), JSON.stringify(verdict.problems));
       }
-      process.stdout.write(`      (variant ${st.variant}: size ${st.size}, used ${st.used}, room ${room}; ` +
+      process.stdout.write(`      (${l.how}; variant ${st.variant}: size ${st.size}, used ${st.used}, room ${room}; ` +
         `8 bytes aligned to 64 ${aligned.loaded ? 'load' : 'refused'} with a static alignment of ${st.align})\n`);
     });
   }

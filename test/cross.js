@@ -14,7 +14,7 @@ const CORE = require('../scripts/core-sources').coreSources();
 const CROSS = [
   { triple: 'aarch64-linux-gnu', machine: 'aarch64', readelf: 'AArch64', desc: '-mtls-dialect=desc', qemu: 'qemu-aarch64', variant: 1 },
   { triple: 'arm-linux-gnueabihf', machine: 'arm', readelf: 'ARM', desc: '-mtls-dialect=gnu2', qemu: 'qemu-arm', variant: 1 },
-  { triple: 'i686-linux-gnu', machine: 'i386', readelf: 'Intel 80386', desc: '-mtls-dialect=gnu2', loader: 'ld-linux.so.2', variant: 2 },
+  { triple: 'i686-linux-gnu', machine: 'i386', readelf: 'Intel 80386', desc: '-mtls-dialect=gnu2', loader: 'ld-linux.so.2', qemu: 'qemu-i386', variant: 2 },
   { triple: 's390x-linux-gnu', machine: 's390', readelf: 'IBM S/390', qemu: 'qemu-s390x', variant: 2 },
   { triple: 'powerpc64le-linux-gnu', machine: 'ppc64', readelf: 'PowerPC64', qemu: 'qemu-ppc64le', variant: 1 },
   { triple: 'mips-linux-gnu', machine: 'mips', readelf: 'MIPS R3000', qemu: 'qemu-mips', variant: 1 },
@@ -73,18 +73,34 @@ function glibcVersion(start, libc) {
   return m && m[1];
 }
 
-// Starts a program of this target under its real glibc loader, or says why it cannot.
+// Starts a program of this target under its real glibc loader, or says why it
+// cannot.  A target the kernel may run itself (i386 on x86_64) is started
+// natively when the kernel does run it, else under its qemu-user like the
+// others: kernels built without 32-bit support refuse it (ENOEXEC, after which
+// execvp hands the file to /bin/sh, so the only sure sign is the loader's own
+// answer).  TI_TEST_FORCE_QEMU=1 takes the qemu path everywhere.
 function launcher(c) {
   const prefix = `/usr/${c.triple}`;
-  if (c.qemu) {
-    if (!h.haveCommand(c.qemu, ['--version'])) return { missing: `${c.qemu} is not installed (Debian: qemu-user)` };
-    return { start: (args) => run(c.qemu, args, { QEMU_LD_PREFIX: prefix }) };
+  const reasons = [];
+  // With a loader named, programs start through it with the target's library
+  // directory first: the host's ld.so.cache may list a 32-bit libc of another
+  // build (Debian's libc6-i386 in /lib32), and a loader of one build with a
+  // libc of another hangs in pthread_create.
+  const viaLoader = c.loader ? [path.join(prefix, 'lib', c.loader), '--library-path', path.join(prefix, 'lib')] : [];
+  if (c.loader) {
+    const start = (args) => run(viaLoader[0], [...viaLoader.slice(1), ...args]);
+    const answer = process.env.TI_TEST_FORCE_QEMU === '1' ? null : start(['--version']);
+    if (answer && answer.ok && /version \d+\.\d+/.test(answer.out)) return { start, how: 'native' };
+    reasons.push(answer ? `this kernel cannot run ${c.machine} programs (${c.loader} --version: ` +
+      `${(answer.err || answer.out).trim().split('\n')[0] || 'no answer'})` : 'TI_TEST_FORCE_QEMU=1');
   }
-  const loader = path.join(prefix, 'lib', c.loader);
-  const start = (args) => run(loader, ['--library-path', path.join(prefix, 'lib'), ...args]);
-  const probe = start(['--version']);
-  if (!probe.ok && /ENOEXEC|Exec format/i.test(probe.err)) return { missing: `this kernel cannot run ${c.machine} programs` };
-  return { start };
+  if (c.qemu) {
+    if (h.haveCommand(c.qemu, ['--version'])) {
+      return { start: (args) => run(c.qemu, [...viaLoader, ...args], { QEMU_LD_PREFIX: prefix }), how: c.qemu };
+    }
+    reasons.push(`${c.qemu} is not installed (Debian: qemu-user)`);
+  }
+  return { missing: reasons.join('; ') };
 }
 
 module.exports = { CROSS, run, buildCross, crossLibraries, launcher, glibcVersion };

@@ -256,6 +256,24 @@ function skip(ctx, reason) {
   ctx.skip();
 }
 
+// Whether files in `dir` can have holes of `bytes` (apparent size without disk
+// blocks); the reason when not.  Filesystems without holes (or with a smaller
+// maximum file size) would fill the disk or refuse the size, so the sparse-file
+// tests ask first.
+function holesRefused(dir, bytes) {
+  const probe = path.join(dir, `.ti-hole-probe-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, 'x');
+    fs.truncateSync(probe, bytes);
+    const used = fs.statSync(probe).blocks * 512;
+    return used > (1 << 20) ? `the temp filesystem stores no holes (${used} bytes used for ${bytes} apparent)` : null;
+  } catch (e) {
+    return `the temp filesystem refuses a sparse file of ${bytes} bytes (${e.code || e.message})`;
+  } finally {
+    fs.rmSync(probe, { force: true });
+  }
+}
+
 // Writes root/rel: a copy of an existing file, JSON for an object, else the bytes or text given.
 function putFile(root, rel, content) {
   const file = path.join(root, rel);
@@ -266,4 +284,4 @@ function putFile(root, rel, content) {
 }
 
 module.exports = { ROOT, putFile, skip, readelfFacts, readelfSymbols, compareAnalyzeWithReadelf, readelfHeader, systemLibraries, cmpVersion, readelf, readelfTls, readelfTlsRelocs, readelfStaticTlsFlag,
-  executableMappings, nodeJson, haveCommand };
+  executableMappings, nodeJson, haveCommand, holesRefused };

@@ -13,7 +13,6 @@
 // corpus, once, as CI does.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const fixtures = require('../lib/fixtures');
 

@@ -45,8 +45,7 @@ describe('loader model: the closure (glibc, this process)', function () {
   });
 
   it('a missing library 20 levels deep is MISSING_LIBRARY, named as the loader names it', function () {
-    let prev = 'libgone.so';
-    for (let i = 20; i >= 1; i--) prev = b.lib(`libl${i}.so`, { needs: i === 20 ? [] : [`libl${i + 1}.so`], dir: 'deep' });
+    for (let i = 20; i >= 1; i--) b.lib(`libl${i}.so`, { needs: i === 20 ? [] : [`libl${i + 1}.so`], dir: 'deep' });
     fs.unlinkSync(path.join(b.dir, 'deep', 'libl20.so'));
     const top = b.lib('deeptop.node', { needs: ['libl1.so'], addon: true, dir: 'deep' });
     const { predicted, loads } = nodeLoadSequence([top]);
@@ -293,7 +292,6 @@ describe('loader model: symbols and the Node ABI, against the real loaders', fun
 
   const FUNC = 'int ti_missing_fn(void);\nint ti_calls_fn(void) { return ti_missing_fn(); }';
   const DATA = 'extern int ti_missing_obj;\nint ti_reads_obj(void) { return ti_missing_obj; }';
-  const ABS = 'extern int ti_missing_abs;\nint *ti_points_at = &ti_missing_abs;';
 
   it('glibc under Node\'s RTLD_LAZY: a missing function is a warning, a missing object or any -z now symbol an error', async function () {
     const fn = b.lib('fn.node', { addon: true, extra: FUNC });

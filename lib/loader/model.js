@@ -17,7 +17,6 @@ const io = require('./io');
 const { findLibrary, splitPath, expand, originOf, MUSL_SELF } = require('./resolve');
 const ST = require('./static-tls');
 const P = require('./problems');
-const { defines, targetDefines } = require('./symbols');
 const { cmpVersion } = require('../version');
 const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
@@ -64,13 +63,6 @@ function hostObjects(facts, family) {
       placed: Boolean(m.tls && m.tls.placement === 'static') }));
   });
   return out;
-}
-
-// The host's objects, built once per link-map generation: the model never
-// changes objects that were already loaded, so every state can share them.
-function hostBase(facts) {
-  if (!facts.memo.has('objects')) facts.memo.set('objects', { objects: hostObjects(facts) });
-  return facts.memo.get('objects');
 }
 
 // What a Node process on a target we cannot see has loaded: its libc and the

@@ -16,7 +16,7 @@
 //   each Electron major bundles (Electron's release notes) for Node-API.
 // - Static TLS per architecture (glibc): the TLS variant and the static
 //   area's alignment measured under each architecture's real loader
-//   (test/arch.test.js); the surplus is glibc's default 288 * 4 + 512.
+//   (test/slow/arch.test.js); the surplus is glibc's default 288 * 4 + 512.
 const { tiError } = require('../errors');
 const { CPUS } = require('../platform');
 

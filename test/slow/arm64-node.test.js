@@ -7,17 +7,17 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { resizeTls, tlsAlign } = require('../lib/fixtures/elf-patch');
-const { staticRoom } = require('../lib/loader/static-tls');
-const { nodeApiInclude } = require('../scripts/nodedir');
-const { compileAddon } = require('../scripts/build-fixtures');
-const h = require('./helpers');
-const { CROSS, run, buildCross, glibcVersion } = require('./cross');
+const { resizeTls, tlsAlign } = require('../../lib/fixtures/elf-patch');
+const { staticRoom } = require('../../lib/loader/static-tls');
+const { nodeApiInclude } = require('../../scripts/nodedir');
+const { compileAddon } = require('../../scripts/build-fixtures');
+const h = require('../helpers');
+const { CROSS, run, buildCross, glibcVersion } = require('../cross');
 
 const AARCH64 = CROSS.find((c) => c.machine === 'aarch64');
 const CC = `${AARCH64.triple}-gcc`;
 const ROOT64 = process.env.TI_ARM64_NODE_ROOT || path.join(h.ROOT, '.cache', 'arm64-node');
-const CHILD = path.join(__dirname, 'child', 'node-load.js');
+const CHILD = path.join(__dirname, '..', 'child', 'node-load.js');
 
 function missing() {
   if (!h.haveCommand(CC)) return `${CC} is not installed (Debian: gcc-aarch64-linux-gnu)`;

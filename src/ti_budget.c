@@ -1,3 +1,6 @@
+/* The static TLS budget of this process: glibc's tunables as the loader read
+ * them, the static area measured from a fresh thread (its placement of every
+ * initial module), and the room left for initial-exec blocks loaded later. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

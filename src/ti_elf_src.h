@@ -1,3 +1,5 @@
+/* Byte sources of the ELF analyzer (ti_elf_src.c): a file read with pread or a
+ * buffer, the overflow-safe range check, bounded views and the seeded hash. */
 #ifndef TI_ELF_SRC_H
 #define TI_ELF_SRC_H
 

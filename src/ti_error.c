@@ -1,3 +1,4 @@
+/* The error enum's name table: the TI_* code and message of every ti_err. */
 #include "ti_core.h"
 
 static const struct { const char *name, *message; } ti_err_table[TI_ERR_COUNT] = {

@@ -1,3 +1,6 @@
+/* Which C library this process runs on (glibc or musl, and its release), from
+ * the loader the executable names; and environment values as they were at
+ * start-up, read from /proc/self/environ. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

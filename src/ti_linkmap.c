@@ -1,3 +1,6 @@
+/* The link map of this process through dl_iterate_phdr: each loaded module's
+ * program headers, dynamic section, TLS block and placement, read from memory
+ * through the safe reader, remembered per module while the map is unchanged. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -1,3 +1,6 @@
+/* Relocation types by machine: which are TLS relocations and of which model,
+ * which bind now or lazily, and the small machine and path helpers the file
+ * analyzer and the live half share. */
 #include <elf.h>
 #include <string.h>
 #include "ti_core.h"

@@ -1,3 +1,6 @@
+/* The thread pointer and TLS variant of this machine, glibc's private symbols
+ * the budget needs, and ti_peek: reading this process's own memory without
+ * trusting the address (process_vm_readv, /proc/self/mem or a pipe). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -245,7 +245,7 @@ fail:
   return result;
 }
 
-/* A packed analysis as [strings, nums]: lib/analyze.js builds the object.  The
+/* A packed analysis as [strings, nums]: lib/file/analyze.js builds the object.  The
  * strings go as Latin-1 when they are plain ASCII (the same result, cheaper)
  * and as UTF-8 otherwise, so invalid bytes become U+FFFD as before. */
 /* The numbers are copied into a plain ArrayBuffer: an external one would be

@@ -270,7 +270,7 @@ ti_bind_class ti_reloc_bind_class(unsigned machine, uint32_t type);
 /* ---- an analysis packed for another thread or language ----
  * Every string once, NUL-separated, in `strings` (referred to by ordinal,
  * -1 for none); every number, in a fixed order, in `nums`.  Callable from any
- * thread on a finished ti_elf_info; lib/analyze.js reads the layout (see
+ * thread on a finished ti_elf_info; lib/file/analyze.js reads the layout (see
  * ti_elf_pack.c). */
 typedef struct ti_packed {
   char *strings;  size_t strings_len, strings_cap, n_strings;

@@ -1,7 +1,7 @@
 /* An analysis packed into one string table and one array of numbers, so that
  * it crosses to JavaScript (or to another thread) in two values instead of
  * thousands of property writes.  Plain C: any thread may pack a finished
- * ti_elf_info.  lib/analyze.js reads the layout below in the same order.
+ * ti_elf_info.  lib/file/analyze.js reads the layout below in the same order.
  *
  *   nums: TI_PACK_FORMAT,
  *     class, big_endian, machine, type, @machine_name, @interpreter, @soname,

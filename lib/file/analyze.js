@@ -36,7 +36,7 @@ class Packed {
     this.s = strings.split('\0');
     this.n = nums;
     this.at = 27; // after the fixed header
-    if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/analyze.js disagree on the analysis layout');
+    if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/analyze.js disagree on the analysis layout');
   }
 
   str(i) { const k = this.n[i]; return k < 0 ? null : this.s[k]; }

@@ -1,7 +1,7 @@
 'use strict';
 // The addon itself in a real arm64 Node.js (Debian's, unpacked by
 // scripts/arm64-node.js) under qemu-user: built by the cross compiler the way
-// a prebuild for linux-arm64 would be, loaded through lib/binding.js, and held
+// a prebuild for linux-arm64 would be, loaded through lib/process/binding.js, and held
 // to the arm64 glibc loader's own behaviour.
 const assert = require('assert');
 const fs = require('fs');

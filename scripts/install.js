@@ -3,6 +3,9 @@
 // npm "install" hook: use a matching prebuild when there is one, otherwise
 // build with node-gyp (offline headers when the Node prefix has them).
 // `--rebuild` always compiles. Fixture libraries are built when a compiler exists.
+// The binary is chosen by the same rule the runtime uses (lib/process/binding.js:
+// the libc this process runs on), so what the install verified is what
+// require('tls-inspect') loads.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -29,11 +32,23 @@ function nodeGyp() {
   return fs.existsSync(bundled) ? [process.execPath, bundled] : ['node-gyp'];
 }
 
+// The addon as require('tls-inspect') will load it (a failed require is not
+// cached, so the call after a build tries again).
+function loadAddon() {
+  return require(path.join(root, 'lib', 'process', 'binding.js'));
+}
+
+// One line naming the binary that loads, as the runtime will load it.
+function report(addon) {
+  const lc = addon.libc();
+  console.log(`tls-inspect: addon loads (${lc.family}${lc.version ? ` ${lc.version}` : ''}; ${path.relative(root, addon.loadedFrom)})`);
+}
+
 function main() {
   if (!process.argv.includes('--rebuild')) {
     try {
-      require('node-gyp-build')(root).libc();
-      return 0; // a prebuild or an earlier build loads and answers: nothing to compile
+      report(loadAddon()); // a prebuild or an earlier build loads and answers: nothing to compile
+      return 0;
     } catch (_) { /* fall through to a source build */ }
   }
   const [cmd, ...pre] = nodeGyp();
@@ -44,9 +59,7 @@ function main() {
 // The install is only done when the binary it produced loads and answers.
 function verify() {
   try {
-    const addon = require('node-gyp-build')(root);
-    const lc = addon.libc();
-    console.log(`tls-inspect: addon loads (${lc.family}${lc.version ? ` ${lc.version}` : ''})`);
+    report(loadAddon());
     return 0;
   } catch (e) {
     console.error(`tls-inspect: the built addon does not load: ${e.message}`);

@@ -71,7 +71,8 @@ describe('npm pack and a compiler-free install', function () {
     delete env.npm_config_nodedir;
     assert.notStrictEqual(sh('sh', ['-c', 'command -v cc || command -v gcc || command -v make'], { env }).status, 0,
       'no compiler reachable');
-    const inst = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: proj, env });
+    const inst = sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tarball],
+      { cwd: proj, env });
     assert.strictEqual(inst.status, 0, `${inst.stdout.slice(-2000)}\n${inst.stderr.slice(-3000)}`);
     const installed = path.join(proj, 'node_modules', 'tls-inspect');
     assert.ok(!fs.existsSync(path.join(installed, 'build')), 'nothing was compiled');
@@ -87,6 +88,10 @@ describe('npm pack and a compiler-free install', function () {
     assert.deepStrictEqual(JSON.parse(esm.stdout), { from: j.from, error: 'function',
       models: require('../lib/fixtures').publicApi.models });
     assert.match(j.from, /prebuilds\/linux-x64\/tls-inspect\.napi\.glibc\.node$/);
+    // the install verified the very file the runtime loads (one rule for both)
+    const verified = /tls-inspect: addon loads \([^;]*; ([^)]+)\)/.exec(inst.stdout);
+    assert.ok(verified, inst.stdout.slice(-2000));
+    assert.strictEqual(fs.realpathSync(path.join(installed, verified[1])), fs.realpathSync(j.from));
     assert.strictEqual(j.libc, 'glibc');
     assert.ok(j.modules > 3 && j.remaining > 0);
     const cli = sh('npx', ['tls-inspect', '--json'], { cwd: proj, env });

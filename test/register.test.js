@@ -42,6 +42,31 @@ describe('tls-inspect/register: only the loader\'s own errors', function () {
     return r.status === 0 ? out : null;
   }
 
+  it('whatever the init code throws is what require() rethrows: throwing getters, Proxies, revoked Proxies', function () {
+    const include = require('../scripts/nodedir').nodeApiInclude();
+    if (!include) h.skip(this, 'no Node-API headers to build an addon');
+    const src = path.join(dir, 'hostile.c');
+    fs.writeFileSync(src, `#include <node_api.h>
+NAPI_MODULE_INIT() {
+  napi_value global, fn, result;
+  if (napi_get_global(env, &global) == napi_ok &&
+      napi_get_named_property(env, global, "__tiThrow", &fn) == napi_ok)
+    napi_call_function(env, global, fn, 0, NULL, &result);
+  return NULL;
+}
+`);
+    const addon = path.join(dir, 'hostile.node');
+    const r = spawnSync(process.env.CC || 'cc', ['-O2', '-fPIC', '-shared', `-I${include}`, '-o', addon, src], { encoding: 'utf8' });
+    if (r.status !== 0) h.skip(this, `no C compiler: ${r.stderr || r.error}`);
+    const hostile = path.join(__dirname, 'child', 'register-hostile.js');
+    for (const kind of ['getter', 'proxy', 'revoked', 'string', 'null']) {
+      for (const mode of ['plain', 'register']) {
+        const got = h.nodeJson(hostile, [addon, kind, mode]);
+        assert.strictEqual(got.same, true, `${kind} (${mode}): ${got.what}`);
+      }
+    }
+  });
+
   it('an exception thrown by the addon\'s init code is rethrown untouched', function () {
     const coded = buildInitThrows('coded.node', ['-DTI_CODED']);
     const self = path.join(dir, 'self.node');

@@ -28,15 +28,22 @@ function initCodeThrew(filename) {
 
 // Only the loader's own errors are touched: not one the addon's init code
 // threw, nor one that neither Node's dlopen code nor explain() recognises.
+// Anything thrown may be hostile (a throwing getter, a Proxy whose traps throw,
+// a revoked Proxy): every read of it is inside a try, and a diagnosis never
+// replaces what it explains.
 function annotate(err, filename) {
-  if (!err || typeof err !== 'object' || err.tlsInspect || initCodeThrew(filename)) return;
+  try {
+    if (!err || typeof err !== 'object' || err.tlsInspect || initCodeThrew(filename)) return;
+  } catch (_) {
+    return;
+  }
   let d;
   try {
     d = require('./explain').explain(err, { path: filename });
+    if (d.kind === 'unknown' && err.code !== 'ERR_DLOPEN_FAILED') return;
   } catch (_) {
-    return; // a diagnosis must never replace the error it explains
+    return;
   }
-  if (d.kind === 'unknown' && err.code !== 'ERR_DLOPEN_FAILED') return;
   try {
     err.tlsInspect = d;
     if (d.kind === 'unknown') return;
@@ -57,7 +64,9 @@ function install() {
     try {
       return current.call(this, module, filename);
     } catch (err) {
-      annotate(err, filename);
+      try {
+        annotate(err, filename);
+      } catch (_) { /* what was thrown is what is rethrown, whatever happened here */ }
       throw err;
     }
   };

@@ -567,30 +567,65 @@ function evalTemplate(template, values) {
 
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+// The placeholders whose value depends on the target, each matched by a
+// bounded character class (none crosses a "/").  Every other placeholder
+// node-pre-gyp knows has one value per package (name, version, module_name...)
+// and is matched as that text; one it does not know stays literal, as
+// node-pre-gyp leaves it.
 const PLACEHOLDER = {
   platform: '([a-z0-9]+)', target_platform: '([a-z0-9]+)', arch: '([a-z0-9]+)', target_arch: '([a-z0-9]+)',
   libc: '([a-z]+)', node_abi: '((?:node|electron|node-webkit)-v[0-9.]+|v8-[0-9.]+)',
   node_napi_label: '(napi-v[0-9]+|(?:node|electron|node-webkit)-v[0-9.]+)', napi_build_version: '([0-9]*)',
-  configuration: '(Release|Debug)',
+  node_abi_napi: '(napi|(?:node|electron|node-webkit)-v[0-9.]+)', napi_version: '([0-9]*)',
+  runtime: '(node|electron|node-webkit)', configuration: '(Release|Debug)',
 };
+// Templates come from package.json: the work of matching one is bounded by
+// the number of target placeholders per path segment (with literal text
+// between them) and the length of a segment, never by what the template says.
+const TEMPLATE_LIMITS = { placeholders: 8, perSegment: 5, segment: 255 };
 
-// A matcher for every path the template can produce, giving the values it holds.
-function templateMatcher(json) {
-  const template = path.posix.join(json.binary.module_path, `${json.binary.module_name}.node`).replace(/^\.\//, '');
+// One path segment of a template as an anchored expression and its keys, or a
+// reason it cannot be matched.
+function segmentMatcher(segment, values) {
   const keys = [];
-  const source = template.split(/(\{\w+\})/).map((part) => {
+  let source = '';
+  let lastWasVariable = false;
+  for (const part of segment.split(/(\{\w+\})/)) {
     const m = /^\{(\w+)\}$/.exec(part);
-    if (!m) return escapeRegExp(part);
-    if (m[1] === 'module_name') return escapeRegExp(json.binary.module_name);
-    keys.push(m[1]);
-    return PLACEHOLDER[m[1]] || '([^/]*)';
-  }).join('');
-  const re = new RegExp(`^${source}$`);
+    if (m && PLACEHOLDER[m[1]]) {
+      if (lastWasVariable) return { refused: `two placeholders with nothing between them in ${segment}` };
+      keys.push(m[1]);
+      source += PLACEHOLDER[m[1]];
+      lastWasVariable = true;
+      continue;
+    }
+    const known = m && Object.prototype.hasOwnProperty.call(values, m[1]) && values[m[1]] !== undefined && values[m[1]] !== null;
+    const text = known ? String(values[m[1]]) : part;
+    if (text) lastWasVariable = false;
+    source += escapeRegExp(text);
+  }
+  if (keys.length > TEMPLATE_LIMITS.perSegment) return { refused: `more than ${TEMPLATE_LIMITS.perSegment} placeholders in ${segment}` };
+  return { re: new RegExp(`^${source}$`), keys };
+}
+
+// A matcher for every path the template can produce, giving the values it holds
+// (null for a path it cannot produce, and for every path when the template is
+// beyond the limits).
+function templateMatcher(json, values) {
+  const template = path.posix.join(json.binary.module_path, `${json.binary.module_name}.node`).replace(/^\.\//, '');
+  const segments = template.split('/').map((seg) => segmentMatcher(seg, { ...values, module_name: json.binary.module_name }));
+  const count = segments.reduce((n, seg) => n + (seg.keys ? seg.keys.length : 0), 0);
+  if (segments.some((seg) => seg.refused) || count > TEMPLATE_LIMITS.placeholders) return () => null;
   return (rel) => {
-    const m = re.exec(rel);
-    if (!m) return null;
+    const parts = rel.split('/');
+    if (parts.length !== segments.length) return null;
     const got = {};
-    keys.forEach((k, i) => { got[k] = m[i + 1]; });
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i].length > TEMPLATE_LIMITS.segment) return null;
+      const m = segments[i].re.exec(parts[i]);
+      if (!m) return null;
+      segments[i].keys.forEach((k, j) => { got[k] = m[j + 1]; });
+    }
     return got;
   };
 }
@@ -609,7 +644,7 @@ function preGypReason(match, rel, t, values) {
 async function selectNodePreGyp(pkg, t) {
   const { json } = pkg;
   const { values, napi } = preGypValues(json, t);
-  const match = templateMatcher(json);
+  const match = templateMatcher(json, values);
   const reasonFor = (rel) => preGypReason(match, rel, t, values);
   const napiOnly = typeof json.binary.package_name === 'string' && !json.binary.package_name.includes('{node_napi_label}');
   if (napi.listed.length && !napi.best && napiOnly) {

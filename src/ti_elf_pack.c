@@ -18,10 +18,12 @@
  *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
  *     exports: n, then (@name, @version, hidden) each
  *     versioned (1 when any export has a version)
- *     exports by name: cap, then cap slots of two numbers, (hash, i + 1) for
- *       export i ((0, 0): empty), hash ti_name_hash32 of the name's bytes as a
- *       signed 32-bit number, open addressing from hash & (cap - 1); cap is 0
- *       when a name is not ASCII (the reader then indexes them itself)
+ *     exports by name: cap, seed, longest walk, then cap slots of two numbers,
+ *       (hash, i + 1) for export i ((0, 0): empty), hash ti_name_hash32 of the
+ *       name's bytes and the seed as a signed 32-bit number, open addressing
+ *       from hash & (cap - 1), every entry within `longest walk` steps of its
+ *       home; cap is 0 when a name is not ASCII or an entry would be further
+ *       than TI_EXPORT_PROBES (the reader then indexes them itself)
  *   where @x is the ordinal of a string in `strings` (NUL-separated), -1 for
  *   none, and a group list is n, then (@key, count, count @values) per group,
  *   groups in order of first appearance, each value once per group: grouping
@@ -32,7 +34,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 4, TI_PACK_HEADER = 27 };
+enum { TI_PACK_FORMAT = 5, TI_PACK_HEADER = 27 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -321,10 +323,11 @@ static void ti_pack_exports(ti_packer *w, const ti_elf_info *info) {
 
 /* A 32-bit hash of a name, four bytes to a step (names of C++ exports run to
  * hundreds of bytes), finished with murmur3's fmix32 so that the low bits
- * that pick a slot depend on every byte.  lib/file/analyze.js computes the
- * same over the char codes of an ASCII name. */
-static uint32_t ti_name_hash32(const char *s) {
-  uint32_t h = 2166136261u;
+ * that pick a slot depend on every byte.  The seed is per process (packed with
+ * the table), so names cannot be chosen to collide.  lib/file/analyze.js
+ * computes the same over the char codes of an ASCII name. */
+static uint32_t ti_name_hash32(const char *s, uint32_t seed) {
+  uint32_t h = 2166136261u ^ seed;
   size_t n = strlen(s), i = 0;
   for (; i + 4 <= n; i += 4) {
     uint32_t w = (uint32_t)(unsigned char)s[i] | (uint32_t)(unsigned char)s[i + 1] << 8 |
@@ -336,7 +339,7 @@ static uint32_t ti_name_hash32(const char *s) {
     for (size_t k = 0; i + k < n; k++) w |= (uint32_t)(unsigned char)s[i + k] << (8 * k);
     h = (h ^ w) * 16777619u;
   }
-  h ^= (uint32_t)n;
+  h ^= (uint32_t)n ^ (seed >> 7);
   h ^= h >> 16;
   h *= 0x85ebca6bu;
   h ^= h >> 13;
@@ -344,30 +347,56 @@ static uint32_t ti_name_hash32(const char *s) {
   return h ^ (h >> 16);
 }
 
+/* The longest walk from a name's home slot to its entry; a table that would
+ * need more is not kept (the reader indexes the exports itself), so neither a
+ * lookup nor the building can be made quadratic whatever the names are. */
+enum { TI_EXPORT_PROBES = 64 };
+
 static int ti_all_ascii(const char *s, size_t n);
 
+/* Places every export in slots[2 * cap] (hash, 1 + index), each within
+ * TI_EXPORT_PROBES of its home slot; the longest walk, or -1 when one would
+ * be longer. */
+static int ti_place_exports(const ti_elf_info *info, size_t cap, uint32_t seed, double *slots) {
+  int longest = 0;
+  for (size_t i = 0; i < info->n_exports; i++) {
+    uint32_t h = ti_name_hash32(info->exports[i].name, seed);
+    size_t k = h & (cap - 1);
+    int walk = 0;
+    while (slots[2 * k + 1] != 0) {
+      if (++walk > TI_EXPORT_PROBES) return -1;
+      k = (k + 1) & (cap - 1);
+    }
+    slots[2 * k] = (double)(int32_t)h;
+    slots[2 * k + 1] = (double)(i + 1);
+    if (walk > longest) longest = walk;
+  }
+  return longest;
+}
+
 /* The exports by the hash of their names (layout above): the reader finds a
- * name in a few steps instead of hashing every export of every file it judges. */
+ * name in a few steps instead of hashing every export of every file it judges.
+ * Layout: versioned, cap, seed, longest walk, then cap (hash, 1 + index) pairs. */
 static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
   size_t n = info->n_exports, cap = 0, base;
-  int versioned = 0, usable = 1;
+  int versioned = 0, usable = 1, longest = 0;
+  uint32_t seed = (uint32_t)ti_hash_seed();
   for (size_t i = 0; i < n; i++) {
     versioned |= info->exports[i].version != NULL;
     usable = usable && ti_all_ascii(info->exports[i].name, strlen(info->exports[i].name));
   }
   ti_num(w, versioned);
   if (usable && n) for (cap = 16; cap < n + n / 2; cap *= 2) {} /* at most two thirds full */
-  ti_num(w, (double)cap);
-  base = w->pk->n_nums;
-  for (size_t k = 0; k < 2 * cap; k++) ti_num(w, 0);
+  base = w->pk->n_nums + 3;
+  for (size_t k = 0; k < 3 + 2 * cap; k++) ti_num(w, 0);
   if (w->err != TI_OK) return;
-  for (size_t i = 0; i < n && cap; i++) {
-    uint32_t h = ti_name_hash32(info->exports[i].name);
-    size_t k = h & (cap - 1);
-    while (w->pk->nums[base + 2 * k + 1] != 0) k = (k + 1) & (cap - 1);
-    w->pk->nums[base + 2 * k] = (double)(int32_t)h;
-    w->pk->nums[base + 2 * k + 1] = (double)(i + 1);
+  if (cap && (longest = ti_place_exports(info, cap, seed, w->pk->nums + base)) < 0) {
+    w->pk->n_nums = base; /* dropped: cap 0, nothing after it */
+    cap = longest = 0;
   }
+  w->pk->nums[base - 3] = (double)cap;
+  w->pk->nums[base - 2] = (double)seed;
+  w->pk->nums[base - 1] = (double)longest;
 }
 
 static int ti_all_ascii(const char *s, size_t n) {
@@ -386,7 +415,7 @@ ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
                   1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
-                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports + 2 + 6 * info->n_exports + 32;
+                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports + 4 + 6 * info->n_exports + 32;
   out->strings_cap = info->name_bytes + 4096;
   if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
     ti_packed_free(out);

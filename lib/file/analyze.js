@@ -7,7 +7,7 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 4; // src/ti_elf_pack.c
+const PACK_FORMAT = 5; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -93,7 +93,9 @@ class Packed {
   exportTable() {
     const versioned = this.n[this.at++] === 1;
     const cap = this.n[this.at++];
-    const table = { versioned, at: this.at, cap };
+    const seed = this.n[this.at++];
+    const longest = this.n[this.at++];
+    const table = { versioned, at: this.at, cap, seed, longest };
     this.at += 2 * cap;
     return table;
   }
@@ -191,15 +193,16 @@ function forEachExport(a, fn) {
   }
 }
 
-// The addon's 32-bit hash of a name (ti_name_hash32 in src/ti_elf_pack.c),
-// over the same bytes for an ASCII name.  The last one is kept: a loader
-// model asks for one name in several objects.
+// The addon's 32-bit hash of a name with its per-process seed (ti_name_hash32
+// in src/ti_elf_pack.c), over the same bytes for an ASCII name.  The last one
+// is kept: a loader model asks for one name in several objects.
 let lastName = null;
+let lastSeed = 0;
 let lastHash = 0;
-function nameHash(name) {
-  if (name === lastName) return lastHash;
+function nameHash(name, seed) {
+  if (name === lastName && seed === lastSeed) return lastHash;
   const n = name.length;
-  let h = 0x811c9dc5;
+  let h = (0x811c9dc5 ^ seed) | 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const w = name.charCodeAt(i) | (name.charCodeAt(i + 1) << 8) | (name.charCodeAt(i + 2) << 16) | (name.charCodeAt(i + 3) << 24);
@@ -210,12 +213,13 @@ function nameHash(name) {
     for (let k = 0; i + k < n; k++) w |= name.charCodeAt(i + k) << (8 * k);
     h = Math.imul(h ^ w, 0x01000193);
   }
-  h ^= n;
+  h ^= n ^ (seed >>> 7);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   lastName = name;
+  lastSeed = seed;
   lastHash = (h ^ (h >>> 16)) >>> 0;
   return lastHash;
 }
@@ -232,14 +236,16 @@ function exportTable(a) {
 // through the table (exportTable(a) must not be null).
 function findExport(a, name, fn) {
   const { s, n, at, table } = rawExports(a);
-  const h = nameHash(name) | 0;
+  const h = nameHash(name, table.seed) | 0;
   const mask = table.cap - 1;
-  for (let k = h & mask; ; k = (k + 1) & mask) {
+  // every entry sits within table.longest steps of its home slot
+  for (let k = h & mask, steps = 0; steps <= table.longest; k = (k + 1) & mask, steps++) {
     const e = n[table.at + 2 * k + 1];
     if (e === 0) return false;
     const x = at + 3 * (e - 1);
     if (n[table.at + 2 * k] === h && s[n[x]] === name && fn(n[x + 1] < 0 ? null : s[n[x + 1]], n[x + 2] === 1)) return true;
   }
+  return false;
 }
 
 function checkPath(file) {

@@ -118,6 +118,25 @@ ti_err ti_src_open_fd(ti_src *s, int fd) {
   return TI_OK;
 }
 
+/* Where data resumes at or after off: a hole of a sparse file reads as zeros,
+ * which a caller walking a table may skip without reading.  off itself when
+ * that is unknown (a buffer, a filesystem without SEEK_DATA, an error); the
+ * file's length when only a hole follows.  A borrowed descriptor's offset is
+ * put back, so the caller's file position never moves. */
+uint64_t ti_src_next_data(ti_src *s, uint64_t off) {
+#ifdef SEEK_DATA
+  if (s->mem || s->fd < 0 || off >= s->len) return off;
+  off_t was = s->borrowed ? lseek(s->fd, 0, SEEK_CUR) : 0;
+  off_t at = lseek(s->fd, (off_t)off, SEEK_DATA);
+  int e = errno;
+  if (s->borrowed && was >= 0) (void)lseek(s->fd, was, SEEK_SET);
+  if (at < 0) return e == ENXIO ? s->len : off;
+  return (uint64_t)at > off ? (uint64_t)at : off;
+#else
+  return off;
+#endif
+}
+
 void ti_src_open_buffer(ti_src *s, const void *data, size_t len) {
   memset(s, 0, sizeof *s);
   s->fd = -1;

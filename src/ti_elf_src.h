@@ -78,6 +78,7 @@ int ti_open_at_retrying(int dirfd, const char *path, int flags);
 ti_err ti_pread_head(int fd, void *buf, size_t size, size_t *got);
 /* A system errno as the core's code (ENOENT -> TI_ENOENT, EACCES -> TI_EACCES...). */
 ti_err ti_errno_err(int e);
+uint64_t ti_src_next_data(ti_src *s, uint64_t off);
 void ti_src_open_buffer(ti_src *s, const void *data, size_t len);
 /* Charges bytes of memory to the table budget; 0 (s->err set) when it runs out. */
 int ti_src_charge(ti_src *s, uint64_t bytes);

@@ -382,6 +382,12 @@ static ti_err ti_walk_relocs(ti_elf *e, uint64_t vaddr, uint64_t size, int rela,
   if (size > TI_TABLE_MAX) return ti_fail(e, TI_EMALFORMED, "relocation table larger than any linker writes");
   count = size / ent;
   for (uint64_t i = 0, n; i < count; i += n) { /* a window's worth of entries at a time */
+    uint64_t data = ti_src_next_data(&p->src, off + i * ent);
+    if (data - off >= (i + 1) * ent) { /* whole entries in a hole: zeros, R_*_NONE, skipped unread */
+      n = (data - off) / ent - i;
+      if (n > count - i) n = count - i;
+      continue;
+    }
     n = count - i < TI_WINDOW / ent ? count - i : TI_WINDOW / ent;
     const uint8_t *r = ti_window_get(&p->src, &p->win, off + i * ent, (n - 1) * ent + min, off + size);
     if (!r) return ti_view_fail(e, "relocations");

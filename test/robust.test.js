@@ -90,7 +90,8 @@ describe('robustness: memory and time per analysis are bounded', function () {
   const cases = {
     'interp-16x256M': { code: 'TI_EMALFORMED', detail: /PT_INTERP/ },
     'dynamic-500M': { code: 'ok' },
-    'relocs-3x500M': { code: 'ok' },
+    // the tables lie in holes: read as zeros (R_*_NONE) they are skipped unread (SEEK_DATA); 1.9 s when read
+    'relocs-3x500M': { code: 'ok', ms: 500 },
     'gnu-hash-1T': { code: 'TI_EMALFORMED', detail: /DT_GNU_HASH/ },
     'phdrs-1T': { code: 'TI_EMALFORMED', detail: /program header table/ },
     'shdrs-1T': { code: 'TI_EMALFORMED', detail: /section header table/ },
@@ -112,7 +113,7 @@ describe('robustness: memory and time per analysis are bounded', function () {
       assert.strictEqual(got.code, want.code, `${name}: ${got.detail}`);
       if (want.detail) assert.match(got.detail, want.detail);
       assert.ok(got.peakMb < 200, `${name}: peak RSS ${got.peakMb.toFixed(0)} MB`);
-      assert.ok(got.ms < 30000, `${name}: ${got.ms} ms`);
+      assert.ok(got.ms < (want.ms || 30000), `${name}: ${got.ms} ms`);
     });
   }
 });

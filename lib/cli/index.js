@@ -28,10 +28,13 @@ Options:
 
 Targets (check, scan): --target T (repeat it or join with commas; "all" for
 every preset): host (default), musl | alpine, glibc, glibc@X.Y, musl@X.Y.Z, or
-a preset: debian-10..13, ubuntu-18.04..24.04, rhel-7..9, amazonlinux-2,
-amazonlinux-2023, alpine-3.18..3.22, node:<16..24>-<bookworm|bullseye|trixie|
-alpine>[-slim], electron-28..38.  In npm's words: --cpu x64|arm64|arm|ia32|
-s390x|ppc64|riscv64, --libc glibc|musl, --os linux.
+a platform package's name (linux-x64-gnu, linux-arm64-musl, linux-arm-gnueabihf,
+linuxmusl-x64, ...), or a preset: debian-10..13, ubuntu-18.04..24.04, rhel-7..9,
+amazonlinux-2, amazonlinux-2023, alpine-3.18..3.22, node:<16..26>-<bookworm|
+bullseye|trixie|alpine>[-slim], electron-28..45.  In npm's words: --cpu x64|
+arm64|arm|ia32|s390x|ppc64|riscv64 (alone: this system on that cpu), --libc
+glibc|musl, --os linux.  Node and Electron ABIs: node-abi's registry (--version
+names the version in use).
 
 Exit codes: 0 success (check/scan: everything that would load is compatible,
 warnings allowed), 1 incompatible (with --strict: also risky; reproduce: the
@@ -401,7 +404,7 @@ async function main(argv, out = process.stdout, err = process.stderr) {
     return usageError(err, e.message, first ? cmd : null);
   }
   if (parsed.values.version) {
-    out.write(`${pkg.version}\n`);
+    out.write(`${pkg.version}\nnode-abi ${require('../loader/targets').NODE_ABI_VERSION} (the Node and Electron ABI registry in use)\n`);
     return 0;
   }
   if (parsed.values.help) {

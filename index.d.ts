@@ -3,7 +3,7 @@
 export type LibcFamily = 'glibc' | 'musl' | 'unknown';
 export type TlsModel = 'initial-exec' | 'global-dynamic' | 'local-dynamic' | 'tlsdesc';
 export type FixtureModel = TlsModel | 'local-exec';
-/** The other fixtures the build makes (see README, Fixtures). */
+/** The other fixtures the build makes (see docs/development.md, Fixtures). */
 export type FixtureName = FixtureModel | 'initial-exec-align128' | 'culprit' | 'culprit-stripped' | 'threads' |
   'probe' | 'addon' | 'dep' | 'needs-dep' | 'needs-dep-origin' | 'napi9' | 'undefined' | 'execstack' |
   'glibc-only' | 'cxx';

@@ -1,12 +1,12 @@
 'use strict';
 // Every problem check() reports is made here, in one shape:
 // { code, severity: 'error' | 'warning', message, fix, ...fields }.
-// Codes are the public contract (README, "check codes").  The loader model
+// Codes are the public contract (docs/api.md, "check codes").  The loader model
 // (model.js) decides what happens; this file says it in words.
 const { cmpVersion } = require('../version');
 const { MUSL_IE } = require('./static-tls');
 
-// Every code a problem can carry (the README's table, in its order).
+// Every code a problem can carry (the table in docs/api.md, in its order).
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
   'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
   'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',

@@ -117,8 +117,10 @@ class Packed {
 function shape(packed, file) {
   const p = new Packed(packed);
   const n = p.n;
-  // every entry, empty ones too: glibc reads an empty entry as the current directory
-  const split = (list) => list.flatMap((s) => s.split(':'));
+  // every entry, empty ones too: glibc reads an empty entry as the current directory.
+  // Of several DT_RPATH (DT_RUNPATH) tags, both loaders use the last one
+  // (glibc's elf_get_dynamic_info, musl's decode_vec): the others are left out.
+  const split = (list) => (list.length ? list[list.length - 1].split(':') : []);
   const bit = (i) => (n[8] & (1 << i)) !== 0; // TI_ELF_* in src/ti_core.h
   const flags = { staticTls: bit(0), bindNow: bit(1), nodelete: bit(2), symbolic: bit(3), textrel: bit(4), origin: bit(5),
     pie: bit(6), execStack: bit(7), noopen: bit(8), nodeflib: bit(9) };

@@ -1,0 +1,103 @@
+'use strict';
+// Hostile inputs from issue 22: each attack ends within seconds with a result
+// or a coded error, and the answers stay those of the real loader.
+const assert = require('assert');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const ti = require('..');
+const { sharedObject } = require('./elf-build');
+
+const LD_SO = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-x86-64.so.2'].find((f) => fs.existsSync(f));
+const x64 = process.arch === 'x64';
+
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hardening-'));
+  t.teardown = () => fs.rmSync(dir, { recursive: true, force: true });
+  return dir;
+}
+
+const count = (problems, code) => problems.filter((p) => p.code === code).length;
+
+// What glibc's own loader maps for `file` (ld.so --list): name -> path.
+function glibcList(file) {
+  const r = spawnSync(LD_SO, ['--list', file], { encoding: 'utf8', timeout: 20000 });
+  const out = new Map();
+  for (const m of `${r.stdout}\n${r.stderr}`.matchAll(/^\s*(\S+) => (\S+)/gm)) out.set(m[1], m[2]);
+  return out;
+}
+
+describe('hardening (issue 22)', function () {
+  this.timeout(20000);
+  const ctx = {};
+  afterEach(() => {
+    if (ctx.teardown) ctx.teardown();
+    ctx.teardown = null;
+  });
+
+  describe('a search path of thousands of entries times hundreds of missing libraries', function () {
+    if (!x64) return; // elf-build writes x86_64 objects
+    const needed = Array.from({ length: 500 }, (_, i) => `libhardening-missing${i}.so`);
+    const empties = ':'.repeat(7999); // 8,000 empty entries: the current directory, every time
+
+    for (const tags of [1, 10, 250]) {
+      it(`${tags} DT_RUNPATH tag(s) of 8,000 entries and 500 missing NEEDED: every library judged, in seconds`, async function () {
+        this.timeout(8000); // the old model took 5 s, 87 s and a RangeError
+        const file = path.join(tempDir(ctx), 'evil.node');
+        fs.writeFileSync(file, sharedObject({ needed, runpaths: Array(tags).fill(empties) }).bytes);
+        const t0 = Date.now();
+        const r = await ti.check(file);
+        const ms = Date.now() - t0;
+        assert.strictEqual(r.error, undefined);
+        assert.strictEqual(count(r.problems, 'MISSING_LIBRARY'), 500, JSON.stringify(r.problems.slice(0, 2)));
+        assert.ok(ms < 4000, `${ms} ms`);
+      });
+    }
+
+    it('several DT_RUNPATH tags: the last one is searched, as glibc\'s loader does (ld.so --list)', async function () {
+      if (!LD_SO) this.skip(); // no glibc loader to ask
+      const dir = tempDir(ctx);
+      for (const d of ['a', 'b']) fs.mkdirSync(path.join(dir, d));
+      const lib = ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/lib/x86_64-linux-gnu/libz.so.1'].find((f) => fs.existsSync(f));
+      if (!lib) this.skip(); // no small real library to copy
+      fs.copyFileSync(lib, path.join(dir, 'a', 'libhz.so'));
+      const tops = { first: [`${dir}/a`, `${dir}/b`], last: [`${dir}/b`, `${dir}/a`] };
+      for (const [name, runpaths] of Object.entries(tops)) {
+        const file = path.join(dir, `${name}.so`);
+        fs.writeFileSync(file, sharedObject({ needed: ['libhz.so'], runpaths }).bytes);
+        const truth = glibcList(file).get('libhz.so') || null;
+        const r = await ti.check(file);
+        const dep = r.closure.find((o) => o.name === 'libhz.so');
+        assert.ok(dep, name);
+        assert.strictEqual(dep.path || null, truth, `${name}: ${JSON.stringify(dep)}`);
+        assert.deepStrictEqual(ti.analyzeSync(file).runpath, [runpaths[1]]);
+      }
+    });
+
+    it('1,100 distinct existing directories for 500 names: the search stops at its bound and says so (LOADER_LIMIT)', async function () {
+      this.timeout(8000);
+      const dir = tempDir(ctx);
+      for (let i = 0; i < 1100; i++) fs.mkdirSync(path.join(dir, `d${i}`));
+      const file = path.join(dir, 'wide.node');
+      const runpath = Array.from({ length: 1100 }, (_, i) => `$ORIGIN/d${i}`).join(':');
+      fs.writeFileSync(file, sharedObject({ needed, runpaths: [runpath] }).bytes);
+      const t0 = Date.now();
+      const r = await ti.check(file);
+      const ms = Date.now() - t0;
+      assert.strictEqual(r.error, undefined);
+      assert.strictEqual(count(r.problems, 'LOADER_LIMIT'), 1);
+      assert.strictEqual(r.verdict, 'incompatible');
+      assert.ok(ms < 4000, `${ms} ms`);
+    });
+
+    it('an internal exception in an error entry is TI_EINTERNAL, never an I/O error', function () {
+      const { errorResult } = require('../lib/loader/check');
+      assert.strictEqual(errorResult('x.node', 'host', new RangeError('Maximum call stack size exceeded')).error.code,
+        'TI_EINTERNAL');
+      const io = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO', syscall: 'read' });
+      assert.strictEqual(errorResult('x.node', 'host', io).error.code, 'TI_EIO');
+      assert.strictEqual(errorResult('x.node', 'host', { code: 'TI_ENOTELF', message: 'no' }).error.code, 'TI_ENOTELF');
+    });
+  });
+});

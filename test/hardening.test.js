@@ -100,4 +100,86 @@ describe('hardening (issue 22)', function () {
       assert.strictEqual(errorResult('x.node', 'host', { code: 'TI_ENOTELF', message: 'no' }).error.code, 'TI_ENOTELF');
     });
   });
+
+  describe('scan follows links as module resolution meets them', function () {
+    // base/tree/node_modules: a pnpm layout (package links into .pnpm, links
+    // between packages in it, a scoped package), a workspace link to a package
+    // outside the tree, and a package with links out of the tree; base/canary
+    // is outside the tree and holds a .node nobody may see.
+    function layout(base) {
+      const elf = sharedObject({}).bytes;
+      const put = (rel, bytes = elf) => {
+        fs.mkdirSync(path.dirname(path.join(base, rel)), { recursive: true });
+        fs.writeFileSync(path.join(base, rel), bytes);
+      };
+      const link = (target, rel) => {
+        fs.mkdirSync(path.dirname(path.join(base, rel)), { recursive: true });
+        fs.symlinkSync(target, path.join(base, rel));
+      };
+      const nm = 'tree/node_modules';
+      const pkg = (name) => JSON.stringify({ name, version: '1.0.0' });
+      put(`${nm}/.pnpm/foo@1.0.0/node_modules/foo/package.json`, pkg('foo'));
+      put(`${nm}/.pnpm/foo@1.0.0/node_modules/foo/build/Release/foo.node`);
+      put(`${nm}/.pnpm/bar@2.0.0/node_modules/bar/package.json`, pkg('bar'));
+      put(`${nm}/.pnpm/bar@2.0.0/node_modules/bar/bar.node`);
+      put(`${nm}/.pnpm/@sc+pkg@1.0.0/node_modules/@sc/pkg/package.json`, pkg('@sc/pkg'));
+      put(`${nm}/.pnpm/@sc+pkg@1.0.0/node_modules/@sc/pkg/sc.node`);
+      link('.pnpm/foo@1.0.0/node_modules/foo', `${nm}/foo`);
+      link('../../bar@2.0.0/node_modules/bar', `${nm}/.pnpm/foo@1.0.0/node_modules/bar`);
+      link('../.pnpm/@sc+pkg@1.0.0/node_modules/@sc/pkg', `${nm}/@sc/pkg`);
+      put('workspace/ws/package.json', pkg('ws'));
+      put('workspace/ws/ws.node');
+      link('../../workspace/ws', `${nm}/ws`);
+      put('canary/secret.node');
+      put('canary/deeper/secret2.node');
+      put(`${nm}/evil/package.json`, pkg('evil'));
+      link('/', `${nm}/evil/root`);
+      link(path.join(base, 'canary'), `${nm}/evil/canary`);
+      link('../../../canary', `${nm}/evil/relative`);
+      link(path.join(base, 'canary'), `${nm}/notapackage`); // a package place, but no package.json there
+      link('../foo/build', `${nm}/evil/inside`); // inside the tree: may be entered (it is the same directory)
+      return path.join(base, nm);
+    }
+
+    it('pnpm and workspace links are walked; links out of the tree are not (canary unseen, / not walked)', async function () {
+      this.timeout(15000);
+      const base = fs.realpathSync(tempDir(ctx));
+      const dir = layout(base);
+      const seen = new Set();
+      const t0 = Date.now();
+      let stopped = false;
+      for await (const r of ti.scan(dir, { all: true })) {
+        seen.add(fs.realpathSync(r.realPath || r.path));
+        if (Date.now() - t0 > 6000) { // the old walker went on into / for minutes
+          stopped = true;
+          break;
+        }
+      }
+      assert.strictEqual(stopped, false, `still walking after 6 s (${seen.size} files)`);
+      const nm = path.join(base, 'tree/node_modules');
+      assert.deepStrictEqual([...seen].sort(), [
+        `${nm}/.pnpm/@sc+pkg@1.0.0/node_modules/@sc/pkg/sc.node`,
+        `${nm}/.pnpm/bar@2.0.0/node_modules/bar/bar.node`,
+        `${nm}/.pnpm/foo@1.0.0/node_modules/foo/build/Release/foo.node`,
+        path.join(base, 'workspace/ws/ws.node'),
+      ].sort());
+    });
+
+    it('the walker itself (lib/file/walk.js) stays in the tree: nothing under the canary or / is listed', async function () {
+      this.timeout(15000);
+      const base = fs.realpathSync(tempDir(ctx));
+      const dir = layout(base);
+      const { walk } = require('../lib/file/walk');
+      const listed = [];
+      const t0 = Date.now();
+      for await (const batch of walk(dir)) {
+        for (const e of batch) listed.push(e.path);
+        if (Date.now() - t0 > 6000) break;
+      }
+      const out = listed.filter((p) => /\/(root|canary|relative|notapackage)\//.test(p));
+      assert.deepStrictEqual(out, []);
+      assert.ok(listed.some((p) => p.endsWith('/ws.node')), listed.join('\n'));
+      assert.ok(listed.some((p) => p.endsWith('/sc.node')), listed.join('\n'));
+    });
+  });
 });

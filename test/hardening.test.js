@@ -182,4 +182,48 @@ describe('hardening (issue 22)', function () {
       assert.ok(listed.some((p) => p.endsWith('/sc.node')), listed.join('\n'));
     });
   });
+
+  describe('check() keeps no analysis under another file\'s identity', function () {
+    it('a link swapped between the identity stat and the read: the next check() sees the file as it is', async function () {
+      if (!x64) this.skip(); // elf-build writes x86_64 objects
+      const analyzeModule = require('../lib/file/analyze');
+      const dir = tempDir(ctx);
+      const a = path.join(dir, 'a.node'), b = path.join(dir, 'b.node'), link = path.join(dir, 'addon.node');
+      fs.writeFileSync(a, sharedObject({ needed: ['libonly-in-a.so'] }).bytes);
+      fs.writeFileSync(b, sharedObject({ needed: ['libonly-in-b.so'] }).bytes);
+      fs.symlinkSync(a, link);
+      const settle = analyzeModule.REMEMBER.settleMs;
+      const statSync = fs.statSync;
+      analyzeModule.REMEMBER.settleMs = 0; // files written just now count as settled
+      let swapped = false;
+      // the seam: right after check() stats the path for its identity, the link moves to b
+      fs.statSync = function (p, opts) {
+        const st = statSync.apply(this, arguments);
+        if (!swapped && p === link && opts && opts.bigint) {
+          swapped = true;
+          fs.unlinkSync(link);
+          fs.symlinkSync(b, link);
+        }
+        return st;
+      };
+      try {
+        await ti.check(link);
+      } finally {
+        fs.statSync = statSync;
+      }
+      try {
+        assert.ok(swapped, 'the seam was not reached');
+        fs.unlinkSync(link);
+        fs.symlinkSync(a, link); // back to a: what is there now is what must be judged
+        const r = await ti.check(link);
+        assert.deepStrictEqual(r.analysis.needed, ['libonly-in-a.so']);
+        assert.deepStrictEqual(r.problems.filter((p) => p.code === 'MISSING_LIBRARY').map((p) => p.library || p.message)
+          .some((m) => /libonly-in-b/.test(m)), false);
+        const again = await ti.check(link); // and a warm check of the unchanged file is still a's
+        assert.deepStrictEqual(again.analysis.needed, ['libonly-in-a.so']);
+      } finally {
+        analyzeModule.REMEMBER.settleMs = settle;
+      }
+    });
+  });
 });

@@ -317,7 +317,7 @@ function identity(file) {
     if (!st || !st.isFile()) return null;
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
-    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled };
+    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled };
   } catch (_) {
     return null;
   }
@@ -353,9 +353,15 @@ async function analyzeRemembered(file) {
   } catch (e) {
     throw fromNative(e);
   }
-  if (ident && ident.settled) remember(file, ident.id, [packed[0], packed[1].slice()]);
+  // The identity was taken from the path, the analysis from the descriptor the
+  // addon opened (its fileId: fstat of what was read).  A link swapped between
+  // the two would keep one file's analysis under the other's identity: unless
+  // both name one file, nothing is kept.
+  const copy = ident && ident.settled ? [packed[0], packed[1].slice()] : null; // before shape() reads the numbers
+  const read = shape(packed, file);
+  if (copy && read.fileId === ident.devIno) remember(file, ident.id, copy);
   else forget(file);
-  return shape(packed, file);
+  return read;
 }
 
 module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport };

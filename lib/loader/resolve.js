@@ -201,10 +201,11 @@ function* firstFit(dirs, name, ctx, tried) {
 }
 
 // Appends to `out` without spreading (a spread of a huge array overflows the stack).
-function append(out, items, limit, ctx) {
+function append(out, items, limit) {
+  if (items.truncated) out.truncated = true;
   for (const x of items) {
     if (out.length >= limit) {
-      ctx.work.limited = true;
+      out.truncated = true; // remembered with the list: every search that uses it is limited
       return out;
     }
     out.push(x);
@@ -224,16 +225,19 @@ function entriesOf(obj, which, ctx, via) {
   if (!mine) memo.set(obj, (mine = {}));
   if (!mine[which]) {
     const dirs = new Set();
+    let truncated = false;
     for (const dir of rawEntries(obj, which, ctx)) {
       if (dirs.size >= BOUNDS.entries) {
-        ctx.work.limited = true;
+        truncated = true;
         break;
       }
       dirs.add(dir);
     }
-    mine[which] = [...dirs];
+    mine[which] = { dirs: [...dirs], truncated };
   }
-  return mine[which].map((dir) => ({ dir, via }));
+  const out = mine[which].dirs.map((dir) => ({ dir, via }));
+  if (mine[which].truncated) out.truncated = true;
+  return out;
 }
 
 function rawEntries(obj, which, ctx) {
@@ -265,6 +269,7 @@ function searchList(needer, ctx, make) {
   if (!memo) memo = ctx.shared.lists = new WeakMap();
   let list = memo.get(needer);
   if (!list) memo.set(needer, (list = make()));
+  if (list.truncated) ctx.work.limited = true;
   return list;
 }
 
@@ -273,15 +278,15 @@ function glibcDirs(needer, ctx) {
     const dirs = [];
     if (needer.runpath === null) {
       for (let o = needer; o; o = o.loader) {
-        if (o.runpath === null) append(dirs, entriesOf(o, 'rpath', ctx, `RPATH of ${o.name}`), BOUNDS.list, ctx);
+        if (o.runpath === null) append(dirs, entriesOf(o, 'rpath', ctx, `RPATH of ${o.name}`), BOUNDS.list);
       }
       const main = ctx.main;
       if (main && main !== needer && main.runpath === null) {
-        append(dirs, entriesOf(main, 'rpath', ctx, 'RPATH of the executable'), BOUNDS.list, ctx);
+        append(dirs, entriesOf(main, 'rpath', ctx, 'RPATH of the executable'), BOUNDS.list);
       }
     }
-    if (!ctx.travel) append(dirs, ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' })), BOUNDS.list, ctx);
-    return append(dirs, entriesOf(needer, 'runpath', ctx, `RUNPATH of ${needer.name}`), BOUNDS.list, ctx);
+    if (!ctx.travel) append(dirs, ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' })), BOUNDS.list);
+    return append(dirs, entriesOf(needer, 'runpath', ctx, `RUNPATH of ${needer.name}`), BOUNDS.list);
   });
 }
 
@@ -306,7 +311,7 @@ function muslDirs(needer, ctx) {
     const dirs = ctx.travel ? [] : ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' }));
     for (let o = needer; o; o = o.loader) {
       const which = o.runpath !== null ? 'runpath' : 'rpath';
-      append(dirs, entriesOf(o, which, ctx, `${which === 'runpath' ? 'RUNPATH' : 'RPATH'} of ${o.name}`), BOUNDS.list, ctx);
+      append(dirs, entriesOf(o, which, ctx, `${which === 'runpath' ? 'RUNPATH' : 'RPATH'} of ${o.name}`), BOUNDS.list);
     }
     return dirs;
   });

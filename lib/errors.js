@@ -17,6 +17,17 @@ function tiError(code, message, extra) {
 const SYSTEM_CODES = { ENOENT: 'TI_ENOENT', ENOTDIR: 'TI_ENOTDIR', EACCES: 'TI_EACCES', EPERM: 'TI_EACCES',
   ENAMETOOLONG: 'TI_ENAMETOOLONG', ELOOP: 'TI_ELOOP', EMFILE: 'TI_EMFILE', ENFILE: 'TI_EMFILE', EISDIR: 'TI_EISDIR' };
 
+// The code an entry reports for what was thrown while judging it: a TI_* code
+// as it is, a system error in the project's codes (TI_EIO for the others), and
+// anything else -- a RangeError, a TypeError: a fault of ours, not of the
+// disk -- TI_EINTERNAL.
+function codeOf(e) {
+  if (e && typeof e.code === 'string' && /^TI_/.test(e.code)) return e.code;
+  if (e && SYSTEM_CODES[e.code]) return SYSTEM_CODES[e.code];
+  if (e && typeof e.code === 'string' && e.syscall) return 'TI_EIO';
+  return 'TI_EINTERNAL';
+}
+
 function fromSystemError(e, where) {
   if (e instanceof TlsInspectError) return e;
   const code = SYSTEM_CODES[e && e.code] || (e && /^TI_/.test(e.code) ? e.code : 'TI_EIO');
@@ -42,4 +53,4 @@ function fromNative(err) {
   return out;
 }
 
-module.exports = { TlsInspectError, tiError, fromSystemError, fromNative };
+module.exports = { codeOf, TlsInspectError, tiError, fromSystemError, fromNative };

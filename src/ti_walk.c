@@ -3,7 +3,12 @@
  * its directory's descriptor, so a tree deeper than PATH_MAX is walked too.
  * Directories are entered once each by (st_dev, st_ino), so symlink loops
  * end; nothing but a regular file is opened for reading, and every open is
- * O_NONBLOCK, so a FIFO named x.node never blocks.  Candidates go by name
+ * O_NONBLOCK, so a FIFO named x.node never blocks.  Symbolic links to
+ * directories are followed the way module resolution meets them: a package
+ * directory that is a link (node_modules/<name>, node_modules/@scope/<name>:
+ * pnpm's store, workspace links) is entered when it leads inside the tree or
+ * to a package (a package.json); any other link is entered only when it leads
+ * inside the tree, so node_modules/x/root -> / walks nothing outside it.  Candidates go by name
  * (*.node, and *.so* with ELF magic); each gets a light analysis, or just its
  * header read.  Results are packed in batches of bounded size: one string
  * table and one number array each (layout below); at most one directory and
@@ -62,6 +67,8 @@ struct ti_walk {
   int dir_linked;                   /* reached through a symlink */
   double dir_ref;                   /* its path's ordinal in the batch being filled, -1 when not in it */
   ti_dir_set seen;
+  uint64_t root_dev, root_ino;      /* the root's identity, known once it is entered */
+  int have_root;
   uint64_t visited;
   int limited;
   double codes[TI_ERR_COUNT];       /* code names' ordinals in the batch being filled */
@@ -280,6 +287,11 @@ static int ti_enter(ti_walk *w, ti_packed *out) {
     fd = -1;
     errno = saved;
   }
+  if (fd >= 0 && !w->have_root) { /* the first directory entered is the root */
+    w->root_dev = (uint64_t)st.st_dev;
+    w->root_ino = (uint64_t)st.st_ino;
+    w->have_root = 1;
+  }
   if (fd >= 0 && (added = ti_dir_set_add(&w->seen, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) == 1 &&
       (w->dir = fdopendir(fd))) {
     w->dir_path = next.path;
@@ -316,6 +328,69 @@ static int ti_entry_kind(int dfd, const struct dirent *ent, ti_err *err) {
     return DT_UNKNOWN;
   }
   return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+}
+
+/* ---- links to directories ---- */
+
+/* How far up a link's target is followed looking for the root (".." steps). */
+enum { TI_WALK_UP_MAX = 4096 };
+
+/* 1 when the directory open as fd lies under the root (or is it): its ".."
+ * chain is followed by descriptor, so no path (or its length) matters.  The
+ * descriptor is closed. */
+static int ti_dir_inside(const ti_walk *w, int fd) {
+  struct stat st, up;
+  int inside = 0;
+  for (int i = 0; fd >= 0 && i < TI_WALK_UP_MAX && ti_fstat(fd, &st) == 0; i++) {
+    if ((uint64_t)st.st_dev == w->root_dev && (uint64_t)st.st_ino == w->root_ino) {
+      inside = 1;
+      break;
+    }
+    int parent = ti_open_at_once(fd, "..", O_DIRECTORY);
+    close(fd);
+    fd = parent;
+    if (fd >= 0 && ti_fstat(fd, &up) == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino) break; /* "/" */
+  }
+  if (fd >= 0) close(fd);
+  return inside;
+}
+
+/* The last component of path[0, len), trailing slashes left out. */
+static const char *ti_base(const char *path, size_t len, size_t *blen) {
+  while (len > 1 && path[len - 1] == '/') len--;
+  size_t start = len;
+  while (start > 0 && path[start - 1] != '/') start--;
+  *blen = len - start;
+  return path + start;
+}
+
+/* 1 when an entry of the current directory is where a package would be:
+ * the directory is node_modules, or an @scope directory inside one. */
+static int ti_package_place(const ti_walk *w) {
+  size_t blen, plen;
+  const char *b = ti_base(w->dir_path, w->dir_len, &blen);
+  if (blen == 12 && !memcmp(b, "node_modules", 12)) return 1;
+  if (blen < 2 || b[0] != '@' || b == w->dir_path) return 0;
+  const char *p = ti_base(w->dir_path, (size_t)(b - w->dir_path), &plen);
+  return plen == 12 && !memcmp(p, "node_modules", 12);
+}
+
+/* Whether the link `name` (to a directory) of the current directory is
+ * entered: it leads inside the tree, or it is a package link to a package. */
+static int ti_follow_link(ti_walk *w, int dfd, const char *name) {
+  struct stat st;
+  int fd;
+  if (!w->have_root) return 0;
+  if ((fd = ti_open_at_once(dfd, name, O_DIRECTORY)) < 0) return 0;
+  int package = ti_package_place(w) && ti_fstatat(fd, "package.json", &st, 0) == 0 && S_ISREG(st.st_mode);
+  return ti_dir_inside(w, fd) || package;
+}
+
+/* 1 when the entry is a symbolic link (d_type, or lstat when the file system does not say). */
+static int ti_entry_is_link(int dfd, const struct dirent *ent) {
+  struct stat st;
+  if (ent->d_type != DT_UNKNOWN) return ent->d_type == DT_LNK;
+  return ti_fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 /* Names reach JavaScript as UTF-8 strings: two invalid names would both
@@ -366,6 +441,7 @@ static int ti_visit(ti_walk *w, ti_packed *out, const struct dirent *ent) {
   if (kind == DT_DIR) {
     char *path;
     if (w->skip && !strcmp(name, w->skip)) return 1;
+    if (ti_entry_is_link(dfd, ent) && !ti_follow_link(w, dfd, name)) return 1; /* leads out of the tree */
     if (w->pending_bytes + w->dir_len + nlen + 2 > TI_WALK_PENDING_MAX)
       return ti_emit_problem(w, out, TI_ERANGE, "not read: the directories waiting to be read hold 16 MiB of paths", name);
     if (!(path = ti_join(w->dir_path, w->dir_len, name, nlen, &len))) return 0;

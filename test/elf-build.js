@@ -8,7 +8,7 @@ const fs = require('fs');
 
 const PT = { LOAD: 1, DYNAMIC: 2, INTERP: 3, TLS: 7 };
 const DT = { NULL: 0, NEEDED: 1, PLTRELSZ: 2, HASH: 4, STRTAB: 5, SYMTAB: 6, RELA: 7, RELASZ: 8, RELAENT: 9,
-  STRSZ: 10, SYMENT: 11, PLTREL: 20, JMPREL: 23, GNU_HASH: 0x6ffffef5, VERSYM: 0x6ffffff0,
+  STRSZ: 10, SYMENT: 11, RPATH: 15, PLTREL: 20, RUNPATH: 29, JMPREL: 23, GNU_HASH: 0x6ffffef5, VERSYM: 0x6ffffff0,
   VERNEED: 0x6ffffffe, VERNEEDNUM: 0x6fffffff };
 const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, TLS: 6, GNU_IFUNC: 10 };
 const STB = { LOCAL: 0, GLOBAL: 1, WEAK: 2 };
@@ -110,6 +110,7 @@ function header(phnum) {
 /* opts:
  *   syms: [{ name, type, bind, shndx, size, need: [file, version] }]
  *   needs: [{ file, versions }], needed: [sonames]
+ *   rpaths, runpaths: [string]           one DT_RPATH / DT_RUNPATH tag per string (equal strings share bytes)
  *   rela: [{ type, sym }] (sym is a 1-based index into syms, 0 for none)
  *   tls: { size }                         a PT_TLS segment
  *   interps: [{ off, size }]             PT_INTERP headers (raw offsets)
@@ -122,7 +123,8 @@ function sharedObject(opts = {}) {
   const syms = opts.syms || [];
   const needs = opts.needs || [];
   const img = new Image();
-  const names = [...(opts.needed || []), ...syms.map((s) => s.name), ...needs.flatMap((n) => [n.file, ...n.versions])];
+  const names = [...(opts.needed || []), ...syms.map((s) => s.name), ...needs.flatMap((n) => [n.file, ...n.versions]),
+    ...(opts.rpaths || []), ...(opts.runpaths || [])];
   const str = strtab(names);
   const at = {};
   const phnum = 2 + (opts.tls ? 1 : 0) + (opts.interps ? opts.interps.length : 0);
@@ -131,6 +133,8 @@ function sharedObject(opts = {}) {
   at.symtab = img.add(symbols(syms, str));
   const dyn = [[DT.STRTAB, at.strtab], [DT.STRSZ, str.buf.length], [DT.SYMTAB, at.symtab], [DT.SYMENT, 24]];
   for (const n of opts.needed || []) dyn.unshift([DT.NEEDED, str.off(n)]);
+  for (const r of opts.rpaths || []) dyn.push([DT.RPATH, str.off(r)]);
+  for (const r of opts.runpaths || []) dyn.push([DT.RUNPATH, str.off(r)]);
   if (!opts.gnuHash) {
     const h = Buffer.alloc(12);
     h.writeUInt32LE(1, 0);

@@ -62,8 +62,9 @@ function readelfFacts(file) {
     staticTls: /\(FLAGS\)\s+.*\bSTATIC_TLS\b/.test(out),
     needed: dyn('NEEDED'),
     soname: dyn('SONAME')[0] || null,
-    rpath: dyn('RPATH').flatMap((s) => s.split(':')),
-    runpath: dyn('RUNPATH').flatMap((s) => s.split(':')),
+    // the loaders use the last of several tags (glibc elf/get-dynamic-info.h)
+    rpath: dyn('RPATH').slice(-1).flatMap((s) => s.split(':')),
+    runpath: dyn('RUNPATH').slice(-1).flatMap((s) => s.split(':')),
     tlsRelocations: countTlsRelocs(out),
     minGlibc: readelfMinGlibc(out),
     versionDefs: defs,

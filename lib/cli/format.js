@@ -48,7 +48,7 @@ function formatAnalysis(a) {
       (a.minGlibc ? `, needs GLIBC_${a.minGlibc}` : '') + (a.minGlibcxx ? `, GLIBCXX_${a.minGlibcxx}` : '')];
   if (a.interpreter) lines.push(`  interpreter: ${a.interpreter}`);
   if (a.needed.length) lines.push(`  needed: ${a.needed.join(', ')}`);
-  if (a.runpath.length || a.rpath.length) lines.push(`  search path: ${[...a.rpath, ...a.runpath].join(':')}`);
+  if (a.runpath.length || a.rpath.length) lines.push(`  search path: ${a.rpath.concat(a.runpath).join(':')}`);
   if (a.tls) {
     lines.push(`  TLS: ${a.tls.size} bytes (${a.tls.initSize} initialised), align ${a.tls.align}; models: ` +
       `${a.tlsModels.join(', ') || 'none (executable or no TLS relocations)'}` +

@@ -117,8 +117,10 @@ class Packed {
 function shape(packed, file) {
   const p = new Packed(packed);
   const n = p.n;
-  // every entry, empty ones too: glibc reads an empty entry as the current directory
-  const split = (list) => list.flatMap((s) => s.split(':'));
+  // every entry, empty ones too: glibc reads an empty entry as the current directory.
+  // Of several DT_RPATH (DT_RUNPATH) tags, both loaders use the last one
+  // (glibc's elf_get_dynamic_info, musl's decode_vec): the others are left out.
+  const split = (list) => (list.length ? list[list.length - 1].split(':') : []);
   const bit = (i) => (n[8] & (1 << i)) !== 0; // TI_ELF_* in src/ti_core.h
   const flags = { staticTls: bit(0), bindNow: bit(1), nodelete: bit(2), symbolic: bit(3), textrel: bit(4), origin: bit(5),
     pie: bit(6), execStack: bit(7), noopen: bit(8), nodeflib: bit(9) };
@@ -315,7 +317,7 @@ function identity(file) {
     if (!st || !st.isFile()) return null;
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
-    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled };
+    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled };
   } catch (_) {
     return null;
   }
@@ -351,9 +353,15 @@ async function analyzeRemembered(file) {
   } catch (e) {
     throw fromNative(e);
   }
-  if (ident && ident.settled) remember(file, ident.id, [packed[0], packed[1].slice()]);
+  // The identity was taken from the path, the analysis from the descriptor the
+  // addon opened (its fileId: fstat of what was read).  A link swapped between
+  // the two would keep one file's analysis under the other's identity: unless
+  // both name one file, nothing is kept.
+  const copy = ident && ident.settled ? [packed[0], packed[1].slice()] : null; // before shape() reads the numbers
+  const read = shape(packed, file);
+  if (copy && read.fileId === ident.devIno) remember(file, ident.id, copy);
   else forget(file);
-  return shape(packed, file);
+  return read;
 }
 
 module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport };

@@ -3,7 +3,10 @@
 // walk(): the native files under a directory as the addon's walker finds them
 // (src/ti_walk.c): every *.node file and every *.so* file with ELF magic,
 // each with what its header (or light analysis) says, and every directory
-// that could not be read.  The walk runs on the thread pool a batch at a
+// that could not be read.  Links to directories are followed as module
+// resolution meets them: a package link (node_modules/<name>, @scope/<name>)
+// when it leads inside the tree or to a package.json, any other only when it
+// leads inside the tree (src/ti_walk.c).  The walk runs on the thread pool a batch at a
 // time, and the next batch is being filled while the caller uses this one.
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');

@@ -2,7 +2,7 @@
 // check(), checkSync() and checkTogether(): the loader model (model.js) run
 // over one file, or over several loaded one after another into one process.
 const fs = require('fs');
-const { tiError, fromSystemError } = require('../errors');
+const { tiError, fromSystemError, codeOf } = require('../errors');
 const host = require('../process/host');
 const { resolveTarget } = require('./targets');
 const { LoaderState, loadFile, verdictOf } = require('./model');
@@ -55,7 +55,7 @@ function checkSync(file, opts = {}) {
 // entries and checkTogether()'s): the process goes on without it.
 function errorResult(file, target, e) {
   return { path: file, target, ok: false, verdict: 'error', problems: [], analysis: null, closure: [], staticTls: null,
-    runsOn: null, error: { code: e.code || 'TI_EIO', message: e.message } };
+    runsOn: null, error: { code: codeOf(e), message: String(e && e.message) } };
 }
 
 // Several files loaded in order into one process: what the second sees is

@@ -28,6 +28,9 @@ function probeResult(st, buf) {
   return { ok: true, id: `${st.dev}:${st.ino}`, size: st.size, elf: elfHead(buf), short: buf.length < 52 };
 }
 
+// A directory's identity (dev:ino), null for anything else.
+const dirIdentity = (st) => (st.isDirectory() ? `${st.dev}:${st.ino}` : null);
+
 const SYNC = {
   probe(path) {
     let fd;
@@ -61,6 +64,13 @@ const SYNC = {
       return false;
     }
   },
+  dirId(path) {
+    try {
+      return dirIdentity(fs.statSync(path));
+    } catch (_) {
+      return null;
+    }
+  },
 };
 
 const ASYNC = {
@@ -88,14 +98,15 @@ const ASYNC = {
   },
   analyze: (path) => analyze(path),
   isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
+  dirId: (path) => fs.promises.stat(path).then(dirIdentity, () => null),
 };
 
-// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir', path, limit, once }.
+// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir' | 'dirId', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
 // a library named by many files is read once.  A bounded session (a scan's)
 // keeps only the answers used last, per kind: memory stays flat however many
 // libraries a tree holds, and a library is read again only after many others.
-const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024 };
+const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024 };
 
 // A Map that keeps at most `limit` entries, dropping the least recently used.
 class RecentMap {
@@ -125,7 +136,8 @@ class Session {
   constructor({ bounded = false, remember = null } = {}) {
     this.remember = remember;
     this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
-      probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir) } : null;
+      probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir),
+      dirId: new RecentMap(BOUNDS.dirId) } : null;
     this.all = new Map();
     this.ahead = new Map(); // path -> analysis promise, asked for before the model asks
   }
@@ -209,5 +221,6 @@ function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
 function* isDir(path) { return yield { op: 'isDir', path }; }
+function* dirId(path) { return yield { op: 'dirId', path }; }
 
-module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, elfHead, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, elfHead, SYNC, ASYNC };

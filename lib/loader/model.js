@@ -14,7 +14,7 @@
 // as it was; one that succeeds stays for the next file.
 const path = require('path');
 const io = require('./io');
-const { findLibrary, splitPath, expand, originOf, MUSL_SELF } = require('./resolve');
+const { BOUNDS, findLibrary, splitPath, expand, originOf, MUSL_SELF } = require('./resolve');
 const ST = require('./static-tls');
 const P = require('./problems');
 const { cmpVersion } = require('../version');
@@ -183,6 +183,7 @@ class LoaderState {
     this.budget = base.budget;
     this.muslSelf = base.muslSelf;
     this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
+    this.ctx.dirs = new Map(); // search directories asked about: their identity, null when missing
     if (cwd) Object.defineProperty(this.ctx, 'cwd', { value: cwd }); // else read when a relative path needs it
   }
 
@@ -243,6 +244,14 @@ function adopt(obj, a, family) {
 function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
+  if (!r.path && r.limited) {
+    // the search stopped at its bound: not judged, and said once
+    if (!step.searchLimited) step.problems.push(P.searchLimit(BOUNDS));
+    step.searchLimited = true;
+    const obj = newObject(null, name, needer, 'unresolved');
+    staged.byName.set(name, obj);
+    return obj;
+  }
   if (!r.path) {
     // on a musl system we cannot see, glibc's own loader is still known to be absent
     const never = state.family === 'musl' && GLIBC_LOADER.test(name);
@@ -426,6 +435,7 @@ function* registers(state, list) {
 // will be loaded into this state, so nothing needs to be kept.
 function* loadFile(state, file, { once = false, final = false } = {}) {
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
+  state.ctx.work = { probes: 0, limited: false }; // the searches of this file's load ask at most BOUNDS.probes questions
   let a;
   try {
     a = yield* io.analyze(file, once);

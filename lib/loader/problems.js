@@ -181,6 +181,15 @@ function loaderLimit(limit) {
     'check the dependency tree (ldd) for a runaway chain of libraries');
 }
 
+// The library search of one load ran past its bounds (a hostile or runaway
+// DT_RUNPATH/DT_RPATH): what it did not find was not judged.
+function searchLimit(b) {
+  return problem('LOADER_LIMIT', 'error', `the library search path is longer than ${b.entries} entries or needs more than ` +
+    `${b.probes} file probes: the libraries not found by then were not judged`,
+    'shorten the DT_RUNPATH/DT_RPATH (readelf -d; patchelf --set-rpath), or list the libraries it needs; ' +
+    'this also makes the real loader faster (it tries every entry for every library)');
+}
+
 // A version an object needs that the library it names does not define.
 function versionMissing(obj, lib, versions, t) {
   const v = versions[0];
@@ -284,7 +293,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, versionMissing,
+  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -135,19 +135,58 @@ function verdict(p, ctx) {
 // them (musl) instead of moving on to the next candidate.
 const PASS = new Set(['ENOENT', 'ENOTDIR', 'EACCES']);
 
+// The bounds that keep a hostile search path from deciding our time: entries
+// kept of one object's path (after duplicates), of one needing object's whole
+// list, and file-system questions (directory stats and candidate probes) per
+// file loaded.  Real search paths hold tens of entries and a load a few
+// hundred probes; past a bound the search stops and says so (LOADER_LIMIT).
+const BOUNDS = { entries: 1024, list: 4096, probes: 4096, dirs: 65536 };
+
+// The identity (dev:ino) of a search directory, or null when it is not one;
+// asked once per state, like glibc's per-directory status (r_search_path_elem):
+// a directory that failed is not asked about again.
+function* dirIdOf(dir, ctx) {
+  const known = ctx.dirs.get(dir);
+  if (known !== undefined) return known;
+  if (!spend(ctx)) return undefined;
+  const id = yield* io.dirId(dir === '' ? ctx.cwd : dir);
+  if (ctx.dirs.size < BOUNDS.dirs) ctx.dirs.set(dir, id);
+  return id;
+}
+
+// One more file-system question for this state, or false when the budget is spent.
+function spend(ctx) {
+  if (ctx.work.probes >= BOUNDS.probes) {
+    ctx.work.limited = true;
+    return false;
+  }
+  ctx.work.probes++;
+  return true;
+}
+
 // Tries dir/name in order; { path, via, id } for the candidate the loader
-// takes, { fatal } for one that fails the load, null when none is found.
+// takes, { fatal } for one that fails the load, { limited } when the budget
+// ran out first, null when none is found.  A directory already tried for this
+// name under another spelling ("/a", "/a/", "/./a") would give the same answer
+// again: it is passed over.
 function* firstFit(dirs, name, ctx, tried) {
   let stopped = null;
+  const seen = new Set();
   for (const { dir, via } of dirs) {
     if (stopped === via) continue;
-    if (dir !== '' && !(yield* io.isDir(dir))) continue; // the loader remembers missing directories too
+    const id = yield* dirIdOf(dir, ctx);
+    if (id === undefined) return { limited: true };
+    if (id === null) continue; // the loader remembers missing directories too
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (!spend(ctx)) return { limited: true };
     const candidate = joinDir(dir, name, ctx.cwd);
     const p = yield* io.probe(candidate);
     if (!p.ok && p.code !== 'ENOTREG') {
       if (PASS.has(p.code) || (ctx.family === 'musl' && p.code === 'ENAMETOOLONG')) continue;
       if (ctx.family === 'musl') return { fatal: { path: candidate, via, code: 'MISSING_LIBRARY', reason: p.code } };
       stopped = via; // glibc: this list ends here, the next one is searched
+      seen.clear(); // the next list probes its directories again, as glibc does
       continue;
     }
     const v = verdict(p, ctx);
@@ -161,16 +200,54 @@ function* firstFit(dirs, name, ctx, tried) {
   return null;
 }
 
-// Search-path entries of one object, expanded; `travel` keeps only those
-// relative to the object itself ($ORIGIN), for targets whose file system we cannot see.
+// Appends to `out` without spreading (a spread of a huge array overflows the stack).
+function append(out, items, limit) {
+  if (items.truncated) out.truncated = true;
+  for (const x of items) {
+    if (out.length >= limit) {
+      out.truncated = true; // remembered with the list: every search that uses it is limited
+      return out;
+    }
+    out.push(x);
+  }
+  return out;
+}
+
+// Search-path entries of one object, expanded once per object (glibc keeps
+// them per object too), duplicates dropped as glibc's fillin_rpath drops them
+// (musl would find the same file the second time, or fail the same way).
+// `travel` keeps only those relative to the object itself ($ORIGIN), for
+// targets whose file system we cannot see.
 function entriesOf(obj, which, ctx, via) {
+  let memo = ctx.shared.entries;
+  if (!memo) memo = ctx.shared.entries = new WeakMap();
+  let mine = memo.get(obj);
+  if (!mine) memo.set(obj, (mine = {}));
+  if (!mine[which]) {
+    const dirs = new Set();
+    let truncated = false;
+    for (const dir of rawEntries(obj, which, ctx)) {
+      if (dirs.size >= BOUNDS.entries) {
+        truncated = true;
+        break;
+      }
+      dirs.add(dir);
+    }
+    mine[which] = { dirs: [...dirs], truncated };
+  }
+  const out = mine[which].dirs.map((dir) => ({ dir, via }));
+  if (mine[which].truncated) out.truncated = true;
+  return out;
+}
+
+function rawEntries(obj, which, ctx) {
   const text = obj[which];
-  if (ctx.family === 'musl') return muslEntries(text, obj.origin, ctx.travel).map((dir) => ({ dir, via }));
+  if (ctx.family === 'musl') return muslEntries(text, obj.origin, ctx.travel);
   const out = [];
   for (const raw of splitPath(text, ctx.family)) {
     if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
     const dir = expand(raw, obj.origin, ctx.dst, ctx.family);
-    if (dir !== null) out.push({ dir, via });
+    if (dir !== null) out.push(dir);
   }
   return out;
 }
@@ -181,21 +258,36 @@ function muslEntries(text, origin, travel) {
   if (text === null || text === undefined) return [];
   if (text.includes('$') && (origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
   const parts = travel ? splitPath(text, 'musl', ':\n').filter((e) => e.includes('$')) : [text];
-  return parts.flatMap((raw) => splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'));
+  const out = [];
+  for (const raw of parts) append(out, splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'), Infinity);
+  return out;
+}
+
+// The directories searched for a library `needer` needs, made once per needer.
+function searchList(needer, ctx, make) {
+  let memo = ctx.shared.lists;
+  if (!memo) memo = ctx.shared.lists = new WeakMap();
+  let list = memo.get(needer);
+  if (!list) memo.set(needer, (list = make()));
+  if (list.truncated) ctx.work.limited = true;
+  return list;
 }
 
 function glibcDirs(needer, ctx) {
-  const dirs = [];
-  if (needer.runpath === null) {
-    for (let o = needer; o; o = o.loader) {
-      if (o.runpath === null) dirs.push(...entriesOf(o, 'rpath', ctx, `RPATH of ${o.name}`));
+  return searchList(needer, ctx, () => {
+    const dirs = [];
+    if (needer.runpath === null) {
+      for (let o = needer; o; o = o.loader) {
+        if (o.runpath === null) append(dirs, entriesOf(o, 'rpath', ctx, `RPATH of ${o.name}`), BOUNDS.list);
+      }
+      const main = ctx.main;
+      if (main && main !== needer && main.runpath === null) {
+        append(dirs, entriesOf(main, 'rpath', ctx, 'RPATH of the executable'), BOUNDS.list);
+      }
     }
-    const main = ctx.main;
-    if (main && main !== needer && main.runpath === null) dirs.push(...entriesOf(main, 'rpath', ctx, 'RPATH of the executable'));
-  }
-  if (!ctx.travel) for (const dir of ctx.ldLibraryPath) dirs.push({ dir, via: 'LD_LIBRARY_PATH' });
-  dirs.push(...entriesOf(needer, 'runpath', ctx, `RUNPATH of ${needer.name}`));
-  return dirs;
+    if (!ctx.travel) append(dirs, ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' })), BOUNDS.list);
+    return append(dirs, entriesOf(needer, 'runpath', ctx, `RUNPATH of ${needer.name}`), BOUNDS.list);
+  });
 }
 
 // DF_1_NODEFLIB: the cache still serves, but not with an entry anywhere under
@@ -214,12 +306,19 @@ function* findGlibc(name, needer, ctx, tried) {
   return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories' })), name, ctx, tried);
 }
 
+function muslDirs(needer, ctx) {
+  return searchList(needer, ctx, () => {
+    const dirs = ctx.travel ? [] : ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' }));
+    for (let o = needer; o; o = o.loader) {
+      const which = o.runpath !== null ? 'runpath' : 'rpath';
+      append(dirs, entriesOf(o, which, ctx, `${which === 'runpath' ? 'RUNPATH' : 'RPATH'} of ${o.name}`), BOUNDS.list);
+    }
+    return dirs;
+  });
+}
+
 function* findMusl(name, needer, ctx, tried) {
-  const dirs = ctx.travel ? [] : ctx.ldLibraryPath.map((dir) => ({ dir, via: 'LD_LIBRARY_PATH' }));
-  for (let o = needer; o; o = o.loader) {
-    const which = o.runpath !== null ? 'runpath' : 'rpath';
-    dirs.push(...entriesOf(o, which, ctx, `${which === 'runpath' ? 'RUNPATH' : 'RPATH'} of ${o.name}`));
-  }
+  const dirs = muslDirs(needer, ctx);
   const found = yield* firstFit(dirs, name, ctx, tried);
   if (found || ctx.travel) return found;
   const sys = (yield* muslSystemPath(ctx)).map((dir) => ({ dir, via: `/etc/ld-musl-${ctx.muslArch}.path` }));
@@ -245,7 +344,9 @@ function* findLibrary(name, needer, ctx) {
   }
   const found = ctx.family === 'musl' ? yield* findMusl(name, needer, ctx, tried) : yield* findGlibc(name, needer, ctx, tried);
   if (found && found.fatal) return { path: null, tried, fatal: found.fatal };
+  // past a bound (here or in an earlier search of this state) a library not found may lie beyond it
+  if ((found && found.limited) || (!found && ctx.work.limited)) return { path: null, tried, limited: true };
   return found || { path: null, tried };
 }
 
-module.exports = { findLibrary, splitPath, expand, originOf, parseLdCache, MUSL_SELF };
+module.exports = { BOUNDS, findLibrary, splitPath, expand, originOf, parseLdCache, MUSL_SELF };

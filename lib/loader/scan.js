@@ -12,7 +12,7 @@
 // selection per package.  What cannot be read is an error result.
 const fs = require('fs');
 const path = require('path');
-const { tiError, fromSystemError } = require('../errors');
+const { tiError, fromSystemError, codeOf } = require('../errors');
 const { createState, result, npmTarget } = require('./check');
 const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');
@@ -34,7 +34,7 @@ async function* walk(root, opts) {
 
 function errorResult(entry, target) {
   return { path: entry.shown || entry.path, target, ok: false, verdict: 'error', problems: [], analysis: null,
-    error: { code: entry.error.code || 'TI_EIO', message: entry.error.message } };
+    error: { code: codeOf(entry.error), message: entry.error.message } };
 }
 
 // Which package a file belongs to and what that package would load: one

@@ -174,7 +174,7 @@ GLIBCXX_TOO_OLD, VERSION_NOT_FOUND, STATIC_TLS_EXHAUSTED, STATIC_TLS_LOW
 (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, UNDEFINED_SYMBOL (warning when
 it fails only when used), NODE_ABI_MISMATCH, ARCH_MISMATCH, BAD_INTERPRETER,
 NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, NOT_DLOPENABLE,
-MODULE_NOT_REGISTERED, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
+MODULE_NOT_REGISTERED, EXEC_STACK, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
 
   --together        load the files one after another into one process: the
                     first the loader refuses, and the static TLS they need together

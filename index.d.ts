@@ -331,6 +331,23 @@ export interface Diagnosis {
 }
 
 export function explain(errorOrMessage: unknown, options?: { path?: string; check?: boolean }): Diagnosis;
+
+export interface WhyResult {
+  target: string;
+  /** the file require() resolved to in the child, null when it could not resolve */
+  resolved: string | null;
+  loaded: boolean;
+  /** the error require() threw (first message and code), or why the child gave no report */
+  error: { message: string; code: string | null } | null;
+  /** explain() of the error and its causes, when it failed */
+  diagnosis: Diagnosis | null;
+  /** when it loaded: static TLS left before and after, and what the load took */
+  staticTls: { remainingBefore: number; remainingAfter: number; taken: number } | null;
+  /** the package the file belongs to, and checkPackage() of it */
+  package: { dir: string; result: PackageResult | null; error?: string } | null;
+}
+/** require() the module or file in a child Node with this process's flags and environment, and explain the outcome. */
+export function why(target: string, options?: { cwd?: string; env?: Record<string, string | undefined>; execArgv?: string[]; timeout?: number }): Promise<WhyResult>;
 export function checkSync(path: string, options?: CheckOptions): CheckResult;
 export function analyze(path: string): Promise<Analysis>;
 export function analyzeSync(path: string): Analysis;

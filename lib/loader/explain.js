@@ -574,6 +574,9 @@ const FIXES = {
     'shared library (-shared -fPIC) without -z nodlopen',
 };
 
+const CHECK_KNOWS_MORE = new Set(['STATIC_TLS_EXHAUSTED', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'VERSION_NOT_FOUND',
+  'NOT_DLOPENABLE', 'UNDEFINED_SYMBOL']);
+
 // check() against the libc whose loader wrote the message.
 function checkFile(file, libc) {
   if (!file || !fs.existsSync(file)) return null;
@@ -605,7 +608,9 @@ function explain(errorOrMessage, { path: filePath, check = true } = {}) {
   if (result && d.kind === 'undefined-symbol' && d.code === 'UNDEFINED_SYMBOL' &&
       result.problems.some((p) => p.code === 'LIBC_MISMATCH')) d.code = 'LIBC_MISMATCH';
   const problem = result && result.problems.find((p) => p.code === d.code);
-  d.fix = problem && !['GLIBC_TOO_OLD', 'NODE_ABI_MISMATCH'].includes(d.code) ? problem.fix : fixFor(d);
+  // check()'s own fix where it knows more than the message (the tunable that
+  // fits, the library and where it was looked for); the cause's fix otherwise
+  d.fix = problem && CHECK_KNOWS_MORE.has(d.code) ? problem.fix : fixFor(d);
   if (problem && problem.tunable) d.tunable = problem.tunable;
   if (result && result.analysis && result.analysis.tlsSymbols.length) {
     d.tlsSymbols = result.analysis.tlsSymbols.filter((s) => s.defined).slice(0, 3);

@@ -435,6 +435,10 @@ function decide(d) {
     if (/^GLIBCXX_|^CXXABI_/.test(d.version || '')) d.code = 'GLIBCXX_TOO_OLD';
     else if (!/^GLIBC_/.test(d.version || '')) d.code = 'VERSION_NOT_FOUND';
   }
+  if (d.kind === 'missing-library' && d.libc === 'glibc' && /^(?:libc\.musl-|ld-musl-)/.test(d.library || '')) {
+    d.code = 'LIBC_MISMATCH';
+    d.because = `${d.library} is musl's own library: a musl build on glibc`;
+  }
   if (d.kind === 'missing-library' && d.libc === 'musl') {
     const g = glibcSymbols();
     if (/^ld-linux/.test(d.library) || (g && g.libraries.has(d.library))) {
@@ -497,7 +501,8 @@ function fixFor(d) {
         'or build from source on this system (npm rebuild --build-from-source; side effect: needs a compiler toolchain)' +
         `${d.symbol && !/^__/.test(d.symbol) ? `, unless the source itself calls ${d.symbol}, which no musl has: then use a glibc-based image (e.g. node:<version>-bookworm-slim; side effect: a larger image)` : ''}` +
         '; gcompat (apk add gcompat) is a stopgap that works only for simple cases'
-      : 'install the build for this libc, or rebuild from source here (side effect: needs a compiler toolchain)';
+      : 'this is a musl (Alpine) build and the system uses glibc: install the glibc build (npm install --libc=glibc; side ' +
+        'effect: npm then picks glibc for every package), or rebuild from source here (side effect: needs a compiler toolchain)';
     case 'UNDEFINED_SYMBOL': return d.needs
       ? `the build needs ${d.needs}: use a system with it (a newer Alpine base image; side effect: newer system packages) or a build made for this musl`
       : 'the module was built against a different version of the library that should define the symbol: install the ' +
@@ -574,6 +579,7 @@ const FIXES = {
     'shared library (-shared -fPIC) without -z nodlopen',
 };
 
+const ROOT_CAUSES = ['LIBC_MISMATCH', 'ARCH_MISMATCH'];
 const CHECK_KNOWS_MORE = new Set(['STATIC_TLS_EXHAUSTED', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'VERSION_NOT_FOUND',
   'NOT_DLOPENABLE', 'UNDEFINED_SYMBOL']);
 
@@ -604,7 +610,20 @@ function explain(errorOrMessage, { path: filePath, check = true } = {}) {
   if (hit.pattern.why) d.why = hit.pattern.why;
   if (!d.module && filePath) d.module = filePath;
   decide(d);
-  const result = check && d.kind !== 'no-binary' ? checkFile(d.module, d.libc) : null;
+  let result = check && d.kind !== 'no-binary' ? checkFile(d.module, d.libc) : null;
+  // The file being loaded, when the message names another one (a library it
+  // needs): a build for the wrong libc or machine is the cause of whatever
+  // its libraries then say (a musl build on glibc finds glibc's libc.so, a
+  // linker script: "invalid ELF header").
+  if (check && filePath && d.module !== filePath) {
+    const own = checkFile(filePath, d.libc);
+    const root = own && own.problems.find((p) => ROOT_CAUSES.includes(p.code));
+    if (root) {
+      d.because = `${filePath}: ${root.message}; "${d.message.slice(0, 200)}" follows from it`;
+      Object.assign(d, { code: root.code, module: filePath, symbol: null, library: null });
+      result = own;
+    }
+  }
   if (result && d.kind === 'undefined-symbol' && d.code === 'UNDEFINED_SYMBOL' &&
       result.problems.some((p) => p.code === 'LIBC_MISMATCH')) d.code = 'LIBC_MISMATCH';
   const problem = result && result.problems.find((p) => p.code === d.code);

@@ -43,7 +43,10 @@ try { resolved = require.resolve(target, { paths: [cwd] }); } catch (_) { /* rep
 const before = tls();
 let out;
 try {
-  require(resolved || target);
+  const file = resolved || target;
+  // a shared library that is not named like a module is loaded as Node loads an addon
+  if (/\.(?:js|cjs|mjs|json|node)$/.test(file) || !require('path').isAbsolute(file)) require(file);
+  else process.dlopen({ exports: {} }, file);
   const after = tls();
   out = { loaded: true, resolved, before, after };
 } catch (e) {

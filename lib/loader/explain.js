@@ -79,23 +79,24 @@ const REPORT_STARTS = ['Error relocating ', 'Error loading shared library '];
 function linesOf(text) {
   const lines = [];
   for (const raw of text.split('\n')) {
-    let line = raw.replace(/\r$/, '');
-    for (let cut = nextReport(line, 1); cut > 0; cut = nextReport(line, 1)) {
-      lines.push(line.slice(0, cut));
-      line = line.slice(cut);
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // each start is searched for once from where the last cut was: linear
+    const next = REPORT_STARTS.map((s) => line.indexOf(s, 1));
+    let from = 0;
+    for (;;) {
+      let cut = -1;
+      for (let k = 0; k < next.length; k++) {
+        while (next[k] >= 0 && next[k] <= from) next[k] = line.indexOf(REPORT_STARTS[k], from + 1);
+        if (next[k] > from && (cut < 0 || next[k] < cut)) cut = next[k];
+      }
+      if (cut < 0 || lines.length >= LINE_LIMIT) break;
+      lines.push(line.slice(from, cut));
+      from = cut;
     }
-    lines.push(line);
+    lines.push(line.slice(from));
     if (lines.length >= LINE_LIMIT) break;
   }
   return lines.slice(0, LINE_LIMIT);
-}
-function nextReport(line, from) {
-  let best = -1;
-  for (const s of REPORT_STARTS) {
-    const at = line.indexOf(s, from);
-    if (at > 0 && (best < 0 || at < best)) best = at;
-  }
-  return best;
 }
 
 // The word that ends at `end`: a file name or symbol, delimited by white
@@ -170,7 +171,8 @@ const PATTERNS = [
     const needed = rest.indexOf('(needed by ');
     if (colon <= 0 || needed < colon) return null;
     const close = rest.indexOf(')', needed);
-    const module = rest.slice(needed + 11, close < 0 ? undefined : close);
+    if (close < 0) return null;
+    const module = rest.slice(needed + 11, close);
     const reason = rest.slice(colon + 2, needed).trim();
     return module ? { library: rest.slice(0, colon), module, reason } : null;
   } },

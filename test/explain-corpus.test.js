@@ -157,6 +157,20 @@ describe('explain(): wrappers and causes', function () {
     assert.strictEqual(ti.explain(getter).kind, 'unknown');
   });
 
+  it('input does not decide the time: 64 KiB of repeated markers take well under a second', function () {
+    const L = 64 * 1024;
+    for (const unit of ['Error relocating ', 'Error loading shared library a: (needed by ', ': symbol not found',
+      ': version `', 'Cannot find module ', 'x\n', 'Could not locate the bindings file\n → /a/build/x.node\n',
+      'was compiled against a different Node.js version using NODE_MODULE_VERSION ']) {
+      const text = unit.repeat(Math.ceil(L / unit.length));
+      const t = process.hrtime.bigint();
+      ti.explain(text, { check: false });
+      ti.explain(new Error('w', { cause: Array.from({ length: 40 }, () => new Error(text)) }), { check: false });
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      assert.ok(ms < 1000, `${JSON.stringify(unit)}: ${ms} ms`);
+    }
+  });
+
   it('takes the clean module path out of Python, JSON and ld.so wrappers', function () {
     const f = '/usr/lib/libgomp.so.1';
     for (const text of [`ImportError: ${f}: cannot allocate memory in static TLS block`,

@@ -79,6 +79,20 @@ describe('why(): require() in a child, then the real cause', function () {
     assert.strictEqual(w.diagnosis.module, file);
   });
 
+  it('an ES module package is imported, and its failure explained the same way', async function () {
+    const pkg = path.join(dir, 'node_modules', 'esm-only');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'esm-only', version: '2.0.0', type: 'module',
+      exports: { import: './index.js' } }));
+    fs.writeFileSync(path.join(pkg, 'addon.node'), 'not ELF either, but long enough to be read as a header\n');
+    fs.writeFileSync(path.join(pkg, 'index.js'), "import { createRequire } from 'module';\n" +
+      "export default createRequire(import.meta.url)('./addon.node');\n");
+    const w = await ti.why('esm-only', { cwd: dir });
+    assert.strictEqual(w.loaded, false);
+    assert.strictEqual(w.diagnosis.code, 'NOT_ELF');
+    assert.strictEqual(w.diagnosis.module, path.join(pkg, 'addon.node'));
+  });
+
   it('a module that is not installed: MODULE_NOT_FOUND, no loader diagnosis', async function () {
     const w = await ti.why('no-such-package-ti-why', { cwd: dir });
     assert.strictEqual(w.loaded, false);

@@ -41,18 +41,21 @@ const tls = () => { try { return require(hostPath).staticTls(); } catch (_) { re
 let resolved = null;
 try { resolved = require.resolve(target, { paths: [cwd] }); } catch (_) { /* reported by require below */ }
 const before = tls();
-let out;
-try {
-  const file = resolved || target;
+async function load(file) {
   // a shared library that is not named like a module is loaded as Node loads an addon
-  if (/\.(?:js|cjs|mjs|json|node)$/.test(file) || !require('path').isAbsolute(file)) require(file);
-  else process.dlopen({ exports: {} }, file);
-  const after = tls();
-  out = { loaded: true, resolved, before, after };
-} catch (e) {
-  out = { loaded: false, resolved, error: ser(e, 0, new Set()) };
+  if (!/\.(?:js|cjs|mjs|json|node)$/.test(file) && require('path').isAbsolute(file)) return process.dlopen({ exports: {} }, file);
+  try {
+    return require(file);
+  } catch (e) {
+    // an ES module package: import() it the way an ESM program would
+    if (!/^ERR_(REQUIRE_ESM|REQUIRE_ASYNC_MODULE|PACKAGE_PATH_NOT_EXPORTED)$/.test(get(e, 'code') || '')) throw e;
+    const abs = resolved || (require('path').isAbsolute(file) ? file : null);
+    return import(abs ? require('url').pathToFileURL(abs).href : file); // a bare name resolves from cwd
+  }
 }
-process.stdout.write(MARK + JSON.stringify(out) + '\n', () => process.exit(0));
+load(resolved || target).then(() => ({ loaded: true, resolved, before, after: tls() }),
+  (e) => ({ loaded: false, resolved, error: ser(e, 0, new Set()) }))
+  .then((out) => process.stdout.write(MARK + JSON.stringify(out) + '\n', () => process.exit(0)));
 `;
 
 // This process's flags, less the ones that would replace the child's script.

@@ -341,8 +341,11 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
 COMMANDS.explain = {
   usage: `Usage: tls-inspect explain ["<loader message>"] [--path FILE] [--json]
 
-Diagnoses the message of a failed native load (glibc, musl, or Node's wrapping of
-either): its kind, the check() problem code, module, symbol and a fix.  When the
+Diagnoses the message of a failed native load (glibc, musl, Node, or a package's
+own loader: napi-rs, rollup, esbuild, sharp, bindings): its kind, the check()
+problem code, module, symbol and a fix.  Wrappers are looked through (Python's
+ImportError/OSError, "Original error:", JSON, log prefixes, lines a terminal
+broke); of several reports the loader's own first one is the cause.  When the
 module is on disk it is checked too.  Without a message, reads it from stdin.
 --path names the file that was being loaded when the message does not.
 

@@ -1,5 +1,5 @@
 'use strict';
-// explain() against what users really paste: 114 loader messages copied from
+// explain() against what users really paste: 118 loader messages copied from
 // public issue threads (test/explain-corpus/messages.json, each with its
 // source URL and the cause the thread established), plus errors made here
 // and wrapped the way package loaders wrap them.  The facts explain() decides
@@ -100,6 +100,12 @@ describe('explain(): the facts behind LIBC_MISMATCH agree with the real librarie
     if (!m) return;
     const newer = require('../lib/version').cmpVersion(m[1], '1.2.5') >= 0;
     assert.strictEqual(readelfExports(MUSL_LIBC).has('statx'), newer, `musl ${m[1]}`);
+  });
+
+  it('macOS dyld\'s "symbol not found in flat namespace" is not taken for musl', function () {
+    // https://github.com/HashLips/hashlips_art_engine/issues/185
+    const d = ti.explain("Error: dlopen(/Users/w/node_modules/canvas/build/Release/canvas.node, 0x0001): symbol not found in flat namespace '_cairo_fill'", { check: false });
+    assert.strictEqual(d.kind, 'unknown');
   });
 
   it('an addon\'s own missing symbol (ICU, its own C++) stays UNDEFINED_SYMBOL', function () {

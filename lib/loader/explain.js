@@ -109,7 +109,9 @@ function wordBefore(line, end) {
 }
 function wordAfter(line, from) {
   let i = from;
-  while (i < line.length && !STOPS.includes(line[i]) && line[i] !== ')' && line[i] !== ']') i++;
+  // a symbol or name never holds a backslash: one after it is an escaped
+  // newline of a message pasted as a string literal
+  while (i < line.length && !STOPS.includes(line[i]) && !')]\\'.includes(line[i])) i++;
   return line.slice(from, i);
 }
 // The word before "<word>: " that ends at `end` (the module before a symbol).
@@ -157,9 +159,10 @@ const PATTERNS = [
     const m = muslRelocating(line);
     if (m) return m.ie ? null : { module: m.module, symbol: m.symbol };
     // the bare form some tools print: "<module>: <symbol>: symbol not found"
+    // (macOS dyld's "...): symbol not found in flat namespace" is not it)
     const at = line.indexOf(SYMBOL_NOT_FOUND);
     const symbol = at > 0 ? wordBefore(line, at) : '';
-    if (!symbol || symbol.endsWith(':')) return null;
+    if (!symbol || /[:)]$/.test(symbol) || /^\s+in\b/.test(line.slice(at + 18, at + 24))) return null;
     return { module: previousWord(line, at - symbol.length) || null, symbol };
   } },
   { kind: 'missing-library', libc: 'musl', code: 'MISSING_LIBRARY', parse(line) {

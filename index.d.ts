@@ -150,7 +150,7 @@ export interface Analysis {
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
   'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED';
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
 
 export interface Problem {
   code: ProblemCode;
@@ -302,8 +302,8 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'unknown';
-  code: ProblemCode | 'UNDEFINED_SYMBOL' | 'VERSION_NOT_FOUND' | 'EXEC_STACK' | 'MODULE_NOT_REGISTERED' | null;
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'node-abi' | 'no-binary' | 'unknown';
+  code: ProblemCode | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;
   symbol: string | null;
@@ -311,6 +311,18 @@ export interface Diagnosis {
   library?: string | null;
   version?: string | null;
   elfClass?: string | null;
+  /** not-elf, exec-stack, musl missing-library: the loader's reason */
+  reason?: string | null;
+  /** node-abi: the NODE_MODULE_VERSION the file was built for, and the one running */
+  abi?: { built: number | null; running: number | null };
+  /** what the file needs that the system lacks ("musl 1.2.5 (Alpine 3.20+)", "Node-API 3 (...)") */
+  needs?: string;
+  /** the fact that decided the code */
+  because?: string;
+  /** no-binary: the platform package this system needs, its os/cpu/libc, and which loader reported it */
+  package?: string;
+  platform?: { os: string; cpu: string; libc: 'glibc' | 'musl' | null };
+  why?: 'missing-module' | 'esbuild' | 'sharp' | 'napi-rs' | 'bindings';
   message: string;
   fix: string | null;
   tunable?: string;
@@ -318,7 +330,24 @@ export interface Diagnosis {
   check: CheckResult | null;
 }
 
-export function explain(errorOrMessage: Error | string, options?: { path?: string }): Diagnosis;
+export function explain(errorOrMessage: unknown, options?: { path?: string; check?: boolean }): Diagnosis;
+
+export interface WhyResult {
+  target: string;
+  /** the file require() resolved to in the child, null when it could not resolve */
+  resolved: string | null;
+  loaded: boolean;
+  /** the error require() threw (first message and code), or why the child gave no report */
+  error: { message: string; code: string | null } | null;
+  /** explain() of the error and its causes, when it failed */
+  diagnosis: Diagnosis | null;
+  /** when it loaded: static TLS left before and after, and what the load took */
+  staticTls: { remainingBefore: number; remainingAfter: number; taken: number } | null;
+  /** the package the file belongs to, and checkPackage() of it */
+  package: { dir: string; result: PackageResult | null; error?: string } | null;
+}
+/** require() the module or file in a child Node with this process's flags and environment, and explain the outcome. */
+export function why(target: string, options?: { cwd?: string; env?: Record<string, string | undefined>; execArgv?: string[]; timeout?: number }): Promise<WhyResult>;
 export function checkSync(path: string, options?: CheckOptions): CheckResult;
 export function analyze(path: string): Promise<Analysis>;
 export function analyzeSync(path: string): Analysis;

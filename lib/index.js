@@ -26,6 +26,7 @@ module.exports = {
   checkPackage: (dir, opts) => check().checkPackage(dir, opts),
   scan: (dir, opts) => require('./loader/scan').scan(dir, opts),
   explain: (errorOrMessage, opts) => require('./loader/explain').explain(errorOrMessage, opts),
+  why: (target, opts) => require('./loader/why').why(target, opts),
   get fixtures() {
     return require('./fixtures').publicApi;
   },

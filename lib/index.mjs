@@ -5,7 +5,7 @@ import ti from './index.js';
 
 export const {
   libc, modules, staticTls, report, analyze, analyzeSync, reproduce, check, checkSync, checkTogether, checkPackage, scan,
-  explain, fixtures,
+  explain, why, fixtures,
   TlsInspectError,
 } = ti;
 export default ti;

@@ -19,6 +19,8 @@ Commands:
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
   explain [message] diagnose a loader error message (or read it from stdin)
+  why <module|file> require() it in a child Node and say why it fails (or that
+                    it loads, and what it took of static TLS)
   help [command]    this text, or a command's
 
 Options:
@@ -177,7 +179,7 @@ GLIBCXX_TOO_OLD, VERSION_NOT_FOUND, STATIC_TLS_EXHAUSTED, STATIC_TLS_LOW
 (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, UNDEFINED_SYMBOL (warning when
 it fails only when used), NODE_ABI_MISMATCH, ARCH_MISMATCH, BAD_INTERPRETER,
 NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, NOT_DLOPENABLE,
-MODULE_NOT_REGISTERED, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
+MODULE_NOT_REGISTERED, EXEC_STACK, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
 
   --together        load the files one after another into one process: the
                     first the loader refuses, and the static TLS they need together
@@ -342,8 +344,11 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
 COMMANDS.explain = {
   usage: `Usage: tls-inspect explain ["<loader message>"] [--path FILE] [--json]
 
-Diagnoses the message of a failed native load (glibc, musl, or Node's wrapping of
-either): its kind, the check() problem code, module, symbol and a fix.  When the
+Diagnoses the message of a failed native load (glibc, musl, Node, or a package's
+own loader: napi-rs, rollup, esbuild, sharp, bindings): its kind, the check()
+problem code, module, symbol and a fix.  Wrappers are looked through (Python's
+ImportError/OSError, "Original error:", JSON, log prefixes, lines a terminal
+broke); of several reports the loader's own first one is the cause.  When the
 module is on disk it is checked too.  Without a message, reads it from stdin.
 --path names the file that was being loaded when the message does not.
 
@@ -362,6 +367,31 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
     else if (d.kind === 'unknown') out.write(`tls-inspect: not a loader message tls-inspect knows: ${clean(d.message)}\n`);
     else out.write(`${clean(d.message)}\n\n${escapeControls(formatDiagnosis(clean(d)))}\n`);
     return d.kind === 'unknown' ? 1 : 0;
+  },
+};
+
+COMMANDS.why = {
+  usage: `Usage: tls-inspect why <module|file> [--json]
+
+Requires the module (a package name, resolved from the current directory, or a
+path to a .js or .node file) in a child Node with this process's flags and
+environment.  When it fails: the real failure behind any package loader's
+wrapper (tls-inspect explain of the error and its causes) and a fix; for the
+package it belongs to, the binary this system needs, whether it is installed,
+and what in its closure would fail (check --package).  When it loads: what it
+took of static TLS.
+
+Exit codes: 0 it loads, 1 it fails, 2 usage error.
+`,
+  options: { json: { type: 'boolean' } },
+  positionals: true,
+  async run(values, out, err, words) {
+    if (words.length !== 1) throw Object.assign(new Error('why: give one module name or file'), { usage: true });
+    const { why, formatWhy } = require('../loader/why');
+    const w = await why(words[0]);
+    const { clean, escapeControls } = require('./output');
+    out.write(values.json ? `${JSON.stringify(w, null, 2)}\n` : escapeControls(formatWhy(clean(w))));
+    return w.loaded ? 0 : 1;
   },
 };
 

@@ -614,6 +614,11 @@ function explain(errorOrMessage, { path: filePath, check = true } = {}) {
     libc: hit.pattern.libc, ...hit.fields, message: hit.line };
   if (hit.pattern.why) d.why = hit.pattern.why;
   if (!d.module && filePath) d.module = filePath;
+  // a path holding a quote or bracket is cut there when read from the line:
+  // the file being loaded, named whole in the message, is that module
+  if (filePath && d.module && d.module !== filePath && filePath.endsWith(d.module) && d.message.includes(filePath)) {
+    d.module = filePath;
+  }
   decide(d);
   let result = check && d.kind !== 'no-binary' ? checkFile(d.module, d.libc) : null;
   // The file being loaded, when the message names another one (a library it

@@ -34,6 +34,8 @@ describe('node-pre-gyp templates: matching is bounded by the names, not the temp
     'unknown placeholders': [`${Array.from({ length: 12 }, (_, i) => `{p${i}}`).join('')}Q`, `${'a'.repeat(40)}.node`],
     'target placeholders side by side': ['{platform}{arch}{libc}{platform}{arch}{libc}', `${'a'.repeat(200)}/m.node`],
     'classes that hold their separator': ['{node_abi}.{node_abi}.{node_abi}.{node_abi}.{node_abi}', `node-v${'1.'.repeat(120)}x/m.node`],
+    // literal text the classes also accept, between five target placeholders (5 s when segments were unbounded)
+    'separators the classes hold': ['x{platform}0{arch}0{target_arch}0{target_platform}0{napi_version}!', `x${'0'.repeat(60)}/m.node`],
     'many segments': [Array.from({ length: 40 }, () => '{platform}').join('/'), `${'a/'.repeat(40)}m.node`],
   };
   for (const [name, [modulePath, file]] of Object.entries(HOSTILE)) {

@@ -582,7 +582,7 @@ const PLACEHOLDER = {
 // Templates come from package.json: the work of matching one is bounded by
 // the number of target placeholders per path segment (with literal text
 // between them) and the length of a segment, never by what the template says.
-const TEMPLATE_LIMITS = { placeholders: 8, perSegment: 5, segment: 255 };
+const TEMPLATE_LIMITS = { placeholders: 8, perSegment: 5, segment: 64 };
 
 // One path segment of a template as an anchored expression and its keys, or a
 // reason it cannot be matched.

@@ -8,18 +8,20 @@
 // took of static TLS.  The child is where the load happens, so nothing of it
 // (a crash, static TLS it uses up, code it runs) reaches this process.
 const { spawn } = require('child_process');
-const fs = require('fs');
 const path = require('path');
 const { tiError } = require('../errors');
+const { readSmall } = require('../file/walk');
 
 const OUTPUT_LIMIT = 1 << 20; // what the child may print: one report
+const JSON_LIMIT = 1 << 20; // bytes of one package.json read on the way up
+const MARK = '\u0000tls-inspect-why\u0000'; // before the child's report: the module may print anything
 const DEFAULT_TIMEOUT = 60000;
 
 // The child: measures static TLS, requires the target, reports one JSON line
 // after a marker (the module may print anything before).  Errors are reported
 // with their causes, bounded, and reading them may throw (hostile getters).
 const CHILD = String.raw`
-const MARK = '\u0000tls-inspect-why\u0000';
+const MARK = ${JSON.stringify(MARK)};
 const [target, cwd, hostPath] = process.argv.slice(1);
 const get = (o, k) => { try { return o[k]; } catch (_) { return undefined; } };
 function ser(e, depth, seen) {
@@ -91,11 +93,11 @@ function runChild(target, { cwd, env, execArgv, timeout }) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('utf8');
-      const at = text.lastIndexOf('\u0000tls-inspect-why\u0000');
+      const at = text.lastIndexOf(MARK);
       let report = null;
       if (at >= 0) {
         try {
-          report = JSON.parse(text.slice(at + 17).split('\n')[0]);
+          report = JSON.parse(text.slice(at + MARK.length).split('\n')[0]);
         } catch (_) { /* a torn report: treated as a crash */ }
       }
       resolve({ report, code, signal, stderr });
@@ -103,15 +105,16 @@ function runChild(target, { cwd, env, execArgv, timeout }) {
   });
 }
 
-// The directory of the package a file belongs to (nearest package.json with a name).
-function packageDirOf(file) {
+// The directory of the package a file belongs to (nearest package.json with a
+// name), each package.json read through the bounded reader.
+async function packageDirOf(file) {
   if (!file || !path.isAbsolute(file)) return null;
   let dir = path.dirname(file);
   for (let i = 0; i < 64; i++) {
     try {
-      const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      const pj = JSON.parse(await readSmall(path.join(dir, 'package.json'), JSON_LIMIT));
       if (pj && typeof pj.name === 'string') return dir;
-    } catch (_) { /* none here */ }
+    } catch (_) { /* none here, or not JSON */ }
     const up = path.dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -140,7 +143,7 @@ async function why(target, opts = {}) {
     const { explain } = require('./explain');
     out.diagnosis = explain(r.error || '', { path: r.resolved && /\.node$/.test(r.resolved) ? r.resolved : undefined });
   }
-  const dir = packageDirOf(out.resolved) || packageDirOf(out.diagnosis && out.diagnosis.module);
+  const dir = (await packageDirOf(out.resolved)) || (await packageDirOf(out.diagnosis && out.diagnosis.module));
   if (dir) {
     out.package = { dir, result: null };
     try {

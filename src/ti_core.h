@@ -230,6 +230,10 @@ typedef struct ti_elf_info {
   char detail[160];   /* what was malformed or truncated, for error messages */
   char file_id[48];   /* "st_dev:st_ino" of the file read (what the loader compares), "" for a buffer */
   int light;          /* TI_ANALYZE_LIGHT: no symbols, relocations or section headers were read */
+  /* The Node-API version node_api_module_get_api_version_v1 returns, read from
+   * its code: TI_NAPI_NONE without that export, TI_NAPI_UNKNOWN when its code is
+   * not a known return-a-constant form. */
+  int64_t napi_declared;
   struct ti_elf_priv *priv;
 } ti_elf_info;
 
@@ -240,6 +244,7 @@ typedef struct ti_elf_info {
  * and section-header fields empty: what decides whether a file is one a
  * loader could take, at a fraction of the reads. */
 enum { TI_ANALYZE_LIGHT = 1u << 0 };
+enum { TI_NAPI_NONE = -1, TI_NAPI_UNKNOWN = -2 };
 
 /* Analyzes an ELF file without loading or executing it.  Never blocks on
  * FIFOs or devices (they are refused before open).  On error, info->detail

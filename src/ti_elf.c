@@ -383,6 +383,8 @@ static ti_err ti_elf_run(ti_elf *e) {
   size_t n = e->info->light ? sizeof light / sizeof light[0] : sizeof phases / sizeof phases[0];
   ti_err err = TI_OK;
   for (size_t i = 0; i < n && err == TI_OK; i++) err = run[i](e);
+  e->info->napi_declared = TI_NAPI_NONE;
+  if (err == TI_OK && !e->info->light) ti_read_declared_napi(e);
   ti_publish(e, err);
   e->info->name_bytes = e->p->src.name_bytes;
   /* Reading ends here: the descriptor goes back now, not when the caller frees. */

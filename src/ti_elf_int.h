@@ -56,6 +56,8 @@ struct ti_elf_priv {
   size_t n_versions;
   ti_tls_set tls_set;
   uint32_t *import_of; /* symbol index -> import, when the table is small enough to index */
+  uint64_t napi_fn;    /* st_value of node_api_module_get_api_version_v1, when exported */
+  int has_napi_fn;
 };
 
 typedef struct ti_elf ti_elf; /* the pair the phases pass around */
@@ -112,6 +114,8 @@ ti_err ti_parse_verdef(ti_elf *e);
 ti_err ti_parse_dynsym(ti_elf *e);
 ti_err ti_parse_symtab(ti_elf *e);
 ti_err ti_parse_relocs(ti_elf *e);
+/* The declared Node-API version (ti_elf_code.c): reads the function's code. */
+void ti_read_declared_napi(ti_elf *e);
 /* Minimum glibc and GLIBCXX versions, and the libc the file was built for
  * (may read the file's notes: call before the descriptor is released). */
 void ti_conclude(ti_elf *e);

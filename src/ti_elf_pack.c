@@ -34,7 +34,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 5, TI_PACK_HEADER = 27 };
+enum { TI_PACK_FORMAT = 6, TI_PACK_HEADER = 28 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -146,7 +146,7 @@ static void ti_pack_header(ti_packer *w, const ti_elf_info *info) {
     info->tpoff_own, info->tlsdesc_own,
     ti_str(w, info->min_glibc), ti_str(w, info->min_glibcxx), ti_str(w, ti_file_libc_name(info->libc)),
     info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL), info->light,
-    (double)info->tls_vaddr};
+    (double)info->tls_vaddr, (double)info->napi_declared};
   for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) ti_num(w, head[i]);
 }
 

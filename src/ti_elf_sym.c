@@ -229,8 +229,17 @@ static void ti_dynsym_entry(ti_elf *e, const uint8_t *s, uint32_t index, const u
   if (!(name = ti_dynstr(p, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_name)))) return;
   if (type == STT_TLS)
     ti_push_tls(p, name, TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_size), bind, shndx != SHN_UNDEF);
-  if (shndx == SHN_UNDEF) ti_note_import(e, name, index, info, vs);
-  else if (exported) ti_note_export(e, name, vs);
+  if (shndx == SHN_UNDEF) {
+    ti_note_import(e, name, index, info, vs);
+    return;
+  }
+  if (!exported) return;
+  ti_note_export(e, name, vs);
+  /* the function whose code declares the addon's Node-API version */
+  if (type == STT_FUNC && name[0] == 'n' && shndx != SHN_ABS && !strcmp(name, "node_api_module_get_api_version_v1")) {
+    p->napi_fn = TI_GET(p, s, Elf32_Sym, Elf64_Sym, st_value);
+    p->has_napi_fn = 1;
+  }
 }
 
 /* Room for the lists the symbols fill, and the index from symbol to import

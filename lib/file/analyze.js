@@ -7,7 +7,7 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 5; // src/ti_elf_pack.c
+const PACK_FORMAT = 6; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -35,7 +35,7 @@ class Packed {
   constructor([strings, nums]) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 27; // after the fixed header
+    this.at = 28; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/analyze.js disagree on the analysis layout');
   }
 
@@ -130,7 +130,11 @@ function shape(packed, file) {
   const imports = p.imports();
   // which imported symbols need which version ("GLIBC_2.34": ["pthread_create"])
   const symbolVersions = p.groups();
-  const napi = napiVersions(p.list());
+  let napi = napiVersions(p.list());
+  // n[27]: what node_api_module_get_api_version_v1 returns (-1: no such export, -2: code in no known form)
+  const declared = n[27] === -1 ? null : n[27] === -2 ? 'unknown' : n[27];
+  if (declared !== null && !napi) napi = { imports: [], minVersion: 1, experimental: [], unknown: [] };
+  if (napi) napi.declared = declared;
   const exports = p.exports();
   const raw = { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty

@@ -181,23 +181,55 @@ function parse(r) {
   }
 }
 
-async function glibcTruth(files, dir) {
-  const r = parse(await run(process.execPath, [path.join(__dirname, 'fuzz-model-child.js'), ...files], { cwd: dir }));
+const guard = async (fn) => {
+  try {
+    return await fn();
+  } catch (e) {
+    return { threw: { code: e && e.code, message: String(e && e.message), stack: String(e && e.stack).slice(0, 2000) } };
+  }
+};
+
+// glibc: predicted here (this Node, as it is; a child predicting for itself
+// with --predict gives the same answer, at a second of host facts per child).
+async function glibcTruth(ctx, files, dir) {
+  const ti = require('..');
+  const predicted = ctx.childPredicts ? null : await guard(() => ti.checkTogether(files));
+  const args = [path.join(__dirname, 'fuzz-model-child.js'), ...(ctx.childPredicts ? ['--predict'] : []), ...files];
+  const r = parse(await run(process.execPath, args, { cwd: dir }));
   if (r.fault) return r;
-  return { predicted: r.predicted, loads: r.loads };
+  if (!ctx.childPredicts && predicted.staticTls && r.before !== predicted.staticTls.before) {
+    return { fault: 'state', detail: `the child started with ${r.before} bytes of static TLS, this process ${predicted.staticTls.before}` };
+  }
+  return { predicted: ctx.childPredicts ? r.predicted : predicted, loads: r.loads };
+}
+
+// musl's prediction twice: checkTogether() on the musl target (which sees only
+// what travels with the addon: $ORIGIN entries), and the same model over this
+// machine's file system (a musl state whose searches are not limited to
+// $ORIGIN), which judges every search path the closure uses.
+async function muslPredictions(ctx, files) {
+  const ti = require('..');
+  const { LoaderState, loadFile } = require('../lib/loader/model');
+  const { resolveTarget } = require('../lib/loader/targets');
+  const { result } = require('../lib/loader/check');
+  const io = require('../lib/loader/io');
+  const travel = await guard(() => ti.checkTogether(files, { target: ctx.muslTarget }));
+  const seeing = await guard(async () => {
+    const state = new LoaderState(resolveTarget(ctx.muslTarget, {}), null, { lazy: true });
+    state.ctx.travel = false;
+    const session = new io.Session();
+    const out = [];
+    for (const f of files) out.push(result(await io.runAsync(loadFile(state, f), session)));
+    return { files: out };
+  });
+  return { travel, seeing };
 }
 
 async function muslTruth(ctx, files, dir) {
-  const ti = require('..');
-  let predicted;
-  try {
-    predicted = await ti.checkTogether(files, { target: ctx.muslTarget });
-  } catch (e) {
-    predicted = { threw: { code: e && e.code, message: String(e && e.message), stack: String(e && e.stack).slice(0, 2000) } };
-  }
+  const { travel, seeing } = await muslPredictions(ctx, files);
   const r = parse(await run(ctx.muslProbe, ['--lazy', ...files.flatMap((f) => ['--dlopen', f])], { cwd: dir }));
   if (r.fault) return r;
-  return { predicted, loads: r.loads.map((l) => ({ loaded: l.loaded, error: l.error })) };
+  return { predicted: seeing, travel, loads: r.loads.map((l) => ({ loaded: l.loaded, error: l.error })) };
 }
 
 // The problem code a real loader message stands for.
@@ -231,7 +263,8 @@ function compare(desc, truth) {
       out.push({ kind: f.ok ? `model loads, real refuses (${rc})` : `model refuses (${errors.join(',')}), real loads`, file: desc.load[i], model, real });
     } else if (!real.loaded && !errors.includes(rc)) {
       out.push({ kind: `both refuse, real ${rc}, model ${errors.join(',')}`, file: desc.load[i], model, real });
-    } else if (desc.libc === 'glibc' && typeof model.after === 'number' && typeof real.after === 'number' && model.after !== real.after) {
+    } else if (desc.libc === 'glibc' && real.exact && typeof model.after === 'number' && typeof real.after === 'number' &&
+      model.after !== real.after) {
       out.push({ kind: `static TLS left: model ${real.loaded ? 'after a load' : 'after a refusal'} differs`, file: desc.load[i],
         detail: `model ${model.after}, real ${real.after}`, model, real });
     }
@@ -241,18 +274,37 @@ function compare(desc, truth) {
 
 // ---- explained differences: what the model cannot see by design ----
 
+const muslKnows = (name) => {
+  const t = require('../lib/loader/symbols').muslSymbols();
+  return Boolean(t && t.since.has(name));
+};
+const missingSymbol = (msg) => {
+  const m = /Error relocating [^:]+: ([^:]+): symbol not found/.exec(msg || '');
+  return m ? m[1] : null;
+};
+
 const EXPLAINED = [
   {
-    id: 'musl-travel-absolute',
-    why: 'a musl target is not this machine: the model sees only what travels with the addon ($ORIGIN entries), so a library ' +
-      'found through an absolute RPATH/RUNPATH directory is "unresolved" there (not judged), while musl here opens it',
-    test: (desc, f) => desc.libc === 'musl' && f.model && f.model.ok !== undefined && unresolvedInvolved(f),
+    id: 'after-earlier-difference',
+    why: 'an earlier addon of the same sequence was already judged otherwise (a finding of its own, explained or not): ' +
+      'the model continues from the process it predicted, the real loader from the one it made',
+    test: () => false, // decided in evaluate(), which sees the whole sequence
+  },
+  {
+    id: 'musl-target-unresolved',
+    why: 'a musl target is not this machine: checkTogether() on it finds only what travels with the addon ($ORIGIN ' +
+      'entries); a library reached otherwise is "unresolved" (listed, not judged), while musl here finds it or not',
+    test: () => false, // decided in evaluate(), which sees the closure
+  },
+  {
+    id: 'musl-target-unknown-symbol',
+    why: 'on a musl target the model judges a symbol nothing in the load defines against musl\'s own symbols only when ' +
+      'musl has it (lib/loader/musl-symbols.json); any other name is unknown (Node, libstdc++ or libgcc_s of the ' +
+      'target may define it), so it is not counted against the load; the probe process has no such objects',
+    test: (desc, f) => desc.libc === 'musl' && f.real && !f.real.loaded && f.model &&
+      realCode(f.real.error) === 'UNDEFINED_SYMBOL' && missingSymbol(f.real.error) && !muslKnows(missingSymbol(f.real.error)),
   },
 ];
-
-function unresolvedInvolved(f) {
-  return Boolean(f.unresolved);
-}
 
 function classify(desc, f) {
   for (const e of EXPLAINED) if (e.test(desc, f)) return e.id;
@@ -318,14 +370,26 @@ async function minimise(ctx, desc, kind, budget = 80) {
 async function evaluate(ctx, desc, name) {
   const dir = path.join(ctx.work, name);
   const files = buildClosure(ctx.factory, desc, dir);
-  const truth = desc.libc === 'glibc' ? await glibcTruth(files, dir) : await muslTruth(ctx, files, dir);
+  const truth = desc.libc === 'glibc' ? await glibcTruth(ctx, files, dir) : await muslTruth(ctx, files, dir);
   const findings = compare(desc, truth);
-  for (const f of findings) {
-    if (f.file && truth.predicted && truth.predicted.files) {
-      const pf = truth.predicted.files[desc.load.indexOf(f.file)];
-      f.unresolved = Boolean(pf && pf.closure.some((c) => c.status === 'unresolved'));
+  if (truth.travel) {
+    // the public musl target: judged where nothing of the load is unresolved
+    const more = compare(desc, { predicted: truth.travel, loads: truth.loads });
+    for (const f of more) {
+      const pf = f.file && truth.travel.files && truth.travel.files[desc.load.indexOf(f.file)];
+      const unseen = pf && pf.closure.some((c) => c.status === 'unresolved');
+      findings.push({ ...f, kind: `target musl: ${f.kind}`, ...(unseen ? { explained: 'musl-target-unresolved' } : {}) });
     }
-    f.explained = classify(desc, f);
+  }
+  for (const f of findings) if (!f.explained) f.explained = classify(desc, f);
+  // a load after one the model already judged otherwise starts from another process
+  for (const f of findings) {
+    if (f.explained || !f.file) continue;
+    const at = desc.load.indexOf(f.file);
+    const mode = f.kind.startsWith('target musl: ');
+    if (findings.some((g) => g !== f && g.file && desc.load.indexOf(g.file) < at && g.kind.startsWith('target musl: ') === mode)) {
+      f.explained = 'after-earlier-difference';
+    }
   }
   if (!ctx.keep) fs.rmSync(dir, { recursive: true, force: true });
   return { truth, findings };
@@ -390,7 +454,8 @@ async function fuzz(opts = {}) {
   if (!libcs.length) return { skipped: Object.values(env.skip || {}).join('; ') };
   const cache = opts.cache || path.join(ROOT, '.cache', 'fuzz-model');
   const ctx = { factory: new Factory(cache, { glibc: env.glibc, musl: env.musl }), work: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fuzz-model-')),
-    muslProbe: env.muslProbe, muslTarget: env.muslTarget, keep: Boolean(opts.keep), counter: 0 };
+    muslProbe: env.muslProbe, muslTarget: env.muslTarget, keep: Boolean(opts.keep), counter: 0,
+    childPredicts: Boolean(opts.childPredicts) };
   const stats = { seed, runs: 0, loads: 0, closures: {}, agreedClosures: {}, loadsAgreed: {}, loadsTotal: {}, classes: {}, explained: {} };
   for (const l of libcs) Object.assign(stats.closures, { [l]: 0 }), stats.agreedClosures[l] = 0, stats.loadsAgreed[l] = 0, stats.loadsTotal[l] = 0;
   const examples = {};
@@ -467,6 +532,7 @@ function parseArgs(argv) {
     else if (a === '--musl') o.libc = 'musl';
     else if (a === '--glibc') o.libc = 'glibc';
     else if (a === '--keep') o.keep = true;
+    else if (a === '--child-predicts') o.childPredicts = true;
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--no-minimise') o.minimise = false;
     else throw new Error(`unknown option ${a}`);

@@ -79,13 +79,13 @@ function generate(r, libc) {
     const k = Math.min(MAX_NEEDED, o.addon ? r.weighted([[0, 1], [1, 3], [2, 3], [3, 1]]) : r.weighted([[0, 3], [1, 3], [2, 2], [3, 1]]));
     for (let i = 0; i < k && libs.length; i++) {
       const x = r.next();
-      if (x < 0.06) o.needed.push(`libmissing${r.int(0, 2)}.so`);
+      if (x < 0.03) o.needed.push(`libmissing${r.int(0, 2)}.so`);
       else {
         const lib = r.pick(libs);
         if (lib === o) continue;
         const y = r.next();
-        if (y < 0.05) o.needed.push(`$ORIGIN/${path.relative(path.dirname(o.file), lib.file)}`);
-        else if (y < 0.1) o.needed.push(`libalias${lib.slot}.so`);
+        if (y < 0.04) o.needed.push(`$ORIGIN/${path.relative(path.dirname(o.file), lib.file)}`);
+        else if (y < 0.07) o.needed.push(`libalias${lib.slot}.so`);
         else o.needed.push(path.basename(lib.file));
       }
     }
@@ -101,17 +101,34 @@ function generate(r, libc) {
     }
     o.path = { kind, entries };
     const others = objects.filter((x) => x !== o);
-    const fn = () => (r.chance(0.2) || !others.length ? `mf${r.int(0, 2)}` : `f${r.pick(others).slot}`);
-    const data = () => (r.chance(0.15) || !others.length ? `md${r.int(0, 2)}` : `d${r.pick(others).slot}`);
+    // symbols mostly of the libraries it needs (in its scope), else of anyone
+    const near = others.filter((x) => o.needed.includes(path.basename(x.file)));
+    const who = (xs) => (near.length && r.chance(0.7) && xs.some((x) => near.includes(x)) ? r.pick(xs.filter((x) => near.includes(x))) : r.pick(xs));
+    const fn = () => (r.chance(0.1) || !others.length ? `mf${r.int(0, 2)}` : `f${who(others).slot}`);
+    const data = () => (r.chance(0.08) || !others.length ? `md${r.int(0, 2)}` : `d${who(others).slot}`);
     const tlsOf = () => {
       const withTls = others.filter((x) => x.tls);
-      return r.chance(0.15) || !withTls.length ? `mt${r.int(0, 2)}` : `t${r.pick(withTls).slot}`;
+      if (withTls.length && !r.chance(0.08)) return `t${who(withTls).slot}`;
+      return r.chance(0.08) || !withTls.length ? `mt${r.int(0, 2)}` : `t${r.pick(withTls).slot}`;
     };
     o.call = [r.chance(0.5) ? fn() : null, r.chance(0.3) ? fn() : null];
-    o.data = r.chance(0.4) ? data() : null;
-    o.abs = r.chance(0.15) ? data() : null;
+    o.data = r.chance(0.25) ? data() : null;
+    o.abs = r.chance(0.08) ? data() : null;
     o.ie = r.chance(0.15) ? tlsOf() : null;
     o.dyn = r.chance(0.2) ? tlsOf() : null;
+  }
+  // most needed libraries are reachable: an entry for the library's directory
+  // on the needing object's path (or, for glibc's RPATH, on an addon's)
+  for (const o of all) {
+    for (const n of o.needed) {
+      const lib = libs.find((l) => path.basename(l.file) === n);
+      if (!lib || !r.chance(0.85) || o.path.entries.length >= 4) continue;
+      const rel = path.relative(path.dirname(o.file), path.dirname(lib.file));
+      const e = !travel && r.chance(0.2) ? `@ROOT${path.dirname(lib.file) === '.' ? '' : `/${path.dirname(lib.file)}`}`
+        : rel ? `$ORIGIN/${rel}` : '$ORIGIN';
+      if (o.path.kind === 'none') o.path.kind = r.chance(0.5) ? 'rpath' : 'runpath';
+      if (!o.path.entries.includes(e)) o.path.entries.push(e);
+    }
   }
   // a library installed twice (another block), or not at all
   for (const lib of libs) {
@@ -456,7 +473,7 @@ async function fuzz(opts = {}) {
   const ctx = { factory: new Factory(cache, { glibc: env.glibc, musl: env.musl }), work: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fuzz-model-')),
     muslProbe: env.muslProbe, muslTarget: env.muslTarget, keep: Boolean(opts.keep), counter: 0,
     childPredicts: Boolean(opts.childPredicts) };
-  const stats = { seed, runs: 0, loads: 0, closures: {}, agreedClosures: {}, loadsAgreed: {}, loadsTotal: {}, classes: {}, explained: {} };
+  const stats = { seed, runs: 0, loads: 0, closures: {}, agreedClosures: {}, loadsAgreed: {}, loadsTotal: {}, classes: {}, explained: {}, outcomes: {} };
   for (const l of libcs) Object.assign(stats.closures, { [l]: 0 }), stats.agreedClosures[l] = 0, stats.loadsAgreed[l] = 0, stats.loadsTotal[l] = 0;
   const examples = {};
   const started = Date.now();
@@ -473,6 +490,11 @@ async function fuzz(opts = {}) {
     stats.loadsTotal[libc] += desc.load.length;
     stats.loadsAgreed[libc] += truth.loads ? desc.load.filter((f) => !bad.has(f)).length : 0;
     if (!findings.length) stats.agreedClosures[libc]++;
+    for (const l of truth.loads || []) {
+      const k = `${libc} ${l.loaded ? 'loaded' : realCode(l.error)}`;
+      stats.outcomes[k] = (stats.outcomes[k] || 0) + 1;
+    }
+    if (truth.fault) stats.outcomes[`${libc} ${truth.fault}`] = (stats.outcomes[`${libc} ${truth.fault}`] || 0) + 1;
     for (const f of findings) {
       const cls = `${libc}: ${f.kind}`;
       const bucket = f.explained ? stats.explained : stats.classes;
@@ -507,6 +529,7 @@ function report(res, log) {
   for (const l of Object.keys(s.closures)) {
     log(`  ${l}: ${s.closures[l]} closures, ${s.agreedClosures[l]} agreed in full; ${s.loadsTotal[l]} loads, ${s.loadsAgreed[l]} agreed`);
   }
+  log(`  real outcomes: ${Object.entries(s.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   for (const [k, n] of Object.entries(s.explained)) log(`  explained: ${n} × ${k}`);
   for (const [k, n] of Object.entries(s.classes)) log(`  UNEXPLAINED: ${n} × ${k}`);
   for (const r of res.repros) {
@@ -556,4 +579,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { fuzz, generate, rng, describe, compare, report, realCode };
+module.exports = { fuzz, generate, rng, describe, compare, report, realCode, buildClosure, EXPLAINED };

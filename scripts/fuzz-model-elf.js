@@ -83,15 +83,16 @@ class Factory {
     const file = path.join(this.dir, `${this.version}-${key}.so`);
     if (!fs.existsSync(file)) {
       const stubs = this.stubs(k.libc);
-      const src = `${file}.c`;
+      const src = `${file}.${process.pid}.c`;
+      const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(src, source(k));
-      const args = ['-O1', '-fPIC', '-shared', '-s', k.dialect === 'gnu2' ? '-mtls-dialect=gnu2' : '-mtls-dialect=gnu', '-o', `${file}.tmp`,
+      const args = ['-O1', '-fPIC', '-shared', '-s', k.dialect === 'gnu2' ? '-mtls-dialect=gnu2' : '-mtls-dialect=gnu', '-o', tmp,
         src, '-Wl,--hash-style=sysv', '-Wl,--no-as-needed', `-Wl,-soname,${PH.soname}`, `-Wl,-rpath,${PH.runpath}`,
         '-Wl,--enable-new-dtags', `-L${stubs}`, ...PH.needed.map((n) => `-l:${n}`), ...(k.now ? ['-Wl,-z,now'] : [])];
       const r = spawnSync(this.compilers[k.libc], args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`template ${key}: ${r.stderr}`);
       fs.unlinkSync(src);
-      fs.renameSync(`${file}.tmp`, file);
+      if (r.status !== 0) throw new Error(`template ${key}: ${r.stderr}`);
+      fs.renameSync(tmp, file); // atomic: another fuzzer may build the same template
       this.built++;
     }
     const t = { key, buf: fs.readFileSync(file), k };

@@ -272,17 +272,17 @@ function compare(desc, truth) {
     const model = { ok: f.ok, verdict: f.verdict, codes: f.problems.map((x) => `${x.code}${x.severity === 'error' ? '' : '?'}`),
       messages: f.problems.map((x) => x.message).slice(0, 4), after: f.staticTls ? f.staticTls.after : null };
     if (f.verdict === 'error') {
-      out.push({ kind: 'model-error', file: desc.load[i], detail: f.error && `${f.error.code}: ${f.error.message}`, model, real });
+      out.push({ kind: 'model-error', file: desc.load[i], at: i, detail: f.error && `${f.error.code}: ${f.error.message}`, model, real });
       return;
     }
     const rc = realCode(real.error);
     if (f.ok !== real.loaded) {
-      out.push({ kind: f.ok ? `model loads, real refuses (${rc})` : `model refuses (${errors.join(',')}), real loads`, file: desc.load[i], model, real });
+      out.push({ kind: f.ok ? `model loads, real refuses (${rc})` : `model refuses (${errors.join(',')}), real loads`, file: desc.load[i], at: i, model, real });
     } else if (!real.loaded && !errors.includes(rc)) {
-      out.push({ kind: `both refuse, real ${rc}, model ${errors.join(',')}`, file: desc.load[i], model, real });
+      out.push({ kind: `both refuse, real ${rc}, model ${errors.join(',')}`, file: desc.load[i], at: i, model, real });
     } else if (desc.libc === 'glibc' && real.exact && typeof model.after === 'number' && typeof real.after === 'number' &&
       model.after !== real.after) {
-      out.push({ kind: `static TLS left: model ${real.loaded ? 'after a load' : 'after a refusal'} differs`, file: desc.load[i],
+      out.push({ kind: `static TLS left: model ${real.loaded ? 'after a load' : 'after a refusal'} differs`, file: desc.load[i], at: i,
         detail: `model ${model.after}, real ${real.after}`, model, real });
     }
   });
@@ -393,7 +393,7 @@ async function evaluate(ctx, desc, name) {
     // the public musl target: judged where nothing of the load is unresolved
     const more = compare(desc, { predicted: truth.travel, loads: truth.loads });
     for (const f of more) {
-      const pf = f.file && truth.travel.files && truth.travel.files[desc.load.indexOf(f.file)];
+      const pf = f.at !== undefined && truth.travel.files && truth.travel.files[f.at];
       const unseen = pf && pf.closure.some((c) => c.status === 'unresolved');
       findings.push({ ...f, kind: `target musl: ${f.kind}`, ...(unseen ? { explained: 'musl-target-unresolved' } : {}) });
     }
@@ -401,10 +401,9 @@ async function evaluate(ctx, desc, name) {
   for (const f of findings) if (!f.explained) f.explained = classify(desc, f);
   // a load after one the model already judged otherwise starts from another process
   for (const f of findings) {
-    if (f.explained || !f.file) continue;
-    const at = desc.load.indexOf(f.file);
+    if (f.explained || f.at === undefined) continue;
     const mode = f.kind.startsWith('target musl: ');
-    if (findings.some((g) => g !== f && g.file && desc.load.indexOf(g.file) < at && g.kind.startsWith('target musl: ') === mode)) {
+    if (findings.some((g) => g !== f && g.at < f.at && g.kind.startsWith('target musl: ') === mode)) {
       f.explained = 'after-earlier-difference';
     }
   }
@@ -478,7 +477,7 @@ async function fuzz(opts = {}) {
   const examples = {};
   const started = Date.now();
   const jobs = Math.max(1, opts.jobs || 1);
-  let next = 0;
+  let next = opts.from || 0;
   const one = async (i) => {
     const libc = libcs[i % libcs.length];
     const r = rng((seed * 1000003 + i * 7919) >>> 0);
@@ -486,9 +485,9 @@ async function fuzz(opts = {}) {
     const { truth, findings } = await evaluate(ctx, desc, `c${i}`);
     stats.runs++;
     stats.closures[libc]++;
-    const bad = new Set(findings.map((f) => f.file));
+    const bad = new Set(findings.map((f) => f.at));
     stats.loadsTotal[libc] += desc.load.length;
-    stats.loadsAgreed[libc] += truth.loads ? desc.load.filter((f) => !bad.has(f)).length : 0;
+    stats.loadsAgreed[libc] += truth.loads ? desc.load.filter((_, k) => !bad.has(k)).length : 0;
     if (!findings.length) stats.agreedClosures[libc]++;
     for (const l of truth.loads || []) {
       const k = `${libc} ${l.loaded ? 'loaded' : realCode(l.error)}`;
@@ -504,7 +503,7 @@ async function fuzz(opts = {}) {
     }
   };
   const worker = async () => {
-    while (next < runs) await one(next++);
+    while (next < (opts.from || 0) + runs) await one(next++);
   };
   await Promise.all(Array.from({ length: jobs }, worker));
   stats.seconds = (Date.now() - started) / 1000;
@@ -523,6 +522,24 @@ async function fuzz(opts = {}) {
   return { stats, repros, unexplained, explainedCount: Object.values(stats.explained).reduce((n, x) => n + x, 0) };
 }
 
+// One closure of a run again (--replay SEED:INDEX), minimised for its first
+// unexplained finding when asked.
+async function replay(opts, seed, index) {
+  const libcs = opts.libc ? [opts.libc] : ['glibc', 'musl'];
+  const env = detect(libcs);
+  const ctx = { factory: new Factory(opts.cache || path.join(ROOT, '.cache', 'fuzz-model'), { glibc: env.glibc, musl: env.musl }),
+    work: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fuzz-model-')), muslProbe: env.muslProbe, muslTarget: env.muslTarget,
+    keep: true, counter: 0 };
+  let desc = opts.desc || generate(rng((seed * 1000003 + index * 7919) >>> 0), libcs[index % libcs.length]);
+  let { findings } = await evaluate(ctx, desc, 'replay');
+  const first = findings.find((f) => !f.explained);
+  if (first && opts.minimise !== false) {
+    desc = await minimise(ctx, desc, first.kind, opts.minBudget || 200);
+    ({ findings } = await evaluate(ctx, desc, 'replay-min'));
+  }
+  return { desc, findings, dir: ctx.work };
+}
+
 function report(res, log) {
   const s = res.stats;
   log(`fuzz:model: seed ${s.seed}, ${s.runs} closures in ${s.seconds.toFixed(1)} s (${s.templatesBuilt} templates compiled)`);
@@ -536,7 +553,7 @@ function report(res, log) {
     log(`\n--- ${r.explained ? 'explained' : 'UNEXPLAINED'}: ${r.key} (seed ${r.seed}, closure ${r.index})`);
     log(describe(r.desc));
     const f = r.finding;
-    if (f.file) log(`  file: ${f.file}`);
+    if (f.file) log(`  file: ${f.file} (load ${f.at + 1})`);
     if (f.detail) log(`  detail: ${f.detail}`);
     if (f.model) log(`  model: ${f.model.verdict} [${f.model.codes.join(' ')}] after=${f.model.after} ${f.model.messages.join(' | ').slice(0, 600)}`);
     if (f.real) log(`  real:  ${f.real.loaded ? 'loaded' : 'refused'} ${f.real.error || ''} after=${f.real.after}`);
@@ -555,6 +572,8 @@ function parseArgs(argv) {
     else if (a === '--musl') o.libc = 'musl';
     else if (a === '--glibc') o.libc = 'glibc';
     else if (a === '--keep') o.keep = true;
+    else if (a === '--from') o.from = Number(argv[++i]);
+    else if (a === '--replay') o.replay = argv[++i];
     else if (a === '--child-predicts') o.childPredicts = true;
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--no-minimise') o.minimise = false;
@@ -565,6 +584,15 @@ function parseArgs(argv) {
 
 if (require.main === module) {
   const o = parseArgs(process.argv.slice(2));
+  if (o.replay) {
+    const [seed, index] = o.replay.split(':').map(Number);
+    replay(o, seed, index).then((r) => {
+      console.log(describe(r.desc));
+      for (const f of r.findings) console.log(JSON.stringify(f, null, 1));
+      console.log(`built in ${r.dir}`);
+    });
+    return;
+  }
   fuzz(o).then((res) => {
     if (res.skipped) {
       console.log(`fuzz:model: skipped: ${res.skipped}`);
@@ -579,4 +607,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { fuzz, generate, rng, describe, compare, report, realCode, buildClosure, EXPLAINED };
+module.exports = { fuzz, generate, rng, describe, compare, report, realCode, buildClosure, EXPLAINED, replay };

@@ -46,12 +46,16 @@ function hostView(state, o, a) {
 
 // Where a thread-local an object refers to lives: this load's objects first,
 // then everything else in the process that has TLS (the loader's scope for
-// a TLS symbol includes the global scope).
+// a TLS symbol includes the global scope).  Objects an earlier load of this
+// state added are not in it: Node opens addons RTLD_LOCAL, so only a load
+// whose own search list holds them sees their symbols.
+const globalObjects = (state) => state.base.objects;
+
 function* tlsDefiner(state, list, imp) {
   const fresh = list.filter((o) => o.status === 'new');
   const found = yield* firstDefiner(state, fresh, imp, true);
   if (found) return found;
-  const others = [...list.filter((o) => o.status === 'loaded' || o.status === 'system'), ...state.objects.filter((o) => !list.includes(o))];
+  const others = [...list.filter((o) => o.status === 'loaded' || o.status === 'system'), ...globalObjects(state).filter((o) => !list.includes(o))];
   return yield* firstDefiner(state, others, imp, true);
 }
 
@@ -269,7 +273,7 @@ function* bindSymbols(state, order, list, step) {
     for (const imp of pending) {
       if (yield* firstDefiner(state, rest, imp, imp.type === 'tls')) continue;
       if (state.facts) {
-        if (imp.type === 'tls' && (yield* firstDefiner(state, state.objects, imp, true))) continue;
+        if (imp.type === 'tls' && (yield* firstDefiner(state, globalObjects(state), imp, true))) continue;
         missing.push(imp);
       } else {
         const d = targetDefines(t, imp);

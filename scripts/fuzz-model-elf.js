@@ -14,7 +14,8 @@ const path = require('path');
 const { resizeTls } = require('../lib/fixtures/elf-patch');
 
 const SHT = { DYNSYM: 11, HASH: 5, DYNAMIC: 6 };
-const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, SONAME: 14, RPATH: 15, DEBUG: 21, RUNPATH: 29 };
+const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, SONAME: 14, RPATH: 15, DEBUG: 21, RUNPATH: 29, FLAGS_1: 0x6ffffffb };
+const DF_1_NOOPEN = 0x40;
 const PT_TLS = 7;
 const MAX_NEEDED = 4;
 
@@ -150,7 +151,7 @@ function rebuildHash(buf, hash, names) {
 }
 
 // o: { tls: { size, align } | null, names: { f, d, t }, call: [2 names], data, abs, ie, dyn,
-//      needed: [<= 4 names], soname, path: { kind: 'none'|'rpath'|'runpath', text } }
+//      needed: [<= 4 names], soname, path: { kind: 'none'|'rpath'|'runpath', text }, noopen }
 function instantiate(t, o, filler) {
   let buf = Buffer.from(t.buf);
   if (t.k.tls && o.tls) {
@@ -192,7 +193,11 @@ function instantiate(t, o, filler) {
     } else if (tag === DT.SONAME) {
       putString(buf, at, old, o.soname);
     } else if (tag === DT.RUNPATH) {
-      if (o.path.kind === 'none') buf.writeBigInt64LE(BigInt(DT.DEBUG), off);
+      if (o.path.kind === 'none' && o.noopen) {
+        // -z nodlopen, in the slot of the absent path (a template without -z now has no DT_FLAGS_1)
+        buf.writeBigInt64LE(BigInt(DT.FLAGS_1), off);
+        buf.writeBigUInt64LE(BigInt(DF_1_NOOPEN), off + 8);
+      } else if (o.path.kind === 'none') buf.writeBigInt64LE(BigInt(DT.DEBUG), off);
       else {
         if (o.path.kind === 'rpath') buf.writeBigInt64LE(BigInt(DT.RPATH), off);
         putString(buf, at, old, o.path.text);

@@ -146,6 +146,8 @@ function generate(r, libc) {
       if (!o.path.entries.includes(e)) o.path.entries.push(e);
     }
   }
+  // now and then one linked -z nodlopen (written where an absent path was)
+  for (const o of all) if (o.path.kind === 'none' && !o.now && r.chance(0.04)) o.noopen = true;
   // a library installed twice (another block), or not at all
   for (const lib of libs) {
     if (r.chance(0.08)) {
@@ -182,7 +184,7 @@ function buildClosure(factory, desc, dir) {
     const text = o.path.entries.map((e) => e.replace(/^@ROOT/, dir)).join(':');
     const buf = instantiate(t, { tls: o.tls, names: { f: `f${o.slot}`, d: `d${o.slot}`, t: `t${o.slot}` }, call: o.call,
       data: o.data, abs: o.abs, ie: o.ie, dyn: o.dyn, needed: o.needed, soname: o.soname,
-      path: { kind: o.path.kind, text } }, filler);
+      path: { kind: o.path.kind, text }, noopen: Boolean(o.noopen) && o.path.kind === 'none' }, filler);
     fs.writeFileSync(path.join(dir, o.file), buf);
   }
   return desc.load.map((f) => path.join(dir, f));
@@ -275,6 +277,7 @@ function realCode(msg) {
   if (/undefined symbol|symbol not found/.test(msg)) return 'UNDEFINED_SYMBOL';
   if (/cannot open shared object file|Error loading shared library/.test(msg)) return 'MISSING_LIBRARY';
   if (/did not self-register/.test(msg)) return 'MODULE_NOT_REGISTERED';
+  if (/cannot be dlopen\(\)ed/.test(msg)) return 'NOT_DLOPENABLE';
   return 'OTHER';
 }
 
@@ -378,6 +381,7 @@ function variants(desc) {
     o.path.entries.forEach((_, k) => tweak((x) => { x.path.entries.splice(k, 1); if (!x.path.entries.length) x.path.kind = 'none'; }));
     if (o.path.kind === 'rpath') tweak((x) => { x.path.kind = 'runpath'; });
     if (o.absent) tweak((x) => { x.absent = false; });
+    if (o.noopen) tweak((x) => { x.noopen = false; });
   });
   return out;
 }
@@ -439,6 +443,7 @@ function describe(desc) {
     if (o.tls) bits.push(`TLS ${o.tls.model} ${o.tls.size}/${o.tls.align}`);
     if (o.dialect === 'gnu2') bits.push('gnu2');
     if (o.now) bits.push('-z now');
+    if (o.noopen && o.path.kind === 'none') bits.push('-z nodlopen');
     const refs = [...o.call.filter(Boolean).map((c) => `call ${c}`), o.data && `data ${o.data}`, o.abs && `abs ${o.abs}`,
       o.ie && `ie ${o.ie}`, o.dyn && `dyn ${o.dyn}`].filter(Boolean);
     if (refs.length) bits.push(refs.join(', '));

@@ -32,7 +32,7 @@ describe('loader model: differential fuzzing against the real loaders', function
     assert.deepStrictEqual(fz.compare(desc, { fault: 'hang', detail: 'x' }).map((f) => f.kind), ['hang']);
   });
 
-  for (const [libc, runs] of [['glibc', 40], ['musl', 160]]) {
+  for (const [libc, runs] of [['glibc', 30], ['musl', 170]]) {
     it(`${runs} random closures on ${libc} (seed ${SEED}): no unexplained disagreement, loads and refusals of several kinds`, async function () {
       const res = await fz.fuzz({ libc, runs, seed: SEED, minBudget: 15, log: () => {} });
       if (res.skipped) h.skip(this, res.skipped);

@@ -335,6 +335,14 @@ const EXPLAINED = [
     test: () => false, // decided in evaluate(), which sees the closure
   },
   {
+    id: 'musl-target-absolute-path',
+    why: 'checkTogether() on a musl target drops absolute RPATH/RUNPATH directories (the target\'s file system is not ' +
+      'this one): where such a directory comes first, the target model finds another copy of a library through $ORIGIN ' +
+      '(or none) where musl here takes the one in the absolute directory; the model over this machine\'s files agrees',
+    test: (desc, f) => f.kind.startsWith('target musl: ') && desc.objects.some((o) => o.path.kind !== 'none' &&
+      o.path.entries.some((e) => e.startsWith('@ROOT'))),
+  },
+  {
     id: 'musl-target-unknown-symbol',
     why: 'on a musl target the model judges a symbol nothing in the load defines against musl\'s own symbols only when ' +
       'musl has it (lib/loader/musl-symbols.json); any other name is unknown (Node, libstdc++ or libgcc_s of the ' +

@@ -78,6 +78,9 @@ const ENTRIES = [['$ORIGIN', 5], ['$ORIGIN/a', 2], ['$ORIGIN/b', 1.5], ['$ORIGIN
 
 // A closure description: plain data, printable and rebuildable.
 function generate(r, libc) {
+  // a "clean" closure (two in five) names nothing missing and is mostly thread-locals:
+  // static TLS placement is judged to the byte after every load that fits
+  const clean = r.chance(0.4);
   const nAddons = r.weighted([[1, 4], [2, 4], [3, 2]]);
   const nLibs = r.weighted([[0, 1], [1, 2], [2, 3], [3, 3], [4, 2], [5, 1]]);
   const objects = [];
@@ -86,7 +89,7 @@ function generate(r, libc) {
     const addon = s < nAddons;
     const name = addon ? `addon${s}.node` : `lib${s}.so`;
     const dir = addon ? r.weighted([['', 3], ['a', 1]]) : r.weighted(DIRS);
-    objects.push({ slot: s, file: dir ? `${dir}/${name}` : name, addon, ...randomBody(r, s, addon, libc) });
+    objects.push({ slot: s, file: dir ? `${dir}/${name}` : name, addon, ...randomBody(r, s, addon, libc, clean) });
   }
   const libs = objects.filter((o) => !o.addon);
   const all = [...objects];
@@ -95,13 +98,13 @@ function generate(r, libc) {
     const k = Math.min(MAX_NEEDED, o.addon ? r.weighted([[0, 1], [1, 3], [2, 3], [3, 1]]) : r.weighted([[0, 3], [1, 3], [2, 2], [3, 1]]));
     for (let i = 0; i < k && libs.length; i++) {
       const x = r.next();
-      if (x < 0.03) o.needed.push(`libmissing${r.int(0, 2)}.so`);
+      if (x < 0.03 && !clean) o.needed.push(`libmissing${r.int(0, 2)}.so`);
       else {
         const lib = r.pick(libs);
         if (lib === o) continue;
         const y = r.next();
         if (y < 0.04) o.needed.push(`$ORIGIN/${path.relative(path.dirname(o.file), lib.file)}`);
-        else if (y < 0.07) o.needed.push(`libalias${lib.slot}.so`);
+        else if (y < 0.07 && !clean) o.needed.push(`libalias${lib.slot}.so`);
         else o.needed.push(path.basename(lib.file));
       }
     }
@@ -120,17 +123,18 @@ function generate(r, libc) {
     // symbols mostly of the libraries it needs (in its scope), else of anyone
     const near = others.filter((x) => o.needed.includes(path.basename(x.file)));
     const who = (xs) => (near.length && r.chance(0.7) && xs.some((x) => near.includes(x)) ? r.pick(xs.filter((x) => near.includes(x))) : r.pick(xs));
-    const fn = () => (r.chance(0.1) || !others.length ? `mf${r.int(0, 2)}` : `f${who(others).slot}`);
-    const data = () => (r.chance(0.08) || !others.length ? `md${r.int(0, 2)}` : `d${who(others).slot}`);
+    const fn = () => ((!clean && r.chance(0.1)) || !others.length ? `mf${r.int(0, 2)}` : `f${who(others).slot}`);
+    const data = () => ((!clean && r.chance(0.08)) || !others.length ? `md${r.int(0, 2)}` : `d${who(others).slot}`);
     const tlsOf = () => {
       const withTls = others.filter((x) => x.tls);
+      if (clean) return near.some((x) => x.tls && x.tls.model !== 'ld') ? `t${r.pick(near.filter((x) => x.tls && x.tls.model !== 'ld')).slot}` : null;
       if (withTls.length && !r.chance(0.08)) return `t${who(withTls).slot}`;
       return r.chance(0.08) || !withTls.length ? `mt${r.int(0, 2)}` : `t${r.pick(withTls).slot}`;
     };
     o.call = [r.chance(0.5) ? fn() : null, r.chance(0.3) ? fn() : null];
-    o.data = r.chance(0.25) ? data() : null;
-    o.abs = r.chance(0.08) ? data() : null;
-    o.ie = r.chance(0.15) ? tlsOf() : null;
+    o.data = !clean && r.chance(0.25) ? data() : null;
+    o.abs = !clean && r.chance(0.08) ? data() : null;
+    o.ie = r.chance(clean ? 0.3 : 0.15) ? tlsOf() : null;
     o.dyn = r.chance(0.2) ? tlsOf() : null;
   }
   // most needed libraries are reachable: an entry for the library's directory
@@ -138,7 +142,7 @@ function generate(r, libc) {
   for (const o of all) {
     for (const n of o.needed) {
       const lib = libs.find((l) => path.basename(l.file) === n);
-      if (!lib || !r.chance(0.85) || o.path.entries.length >= 4) continue;
+      if (!lib || (!clean && !r.chance(0.85)) || o.path.entries.length >= 4) continue;
       const rel = path.relative(path.dirname(o.file), path.dirname(lib.file));
       const e = !travel && r.chance(0.2) ? `@ROOT${path.dirname(lib.file) === '.' ? '' : `/${path.dirname(lib.file)}`}`
         : rel ? `$ORIGIN/${rel}` : '$ORIGIN';
@@ -153,19 +157,19 @@ function generate(r, libc) {
     if (r.chance(0.08)) {
       const dir = r.weighted(DIRS);
       const file = dir ? `${dir}/${path.basename(lib.file)}` : path.basename(lib.file);
-      if (file !== lib.file) objects.push({ ...lib, file, shadow: true, ...randomBody(r, lib.slot, false, libc) });
+      if (file !== lib.file) objects.push({ ...lib, file, shadow: true, ...randomBody(r, lib.slot, false, libc, clean) });
     }
-    if (r.chance(0.05)) lib.absent = true;
+    if (!clean && r.chance(0.05)) lib.absent = true;
   }
   const load = objects.filter((o) => o.addon).map((o) => o.file);
   if (r.chance(0.3)) load.reverse();
   if (load.length > 1 && r.chance(0.1)) load.push(load[0]); // the same addon twice
-  return { libc, objects, load };
+  return { libc, clean, objects, load };
 }
 
-function randomBody(r, s, addon, libc) {
-  const hasTls = r.chance(0.55);
-  const tls = hasTls ? { model: r.weighted([['ie', 3.5], ['dyn', 4.5], ['ld', 2]]), size: r.pick(SIZES), align: r.weighted(ALIGNS) } : null;
+function randomBody(r, s, addon, libc, clean) {
+  const hasTls = r.chance(clean ? 0.85 : 0.55);
+  const tls = hasTls ? { model: r.weighted([['ie', clean ? 5 : 3.5], ['dyn', 4.5], ['ld', 2]]), size: r.pick(SIZES), align: r.weighted(ALIGNS) } : null;
   return { tls, dialect: r.weighted([['gnu', 7], ['gnu2', 3]]), now: r.chance(0.12),
     entry: addon ? libc === 'musl' || r.chance(0.97) : r.chance(0.03) };
 }

@@ -293,6 +293,18 @@ function* mapClosure(state, top, staged, step) {
   const inList = new Set(list);
   for (let i = 0; i < list.length; i++) {
     const obj = list[i];
+    if (obj.status === 'loaded' && obj.deps.length) {
+      // mapped by an earlier load of this state: its dependencies are in this
+      // load's search list too (glibc's _dl_map_object_deps walks the DT_NEEDED
+      // of loaded objects; musl's dlopen extends the list with their deps)
+      for (const dep of obj.deps) {
+        if (!inList.has(dep)) {
+          inList.add(dep);
+          list.push(dep);
+        }
+      }
+      continue;
+    }
     if (obj.status !== 'new' || !obj.analysis) continue;
     for (const raw of obj.analysis.needed) {
       const name = neededName(state, raw, obj);

@@ -339,6 +339,15 @@ const EXPLAINED = [
     test: () => false, // decided in evaluate(), which sees the closure
   },
   {
+    id: 'glibc-static-tls-order',
+    why: 'an object with an initial-exec block of its own and an initial-exec reference to another object\'s block: ' +
+      'glibc places the blocks in the order of the object\'s TPOFF64 relocations (its GOT layout); the model places ' +
+      'the object\'s own block first, then those it refers to, so alignment padding (and what fits) can differ ' +
+      '(the analysis does not keep the relocations\' order)',
+    test: (desc, f) => desc.libc === 'glibc' && /STATIC_TLS|static TLS left/.test(f.kind) &&
+      desc.objects.some((o) => o.tls && o.tls.model === 'ie' && o.ie),
+  },
+  {
     id: 'musl-target-absolute-path',
     why: 'checkTogether() on a musl target drops absolute RPATH/RUNPATH directories (the target\'s file system is not ' +
       'this one): where such a directory comes first, the target model finds another copy of a library through $ORIGIN ' +

@@ -53,6 +53,31 @@ describe('loader model: symbol scope across the addons of one process', function
   });
 });
 
+describe('loader model: an addon that does not register itself', function () {
+  this.timeout(60000);
+  // Node dlcloses it, and glibc takes back the static TLS its load placed (as
+  // after a failed load: all but the first block's padding), so the next addon
+  // needing the same library maps and places it again (fuzzer, seed 306, closure 106).
+  it('gives back the static TLS of its closure for the next addon', function () {
+    if (require('..').libc().family !== 'glibc') h.skip(this, 'needs glibc, whose loader the child Node uses');
+    const b = new Builder('ti-unregistered-');
+    try {
+      b.lib('libblock.so', { tls: 1000, align: 16, model: 'initial-exec' });
+      const plain = b.lib('plain.node', { needs: ['libblock.so'] }); // no Node-API entry
+      const good = b.lib('good.node', { addon: true, needs: ['libblock.so'] });
+      const { predicted, loads } = nodeLoadSequence([plain, good]);
+      assert.deepStrictEqual(loads.map((l) => l.loaded), [false, true], JSON.stringify(loads));
+      assert.match(loads[0].error, /did not self-register/);
+      assert.deepStrictEqual(codes(predicted.files[0]), ['MODULE_NOT_REGISTERED']);
+      assert.strictEqual(predicted.files[1].ok, true);
+      // the room left after the addon that stays is what glibc left (measured exactly after a load that fits)
+      assert.strictEqual(predicted.files[1].staticTls.after, loads[1].after);
+    } finally {
+      b.remove();
+    }
+  });
+});
+
 describe('loader model: musl, the dependencies of a library loaded earlier', function () {
   this.timeout(60000);
   // musl's dlopen extends the new object's dependency list with the deps of

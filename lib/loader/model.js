@@ -481,7 +481,12 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     // mapping and version errors stop the load before anything is relocated
     const blocked = step.problems.some((p) => p.severity === 'error');
     tls = yield* relocate(state, list, step, { blocked });
-    if (file.endsWith('.node') && (yield* registers(state, list)) === false) step.problems.push(P.notRegistered(file));
+    if (file.endsWith('.node') && (yield* registers(state, list)) === false) {
+      step.problems.push(P.notRegistered(file));
+      // Node dlcloses it: glibc unmaps what the load mapped and takes its static
+      // TLS back as after a failed load (musl never unmaps, but keeps no budget)
+      if (tls && tls.released) tls = { ...tls, after: tls.released.free, budget: tls.released };
+    }
   }
   // another libc's library does not stop the loader by itself: judged after what it does
   for (const obj of list.slice(1)) {

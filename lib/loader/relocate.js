@@ -210,10 +210,13 @@ function staticTlsProblems(state, order, definers, step, { blocked = false, stop
       blk.obj.placed = false;
       state.hostPlaced.delete(blk.obj);
     }
-    return { before: before.free, after: before.free, needed, budget: before, failed: true };
+    return { before: before.free, after: before.free, needed, budget: before, failed: true, released: before };
   }
   const budget = r.failed ? rollback(before, r.placed) : r.after;
-  return { before: before.free, after: budget.free, needed, budget, failed: Boolean(r.failed) };
+  // released: what is left if the load is closed again right after (Node
+  // dlcloses an addon that does not register itself)
+  return { before: before.free, after: budget.free, needed, budget, failed: Boolean(r.failed),
+    released: r.failed ? budget : rollback(before, r.placed) };
 }
 
 // musl: an initial-exec reference to a block of an object loaded by dlopen

@@ -327,6 +327,13 @@ const missingSymbol = (msg) => {
 
 const EXPLAINED = [
   {
+    id: 'glibc-reclaim-after-refusal',
+    why: 'after a refused load (or an addon Node dlcloses), glibc\'s dl_close reclaims static TLS only as contiguous ' +
+      'chunks at the end of the used area, in the order it closes the objects; blocks placed with alignment padding ' +
+      'between them are partly leaked.  The model gives back all but the first block\'s padding',
+    test: () => false, // decided in evaluate(), which sees the earlier loads
+  },
+  {
     id: 'after-earlier-difference',
     why: 'an earlier addon of the same sequence was already judged otherwise (a finding of its own, explained or not): ' +
       'the model continues from the process it predicted, the real loader from the one it made',
@@ -348,20 +355,20 @@ const EXPLAINED = [
       desc.objects.some((o) => o.tls && o.tls.model === 'ie' && o.ie),
   },
   {
-    id: 'musl-target-absolute-path',
-    why: 'checkTogether() on a musl target drops absolute RPATH/RUNPATH directories (the target\'s file system is not ' +
-      'this one): where such a directory comes first, the target model finds another copy of a library through $ORIGIN ' +
-      '(or none) where musl here takes the one in the absolute directory; the model over this machine\'s files agrees',
-    test: (desc, f) => f.kind.startsWith('target musl: ') && desc.objects.some((o) => o.path.kind !== 'none' &&
-      o.path.entries.some((e) => e.startsWith('@ROOT'))),
-  },
-  {
     id: 'musl-target-unknown-symbol',
     why: 'on a musl target the model judges a symbol nothing in the load defines against musl\'s own symbols only when ' +
       'musl has it (lib/loader/musl-symbols.json); any other name is unknown (Node, libstdc++ or libgcc_s of the ' +
       'target may define it), so it is not counted against the load; the probe process has no such objects',
     test: (desc, f) => desc.libc === 'musl' && (!CLOSED_WORLD || f.kind.startsWith('target musl: ')) && f.real && !f.real.loaded && f.model &&
       realCode(f.real.error) === 'UNDEFINED_SYMBOL' && missingSymbol(f.real.error) && !muslKnows(missingSymbol(f.real.error)),
+  },
+  {
+    id: 'musl-target-absolute-path',
+    why: 'checkTogether() on a musl target drops absolute RPATH/RUNPATH directories (the target\'s file system is not ' +
+      'this one): where such a directory comes first, the target model finds another copy of a library through $ORIGIN ' +
+      '(or none) where musl here takes the one in the absolute directory; the model over this machine\'s files agrees',
+    test: (desc, f) => f.kind.startsWith('target musl: ') && desc.objects.some((o) => o.path.kind !== 'none' &&
+      o.path.entries.some((e) => e.startsWith('@ROOT'))),
   },
 ];
 
@@ -442,6 +449,13 @@ async function evaluate(ctx, desc, name) {
     }
   }
   for (const f of findings) if (!f.explained) f.explained = classify(desc, f);
+  // glibc: static TLS after a refused (or dlclosed) load whose blocks were not contiguous
+  if (desc.libc === 'glibc' && truth.loads) {
+    for (const f of findings) {
+      if (f.explained || f.at === undefined || !/STATIC_TLS|static TLS left/.test(f.kind)) continue;
+      if (truth.loads.slice(0, f.at).some((l) => !l.loaded)) f.explained = 'glibc-reclaim-after-refusal';
+    }
+  }
   // a load after one the model already judged otherwise starts from another process
   for (const f of findings) {
     if (f.explained || f.at === undefined) continue;

@@ -135,7 +135,8 @@ export interface Analysis {
   minGlibc: string | null;
   minGlibcxx: string | null;
   libc: 'glibc' | 'musl' | 'android' | 'static' | 'unknown';
-  napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
+  /** declared: what node_api_module_get_api_version_v1 returns, read from its code; null without it, 'unknown' for code in no known form. */
+  napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[]; declared: number | 'unknown' | null } | null;
   sectionHeaders: boolean;
   symtab: boolean;
   /** "st_dev:st_ino" of the file read: the identity the loader compares to tell a file is already loaded. */
@@ -149,7 +150,7 @@ export interface Analysis {
 
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
-  'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
+  'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NAPI_DECLARED' | 'NOT_ELF' |
   'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
 
 export interface Problem {

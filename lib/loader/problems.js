@@ -9,7 +9,7 @@ const { MUSL_IE } = require('./static-tls');
 // Every code a problem can carry (the table in docs/api.md, in its order).
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
   'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
-  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NAPI_DECLARED', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
   'EXEC_STACK', 'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
 
 function problem(code, severity, message, fix, extra) {
@@ -110,7 +110,30 @@ function napiProblems(a, t) {
     out.push(problem('NAPI_EXPERIMENTAL', 'warning', `imports experimental Node-API functions ` +
       `(${a.napi.experimental.join(', ')}): they may be missing from other Node releases`, 'avoid NAPI_EXPERIMENTAL'));
   }
+  out.push(...declaredProblems(a.napi.declared, t.napi));
   return out;
+}
+
+// NAPI_VERSION_EXPERIMENTAL in js_native_api.h: the declared version of an addon built with NAPI_EXPERIMENTAL.
+const NAPI_VERSION_EXPERIMENTAL = 2147483647;
+
+// The version node_api_module_get_api_version_v1 returns: a Node whose
+// Node-API level is lower cannot run the addon's registration (Node 18/20
+// crash in it, later releases refuse the module).
+function declaredProblems(declared, level) {
+  if (typeof declared !== 'number') return [];
+  if (declared === NAPI_VERSION_EXPERIMENTAL) {
+    return [problem('NAPI_EXPERIMENTAL', 'warning', 'declares Node-API NAPI_VERSION_EXPERIMENTAL ' +
+      '(node_api_module_get_api_version_v1): its behaviour follows the Node release it runs on',
+    'build with a numbered NAPI_VERSION (side effect: experimental APIs become unavailable)')];
+  }
+  if (declared <= level) return [];
+  return [problem('NAPI_DECLARED', 'error', `declares Node-API ${declared} (node_api_module_get_api_version_v1 ` +
+    `returns ${declared}); the target's Node offers Node-API ${level} and cannot register it (Node 18 and 20 crash ` +
+    'loading it, later releases refuse it)',
+  `run a Node.js release with Node-API ${declared} (Node 22.14+ or 24 for 10), or use a build of the addon that ` +
+    `declares NAPI_VERSION=${level} or lower (side effect: that build may lack features that need the newer level)`,
+  { declared, offered: level })];
 }
 
 // Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>:

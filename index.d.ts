@@ -151,7 +151,7 @@ export interface Analysis {
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
   'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NAPI_DECLARED' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'PRELOAD_REQUIRED' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
 
 export interface Problem {
   code: ProblemCode;
@@ -303,7 +303,7 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'node-abi' | 'no-binary' | 'unknown';
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'preload-required' | 'node-abi' | 'no-binary' | 'unknown';
   code: ProblemCode | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;

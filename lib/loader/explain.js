@@ -222,6 +222,11 @@ const PATTERNS = [
     }
     return null;
   } },
+  // compiler-rt's start-up check: "==PID==ASan runtime ...", no module named
+  { kind: 'preload-required', libc: 'glibc', code: 'PRELOAD_REQUIRED', parse(line) {
+    const at = line.indexOf('ASan runtime does not come first in initial library list');
+    return at >= 0 ? { module: null } : null;
+  } },
   { kind: 'not-registered', libc: null, code: 'MODULE_NOT_REGISTERED', parse(line) {
     const at = line.indexOf('Module did not self-register');
     if (at < 0) return null;
@@ -582,6 +587,9 @@ const FIXES = {
   MISSING_LIBRARY: 'install the package that provides the library, or ship it beside the addon with RUNPATH $ORIGIN',
   NOT_DLOPENABLE: 'the module (or a library it needs) is an executable or is marked -z nodlopen: rebuild it as a ' +
     'shared library (-shared -fPIC) without -z nodlopen',
+  PRELOAD_REQUIRED: 'the addon (or a library it needs) is built with -fsanitize=address: start Node with ' +
+    'LD_PRELOAD=$(gcc -print-file-name=libasan.so) (side effects: the whole process and its children run under ASan, ' +
+    'slower and larger; ASAN_OPTIONS=detect_leaks=0 silences leak reports at exit), or use a build without ASan',
 };
 
 const ROOT_CAUSES = ['LIBC_MISMATCH', 'ARCH_MISMATCH'];

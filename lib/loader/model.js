@@ -463,6 +463,13 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
   const list = yield* mapClosure(state, top, staged, step);
+  // a dlopen() maps these after start-up: a runtime that must come first aborts
+  // there (judged by name too on a target whose files cannot be seen)
+  if (!run) {
+    for (const obj of list) {
+      if (obj.status === 'new' || obj.status === 'unresolved') step.problems.push(...P.preloadRequired(obj, state.family));
+    }
+  }
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
   let tls = null;
   if (!run) {

@@ -9,7 +9,8 @@ const { MUSL_IE } = require('./static-tls');
 // Every code a problem can carry (the table in docs/api.md, in its order).
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
   'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
-  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NAPI_DECLARED', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NAPI_DECLARED', 'NOT_DLOPENABLE', 'PRELOAD_REQUIRED',
+  'MODULE_NOT_REGISTERED', 'NOT_ELF',
   'EXEC_STACK', 'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
 
 function problem(code, severity, message, fix, extra) {
@@ -190,6 +191,31 @@ function notDlopenable(obj, a, family) {
     `"${why[1]}"`, why[2], { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
+// Runtimes that check at start-up that they were loaded first and abort the
+// process otherwise: AddressSanitizer's (GCC's libasan, clang's
+// libclang_rt.asan) verifies it is the first library of the initial list
+// ("ASan runtime does not come first in initial library list"), so it never
+// comes in through dlopen().  ThreadSanitizer's runtime fails earlier, on its
+// static TLS (STATIC_TLS_EXHAUSTED); UBSan's loads late.
+const FIRST_ONLY = [
+  { re: /^(libasan\.so(\.\d+)*|libclang_rt\.asan(-[a-z0-9_]+)?\.so)$/, runtime: 'AddressSanitizer',
+    message: 'ASan runtime does not come first in initial library list', gcc: 'libasan.so' },
+];
+
+function preloadRequired(obj, family) {
+  if (family !== 'glibc') return [];
+  const name = (obj.analysis && obj.analysis.soname) || obj.name;
+  const rt = FIRST_ONLY.find((r) => r.re.test(name));
+  if (!rt) return [];
+  const preload = rt.gcc && name.startsWith('libasan') ? `$(gcc -print-file-name=${rt.gcc})` : obj.path || name;
+  return [problem('PRELOAD_REQUIRED', 'error', `${obj.name}${inChain(obj)} is the ${rt.runtime} runtime, which must be ` +
+    `the first library of the process: loaded by dlopen()/require() it aborts the process ("${rt.message}")`,
+  `start the process with it preloaded: LD_PRELOAD=${preload} node ... (side effects: the whole process, and every ` +
+    `child that inherits LD_PRELOAD, runs under ${rt.runtime}: slower, several times the memory, and leak reports at ` +
+    'exit unless ASAN_OPTIONS=detect_leaks=0); or use a build of the addon without -fsanitize=address',
+  { library: obj.name, path: obj.path, chain: obj.chain, runtime: rt.runtime })];
+}
+
 // Node looks the addon's entry point up in the object and its dependencies, or
 // takes what a constructor registered; with neither: "Module did not self-register".
 function notRegistered(file) {
@@ -316,7 +342,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, searchLimit, versionMissing,
+  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

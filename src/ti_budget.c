@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include "ti_core.h"
 #include "ti_internal.h"
 
@@ -36,6 +38,11 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
   memset(out, 0, sizeof *out);
   out->nns = TI_GLIBC_NNS;
   out->optional_static_tls = TI_GLIBC_OPTIONAL;
+  ti_tunables_parse_more(s, out);
+}
+
+/* Adds the settings of s to out: later ones override earlier ones, as in glibc. */
+void ti_tunables_parse_more(const char *s, ti_tunables *out) {
   while (s && *s) {
     const char *eq = strchr(s, '='), *colon = strchr(s, ':');
     if (!eq || (colon && colon < eq)) { s = colon ? colon + 1 : NULL; continue; }
@@ -46,15 +53,84 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
 }
 
 /* The loader read GLIBC_TUNABLES at start-up: take the start-up environment,
- * not the current one, which the program may have edited.  It never changes:
- * parse it once. */
+ * not the current one, which the program may have edited.  glibc (2.36 here)
+ * rewrites that string where it lies: the ':' after each tunable it took
+ * becomes a NUL, so /proc/self/environ shows "GLIBC_TUNABLES=glibc.rtld.nns=2"
+ * followed by "glibc.rtld.optional_static_tls=1024" as if it were another
+ * entry.  The pieces that follow it and are no entry of environ (which never
+ * points into the middle of GLIBC_TUNABLES) are read as part of it.  It
+ * never changes: parse it once. */
 static ti_tunables ti_tunables_cache;
 static pthread_once_t ti_tunables_once = PTHREAD_ONCE_INIT;
 
+enum { TI_ENVIRON_MAX = 16u << 20, TI_TUNABLE_PIECES = 64 }; /* more than the kernel lets args and environment take */
+
+/* The whole start-up environment, NUL-terminated entries; NULL when unreadable or too large. */
+static char *ti_read_environ(size_t *len) {
+  size_t cap = 64 * 1024, n = 0;
+  char *buf = malloc(cap + 1), *grown;
+  ssize_t got;
+  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !buf) goto fail;
+  for (;;) {
+    if (n == cap) {
+      if (cap >= TI_ENVIRON_MAX || !(grown = realloc(buf, cap * 2 + 1))) goto fail;
+      buf = grown;
+      cap *= 2;
+    }
+    got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) goto fail;
+    if (got == 0) break;
+    n += (size_t)got;
+  }
+  close(fd);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+fail:
+  if (fd >= 0) close(fd);
+  free(buf);
+  return NULL;
+}
+
+/* A piece glibc cut off GLIBC_TUNABLES ("glibc.rtld.optional_static_tls=1024",
+ * or "foo=bar:glibc..." after an unknown name it left alone) rather than a
+ * variable of its own: no entry of environ is that string. */
+extern char **environ;
+static int ti_tunable_piece(const char *entry) {
+  if (!strchr(entry, '=')) return 0;
+  for (char **e = environ; e && *e; e++)
+    if (!strcmp(*e, entry)) return 0;
+  return 1;
+}
+
+/* Parses GLIBC_TUNABLES from the start-up environment, with the pieces that follow it. */
+static void ti_tunables_from_environ(const char *env, size_t len, ti_tunables *out) {
+  const char *p = env, *end = env + len, *tunables = NULL;
+  ti_tunables_parse(NULL, out);
+  for (; p < end; p += strlen(p) + 1) {
+    if (!strncmp(p, "GLIBC_TUNABLES=", 15)) tunables = p; /* the last one counts, as for getenv */
+  }
+  if (!tunables) return;
+  ti_tunables_parse(tunables + 15, out);
+  /* glibc has a few dozen tunables: more pieces than that are no rewriting of its */
+  size_t pieces = 0;
+  for (p = tunables + strlen(tunables) + 1; p < end && pieces < TI_TUNABLE_PIECES && ti_tunable_piece(p);
+       p += strlen(p) + 1, pieces++)
+    ti_tunables_parse_more(p, out);
+}
+
 static void ti_tunables_read(void) {
-  char stack[4096], *heap = NULL, *v = stack;
+  char stack[4096], *heap = NULL, *v = stack, *env;
   size_t len = 0;
-  ti_err e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len);
+  ti_err e;
+  if ((env = ti_read_environ(&len))) {
+    ti_tunables_from_environ(env, len, &ti_tunables_cache);
+    free(env);
+    return;
+  }
+  e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len); /* no /proc: the environment now */
   if (e == TI_ERANGE && (heap = v = malloc(len + 1)))
     e = ti_startup_env("GLIBC_TUNABLES", heap, len + 1, &len);
   ti_tunables_parse(e == TI_OK ? v : NULL, &ti_tunables_cache);

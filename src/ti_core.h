@@ -143,6 +143,8 @@ typedef struct ti_tunables {
 
 /* Parses a GLIBC_TUNABLES string; unknown keys are ignored like glibc does. */
 void ti_tunables_parse(const char *s, ti_tunables *out);
+/* Applies the settings of another tunables string on top of out. */
+void ti_tunables_parse_more(const char *s, ti_tunables *out);
 
 typedef struct ti_static_tls {
   ti_libc_family family;

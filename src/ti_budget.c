@@ -144,6 +144,9 @@ static void ti_startup_tunables(ti_tunables *t) {
 
 typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;
 
+/* The scan thread runs on a stack we hand it, so its top is known. */
+typedef struct ti_scan_arg { ti_static_scan *scan; uintptr_t top; } ti_scan_arg;
+
 static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
   ti_scan_ctx *c = arg;
   ti_static_scan *s = c->scan;
@@ -162,9 +165,14 @@ static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
 }
 
 static void *ti_scan_thread(void *arg) {
-  ti_static_scan *s = arg;
+  ti_scan_arg *a = arg;
+  ti_static_scan *s = a->scan;
   const ti_glibc_syms *g = ti_glibc();
   ti_scan_ctx c = {ti_thread_pointer(), s};
+  /* Variant II puts struct pthread at the top of a caller-provided stack,
+     rounded down to the static alignment, with the thread pointer at its start:
+     the span is the TCB size wherever the loader does not export it. */
+  if (ti_tls_variant() == 2 && c.tp && c.tp < a->top) s->tcb_span = a->top - c.tp;
   dl_iterate_phdr(ti_scan_one, &c);
   /* glibc 2.41+ carves the rseq area out of static TLS below the thread pointer. */
   if (ti_tls_variant() == 2 && g->rseq_offset && *g->rseq_offset < 0 &&
@@ -175,27 +183,39 @@ static void *ti_scan_thread(void *arg) {
 
 /* glibc carves static TLS (and struct pthread) out of the stack size asked
  * for: the thread gets what the static area takes, plus room to run. */
-static size_t ti_scan_stack_size(void) {
+static size_t ti_scan_stack_size(size_t *base_align) {
   const ti_glibc_syms *g = ti_glibc();
   size_t size = 0, align = 0, page = (size_t)sysconf(_SC_PAGESIZE);
   if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
   if (page < 4096 || page & (page - 1)) page = 4096;
-  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 0) + 128 * 1024 + page;
-  return (size + page - 1) & ~(page - 1);
+  /* The top aligned to the page and to the static alignment: no rounding but
+     struct pthread's own sits between the top and the thread pointer. */
+  *base_align = align > page && !(align & (align - 1)) && align <= (1u << 20) ? align : page;
+  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 16384) + 128 * 1024 + page;
+  return (size + *base_align - 1) & ~(*base_align - 1);
 }
 
 static ti_err ti_static_scan_thread(ti_static_scan *scan) {
   pthread_t th;
   pthread_attr_t attr;
+  size_t align = 0, size = ti_scan_stack_size(&align);
+  void *stack = NULL;
+  ti_scan_arg arg = {scan, 0};
   int rc;
   scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
   scan->count = 0;
-  if (pthread_attr_init(&attr)) return TI_ETHREAD;
-  rc = pthread_attr_setstacksize(&attr, ti_scan_stack_size());
-  if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, scan);
-  pthread_attr_destroy(&attr);
-  if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
-  return TI_OK;
+  scan->tcb_span = 0;
+  if (posix_memalign(&stack, align, size)) return TI_ENOMEM;
+  arg.top = (uintptr_t)stack + size;
+  rc = pthread_attr_init(&attr);
+  if (!rc) {
+    rc = pthread_attr_setstack(&attr, stack, size);
+    if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, &arg);
+    pthread_attr_destroy(&attr);
+    if (!rc) rc = pthread_join(th, NULL);
+  }
+  free(stack); /* joined: the thread no longer runs on it */
+  return rc ? TI_ETHREAD : TI_OK;
 }
 
 /* A fresh thread's view changes only when a module is loaded or unloaded:
@@ -267,6 +287,8 @@ static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t used) {
 static ti_err ti_budget_glibc(ti_static_tls *out) {
   const ti_glibc_syms *g = ti_glibc();
   size_t size = 0, align = 0;
+  ti_static_scan scan;
+  int measured_tcb;
   ti_err e;
   ti_startup_tunables(&out->tunables);
   out->surplus = ti_glibc_at_least(g->get_libc_version(), 2, 32)
@@ -276,9 +298,15 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
   out->size = size;
   out->align = align;
   out->tcb_size = g->sizeof_pthread ? *g->sizeof_pthread : 0;
-  e = ti_static_tls_used(size ? size : ti_fallback_window(), &out->used);
+  scan.window = size ? size : ti_fallback_window();
+  e = ti_static_scan_run(&scan);
   if (e != TI_OK) return e;
-  out->exact = size && g->sizeof_pthread;
+  out->used = scan.used;
+  /* Before glibc 2.34 the TCB size lives in libpthread's symbol table only
+     (.symtab, not .dynsym): the scan thread's own stack measures it instead. */
+  measured_tcb = !g->sizeof_pthread && scan.tcb_span && scan.tcb_span < size;
+  if (measured_tcb) out->tcb_size = scan.tcb_span;
+  out->exact = size && (g->sizeof_pthread || measured_tcb);
   if (out->exact && !ti_thread_pointer()) {
     out->exact = 0;
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread";
@@ -286,7 +314,8 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
                 "modules use is unknown";
     out->remaining = out->surplus;
   } else if (out->exact) {
-    out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+    out->source = measured_tcb ? "_dl_get_tls_static_info, measured thread (TCB from its stack top)"
+                               : "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
     out->remaining = ti_static_room(size, out->tcb_size, out->used);
   } else {
     out->source = "glibc defaults (private loader symbols missing)";

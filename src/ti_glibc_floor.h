@@ -19,6 +19,7 @@ __asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
 __asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
 __asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
 __asm__(".symver pthread_attr_setstacksize,pthread_attr_setstacksize@GLIBC_2.2.5");
+__asm__(".symver pthread_attr_setstack,pthread_attr_setstack@GLIBC_2.2.5");
 
 #include <sys/stat.h>
 /* stat and fstat became symbols only in 2.33; before, they were inline

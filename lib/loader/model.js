@@ -241,6 +241,19 @@ function adopt(obj, a, family) {
   if (family === 'glibc' && a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
 }
 
+// A file `name` in the directory of an object of this load (the package's own
+// libraries), or null.
+function* besideLoad(name, needer, staged) {
+  const dirs = new Set();
+  for (let o = needer; o; o = o.loader) if (o.path && o.origin) dirs.add(o.origin);
+  for (const o of staged.byId.values()) if (o.path && o.origin) dirs.add(o.origin);
+  for (const d of dirs) {
+    const p = yield* io.probe(`${d}/${name}`);
+    if (p.ok) return `${d}/${name}`;
+  }
+  return null;
+}
+
 function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
@@ -256,9 +269,15 @@ function* mapOne(state, name, needer, staged, step) {
     // on a musl system we cannot see, glibc's own loader is still known to be absent
     const never = state.family === 'musl' && GLIBC_LOADER.test(name);
     const unseen = state.ctx.travel && !r.fatal && !never;
-    const obj = newObject(null, name, needer, unseen ? 'unresolved' : 'missing');
+    // a library of the package that this needer's search path does not reach is missing there too
+    const beside = unseen ? yield* besideLoad(name, needer, staged) : null;
+    const obj = newObject(null, name, needer, unseen && !beside ? 'unresolved' : 'missing');
     if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
-    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
+    else if (beside) {
+      step.problems.push(P.missingLibrary(name, needer, r.tried, `it travels with the package (${beside}), but ` +
+        `${needer.name} has no RUNPATH or RPATH with $ORIGIN that reaches it, and the target's system does not have it`));
+    } else if (unseen) step.problems.push(P.unresolvedLibrary(name, needer));
+    else step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
     staged.byName.set(name, obj);
     return obj;
   }

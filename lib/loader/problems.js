@@ -151,6 +151,29 @@ function abiProblems(a, t) {
   { abi: abis[0], targetAbi: t.abi })];
 }
 
+// A non-Node-API addon importing Node symbols (V8, libuv, node::) that the
+// target's Node release does not export, though other releases do.
+function nodeSymbolsMissing(obj, list, t, release) {
+  const names = list.map((s) => s.name);
+  const shown = names.slice(0, 4).join(', ') + (names.length > 4 ? `, and ${names.length - 4} more` : '');
+  const others = [...new Set(list.flatMap((s) => s.nodeReleases || []))].sort((x, y) => x - y);
+  return problem('NODE_ABI_MISMATCH', 'error', `${obj.name}${inChain(obj)} imports ${names.length} symbol` +
+    `${names.length > 1 ? 's' : ''} of Node's own (V8, libuv, node::) that Node ${release} does not export (${shown}); ` +
+    `${others.length ? `Node ${others.join(', ')} export${others.length > 1 ? '' : 's'} them` : ''}: it was built against another Node release`,
+  'rebuild it for this Node release (npm rebuild), or use a Node-API build (which does not depend on V8\'s symbols)',
+  { library: obj.name, path: obj.path, symbols: names, targetAbi: t.abi });
+}
+
+// A library the target's tables and the package do not know: symbols it would
+// define cannot be judged.
+function unresolvedLibrary(name, needer) {
+  const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
+  return problem('MISSING_LIBRARY', 'warning', `${name} (needed by ${by}) is not part of the package and not a library ` +
+    'this target is known to have: whether it is installed there, and what it defines, is unknown',
+  `judge the target from its files (a sysroot or image of it), or ship ${name} beside the addon with RUNPATH $ORIGIN; ` +
+    'otherwise install the package that provides it on the target', { library: name, neededBy: needer.name, unresolved: true });
+}
+
 // ---- the closure ----
 
 function missingLibrary(name, needer, tried, why) {
@@ -341,8 +364,9 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 }
 
 module.exports = {
-  CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
+  CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
+  interpreterProblems, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
+  preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

@@ -1,6 +1,6 @@
 /* The static TLS budget of this process: glibc's tunables as the loader read
- * them, the static area measured from a fresh thread (its placement of every
- * initial module), and the room left for initial-exec blocks loaded later. */
+ * them, the static area in use (ti_static_scan.c), and the room left for
+ * initial-exec blocks loaded later. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -140,120 +140,6 @@ static void ti_tunables_read(void) {
 static void ti_startup_tunables(ti_tunables *t) {
   pthread_once(&ti_tunables_once, ti_tunables_read);
   *t = ti_tunables_cache;
-}
-
-typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;
-
-/* The scan thread runs on a stack we hand it, so its top is known. */
-typedef struct ti_scan_arg { ti_static_scan *scan; uintptr_t top; } ti_scan_arg;
-
-static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
-  ti_scan_ctx *c = arg;
-  ti_static_scan *s = c->scan;
-  (void)size;
-  s->adds = info->dlpi_adds;
-  s->subs = info->dlpi_subs;
-  if (!info->dlpi_tls_data) return 0;
-  uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
-  if (dist > s->window) return 0;
-  if (ti_tls_variant() == 1) extent += ti_phdrs_tls_size(info); /* blocks grow upwards: the end is what is used */
-  if (extent > s->used) s->used = extent;
-  if (s->count < sizeof s->blocks / sizeof s->blocks[0])
-    s->blocks[s->count] = (ti_static_block){info->dlpi_addr, info->dlpi_tls_modid, dist};
-  s->count++;
-  return 0;
-}
-
-static void *ti_scan_thread(void *arg) {
-  ti_scan_arg *a = arg;
-  ti_static_scan *s = a->scan;
-  const ti_glibc_syms *g = ti_glibc();
-  ti_scan_ctx c = {ti_thread_pointer(), s};
-  /* Variant II puts struct pthread at the top of a caller-provided stack,
-     rounded down to the static alignment, with the thread pointer at its start:
-     the span is the TCB size wherever the loader does not export it. */
-  if (ti_tls_variant() == 2 && c.tp && c.tp < a->top) s->tcb_span = a->top - c.tp;
-  dl_iterate_phdr(ti_scan_one, &c);
-  /* glibc 2.41+ carves the rseq area out of static TLS below the thread pointer. */
-  if (ti_tls_variant() == 2 && g->rseq_offset && *g->rseq_offset < 0 &&
-      (uint64_t)-*g->rseq_offset <= s->window && (uint64_t)-*g->rseq_offset > s->used)
-    s->used = (uint64_t)-*g->rseq_offset;
-  return NULL;
-}
-
-/* glibc carves static TLS (and struct pthread) out of the stack size asked
- * for: the thread gets what the static area takes, plus room to run. */
-static size_t ti_scan_stack_size(size_t *base_align) {
-  const ti_glibc_syms *g = ti_glibc();
-  size_t size = 0, align = 0, page = (size_t)sysconf(_SC_PAGESIZE);
-  if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
-  if (page < 4096 || page & (page - 1)) page = 4096;
-  /* The top aligned to the page and to the static alignment: no rounding but
-     struct pthread's own sits between the top and the thread pointer. */
-  *base_align = align > page && !(align & (align - 1)) && align <= (1u << 20) ? align : page;
-  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 16384) + 128 * 1024 + page;
-  return (size + *base_align - 1) & ~(*base_align - 1);
-}
-
-static ti_err ti_static_scan_thread(ti_static_scan *scan) {
-  pthread_t th;
-  pthread_attr_t attr;
-  size_t align = 0, size = ti_scan_stack_size(&align);
-  void *stack = NULL;
-  ti_scan_arg arg = {scan, 0};
-  int rc;
-  scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
-  scan->count = 0;
-  scan->tcb_span = 0;
-  if (posix_memalign(&stack, align, size)) return TI_ENOMEM;
-  arg.top = (uintptr_t)stack + size;
-  rc = pthread_attr_init(&attr);
-  if (!rc) {
-    rc = pthread_attr_setstack(&attr, stack, size);
-    if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, &arg);
-    pthread_attr_destroy(&attr);
-    if (!rc) rc = pthread_join(th, NULL);
-  }
-  free(stack); /* joined: the thread no longer runs on it */
-  return rc ? TI_ETHREAD : TI_OK;
-}
-
-/* A fresh thread's view changes only when a module is loaded or unloaded:
- * measure once per link-map generation (and window). */
-static pthread_mutex_t ti_scan_lock = PTHREAD_MUTEX_INITIALIZER;
-static ti_static_scan ti_scan_cache;
-static int ti_scan_valid;
-
-ti_err ti_static_scan_run(ti_static_scan *scan) {
-  unsigned long long adds, subs;
-  int hit;
-  ti_err e;
-  ti_link_generation(&adds, &subs);
-  pthread_mutex_lock(&ti_scan_lock);
-  hit = ti_scan_valid && ti_scan_cache.window == scan->window && ti_scan_cache.adds == adds &&
-        ti_scan_cache.subs == subs;
-  if (hit) *scan = ti_scan_cache;
-  pthread_mutex_unlock(&ti_scan_lock);
-  if (hit) return TI_OK;
-  e = ti_static_scan_thread(scan);
-  /* Remembered only when nothing was loaded between the question and the
-     thread's own walk: the thread then saw this generation's static blocks. */
-  if (e == TI_OK && scan->adds == adds && scan->subs == subs) {
-    pthread_mutex_lock(&ti_scan_lock);
-    ti_scan_cache = *scan;
-    ti_scan_valid = 1;
-    pthread_mutex_unlock(&ti_scan_lock);
-  }
-  return e;
-}
-
-ti_err ti_static_tls_used(uint64_t window, uint64_t *used) {
-  ti_static_scan scan;
-  ti_err e;
-  scan.window = window;
-  e = ti_static_scan_run(&scan);
-  if (e == TI_OK) *used = scan.used;
-  return e;
 }
 
 static uint64_t ti_fallback_window(void) {

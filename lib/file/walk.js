@@ -10,26 +10,19 @@
 // time, and the next batch is being filled while the caller uses this one.
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
-const { MACHINE_NUMBER } = require('../platform');
+const { formatOf, machineName } = require('../elf-head');
 
 const FORMAT = 2; // src/ti_walk.c
 const HEADER = 4;
 const FIELDS = 10;
 const BATCH = 1024;
-const ELF = 0x7f454c46;
-const MACH_O = [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe];
 const LIBC = ['unknown', 'glibc', 'musl', 'static', 'android']; // ti_file_libc
-const MACHINE_NAME = Object.fromEntries(Object.entries(MACHINE_NUMBER).map(([name, n]) => [n, name]));
 
 // { elf, format, machine, class, libc } from a file's first bytes (and its
 // light analysis's libc): what packages.headerFacts() reads, without a read.
 function factsOfHead(magic, head, cls, machine, libc) {
-  if (head >= 20 && magic === ELF) {
-    return { elf: true, format: 'ELF', machine: MACHINE_NAME[machine] || `em-${machine}`, class: cls, libc: LIBC[libc] || 'unknown' };
-  }
-  let format = 'unknown';
-  if (head >= 4 && MACH_O.includes(magic)) format = 'Mach-O';
-  else if (head >= 2 && magic >>> 16 === 0x4d5a) format = 'PE';
+  const format = formatOf(magic, head);
+  if (format === 'ELF') return { elf: true, format, machine: machineName(machine), class: cls, libc: LIBC[libc] || 'unknown' };
   return { elf: false, format };
 }
 

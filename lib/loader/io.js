@@ -9,17 +9,11 @@
 const fs = require('fs');
 const { analyze, analyzeSync, analyzeRemembered } = require('../file/analyze');
 const files = require('../file/walk');
+const { elfHead } = require('../elf-head');
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_CLOEXEC || 0);
 const HEAD = 64;
 
-// ELF identification and header fields the loaders compare before they map a candidate.
-function elfHead(buf) {
-  if (buf.length < 20 || buf.readUInt32BE(0) !== 0x7f454c46) return null;
-  const le = buf[5] !== 2;
-  return { class: buf[4] === 2 ? 64 : 32, endian: le ? 'le' : 'be', osabi: buf[7],
-    type: le ? buf.readUInt16LE(16) : buf.readUInt16BE(16), machineNumber: le ? buf.readUInt16LE(18) : buf.readUInt16BE(18) };
-}
 
 const kindOf = (st) => (st.isDirectory() ? 'directory' : st.isFIFO() ? 'fifo' : 'other');
 
@@ -223,4 +217,4 @@ function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, 
 function* isDir(path) { return yield { op: 'isDir', path }; }
 function* dirId(path) { return yield { op: 'dirId', path }; }
 
-module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, elfHead, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, SYNC, ASYNC };

@@ -8,6 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { runningLibc } = require('./running-libc');
 const { ARCH, MACHINE_NUMBER } = require('../platform');
+const { elfHead } = require('../elf-head');
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -33,7 +34,8 @@ function builtForThisMachine(file) {
     if (fd !== undefined) fs.closeSync(fd);
   }
   if (!want) return true;
-  return (head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18)) === want;
+  const elf = elfHead(head);
+  return Boolean(elf) && elf.machineNumber === want;
 }
 
 function load() {

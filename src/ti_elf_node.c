@@ -64,7 +64,10 @@ void ti_node_note_reloc(ti_elf *e, uint64_t off, uint32_t type, uint32_t sym, in
     return;
   }
   ti_nm_reloc r = {off, rela ? addend : 0, kind, (unsigned char)!rela};
-  ti_push(p, &p->nm_relocs, sizeof r, &r);
+  if (!ti_push(p, &p->nm_relocs, sizeof r, &r)) { /* out of budget: this answer is unknown, the analysis stands */
+    p->src.err = TI_OK;
+    p->nm_overflow = 1;
+  }
 }
 
 static int ti_nm_cmp(const void *a, const void *b) {
@@ -126,7 +129,8 @@ static int ti_nm_try(struct ti_elf_priv *p, const ti_nm_reloc *f, int64_t *versi
   uint8_t scratch[8 + 7 * 8];
   const uint8_t *st;
   const ti_nm_reloc *reg, *ctx, *mod;
-  if (f->kind != TI_NM_RELATIVE || f->off < 8 + ps || ((base = f->off - 8 - ps) & (ps - 1))) return 0;
+  if (f->kind != TI_NM_RELATIVE || f->off < 8 + ps || f->off > UINT64_MAX - size || ((base = f->off - 8 - ps) & (ps - 1)))
+    return 0;
   if (!(mod = ti_nm_at(p, base + 8 + 4 * ps)) || mod->kind != TI_NM_RELATIVE) return 0;
   reg = ti_nm_at(p, base + 8 + 2 * ps);
   ctx = ti_nm_at(p, base + 8 + 3 * ps);

@@ -416,7 +416,7 @@ static ti_err ti_walk_relocs(ti_elf *e, uint64_t vaddr, uint64_t size, int rela,
       uint32_t type, sym;
       ti_reloc_info(p, mips64, info, &type, &sym);
       if (type != 0) ti_note_reloc(e, machine, type, sym); /* R_*_NONE: nothing to bind */
-      if (type != 0 && p->nm_wanted) ti_node_reloc(e, r, rela, type, sym);
+      if (type != 0 && p->nm_wanted && !p->nm_overflow) ti_node_reloc(e, r, rela, type, sym);
     }
   }
   return TI_OK;

@@ -254,3 +254,68 @@ describe('legacy NODE_MODULE addons: real npm prebuilds', function () {
     assert.ok(legacy >= 8 && napi >= 3, `legacy ${legacy}, napi ${napi}`);
   });
 });
+
+describe('legacy NODE_MODULE addons: crafted files (elf-build)', function () {
+  this.timeout(60000);
+  const { sharedObject, STT } = require('./elf-build');
+  const R_X86_64_64 = 1, R_X86_64_RELATIVE = 8;
+  let dir;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-legacy-c-')); });
+  after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  // structs: [{ version, flags, handle, ctx, modname }] laid out in node.h's order, each
+  // followed by its strings; the entry point names the defined function "init"
+  function craft(name, structs, extra = [], pad = 0) {
+    const syms = [{ name: 'node_module_register' }, { name: 'init', type: STT.FUNC, shndx: 5 }];
+    const layout = (base) => {
+      const parts = [];
+      const rela = [];
+      let at = 0;
+      for (const s of structs) {
+        const st = Buffer.alloc(64);
+        st.writeInt32LE(s.version, 0);
+        st.writeUInt32LE(s.flags || 0, 4);
+        st.writeBigUInt64LE(BigInt(s.handle || 0), 8);
+        const file = Buffer.from('binding.cc\0'), mod = Buffer.from(`${s.modname || 'binding'}\0`);
+        rela.push({ type: R_X86_64_RELATIVE, sym: 0, offset: base + at + 16, addend: base + at + 64 },
+          { type: R_X86_64_64, sym: 2, offset: base + at + (s.ctx ? 32 : 24) },
+          { type: R_X86_64_RELATIVE, sym: 0, offset: base + at + 40, addend: base + at + 64 + file.length });
+        parts.push(st, file, mod, Buffer.alloc(8 - ((file.length + mod.length) % 8)));
+        at += 64 + file.length + mod.length + 8 - ((file.length + mod.length) % 8);
+      }
+      return { syms, rela: [...rela, ...extra.map((x) => ({ ...x, offset: base + x.offset }))], data: Buffer.concat([...parts, Buffer.alloc(pad)]) };
+    };
+    const base = sharedObject(layout(0)).at.data;
+    const out = sharedObject(layout(base));
+    assert.strictEqual(out.at.data, base);
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, out.bytes);
+    return file;
+  }
+  const abiOf = (file) => ti.analyzeSync(file).abi;
+  const UNKNOWN = { version: 'unknown', source: 'node_module_register', contextAware: 'unknown' };
+
+  it('a struct whose every field fits is read; one field out of form leaves it unknown', function () {
+    assert.deepStrictEqual(abiOf(craft('ok.node', [{ version: 83 }])), { version: 83, source: 'node_module_register', contextAware: false });
+    assert.deepStrictEqual(abiOf(craft('ctx.node', [{ version: 83, ctx: 1 }])), { version: 83, source: 'node_module_register', contextAware: true });
+    assert.deepStrictEqual(abiOf(craft('v0.node', [{ version: 0 }])), UNKNOWN);
+    assert.deepStrictEqual(abiOf(craft('flags.node', [{ version: 83, flags: 0x100 }])), UNKNOWN);
+    assert.deepStrictEqual(abiOf(craft('handle.node', [{ version: 83, handle: 1 }])), UNKNOWN);
+    assert.deepStrictEqual(abiOf(craft('name.node', [{ version: 83, modname: 'no spaces' }])), UNKNOWN);
+  });
+
+  it('several structs: one answer when they agree, unknown when they disagree', function () {
+    assert.strictEqual(abiOf(craft('two.node', [{ version: 93 }, { version: 93 }])).version, 93);
+    assert.deepStrictEqual(abiOf(craft('differ.node', [{ version: 93 }, { version: 108 }])), UNKNOWN);
+  });
+
+  it('past 65536 candidate relocations the answer is unknown, promptly', function () {
+    const extra = Array.from({ length: 70000 }, (_, i) => ({ type: R_X86_64_RELATIVE, sym: 0, offset: 4096 + 8 * i, addend: 0 }));
+    const file = craft('flood.node', [{ version: 83 }], extra, 4096 + 8 * 70000);
+    // the same struct without the flood is read
+    assert.strictEqual(abiOf(craft('unflooded.node', [{ version: 83 }], extra.slice(0, 1000), 4096 + 8 * 70000)).version, 83);
+    const t0 = Date.now();
+    assert.deepStrictEqual(abiOf(file), UNKNOWN);
+    assert.ok(Date.now() - t0 < 10000, `${Date.now() - t0} ms`);
+  });
+});

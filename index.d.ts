@@ -137,6 +137,11 @@ export interface Analysis {
   libc: 'glibc' | 'musl' | 'android' | 'static' | 'unknown';
   /** declared: what node_api_module_get_api_version_v1 returns, read from its code; null without it, 'unknown' for code in no known form. */
   napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[]; declared: number | 'unknown' | null } | null;
+  /** How the addon registers with Node: `version` its NODE_MODULE_VERSION (null for Node-API, 'unknown' when a
+   *  legacy addon's struct node_module is not found), `contextAware` whether Node can load it in more than one
+   *  context; null for a file that is no Node addon, and for a light analysis. */
+  abi: { version: number | 'unknown' | null; source: 'node_register_module_v' | 'node_module_register' | 'napi';
+    contextAware: boolean | 'unknown' } | null;
   sectionHeaders: boolean;
   symtab: boolean;
   /** "st_dev:st_ino" of the file read: the identity the loader compares to tell a file is already loaded. */
@@ -151,7 +156,8 @@ export interface Analysis {
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
   'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NAPI_DECLARED' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'PRELOAD_REQUIRED' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'PRELOAD_REQUIRED' | 'MODULE_NOT_REGISTERED' |
+  'NOT_CONTEXT_AWARE' | 'EXEC_STACK';
 
 export interface Problem {
   code: ProblemCode;
@@ -303,7 +309,7 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'preload-required' | 'node-abi' | 'no-binary' | 'unknown';
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'not-context-aware' | 'preload-required' | 'node-abi' | 'no-binary' | 'unknown';
   code: ProblemCode | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;

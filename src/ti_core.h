@@ -236,6 +236,14 @@ typedef struct ti_elf_info {
    * its code: TI_NAPI_NONE without that export, TI_NAPI_UNKNOWN when its code is
    * not a known return-a-constant form. */
   int64_t napi_declared;
+  /* A legacy addon (imports node_module_register): the nm_version of its
+   * struct node_module, TI_NODE_NONE without that import, TI_NODE_UNKNOWN when
+   * no struct (or several that disagree) was found; node_context_aware 1 when
+   * it registers nm_context_register_func, 0 when only nm_register_func, -1
+   * unknown; node_modules: how many such structs were found. */
+  int64_t node_abi;
+  int node_context_aware;
+  unsigned node_modules;
   struct ti_elf_priv *priv;
 } ti_elf_info;
 
@@ -247,6 +255,7 @@ typedef struct ti_elf_info {
  * loader could take, at a fraction of the reads. */
 enum { TI_ANALYZE_LIGHT = 1u << 0 };
 enum { TI_NAPI_NONE = -1, TI_NAPI_UNKNOWN = -2 };
+enum { TI_NODE_NONE = -1, TI_NODE_UNKNOWN = -2 };
 
 /* Analyzes an ELF file without loading or executing it.  Never blocks on
  * FIFOs or devices (they are refused before open).  On error, info->detail

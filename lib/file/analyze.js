@@ -7,7 +7,7 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 6; // src/ti_elf_pack.c
+const PACK_FORMAT = 7; // src/ti_elf_pack.c
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -35,7 +35,7 @@ class Packed {
   constructor([strings, nums]) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 28; // after the fixed header
+    this.at = 30; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/analyze.js disagree on the analysis layout');
   }
 
@@ -114,6 +114,29 @@ class Packed {
   }
 }
 
+// The Node ABI an addon registers with, and whether Node can run it in more
+// than one context (worker_threads, vm contexts, Electron renderers):
+// - an export node_register_module_v<N> (NODE_MODULE_INIT): ABI N, context-aware;
+// - a legacy NODE_MODULE addon (imports node_module_register): the nm_version of
+//   its struct node_module read from the file (nodeAbi: -2 when not found) and
+//   whether it set nm_context_register_func (NODE_MODULE_CONTEXT_AWARE,
+//   NAN_MODULE_WORKER_ENABLED; contextAware -1: unknown);
+// - Node-API (napi_register_module_v1, napi_module_register, napi_* imports):
+//   no ABI, always context-aware.  null for a file that is no Node addon.
+function abiOf(nodeAbi, contextAware, exports, imports, napi) {
+  for (const e of exports) {
+    const m = e.startsWith('node_register_module_v') && /^node_register_module_v(\d+)(@|$)/.exec(e);
+    if (m) return { version: Number(m[1]), source: 'node_register_module_v', contextAware: true };
+  }
+  if (nodeAbi !== -1) {
+    return { version: nodeAbi >= 0 ? nodeAbi : 'unknown', source: 'node_module_register',
+      contextAware: contextAware === -1 ? 'unknown' : contextAware === 1 };
+  }
+  const napiEntry = exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e)) ||
+    imports.some((i) => i.name === 'napi_module_register');
+  return napiEntry || napi ? { version: null, source: 'napi', contextAware: true } : null;
+}
+
 function shape(packed, file) {
   const p = new Packed(packed);
   const n = p.n;
@@ -169,6 +192,8 @@ function shape(packed, file) {
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
     exports: known(exports),
+    // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
+    abi: light ? null : abiOf(n[28], n[29], exports, imports, napi),
   };
   if (light) out.light = true;
   Object.defineProperty(out, RAW_EXPORTS, { value: raw });

@@ -227,6 +227,15 @@ const PATTERNS = [
     const at = line.indexOf('ASan runtime does not come first in initial library list');
     return at >= 0 ? { module: null } : null;
   } },
+  // Node's refusal under --force-context-aware ("Loading non context-aware native addons has been
+  // disabled", "modules" before Node 18) and Electron 9-13's in a renderer ("Loading non-context-aware
+  // native module in renderer: '<file>', but app.allowRendererProcessReuse is true")
+  { kind: 'not-context-aware', libc: null, code: 'NOT_CONTEXT_AWARE', parse(line) {
+    const at = line.search(/non[ -]context-aware native (?:addon|module)/);
+    if (at < 0) return null;
+    const m = /^[^']{0,80}renderer: '([^']+)'/.exec(line.slice(at, at + 4096));
+    return { module: m ? m[1] : null };
+  } },
   { kind: 'not-registered', libc: null, code: 'MODULE_NOT_REGISTERED', parse(line) {
     const at = line.indexOf('Module did not self-register');
     if (at < 0) return null;
@@ -587,6 +596,12 @@ const FIXES = {
   MISSING_LIBRARY: 'install the package that provides the library, or ship it beside the addon with RUNPATH $ORIGIN',
   NOT_DLOPENABLE: 'the module (or a library it needs) is an executable or is marked -z nodlopen: rebuild it as a ' +
     'shared library (-shared -fPIC) without -z nodlopen',
+  NOT_CONTEXT_AWARE: 'the addon is a legacy NODE_MODULE addon that is not context-aware: Node runs it once per process, so ' +
+    'a second require() from a worker_threads Worker, a vm context, Jest (a module registry per test file) or an Electron ' +
+    'renderer fails. Use a release built with Node-API or NODE_MODULE_INIT / NAN_MODULE_WORKER_ENABLED (side effect: a ' +
+    'newer release may change its API); or require() it in one thread only and have the others ask that thread (side ' +
+    'effect: calls cross threads); in Electron, load it in the main process and reach it over IPC (side effect: ' +
+    'calls become asynchronous messages)',
   PRELOAD_REQUIRED: 'the addon (or a library it needs) is built with -fsanitize=address: start Node with ' +
     'LD_PRELOAD=$(gcc -print-file-name=libasan.so) (side effects: the whole process and its children run under ASan, ' +
     'slower and larger; ASAN_OPTIONS=detect_leaks=0 silences leak reports at exit), or use a build without ASan',
@@ -641,6 +656,14 @@ function explain(errorOrMessage, { path: filePath, check = true } = {}) {
       Object.assign(d, { code: root.code, module: filePath, symbol: null, library: null });
       result = own;
     }
+  }
+  // "Module did not self-register" from a legacy addon that is not context-aware: a later
+  // require() of it in the same process, from another context (node_binding.cc, DLOpen)
+  const abi = result && result.analysis && result.analysis.abi;
+  if (d.code === 'MODULE_NOT_REGISTERED' && abi && abi.contextAware === false) {
+    d.code = 'NOT_CONTEXT_AWARE';
+    d.because = 'the file is a legacy NODE_MODULE addon that registers only nm_register_func: Node runs it once per ' +
+      'process, and this require() came later, from another context (a worker, a vm context, Jest, an Electron renderer)';
   }
   if (result && d.kind === 'undefined-symbol' && d.code === 'UNDEFINED_SYMBOL' &&
       result.problems.some((p) => p.code === 'LIBC_MISMATCH')) d.code = 'LIBC_MISMATCH';

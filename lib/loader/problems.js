@@ -10,7 +10,7 @@ const { MUSL_IE } = require('./static-tls');
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
   'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
   'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NAPI_DECLARED', 'NOT_DLOPENABLE', 'PRELOAD_REQUIRED',
-  'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'MODULE_NOT_REGISTERED', 'NOT_CONTEXT_AWARE', 'NOT_ELF',
   'EXEC_STACK', 'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
 
 function problem(code, severity, message, fix, extra) {
@@ -137,18 +137,44 @@ function declaredProblems(declared, level) {
   { declared, offered: level })];
 }
 
-// Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>:
-// Node refuses one built for another ABI after the library has loaded.
+// Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>,
+// or (legacy NODE_MODULE, NAN) hand Node a struct node_module whose nm_version
+// analyze() reads (a.abi): Node refuses one built for another ABI after the
+// library has loaded.  A legacy addon without a context-aware entry point loads
+// once per process: a warning on every target.
 function abiProblems(a, t) {
+  const out = [];
   const exports = (a.exports || []).filter((e) => e.startsWith('n')); // the two names below, cheaply
-  if (!t.abi || exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) return [];
-  const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
-  if (!abis.length || abis.includes(t.abi)) return [];
+  if (t.abi && !exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) {
+    const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
+    const legacy = !abis.length && a.abi && a.abi.source === 'node_module_register' && typeof a.abi.version === 'number';
+    if (legacy && a.abi.version !== t.abi) out.push(abiMismatch([a.abi.version], t, 'a legacy NODE_MODULE addon: the nm_version of its struct node_module'));
+    else if (abis.length && !abis.includes(t.abi)) out.push(abiMismatch(abis, t, 'not Node-API'));
+  }
+  if (a.abi && a.abi.contextAware === false) out.push(notContextAware());
+  return out;
+}
+
+function abiMismatch(abis, t, what) {
   const runtime = t.runtime === 'electron' ? 'Electron' : 'Node.js';
-  return [problem('NODE_ABI_MISMATCH', 'error', `built for NODE_MODULE_VERSION ${abis.join(', ')} (not Node-API); the ` +
+  return problem('NODE_ABI_MISMATCH', 'error', `built for NODE_MODULE_VERSION ${abis.join(', ')} (${what}); the ` +
     `target's ${runtime} needs NODE_MODULE_VERSION ${t.abi}: "was compiled against a different Node.js version"`,
   `rebuild it for this ${runtime} (npm rebuild${t.runtime === 'electron' ? ', or @electron/rebuild' : ''}), or use a Node-API build`,
-  { abi: abis[0], targetAbi: t.abi })];
+  { abi: abis[0], targetAbi: t.abi });
+}
+
+// Node keeps a legacy addon's struct node_module per loaded file and runs it
+// again only through nm_context_register_func (node_binding.cc, DLOpen).
+function notContextAware() {
+  return problem('NOT_CONTEXT_AWARE', 'warning', 'not context-aware: a legacy NODE_MODULE addon that registers only ' +
+    'nm_register_func (not NODE_MODULE_CONTEXT_AWARE, NAN_MODULE_WORKER_ENABLED or NODE_MODULE_INIT). The first ' +
+    'require() in the process works, in the main thread or a worker; every later one in another context (a ' +
+    'worker_threads Worker, a vm context, Jest\'s per-file module registry, an Electron renderer) fails with "Module did ' +
+    'not self-register", and under --force-context-aware it does not load at all',
+  'use a release of the addon built with Node-API or NODE_MODULE_INIT / NAN_MODULE_WORKER_ENABLED (side effect: a ' +
+    'newer release may change its API); otherwise require() it in one thread only and have workers ask that thread ' +
+    '(side effect: the calls cross threads), or run the other contexts as child processes (side effect: more memory and ' +
+    'start-up time)');
 }
 
 // A non-Node-API addon importing Node symbols (V8, libuv, node::) that the

@@ -164,5 +164,124 @@ function formatScan(dir, s, rows, c = colours(null)) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix, formatPackage,
+// ---- scan with several targets: a package x target table ----
+
+// The package a result belongs to: as the scan named it, else the last
+// node_modules/<name> (or @scope/name) of its path, else the path itself.
+function packageOf(r) {
+  if (r.package) return r.package;
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(r.path || '');
+  return m ? m[1] : r.path;
+}
+
+const RANK = { none: 0, ok: 1, warn: 2, FAIL: 3, error: 4 };
+
+function cellOf(r) {
+  if (r.error || r.verdict === 'error') return 'error';
+  if (r.verdict === 'incompatible') {
+    // a package with no binary for the target (and nothing else wrong) is the empty cell, failing
+    return r.problems.every((p) => p.code === 'NO_BINARY' || p.severity !== 'error') ? 'none' : 'FAIL';
+  }
+  return { risky: 'warn', compatible: 'ok' }[r.verdict] || 'none';
+}
+
+// Keeps, per package and target, the worst cell and the problem codes; a
+// target's column exists once one result of it is added.
+function tableAdd(table, r, target) {
+  const name = packageOf(r);
+  if (!table.has(name)) table.set(name, new Map());
+  const row = table.get(name);
+  const cur = row.get(target) || { cell: 'none', codes: new Set(), noBinary: false };
+  const cell = cellOf(r);
+  if (RANK[cell] > RANK[cur.cell]) cur.cell = cell;
+  for (const p of r.problems || []) cur.codes.add(p.code);
+  if (r.error) cur.codes.add(r.error.code);
+  if (cell === 'none' && r.verdict === 'incompatible') cur.noBinary = true;
+  row.set(target, cur);
+}
+
+// Columns of targets in blocks that fit `width` (each block repeats the package column).
+function columnBlocks(heads, rows, width) {
+  const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const blocks = [];
+  let cur = [];
+  let used = widths[0];
+  for (let i = 1; i < heads.length; i++) {
+    if (cur.length && used + 2 + widths[i] > width) {
+      blocks.push(cur);
+      cur = [];
+      used = widths[0];
+    }
+    cur.push(i);
+    used += 2 + widths[i];
+  }
+  if (cur.length) blocks.push(cur);
+  return { blocks, widths };
+}
+
+function formatScanTable(dir, table, summaries, c = colours(null), width = 100) {
+  const targets = summaries.map((s) => s.targetSpec);
+  const paint = { ok: c.green, warn: c.yellow, FAIL: c.red, error: c.red, none: c.dim, 'none!': c.red };
+  const names = [...table.keys()].sort();
+  const nowhere = names.filter((n) => [...table.get(n).values()].every((x) => x.cell === 'none' && !x.noBinary));
+  const rows = names.filter((n) => !nowhere.includes(n)).map((n) => [n, ...targets.map((t) => {
+    const x = table.get(n).get(t);
+    return x ? (x.noBinary ? 'none!' : x.cell) : 'none';
+  })]);
+  // targets whose columns are the same are one column, named by the first and
+  // how many more (listed under the table)
+  const groups = new Map();
+  targets.forEach((t, i) => {
+    const key = rows.map((r) => r[i + 1]).join('\0');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(i);
+  });
+  const cols = [...groups.values()];
+  const label = (g) => (g.length > 1 ? `${targets[g[0]]} +${g.length - 1}` : targets[g[0]]);
+  const heads = ['PACKAGE', ...cols.map(label)];
+  const cells = rows.map((r) => [r[0], ...cols.map((g) => r[g[0] + 1])]);
+  const lines = [`native files under ${dir} on ${targets.length} targets:`];
+  const { blocks, widths } = columnBlocks(heads, cells, Math.max(width, 40));
+  // padded first, painted after: colour codes would spoil the widths
+  const line = (cs, which, painted) => [0, ...which].map((i) => {
+    const cell = cs[i].padEnd(widths[i]);
+    return painted && i > 0 ? cell.replace(cs[i], paint[cs[i]](cs[i])) : cell;
+  }).join('  ').trimEnd();
+  if (rows.length) for (const which of blocks) lines.push('', line(heads, which, false), ...cells.map((r) => line(r, which, true)));
+  const merged = cols.filter((g) => g.length > 1);
+  if (rows.length && merged.length) {
+    lines.push('', 'the same on several targets:', ...merged.map((g) => `  ${label(g)}: ${g.map((i) => targets[i]).join(', ')}`));
+  }
+  if (!rows.length) lines.push('', 'no package has a binary judged on these targets');
+  if (nowhere.length) {
+    lines.push('', 'judged on none of these targets (libraries loaded through another package\'s binary, or binaries ' +
+      `for other platforms): ${nowhere.join(', ')}`);
+  }
+  lines.push('', 'ok: would load; warn: would load, with warnings; FAIL: would not load; none: no binary for that ' +
+    'target (none!: the package needs one, NO_BINARY); error: could not be read');
+  // per package, each code with the targets it is found on
+  const bad = [];
+  for (const n of names) {
+    const on = new Map();
+    for (const t of targets) {
+      const x = table.get(n).get(t);
+      for (const code of x ? x.codes : []) on.set(code, [...(on.get(code) || []), t]);
+    }
+    const where = (ts) => {
+      if (ts.length === targets.length) return 'every target';
+      if (ts.length > targets.length / 2) return `every target but ${targets.filter((t) => !ts.includes(t)).join(', ')}`;
+      return ts.join(', ');
+    };
+    if (on.size) bad.push(`  ${n}: ${[...on].map(([code, ts]) => `${code} on ${where(ts)}`).join('; ')}`);
+  }
+  if (bad.length) lines.push('', 'problems (each target\'s report: --verbose):', ...bad);
+  const failing = summaries.filter((s) => s.incompatible || s.error).map((s) => s.targetSpec);
+  const risky = summaries.filter((s) => !s.incompatible && !s.error && s.risky).map((s) => s.targetSpec);
+  lines.push('', `${targets.length - failing.length - risky.length} targets: everything judged is compatible; ` +
+    `${risky.length} with warnings; ${failing.length} where something would not load or could not be read` +
+    `${failing.length ? ` (${failing.join(', ')})` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { tableAdd, formatScanTable, packageOf, table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix, formatPackage,
   formatTogether, formatScan, colours };

@@ -225,36 +225,59 @@ async function checkPackages(dirs, targets, opts, { out, format, values }) {
 }
 
 COMMANDS.scan = {
-  usage: `Usage: tls-inspect scan [dir] [--target T] [--all] [--concurrency N] [--json]
+  usage: `Usage: tls-inspect scan [dir] [--target T] [--all] [--verbose] [--concurrency N] [--json]
 
-Finds the native files under dir (default node_modules) and judges the ones
-that would load on the target: the binary each package's convention picks
-(node-gyp-build/prebuildify tags, napi-rs/sharp platform packages by their os,
-cpu and libc fields, node-pre-gyp's module_path), with everything it loads.
+Finds the native files under dir and judges the ones that would load on the
+target: the binary each package's convention picks (node-gyp-build/prebuildify
+tags, napi-rs/sharp platform packages by their os, cpu and libc fields,
+node-pre-gyp's module_path), with everything it loads.  Without dir: the
+node_modules that require() would use from here, found as Node's resolution
+finds it (./node_modules, else the nearest one above: in a workspace package,
+the hoisted tree); the line "scanning ..." names it, and there being none is
+error TI_ENOENT.
 Every other native file is listed as skipped with the reason (for darwin-arm64,
 for musl, not ELF, not selected by node-gyp-build, a library judged through
 what loads it).  Symlinked directories are followed once, so loops end; a
 directory or file that cannot be read is an error result.  Ends with the
 initial-exec TLS the judged addons need together.
---json streams one JSON object per file as results arrive, then a summary line.
+--json streams one JSON object per file as results arrive, then a summary line
+(per target).
 
   --all             judge every native file, selected or not
+  --verbose         with several targets: every target's full report after the
+                    table (without it: the table and one summary line per target)
+  Several targets (--target all, or T1,T2): a table, a row per package and a
+  column per target; a cell is ok (would load), warn (would load, with warnings),
+  FAIL (would not load), none (no binary for that target), error (unreadable).
 ${GATES}
 
 Exit codes: 0 everything that would load is compatible (warnings allowed), 1 any
 incompatible, 2 usage error or anything that could not be read.
 `,
-  options: { ...TARGET_OPTS, ...GATE_OPTS, concurrency: { type: 'string' }, all: { type: 'boolean' } },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, concurrency: { type: 'string' }, all: { type: 'boolean' },
+    verbose: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, dirs) {
     const format = formatOf(values);
     const { targetNames } = require('../loader/targets');
-    const dir = dirs[0] || 'node_modules';
+    const { findModulesRoot } = require('../loader/scan');
+    const targets = targetNames(values.target);
+    const dir = dirs[0] || await findModulesRoot();
+    if (!dirs[0] && dir !== 'node_modules' && format === 'text') {
+      err.write(`scanning ${require('./output').escapeControls(dir)} (no node_modules here: the nearest one above, ` +
+        'which require() uses from here)\n');
+    }
     const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
+    const table = targets.length > 1 && format === 'text' && !values.verbose ? new Map() : null;
+    const summaries = [];
     let code = 0;
-    for (const target of targetNames(values.target)) {
+    for (const target of targets) {
       code = Math.max(code, await scanOne(dir, { ...modelOptions(values), target, concurrency, all: values.all },
-        { out, err, format, strict: values.strict }));
+        { out, err, format, strict: values.strict, table, summaries }));
+    }
+    if (table) {
+      const { clean, colours } = require('./output');
+      out.write(require('./format').formatScanTable(clean(dir), table, clean(summaries), colours(out), out.columns || 100));
     }
     return code;
   },
@@ -282,15 +305,15 @@ function chunked(out) {
   return { write, flush };
 }
 
-async function scanOne(dir, opts, { out, err, format, strict }) {
+// One target's scan.  table (a Map): the results are kept per package for
+// the package x target table, and nothing is printed but the summary.
+async function scanOne(dir, opts, { out, err, format, strict, table, summaries }) {
   const { scan } = require('../loader/scan');
-  const { clean, githubAnnotations, colours } = require('./output');
+  const { clean, githubAnnotations, colours, progress } = require('./output');
   const fmt = require('./format');
-  const progress = Boolean(err.isTTY) && format === 'text';
+  const shown = progress(err, { format });
   const rows = [];
-  let summary = null;
   let seen = 0;
-  let last = 0;
   const iter = scan(dir, opts);
   const lines = chunked(out);
   try {
@@ -298,19 +321,18 @@ async function scanOne(dir, opts, { out, err, format, strict }) {
       seen++;
       if (format === 'json') lines.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
       else if (format === 'github') out.write(githubAnnotations([r]));
+      else if (table) fmt.tableAdd(table, r, opts.target);
       else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
-      if (progress && Date.now() - last > 100) {
-        last = Date.now();
-        err.write(`\rscanned ${seen} native files`);
-      }
+      shown.update(`scanned ${seen} native files${table ? ` for ${opts.target}` : ''}`, seen);
     }
   } finally {
     lines.flush();
+    shown.clear();
   }
-  summary = iter.summary || (typeof iter.result === 'function' ? iter.result() : null);
-  if (progress) err.write('\r\x1b[K');
+  const summary = iter.summary;
+  if (summaries) summaries.push({ ...summary, targetSpec: opts.target });
   if (format === 'json') out.write(`${JSON.stringify({ summary })}\n`);
-  else if (format === 'text') out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
+  else if (format === 'text' && !table) out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
   if (summary.error) return 2;
   if (summary.incompatible || (strict && summary.risky)) return 1;
   return 0;

@@ -283,5 +283,55 @@ function formatScanTable(dir, table, summaries, c = colours(null), width = 100) 
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { tableAdd, formatScanTable, packageOf, table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix, formatPackage,
+// ---- check --tree: the load closure as lddtree/libtree draw it ----
+
+const RULE_TEXT = { 'ld.so.cache': '/etc/ld.so.cache', LD_LIBRARY_PATH: 'LD_LIBRARY_PATH', path: 'a path in DT_NEEDED',
+  loaded: 'already loaded in this process', system: 'the target\'s system', 'default directories': 'default directories' };
+
+function whereFound(n) {
+  if (n.status === 'missing') return 'not found';
+  if (n.status === 'unresolved') return 'not shipped with the file: the target must provide it';
+  if (n.via && n.entry) return `${n.via}: ${n.entry}`;
+  return RULE_TEXT[n.via] || n.via || RULE_TEXT[n.rule] || n.status;
+}
+
+function tlsText(t) {
+  if (!t) return '';
+  return `  TLS ${t.size} B ${t.placement}${t.models.length ? ` (${t.models.join(', ')})` : ''}`;
+}
+
+// One result of tree(), through output.clean().
+function formatTree(r, c = colours(null)) {
+  const paint = PAINT(c)[r.verdict] || String;
+  if (r.error) return formatCheck(r, c);
+  const lines = [`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}${r.alreadyLoaded ? ' (already loaded here)' : ''}` +
+    `${tlsText(r.tree.tls)}`];
+  const problemLines = (n, pre) => n.problems.map((p) => `${pre}${p.severity === 'error' ? c.red(p.code) : c.yellow(p.code)}: ${p.message}`);
+  lines.push(...problemLines(r.tree, '  '));
+  const walk = (n, pre) => n.children.forEach((k, i) => {
+    const last = i === n.children.length - 1;
+    const branch = `${pre}${last ? '└── ' : '├── '}`;
+    const below = `${pre}${last ? '    ' : '│   '}`;
+    if (k.seen) {
+      lines.push(`${branch}${c.dim(`${k.name} (above)`)}`);
+      return;
+    }
+    const bad = k.status === 'missing' || k.status === 'refused';
+    const at = k.path && k.status !== 'missing' ? ` => ${k.path}` : '';
+    lines.push(`${branch}${bad ? c.red(k.name) : k.name}${at}  [${whereFound(k)}]${tlsText(k.tls)}`);
+    lines.push(...problemLines(k, `${below}${k.children.length ? '│ ' : '  '}`));
+    walk(k, below);
+  });
+  walk(r.tree, '');
+  const fixes = [];
+  const gather = (n) => {
+    for (const p of n.problems || []) fixes.push(`  ${p.code}: ${p.fix}`);
+    for (const k of n.children || []) gather(k);
+  };
+  gather(r.tree);
+  if (fixes.length) lines.push('fixes:', ...[...new Set(fixes)]);
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { formatTree, tableAdd, formatScanTable, packageOf, table, formatReport, budgetLine, formatAnalysis, formatReproduce, formatCheck, formatMatrix, formatPackage,
   formatTogether, formatScan, colours };

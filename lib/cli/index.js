@@ -186,12 +186,24 @@ PRELOAD_REQUIRED, MODULE_NOT_REGISTERED, EXEC_STACK, NO_BINARY, LOADER_LIMIT, LO
   --package [dir]   judge the binary each package (default .) would load on the
                     target: node-gyp-build/prebuildify, napi-rs or sharp style
                     platform packages, node-pre-gyp
+  --tree            the load closure as a tree (as lddtree/libtree): each library
+                    under the object that needed it, where it was found and by
+                    which rule (RPATH or RUNPATH of an object and the entry as
+                    written, $ORIGIN expanded; LD_LIBRARY_PATH; /etc/ld.so.cache;
+                    default directories; musl's path file; already loaded in this
+                    process; the target's system), its TLS (size, static or
+                    dynamic, models), and what fails there (not found, version
+                    missing, ...); a library needed again is shown as "(above)".
+                    With --package: the tree of the binary it selects.  --json:
+                    each result with a "tree" of nodes { name, path, status, rule,
+                    via, entry, tls, problems, children }.
   Several targets print a matrix (files x targets); --json gives one result per pair.
 ${GATES}
 
 Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
 `,
-  options: { ...TARGET_OPTS, ...GATE_OPTS, together: { type: 'boolean' }, package: { type: 'boolean' } },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, together: { type: 'boolean' }, package: { type: 'boolean' },
+    tree: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, args) {
     const format = formatOf(values);
@@ -200,6 +212,8 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
     const opts = modelOptions(values);
     const fmt = require('./format');
     const c = require('./output').colours(out);
+    if (values.tree && values.together) throw Object.assign(new Error('check: --tree and --together do not go together'), { code: 'TI_EINVAL', usage: true });
+    if (values.tree) return checkTrees(values.package ? (args.length ? args : ['.']) : args, targets, opts, { out, format, values });
     if (values.package) return checkPackages(args.length ? args : ['.'], targets, opts, { out, format, values });
     if (!args.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
     if (values.together) {
@@ -215,6 +229,22 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
     return exitCode(results, values.strict);
   },
 };
+
+// check --tree: one tree per file (or per package's selected binary) and target.
+async function checkTrees(items, targets, opts, { out, format, values }) {
+  if (!items.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
+  const { tree } = require('../loader/tree');
+  const { checkPackage } = require('../loader/check');
+  const fmt = require('./format');
+  const c = require('./output').colours(out);
+  const results = await forEachPair(items, targets, opts, async (item, o) => {
+    if (!values.package) return tree(item, o);
+    const p = await checkPackage(item, o);
+    return p.selected && !p.error ? { ...(await tree(p.selected, o)), package: p.package, version: p.version } : p;
+  });
+  writeResults(out, format, results, (list) => list.map((r) => (r.tree ? fmt.formatTree(r, c) : fmt.formatPackage(r, c))).join('\n'));
+  return exitCode(results, values.strict);
+}
 
 async function checkPackages(dirs, targets, opts, { out, format, values }) {
   const fmt = require('./format');

@@ -91,7 +91,7 @@ function progress(stream, { format = 'text', env = process.env, every = 100 } = 
       if (!on || count < 2 || Date.now() - last < every) return;
       last = Date.now();
       drawn = true;
-      stream.write(`\r\x1b[K${text}`);
+      stream.write(`\r${text}\x1b[K`); // the rest of a longer line before is erased
     },
     clear() {
       if (drawn) stream.write('\r\x1b[K');

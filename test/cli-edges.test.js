@@ -271,7 +271,11 @@ describe('CLI edges', function () {
       assert.deepStrictEqual(all.map((n) => n.name).sort(), [...truth.found.keys()].sort());
       for (const n of all) {
         assert.strictEqual(fs.realpathSync(n.path), fs.realpathSync(truth.found.get(n.name)), n.name);
-        if (n.status === 'loaded') continue; // in the CLI's own process already: no search
+        if (n.status === 'loaded') { // in the CLI's own process already: no search; its TLS as the file declares it
+          const pt = h.readelfTls(fs.realpathSync(n.path));
+          assert.strictEqual(n.tls ? n.tls.size : null, pt ? pt.size : null, n.name);
+          continue;
+        }
         assert.match(n.via, RULES[truth.rules.get(n.name)], `${n.name}: ${n.via} vs the loader's ${truth.rules.get(n.name)}`);
       }
       const byName = new Map(all.map((n) => [n.name, n]));

@@ -91,7 +91,27 @@ async function tree(file, opts = {}) {
     attach([root], r.problems);
     return { ...r, tree: root };
   }
-  return { ...r, tree: treeOf(step, r.problems) };
+  const root = treeOf(step, r.problems);
+  if (r.target === 'host') liveTls(root);
+  return { ...r, tree: root };
+}
+
+// A library already in this process was not read from disk for this load:
+// its TLS block is the one the live process reports (size, models, and where
+// the loader placed it).
+function liveTls(root) {
+  const loaded = [];
+  const visit = (n) => {
+    if (n.status === 'loaded' && !n.tls) loaded.push(n);
+    for (const k of n.children || []) visit(k);
+  };
+  visit(root);
+  if (!loaded.length) return;
+  const byPath = new Map(require('../process/host').modules().map((m) => [m.path, m]));
+  for (const n of loaded) {
+    const m = byPath.get(n.path);
+    if (m && m.tls) n.tls = { size: m.tls.size, align: m.tls.align, models: m.tlsModels, placement: m.tls.placement };
+  }
 }
 
 module.exports = { tree, treeOf, ruleOf };

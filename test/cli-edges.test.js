@@ -197,6 +197,15 @@ describe('CLI edges', function () {
       assert.strictEqual(r.status, worst);
     });
 
+    it('check --package --tree draws the binary the package selects', function () {
+      const sel = JSON.parse(run(['check', '--package', path.join(nm, 'both'), '--json']).stdout);
+      const r = JSON.parse(run(['check', '--package', '--tree', path.join(nm, 'both'), '--json']).stdout);
+      assert.strictEqual(r.package, 'both');
+      assert.strictEqual(r.tree.path, sel.selected);
+      assert.strictEqual(r.verdict, sel.verdict);
+      assert.match(run(['check', '--package', '--tree', path.join(nm, 'both')]).stdout, /^both@1\.0\.0 \(node-gyp-build\) on host: loads /);
+    });
+
     it('--target all stays short; --verbose gives every report; --json keeps one line per file and target', function () {
       const short = run(['scan', nm, '--target', 'all']);
       const verbose = run(['scan', nm, '--target', 'all', '--verbose']);

@@ -304,8 +304,9 @@ function tlsText(t) {
 function formatTree(r, c = colours(null)) {
   const paint = PAINT(c)[r.verdict] || String;
   if (r.error) return formatCheck(r, c);
-  const lines = [`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}${r.alreadyLoaded ? ' (already loaded here)' : ''}` +
-    `${tlsText(r.tree.tls)}`];
+  const lines = r.package ? [`${c.bold(r.package)}${r.version ? `@${r.version}` : ''} (${r.convention}) on ${r.target}: loads ${r.selected}`] : [];
+  lines.push(`${c.bold(r.path)}: ${paint(r.verdict)} on ${r.target}${r.alreadyLoaded ? ' (already loaded here)' : ''}` +
+    `${tlsText(r.tree.tls)}`);
   const problemLines = (n, pre) => n.problems.map((p) => `${pre}${p.severity === 'error' ? c.red(p.code) : c.yellow(p.code)}: ${p.message}`);
   lines.push(...problemLines(r.tree, '  '));
   const walk = (n, pre) => n.children.forEach((k, i) => {

@@ -240,7 +240,8 @@ async function checkTrees(items, targets, opts, { out, format, values }) {
   const results = await forEachPair(items, targets, opts, async (item, o) => {
     if (!values.package) return tree(item, o);
     const p = await checkPackage(item, o);
-    return p.selected && !p.error ? { ...(await tree(p.selected, o)), package: p.package, version: p.version } : p;
+    return p.selected && !p.error ? { ...(await tree(p.selected, o)), package: p.package, version: p.version,
+      convention: p.convention, selected: p.selected } : p;
   });
   writeResults(out, format, results, (list) => list.map((r) => (r.tree ? fmt.formatTree(r, c) : fmt.formatPackage(r, c))).join('\n'));
   return exitCode(results, values.strict);

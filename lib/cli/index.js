@@ -13,9 +13,12 @@ Commands:
   analyze <file...> what a native file demands of a loader (TLS, libc, versions)
   check <file...>   will these files load on the target? problems and fixes
                     (--together: loaded one after another into one process;
-                    --package [dir]: the binary the package would load)
-  scan [dir]        the native files under dir (default node_modules) that would
-                    load on the target, judged; the others listed as skipped
+                    --package [dir]: the binary the package would load;
+                    --tree: the libraries it loads as a tree, as lddtree draws it)
+  scan [dir]        the native files under dir (default: the node_modules that
+                    require() uses from here) that would load on the target,
+                    judged; the others listed as skipped (several targets: a
+                    package x target table)
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
   explain [message] diagnose a loader error message (or read it from stdin)

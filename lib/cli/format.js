@@ -106,22 +106,57 @@ function formatCheck(r, c = colours(null)) {
   return `${lines.join('\n')}\n`;
 }
 
-// Files x targets: one verdict (and its codes) per cell.
-function formatMatrix(results, targets, c = colours(null)) {
+// Files x targets: one verdict (and its codes) per cell.  Targets whose
+// columns are the same share one (named by the first and how many more,
+// listed under the table); the columns wrap at `width`.  A file's problems
+// that are the same on several targets are written once, naming them.
+function formatMatrix(results, targets, c = colours(null), width = Infinity) {
   const files = [...new Set(results.map((r) => r.path))];
   const cell = (r) => (r.error ? `error ${r.error.code}` : `${r.verdict}${r.problems.length ? ` ${[...new Set(r.problems.map((p) => p.code))].join(',')}` : ''}`);
+  const find = (f, t) => results.find((x) => x.path === f && x.targetSpec === t);
   const rows = files.map((f) => [f, ...targets.map((t) => {
-    const r = results.find((x) => x.path === f && x.targetSpec === t);
+    const r = find(f, t);
     return r ? cell(r) : '-';
   })]);
-  const lines = [table(['FILE', ...targets], rows, ['l', ...targets.map(() => 'l')])];
+  const { heads, cells, merged } = mergeColumns(targets, rows);
+  const lines = [];
+  const { blocks, widths } = columnBlocks(heads, cells, Math.max(width, 40));
+  const line = (cs, which) => [0, ...which].map((i) => cs[i].padEnd(widths[i])).join('  ').trimEnd();
+  blocks.forEach((which, i) => lines.push(...(i ? [''] : []), line(heads, which), ...cells.map((r) => line(r, which))));
+  if (merged.length) lines.push('', ...merged);
   for (const f of files) {
     const r = results.find((x) => x.path === f && x.runsOn);
     if (r && r.runsOn.cpu) lines.push(`${f}: runs on ${runsOnText(r.runsOn)}`);
   }
-  const bad = results.filter((r) => r.problems && r.problems.length);
-  if (bad.length) lines.push('', ...bad.map((r) => formatCheck(r, c).trimEnd()));
+  // the same verdict and problems on several targets: one block naming them all
+  const blocksOf = new Map();
+  for (const r of results) {
+    if (!r.problems || !r.problems.length) continue;
+    const body = formatProblems(r.problems, c).join('\n');
+    const key = `${r.path}\0${r.verdict}\0${body}`;
+    if (!blocksOf.has(key)) blocksOf.set(key, { r, body, on: [] });
+    blocksOf.get(key).on.push(r.targetSpec || r.target);
+  }
+  if (blocksOf.size) lines.push('');
+  for (const { r, body, on } of blocksOf.values()) {
+    lines.push(`${c.bold(r.path)}: ${(PAINT(c)[r.verdict] || String)(r.verdict)} on ${on.join(', ')}`, body);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+// Targets whose columns (rows[i][1..]) are the same: one column each.
+function mergeColumns(targets, rows, first = 'FILE') {
+  const groups = new Map();
+  targets.forEach((t, i) => {
+    const key = rows.map((r) => r[i + 1]).join('\0');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(i);
+  });
+  const cols = [...groups.values()];
+  const label = (g) => (g.length > 1 ? `${targets[g[0]]} +${g.length - 1}` : targets[g[0]]);
+  const many = cols.filter((g) => g.length > 1);
+  return { cols, label, heads: [first, ...cols.map(label)], cells: rows.map((r) => [r[0], ...cols.map((g) => r[g[0] + 1])]),
+    merged: many.length ? ['the same on several targets:', ...many.map((g) => `  ${label(g)}: ${g.map((i) => targets[i]).join(', ')}`)] : [] };
 }
 
 // checkPackage(): which binary the package loads, then its verdict.
@@ -219,7 +254,7 @@ function columnBlocks(heads, rows, width) {
   return { blocks, widths };
 }
 
-function formatScanTable(dir, table, summaries, c = colours(null), width = 100) {
+function formatScanTable(dir, table, summaries, c = colours(null), width = Infinity) {
   const targets = summaries.map((s) => s.targetSpec);
   const paint = { ok: c.green, warn: c.yellow, FAIL: c.red, error: c.red, none: c.dim, 'none!': c.red };
   const names = [...table.keys()].sort();
@@ -228,18 +263,7 @@ function formatScanTable(dir, table, summaries, c = colours(null), width = 100) 
     const x = table.get(n).get(t);
     return x ? (x.noBinary ? 'none!' : x.cell) : 'none';
   })]);
-  // targets whose columns are the same are one column, named by the first and
-  // how many more (listed under the table)
-  const groups = new Map();
-  targets.forEach((t, i) => {
-    const key = rows.map((r) => r[i + 1]).join('\0');
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(i);
-  });
-  const cols = [...groups.values()];
-  const label = (g) => (g.length > 1 ? `${targets[g[0]]} +${g.length - 1}` : targets[g[0]]);
-  const heads = ['PACKAGE', ...cols.map(label)];
-  const cells = rows.map((r) => [r[0], ...cols.map((g) => r[g[0] + 1])]);
+  const { heads, cells, merged } = mergeColumns(targets, rows, 'PACKAGE');
   const lines = [`native files under ${dir} on ${targets.length} targets:`];
   const { blocks, widths } = columnBlocks(heads, cells, Math.max(width, 40));
   // padded first, painted after: colour codes would spoil the widths
@@ -248,10 +272,7 @@ function formatScanTable(dir, table, summaries, c = colours(null), width = 100) 
     return painted && i > 0 ? cell.replace(cs[i], paint[cs[i]](cs[i])) : cell;
   }).join('  ').trimEnd();
   if (rows.length) for (const which of blocks) lines.push('', line(heads, which, false), ...cells.map((r) => line(r, which, true)));
-  const merged = cols.filter((g) => g.length > 1);
-  if (rows.length && merged.length) {
-    lines.push('', 'the same on several targets:', ...merged.map((g) => `  ${label(g)}: ${g.map((i) => targets[i]).join(', ')}`));
-  }
+  if (rows.length && merged.length) lines.push('', ...merged);
   if (!rows.length) lines.push('', 'no package has a binary judged on these targets');
   if (nowhere.length) {
     lines.push('', 'judged on none of these targets (libraries loaded through another package\'s binary, or binaries ' +

@@ -227,7 +227,7 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
       return Math.max(...all.map((t) => Math.max(exitCode(t.files, values.strict), t.ok ? 0 : 1)));
     }
     const results = await forEachPair(args, targets, opts, require('../loader/check').check);
-    writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)
+    writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c, (out.isTTY && out.columns) || Infinity)
       : list.map((r) => fmt.formatCheck(r, c)).join('\n')));
     return exitCode(results, values.strict);
   },
@@ -311,7 +311,7 @@ incompatible, 2 usage error or anything that could not be read.
     }
     if (table) {
       const { clean, colours } = require('./output');
-      out.write(require('./format').formatScanTable(clean(dir), table, clean(summaries), colours(out), out.columns || 100));
+      out.write(require('./format').formatScanTable(clean(dir), table, clean(summaries), colours(out), (out.isTTY && out.columns) || Infinity));
     }
     return code;
   },

@@ -63,11 +63,12 @@ function githubAnnotations(results) {
 // A reader that went away (`tls-inspect scan | head -1`) is no error of ours:
 // the process ends as a Unix tool does, killed by SIGPIPE (the shell sees
 // 141), with no stack trace and no more work.  Node ignores SIGPIPE; once a
-// listener is added and removed, libuv puts back the default action.  Other
-// stream errors are left to Node.
+// listener is added and removed, libuv puts back the default action.  A
+// socket (what Node's child_process gives for 'pipe') says ECONNRESET when
+// unread data was left behind: the same.  Other stream errors are left to Node.
 function endOnClosedPipe(stream, proc = process) {
   stream.on('error', (e) => {
-    if (!e || e.code !== 'EPIPE') throw e;
+    if (!e || (e.code !== 'EPIPE' && e.code !== 'ECONNRESET')) throw e;
     const noop = () => {};
     proc.on('SIGPIPE', noop);
     proc.removeListener('SIGPIPE', noop);

@@ -278,11 +278,13 @@ initial-exec TLS the judged addons need together.
 (per target).
 
   --all             judge every native file, selected or not
-  --verbose         with several targets: every target's full report after the
-                    table (without it: the table and one summary line per target)
+  --verbose         with several targets: every target's full report instead of
+                    the table
   Several targets (--target all, or T1,T2): a table, a row per package and a
-  column per target; a cell is ok (would load), warn (would load, with warnings),
-  FAIL (would not load), none (no binary for that target), error (unreadable).
+  column per target (targets with the same column share one); a cell is ok
+  (would load), warn (would load, with warnings), FAIL (would not load), none
+  (no binary for that target; none!: NO_BINARY), error (unreadable); then each
+  package's problem codes and the targets they appear on.
 ${GATES}
 
 Exit codes: 0 everything that would load is compatible (warnings allowed), 1 any

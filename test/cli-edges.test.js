@@ -138,6 +138,11 @@ describe('CLI edges', function () {
       assert.deepStrictEqual(judged.map((x) => path.resolve(web, x.path)),
         [path.join(path.dirname(resolved), 'build', 'Release', 'addon.node')]);
       assert.strictEqual(path.resolve(web, lines.at(-1).summary.dir), path.join(ws, 'node_modules'));
+      // the API the same way: scan() without a directory
+      const api = spawnSync(process.execPath, ['-e', `(async () => { const it = require(${JSON.stringify(h.ROOT)}).scan();
+        const paths = []; for await (const r of it) paths.push(r.path); console.log(JSON.stringify([it.summary.dir, paths])); })()`],
+      { cwd: web, encoding: 'utf8' });
+      assert.deepStrictEqual(JSON.parse(api.stdout), [lines.at(-1).summary.dir, lines.slice(0, -1).map((x) => x.path)]);
       const text = run(['scan'], { cwd: web });
       assert.match(text.stderr, /^scanning \.\.\/\.\.\/node_modules \(no node_modules here/);
       assert.match(text.stdout, /scanned 1 native files under \.\.\/\.\.\/node_modules on host/);

@@ -244,7 +244,7 @@ async function findModulesRoot(from = process.cwd()) {
 }
 
 async function* run(dir, opts, summary) {
-  if (dir === undefined) summary.dir = dir = await findModulesRoot(opts.cwd);
+  if (dir === undefined) summary.dir = dir = await findModulesRoot();
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'scan(dir): dir must be a non-empty string');
   const concurrency = opts.concurrency === undefined ? 8 : opts.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw tiError('TI_EINVAL', 'concurrency must be a positive integer');
@@ -279,8 +279,8 @@ async function* run(dir, opts, summary) {
 }
 
 // An async iterator of results; its `summary` is complete when it is done:
-// dir: without one, the node_modules require() would use from opts.cwd (or
-// the working directory), found by walking up (summary.dir names it).
+// dir: without one, the node_modules require() would use from the working
+// directory, found by walking up (summary.dir names it).
 // { dir, target, total, compatible, risky, incompatible, skipped, error,
 //   skippedBy: { reason: count }, staticTls: { needed, before } }.
 function scan(dir, opts = {}) {

@@ -199,9 +199,35 @@ export interface ClosureEntry {
   status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing' | 'refused';
   /** The object that needs it: follow neededBy for the whole chain (problems carry theirs). */
   neededBy: string | null;
+  /** the rule that found it: 'RPATH of <object>', 'RUNPATH of <object>', 'LD_LIBRARY_PATH', 'ld.so.cache',
+   * 'default directories', '/etc/ld-musl-<arch>.path', 'path' (a DT_NEEDED with '/'); null when not searched */
   via: string | null;
-  tls: { size: number; align: number; static: boolean } | null;
+  /** the RPATH/RUNPATH entry as written that found it ('$ORIGIN/../lib'), else null */
+  entry: string | null;
+  /** what its DT_NEEDED entries resolved to: indexes into closure (-1: the file itself), null for none */
+  needs: Array<number | null>;
+  tls: { size: number; align: number; static: boolean; models: TlsModel[] } | null;
 }
+
+/** tree(): one node of the load closure drawn as a tree. */
+export interface TreeNode {
+  name: string;
+  path: string | null;
+  /** 'file' for the root, else the ClosureEntry status */
+  status: 'file' | ClosureEntry['status'];
+  /** short rule: 'RPATH', 'RUNPATH' (with ' $ORIGIN' when the entry used it), 'LD_LIBRARY_PATH', 'ld.so.cache',
+   * 'default', 'path', 'musl-path', 'loaded' (already in the process), 'system' (the target's); null: not found */
+  rule: string | null;
+  via: string | null;
+  entry: string | null;
+  neededBy: string | null;
+  tls: { size: number; align: number; models: TlsModel[]; placement: 'static' | 'dynamic' } | null;
+  /** the problems that name this library (the file's own ones on the root) */
+  problems: Array<{ code: ProblemCode; severity: 'error' | 'warning'; message: string; fix: string }>;
+  /** under the object whose search found them; a library needed again elsewhere is { name, path, seen: true } */
+  children: Array<TreeNode | { name: string; path: string | null; seen: true }>;
+}
+
 
 export interface RunsOn {
   os: 'linux';
@@ -361,6 +387,9 @@ export function analyzeSync(path: string): Analysis;
 export function check(path: string, options?: CheckOptions): Promise<CheckResult>;
 export function checkTogether(paths: string[], options?: CheckOptions): Promise<TogetherResult>;
 export function checkPackage(dir?: string, options?: CheckOptions): Promise<PackageResult>;
+/** check() of the file plus `tree`: its load closure as lddtree/libtree show it (CLI: check --tree). */
+export function tree(path: string, options?: CheckOptions): Promise<CheckResult & { tree: TreeNode }>;
+/** dir defaults to the node_modules require() uses from the working directory (walking up); TI_ENOENT when none. */
 export function scan(dir?: string, options?: CheckOptions & { concurrency?: number; all?: boolean }):
   AsyncIterableIterator<CheckResult> & { summary: ScanSummary };
 export function reproduce(options: ReproduceOptions): Promise<ReproduceResult>;

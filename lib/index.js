@@ -24,6 +24,7 @@ module.exports = {
   checkSync: (path, opts) => check().checkSync(path, opts),
   checkTogether: (paths, opts) => check().checkTogether(paths, opts),
   checkPackage: (dir, opts) => check().checkPackage(dir, opts),
+  tree: (path, opts) => require('./loader/tree').tree(path, opts),
   scan: (dir, opts) => require('./loader/scan').scan(dir, opts),
   explain: (errorOrMessage, opts) => require('./loader/explain').explain(errorOrMessage, opts),
   why: (target, opts) => require('./loader/why').why(target, opts),

@@ -287,6 +287,7 @@ function* mapOne(state, name, needer, staged, step) {
   const obj = newObject(r.path, name, needer);
   obj.id = r.id;
   obj.via = r.via;
+  if (r.entry !== undefined) obj.entry = r.entry;
   try {
     adopt(obj, yield* io.analyze(r.path), state.family);
     const refused = P.notDlopenable(obj, obj.analysis, state.family);
@@ -397,11 +398,18 @@ function verdictOf(problems) {
   return problems.length ? 'risky' : 'compatible';
 }
 
-function describe(obj) {
+// needs: what its DT_NEEDED entries resolved to, as indexes into the closure
+// (-1: the file itself), in DT_NEEDED order: the edges of a tree view.
+// entry: the search-path entry as written that found it ("$ORIGIN/../lib").
+function describe(obj, at) {
   const a = obj.analysis;
   return { name: obj.name, path: obj.path, status: obj.status, neededBy: obj.loader ? obj.loader.name : null,
-    via: obj.via || null,
-    tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed) } : null };
+    via: obj.via || null, entry: obj.entry === undefined ? null : obj.entry, needs: needsOf(obj, at),
+    tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed), models: a.tlsModels } : null };
+}
+
+function needsOf(obj, at) {
+  return obj.deps.map((d) => (at.has(d) ? at.get(d) : null));
 }
 
 function commit(state, staged, list, budget) {
@@ -501,7 +509,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   for (const obj of list.slice(1)) {
     if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
   }
-  step.closure = list.slice(1).map(describe);
+  const at = new Map(list.map((o, i) => [o, i - 1]));
+  step.closure = list.slice(1).map((o) => describe(o, at));
+  Object.defineProperty(step, 'self', { value: describe(top, at) }); // the file itself, for tree()
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   step.runsOn = runsOn(top, list, tls ? tls.needed : 0);
   finish(step);

@@ -164,7 +164,7 @@ function spend(ctx) {
   return true;
 }
 
-// Tries dir/name in order; { path, via, id } for the candidate the loader
+// Tries dir/name in order; { path, via, id, entry } for the candidate the loader
 // takes, { fatal } for one that fails the load, { limited } when the budget
 // ran out first, null when none is found.  A directory already tried for this
 // name under another spelling ("/a", "/a/", "/./a") would give the same answer
@@ -172,7 +172,7 @@ function spend(ctx) {
 function* firstFit(dirs, name, ctx, tried) {
   let stopped = null;
   const seen = new Set();
-  for (const { dir, via } of dirs) {
+  for (const { dir, via, entry } of dirs) {
     if (stopped === via) continue;
     const id = yield* dirIdOf(dir, ctx);
     if (id === undefined) return { limited: true };
@@ -190,7 +190,7 @@ function* firstFit(dirs, name, ctx, tried) {
       continue;
     }
     const v = verdict(p, ctx);
-    if (v === 'take') return { path: candidate, via, id: p.id };
+    if (v === 'take') return { path: candidate, via, id: p.id, ...(entry === undefined ? {} : { entry }) };
     if (v === 'skip') {
       tried.push({ path: candidate, via, reason: 'another ELF class or machine' });
       continue;
@@ -217,25 +217,26 @@ function append(out, items, limit) {
 // them per object too), duplicates dropped as glibc's fillin_rpath drops them
 // (musl would find the same file the second time, or fail the same way).
 // `travel` keeps only those relative to the object itself ($ORIGIN), for
-// targets whose file system we cannot see.
+// targets whose file system we cannot see.  Each keeps the entry as written
+// ("$ORIGIN/../lib"): a tree view says which one found a library.
 function entriesOf(obj, which, ctx, via) {
   let memo = ctx.shared.entries;
   if (!memo) memo = ctx.shared.entries = new WeakMap();
   let mine = memo.get(obj);
   if (!mine) memo.set(obj, (mine = {}));
   if (!mine[which]) {
-    const dirs = new Set();
+    const dirs = new Map();
     let truncated = false;
-    for (const dir of rawEntries(obj, which, ctx)) {
+    for (const { dir, entry } of rawEntries(obj, which, ctx)) {
       if (dirs.size >= BOUNDS.entries) {
         truncated = true;
         break;
       }
-      dirs.add(dir);
+      if (!dirs.has(dir)) dirs.set(dir, entry);
     }
     mine[which] = { dirs: [...dirs], truncated };
   }
-  const out = mine[which].dirs.map((dir) => ({ dir, via }));
+  const out = mine[which].dirs.map(([dir, entry]) => ({ dir, via, entry }));
   if (mine[which].truncated) out.truncated = true;
   return out;
 }
@@ -247,19 +248,24 @@ function rawEntries(obj, which, ctx) {
   for (const raw of splitPath(text, ctx.family)) {
     if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
     const dir = expand(raw, obj.origin, ctx.dst, ctx.family);
-    if (dir !== null) out.push(dir);
+    if (dir !== null) out.push({ dir, entry: raw });
   }
   return out;
 }
 
 // musl expands the whole string before splitting it on ':' and newline, and
-// gives up on all of it when a '$' starts anything but ORIGIN.
+// gives up on all of it when a '$' starts anything but ORIGIN.  The entry as
+// written is known when $ORIGIN's expansion added no separator.
 function muslEntries(text, origin, travel) {
   if (text === null || text === undefined) return [];
   if (text.includes('$') && (origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
   const parts = travel ? splitPath(text, 'musl', ':\n').filter((e) => e.includes('$')) : [text];
   const out = [];
-  for (const raw of parts) append(out, splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'), Infinity);
+  for (const raw of parts) {
+    const dirs = splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n');
+    const written = splitPath(raw, 'musl', ':\n');
+    append(out, dirs.map((dir, i) => ({ dir, entry: written.length === dirs.length ? written[i] : null })), Infinity);
+  }
   return out;
 }
 

@@ -221,7 +221,30 @@ function showAs(dir, root) {
   };
 }
 
+// The node_modules a require() from `from` searches first, as Node's module
+// resolution walks up (lib/internal/modules/cjs/loader.js, _nodeModulePaths):
+// from/node_modules, then each parent's, never inside a node_modules itself.
+// A package of a workspace has none of its own: the hoisted tree above is the
+// one its require() uses.  Shown relative to `from` when below one of its
+// ancestors; TI_ENOENT (with the directories searched) when there is none.
+async function findModulesRoot(from = process.cwd()) {
+  const start = path.resolve(from);
+  const searched = [];
+  for (let d = start; ; d = path.dirname(d)) {
+    if (path.basename(d) !== 'node_modules') {
+      const candidate = path.join(d, 'node_modules');
+      searched.push(candidate);
+      const st = await fs.promises.stat(candidate).catch(() => null);
+      if (st && st.isDirectory()) return d === start ? 'node_modules' : path.relative(start, candidate);
+    }
+    if (path.dirname(d) === d || searched.length >= 4096) break;
+  }
+  throw tiError('TI_ENOENT', `no node_modules in ${start} or any directory above it (where require() would look)`,
+    { path: start, searched: searched.length });
+}
+
 async function* run(dir, opts, summary) {
+  if (dir === undefined) summary.dir = dir = await findModulesRoot();
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'scan(dir): dir must be a non-empty string');
   const concurrency = opts.concurrency === undefined ? 8 : opts.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw tiError('TI_EINVAL', 'concurrency must be a positive integer');
@@ -256,9 +279,11 @@ async function* run(dir, opts, summary) {
 }
 
 // An async iterator of results; its `summary` is complete when it is done:
+// dir: without one, the node_modules require() would use from the working
+// directory, found by walking up (summary.dir names it).
 // { dir, target, total, compatible, risky, incompatible, skipped, error,
 //   skippedBy: { reason: count }, staticTls: { needed, before } }.
-function scan(dir = 'node_modules', opts = {}) {
+function scan(dir, opts = {}) {
   const summary = { dir, target: null, total: 0, compatible: 0, risky: 0, incompatible: 0, skipped: 0, error: 0,
     skippedBy: {}, staticTls: { needed: 0, before: null } };
   const it = run(dir, opts, summary);
@@ -266,4 +291,4 @@ function scan(dir = 'node_modules', opts = {}) {
   return it;
 }
 
-module.exports = { scan, walk };
+module.exports = { scan, walk, findModulesRoot };

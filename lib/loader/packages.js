@@ -497,10 +497,12 @@ async function selectNodeGypBuild(pkg, t) {
     const dir = await resolvePackage(pkg.dir, other);
     if (dir) return { selected: [], reasonFor, delegates: [dir], why: `${conv}: ${looked}, so it loads from the package ${other}` };
     return { selected: [], reasonFor, delegates: [], why: `${conv}: ${looked}, and no package ${other}`,
-      missing: `${conv} finds no build for ${targetLabel(t)}` };
+      missing: `${conv} finds no build for ${targetLabel(t)}`, wants: `${other} (or a prebuilds/${t.os}-${t.cpu}/ build)` };
   }
+  const libcTag = t.os === 'linux' ? ` (tagged ${t.libc} or untagged)` : '';
   return { selected: [], reasonFor, delegates: [], why: `${conv}: ${looked}`,
-    missing: `${conv} finds no build for ${targetLabel(t)} (it would throw "No native build was found")` };
+    missing: `${conv} finds no build for ${targetLabel(t)} (it would throw "No native build was found")`,
+    wants: `a prebuilds/${t.os}-${t.cpu}/ build${libcTag} or a build/Release/ build made on the target` };
 }
 
 // ---- bindings --------------------------------------------------------------
@@ -820,7 +822,8 @@ async function selectNapiRs(pkg, t) {
   }
   const tried = suffixes.length ? suffixes.join(', ') : 'nothing (napi-rs has no build name for it)';
   return { selected: [], reasonFor, delegates: [], why: `napi-rs: on ${targetLabel(t)} it tries ${tried}; none is present`,
-    missing: `napi-rs finds neither ./${binaryName}.<suffix>.node nor ${pkgName}-<suffix> for ${tried}` };
+    missing: `napi-rs finds neither ./${binaryName}.<suffix>.node nor ${pkgName}-<suffix> for ${tried}`,
+    wants: suffixes.length ? `${pkgName}-${suffixes[0]}` : null };
 }
 
 // ---- platform packages and no convention -----------------------------------
@@ -1000,7 +1003,11 @@ function classify(selection, file, facts) {
   return skip(tagsReason(posix, own.target) || `not selected by ${selection.convention}`);
 }
 
+// What the target would need, as the convention names it (null when it found a binary).
+const wantsOf = (selection) => (selection && selection[INTERNAL] ? selection[INTERNAL].wants : null);
+
 module.exports = {
+  resolvePackage, nodeFiles, readJson, wantsOf,
   findPackageRoot, describePackage, selectBinaries, classify, settle, installable,
   normalizeTarget, hostTarget, headerFacts, factsFromAnalysis, LIBRARY, NOT_INSTALLED,
 };

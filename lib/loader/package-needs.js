@@ -153,4 +153,45 @@ async function missingBinary(dir, target, { facts = 'light', selection } = {}) {
   };
 }
 
-module.exports = { missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };
+const PACKAGE_LIMIT = 20000; // packages listed under one tree
+const DEPTH_LIMIT = 12; // nested node_modules levels
+
+// Every package directory under root as Node's resolution finds them: root
+// itself when it holds a package.json, the packages of its node_modules
+// (scoped ones too, pnpm's .pnpm store included), nested node_modules;
+// each real directory once, bounded.
+async function* packageDirs(root) {
+  const fs = require('fs');
+  const { listDir } = require('../file/walk');
+  const seen = new Set();
+  let count = 0;
+  const list = (dir) => listDir(dir, 10000).catch(() => []);
+  const real = (dir) => fs.promises.realpath(dir).catch(() => null);
+  async function* inNodeModules(nm, depth) {
+    if (depth > DEPTH_LIMIT) return;
+    for (const name of (await list(nm)).sort()) {
+      if (name === '.bin' || name === '.cache') continue;
+      if (name === '.pnpm') {
+        for (const entry of (await list(path.join(nm, name))).sort()) yield* inNodeModules(path.join(nm, name, entry, 'node_modules'), depth + 1);
+        continue;
+      }
+      if (name.startsWith('.')) continue;
+      const dirs = name.startsWith('@') ? (await list(path.join(nm, name))).sort().map((n) => path.join(nm, name, n)) : [path.join(nm, name)];
+      for (const dir of dirs) yield* onePackage(dir, depth);
+    }
+  }
+  async function* onePackage(dir, depth) {
+    const r = await real(dir);
+    if (!r || seen.has(r) || count >= PACKAGE_LIMIT) return;
+    seen.add(r);
+    if (!(await P.readJson(path.join(dir, 'package.json')))) return; // not a package: not entered
+    count++;
+    yield dir;
+    yield* inNodeModules(path.join(dir, 'node_modules'), depth + 1);
+  }
+  if (path.basename(root) === 'node_modules') yield* inNodeModules(root, 0);
+  else yield* onePackage(root, 0);
+}
+
+module.exports = {
+  packageDirs, missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };

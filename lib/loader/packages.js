@@ -616,7 +616,7 @@ async function selectCmakeTs(pkg, t) {
     if (!c) return rel.startsWith('build/') ? (tagsReason(rel, t) || 'not in build/manifest.json: cmake-ts loads only the builds its manifest lists') : null;
     if (c.os !== t.os || c.arch !== t.cpu) return `for ${c.os}-${c.arch}`;
     if (c.libc !== libc) return `for ${c.libc}`;
-    return `cmake-ts fallback: required only if ${first ? first.rel : 'a build of a higher abi'} fails to load (abi${c.abi})`;
+    return `cmake-ts fallback: required only if ${first ? first.rel : 'a build of a higher abi'} fails to load`;
   };
   if (!configs.length) {
     return { selected: [], reasonFor, why: 'cmake-ts: no readable build/manifest.json',

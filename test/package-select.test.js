@@ -175,6 +175,26 @@ describe('package selection against the packages\' own loaders', function () {
     assert.ok(summary.incompatible >= 1);
   });
 
+  it('no prebuild for the CPU, with a JavaScript fallback (bufferutil on arm64): NO_BINARY as a warning, and the real package falls back', async function () {
+    const root = tree({ bufferutil: need(this, 'bufferutil@4.1.0'), 'node-gyp-build': need(this, 'node-gyp-build@4.8.4') });
+    roots.push(root);
+    const dir = path.join(root, 'node_modules', 'bufferutil');
+    if (fs.existsSync(path.join(dir, 'prebuilds', 'linux-arm64'))) h.skip(this, 'this bufferutil ships a linux-arm64 prebuild now');
+    // node-gyp-build reads npm_config_arch: the real package on "arm64" finds no build and loads its fallback
+    const r = spawnSync(process.execPath, ['-e', "const b = require('bufferutil'); process.stdout.write(String(b === require('bufferutil/fallback')))"],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_arch: 'arm64' } });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.strictEqual(r.stdout, 'true', 'the fallback is what loads');
+    const c = await checkPackage(dir, { target: 'host', cpu: 'arm64' });
+    assert.deepStrictEqual(c.problems.map((p) => [p.code, p.severity, p.fallback]), [['NO_BINARY', 'warning', true]]);
+    assert.strictEqual(c.verdict, 'risky');
+    assert.ok(c.problems[0].wants[0].includes('prebuilds/linux-arm64/'), c.problems[0].wants.join());
+    assert.match(c.problems[0].fix, /build it in the target image/);
+    // covers: the prebuild directories it ships (read from the tarball here)
+    const shipped = fs.readdirSync(path.join(dir, 'prebuilds')).sort();
+    assert.deepStrictEqual(c.covers.map((p) => p.split('-').slice(0, 2).join('-')).filter((v, i, a) => a.indexOf(v) === i).sort(), shipped);
+  });
+
   it('a JavaScript-only package: check --package is fine, no NO_BINARY', async function () {
     const dir = need(this, 'is-glob@4.0.3');
     for (const target of ['host', 'alpine']) {

@@ -148,7 +148,8 @@ async function missingBinary(dir, target, { facts = 'light', selection } = {}) {
       : [`a ${platformLabel(t)} build of ${pkg.name} (prebuilds/${t.os}-${t.cpu}/ or build/Release/)`];
   return {
     name: pkg.name, version: pkg.version, dir: pkg.dir, target: platformLabel(t), needs, wants, wantsPackages,
-    missing: sel.missing || sel.why, why: sel.why, covers: await coversOf(pkg), installScript: installScript(pkg.json),
+    missing: sel.missing || (wantsPackages.length ? 'none of the platform packages it lists for that target is installed' : sel.why),
+    why: sel.why, covers: await coversOf(pkg), installScript: installScript(pkg.json),
     fallback: await jsFallback(pkg), convention: sel.convention,
   };
 }

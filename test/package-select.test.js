@@ -102,6 +102,36 @@ describe('package selection against the packages\' own loaders', function () {
     assert.ok(c.covers.includes('linux-x64-glibc') && c.covers.includes('darwin-arm64'), c.covers.join(' '));
   });
 
+  it('cmake-ts fallbacks: when the highest-abi build would not load, the one cmake-ts goes on to is judged (its own loader in a child)', async function () {
+    if (!isHostX64Glibc) h.skip(this, 'the manifest is written for linux-x64 glibc');
+    if (!fixtures.list().musl) h.skip(this, 'musl-gcc not installed: no musl build to fail on this host');
+    const cts = need(this, 'cmake-ts@1.0.2');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-cmts-'));
+    roots.push(root);
+    const dir = path.join(root, 'node_modules', 'zq');
+    const config = (abi) => JSON.stringify({ name: '', os: 'linux', arch: 'x64', runtime: 'node', buildType: 'Release', abi, libc: 'glibc' });
+    h.putFile(dir, 'package.json', { name: 'zq', version: '1.0.0', dependencies: { 'cmake-ts': '1.0.2' } });
+    h.putFile(dir, 'build/manifest.json', { [config(115)]: 'linux/x64/node/glibc-115-Release/addon.node', [config(127)]: 'linux/x64/node/glibc-127-Release/addon.node' });
+    // the abi-127 build is a musl build: glibc's loader refuses it, so cmake-ts goes on to abi 115
+    h.putFile(dir, 'build/linux/x64/node/glibc-127-Release/addon.node', fs.readFileSync(fixtures.template('addon', 'musl')));
+    h.putFile(dir, 'build/linux/x64/node/glibc-115-Release/addon.node', fs.readFileSync(fixtures.template('addon', 'glibc')));
+    const script = `const { loadAddon } = require(${JSON.stringify(path.join(cts, 'build', 'loader.js'))}); loadAddon(process.argv[1]);
+      const maps = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.endsWith('addon.node'));
+      process.stdout.write(JSON.stringify([...new Set(maps)]));`;
+    const r = spawnSync(process.execPath, ['-e', script, path.join(dir, 'build')], { encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const loaded = JSON.parse(r.stdout);
+    assert.deepStrictEqual(loaded.map((f) => path.relative(dir, f)), ['build/linux/x64/node/glibc-115-Release/addon.node']);
+    const c = await checkPackage(dir);
+    assert.strictEqual(c.ok, true, JSON.stringify(c.problems));
+    assert.strictEqual(fs.realpathSync(c.selected), fs.realpathSync(loaded[0]), c.why);
+    const { results, summary } = await scanAll(root);
+    assert.strictEqual(summary.incompatible, 0);
+    const first = results.find((x) => x.path.endsWith('glibc-127-Release/addon.node'));
+    assert.strictEqual(first.verdict, 'skipped');
+    assert.match(first.reason, /tries it first and goes on to build\/linux\/x64\/node\/glibc-115-Release\/addon\.node: it would not load here \(LIBC_MISMATCH/);
+  });
+
   it('bindings by name (better-sqlite3): bindings() finds better_sqlite3.node, test_extension.node beside it is skipped', async function () {
     const bs = need(this, 'better-sqlite3@12.11.1');
     const root = tree({ 'better-sqlite3': bs, bindings: need(this, 'bindings@1.5.0'), 'file-uri-to-path': need(this, 'file-uri-to-path@1.0.0') });

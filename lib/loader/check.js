@@ -158,7 +158,8 @@ async function withoutBinary(dir, sel, state, nt, base) {
       `${sel.installable.reason}`, 'install the package of this platform instead (npm installs the one whose os, cpu ' +
       'and libc fit)', { convention: sel.convention })];
   const verdict = problems[0].severity === 'error' ? 'incompatible' : 'risky';
-  return { ...empty, ok: verdict !== 'incompatible', verdict, problems, ...base, covers: info ? info.covers : [] };
+  const covers = info ? info.covers : [];
+  return { ...empty, ok: verdict !== 'incompatible', verdict, problems, ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
 // checkPackage(dir): the binary the package's loader convention picks on the
@@ -185,8 +186,9 @@ async function checkPackage(dir = '.', opts = {}) {
     files.push(real !== file ? { ...r, path: file, realPath: real } : r);
   }
   const first = files.find((f) => !f.ok) || files[0];
-  const covers = await require('./package-needs').coversOf(await require('./packages').describePackage(dir));
-  return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers };
+  const needs = require('./package-needs');
+  const covers = await needs.coversOf(await require('./packages').describePackage(dir));
+  return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
 module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, npmTarget, fileFacts,

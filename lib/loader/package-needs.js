@@ -34,7 +34,8 @@ function platformOptionals(json) {
   const out = [];
   for (const name of deps(json, 'optionalDependencies').slice(0, OPTIONAL_LIMIT)) {
     const tags = tagsOf(name.replace(/^@[^/]+\//, ''));
-    if (tags.os || tags.cpu) out.push({ name, os: tags.os || null, cpu: tags.cpu || null, libc: tags.libc || null });
+    // a platform package names both (napi-rs's darwin-universal names the OS only)
+    if (tags.os && (tags.cpu || /(^|-)universal(-|$)/.test(name))) out.push({ name, os: tags.os, cpu: tags.cpu || null, libc: tags.libc || null });
   }
   return out;
 }
@@ -108,6 +109,10 @@ async function platformOfFile(dir, file, json) {
 // and those of the platform packages it lists that are installed.
 async function coversOf(pkg) {
   const covers = new Set();
+  if (pkg.convention === 'cmake-ts') { // what its manifest lists and is there: other files are never loaded
+    for (const c of await P.cmakeTsBuilds(pkg)) covers.add([c.os, c.arch, c.os === 'linux' ? c.libc : null].filter(Boolean).join('-'));
+    return [...covers].sort();
+  }
   const dirs = [pkg.dir];
   for (const o of platformOptionals(pkg.json)) {
     const d = await P.resolvePackage(pkg.dir, o.name);
@@ -117,11 +122,20 @@ async function coversOf(pkg) {
     const json = dir === pkg.dir ? pkg.json : (await P.readJson(path.join(dir, 'package.json'))) || {};
     for (const e of await P.nodeFiles(dir)) {
       if (covers.size >= COVERS_LIMIT) break;
+      if (P.notLoadedReason(path.relative(dir, e.path).split(path.sep).join('/'))) continue; // tests, examples
       const p = await platformOfFile(dir, e.path, json);
       if (p) covers.add(p);
     }
   }
   return [...covers].sort();
+}
+
+// Platforms people deploy to, for `uncovered`.
+const COMMON = ['linux-x64-glibc', 'linux-x64-musl', 'linux-arm64-glibc', 'linux-arm64-musl', 'darwin-arm64', 'darwin-x64', 'win32-x64'];
+
+// The common platforms no entry of covers reaches ('linux-x64' without a libc reaches both).
+function uncovered(covers) {
+  return COMMON.filter((p) => !covers.some((c) => c === p || (c.split('-').length === 2 && p.startsWith(`${c}-`))));
 }
 
 function platformLabel(t) {
@@ -195,4 +209,4 @@ async function* packageDirs(root) {
 }
 
 module.exports = {
-  packageDirs, missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };
+  packageDirs, uncovered, missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };

@@ -601,6 +601,13 @@ async function readManifest(pkg) {
   }
 }
 
+// The manifest's builds that are there (for covers).
+async function cmakeTsBuilds(pkg) {
+  const out = [];
+  for (const c of cmakeTsConfigs(await readManifest(pkg))) if (await isFile(path.join(pkg.dir, c.rel))) out.push(c);
+  return out;
+}
+
 const cmakeTsLibc = (t) => (t.os === 'linux' ? t.libc || 'glibc' : CMAKE_TS_LIBC[t.os] || 'unknown');
 
 async function selectCmakeTs(pkg, t) {
@@ -1007,7 +1014,7 @@ function classify(selection, file, facts) {
 const wantsOf = (selection) => (selection && selection[INTERNAL] ? selection[INTERNAL].wants : null);
 
 module.exports = {
-  resolvePackage, nodeFiles, readJson, wantsOf,
+  resolvePackage, nodeFiles, readJson, wantsOf, cmakeTsBuilds, notLoadedReason: noConventionReason,
   findPackageRoot, describePackage, selectBinaries, classify, settle, installable,
   normalizeTarget, hostTarget, headerFacts, factsFromAnalysis, LIBRARY, NOT_INSTALLED,
 };

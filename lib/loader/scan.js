@@ -280,7 +280,7 @@ async function* withoutBinaries(root, first, shown) {
     const problem = P.noBinary(info, first.target.name, first.target.kind === 'host');
     const verdict = problem.severity === 'error' ? 'incompatible' : 'risky';
     yield { path: shown(dir), target: first.target.name, ok: verdict !== 'incompatible', verdict, problems: [problem],
-      analysis: null, package: info.name, convention: info.convention, covers: info.covers };
+      analysis: null, package: info.name, convention: info.convention, covers: info.covers, uncovered: needs.uncovered(info.covers) };
   }
 }
 

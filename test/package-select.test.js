@@ -263,6 +263,15 @@ describe('package selection against the packages\' own loaders', function () {
     assert.strictEqual(reason('plain-linux-musl.node'), 'for musl');
     assert.match(reason('broken.node'), /^in test\//);
     assert.match(reason('demo.node'), /^in examples\//);
+    // a platform package holding only a library (sharp-libvips style) needs nothing of its own
+    p('imgx/package.json', { name: 'imgx', version: '1.0.0', optionalDependencies: { '@imgx/libs-linux-x64': '1.0.0', '@imgx/libs-linuxmusl-x64': '1.0.0' } });
+    p('@imgx/libs-linux-x64/package.json', { name: '@imgx/libs-linux-x64', version: '1.0.0', os: ['linux'], cpu: ['x64'], libc: ['glibc'] });
+    p('@imgx/libs-linux-x64/lib/libimg.so.1', fs.readFileSync(fixtures.template('global-dynamic', 'glibc')));
+    const again = await scanAll(path.join(root, 'node_modules'));
+    assert.strictEqual(again.summary.incompatible, 0, JSON.stringify(again.results.filter((r) => r.verdict === 'incompatible').map((r) => r.path)));
+    const alpine = await scanAll(path.join(root, 'node_modules'), { target: 'alpine' });
+    const imgx = alpine.results.find((r) => r.package === 'imgx');
+    assert.deepStrictEqual(imgx && imgx.problems[0].wants, ['@imgx/libs-linuxmusl-x64']);
     const arm = await scanAll(path.join(root, 'node_modules'), { target: 'host', cpu: 'arm64' });
     const armJudged = arm.results.filter((r) => r.verdict !== 'skipped' && !r.problems.some((x) => x.code === 'NO_BINARY'));
     assert.deepStrictEqual(armJudged.map((r) => path.relative(path.join(root, 'node_modules'), r.path)), ['ort/bin/napi-v6/linux/arm64/onnxruntime_binding.node']);

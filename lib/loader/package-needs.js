@@ -145,15 +145,17 @@ function platformLabel(t) {
 // null when the package needs nothing or has a binary for the target, else
 // { name, version, dir, target, needs, wants, wantsPackages, missing, why,
 //   covers, installScript, fallback }.
-async function missingBinary(dir, target, { facts = 'light', selection } = {}) {
+// hasNodeFiles: whether the package holds *.node files, when the caller knows
+// (a scan saw them); otherwise its files are walked, only when nothing else says it needs one.
+async function missingBinary(dir, target, { facts = 'light', selection, hasNodeFiles } = {}) {
   const t = P.normalizeTarget(target);
   const pkg = await P.describePackage(dir);
   if (P.installable(pkg.json, t) !== true) return null; // npm would not install it there: nothing to load
+  let needs = nativeNeeds(pkg, hasNodeFiles === true);
+  if (!needs.length && hasNodeFiles === undefined) needs = nativeNeeds(pkg, (await P.nodeFiles(pkg.dir)).length > 0);
+  if (!needs.length) return null;
   const sel = selection || (await P.selectBinaries(dir, t, { facts }));
   if (sel.selected.length || sel.delegates.length) return null;
-  const files = await P.nodeFiles(pkg.dir);
-  const needs = nativeNeeds(pkg, files.length > 0);
-  if (!needs.length) return null;
   const optionals = platformOptionals(pkg.json);
   const wantsPackages = optionals.filter((o) => optionalFits(o, t, optionals)).map((o) => o.name);
   const internal = P.wantsOf(sel);

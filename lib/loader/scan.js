@@ -24,6 +24,7 @@ const { analyze, analyzeMany } = require('../file/analyze');
 
 const RECENT_DIRS = 1024;
 const RECENT_PACKAGES = 256;
+const NATIVE_PACKAGES = 100000; // packages remembered as holding *.node files
 const CHUNK = 8; // files analyzed per trip to the thread pool
 const AHEAD = 16; // files whose analyses may wait for their judging
 
@@ -53,6 +54,7 @@ class Selector {
     this.root = root;
     this.target = target;
     this.judge = judge; // a file alone in a fresh process: settles loaders that try candidates in order
+    this.nativePackages = new Set(); // the packages *.node files were found in (for NO_BINARY)
     this.packageOf = new io.RecentMap(RECENT_DIRS); // absolute directory -> package directory, or a promise of it
     this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
   }
@@ -208,6 +210,7 @@ async function classified(entry, choose, target) {
   } catch (e) {
     return { result: errorResult({ shown: entry.shown, error: e }, target) };
   }
+  if (entry.name.endsWith('.node') && choose.nativePackages.size < NATIVE_PACKAGES) choose.nativePackages.add(c.sel.dir);
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
   return { judge: { package: c.sel.name, convention: c.sel.convention } };
 }
@@ -261,17 +264,18 @@ async function* run(dir, opts, summary) {
     judging.start();
   }
   while (judging.busy || judging.finished.length) for (const r of await judging.take(true)) yield done(r);
-  if (choose) for await (const r of withoutBinaries(walked, first, shown)) yield done(r);
+  if (choose) for await (const r of withoutBinaries(walked, first, shown, choose.nativePackages)) yield done(r);
 }
 
 // One NO_BINARY result per package that needs a native binary and has none
 // for the target (its native files, if any, were listed above as skipped).
-async function* withoutBinaries(root, first, shown) {
+async function* withoutBinaries(root, first, shown, nativePackages) {
   const nt = npmTarget(first.target);
+  const whole = nativePackages.size < NATIVE_PACKAGES;
   for await (const dir of needs.packageDirs(root)) {
     let info;
     try {
-      info = await needs.missingBinary(dir, nt);
+      info = await needs.missingBinary(dir, nt, whole ? { hasNodeFiles: nativePackages.has(dir) } : {});
     } catch (e) {
       yield errorResult({ shown: shown(dir), error: e }, first.target.name);
       continue;

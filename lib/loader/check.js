@@ -150,7 +150,7 @@ async function withoutBinary(dir, sel, state, nt, base) {
   const info = sel.installable === true ? await needs.missingBinary(dir, nt, { facts: fileFacts, selection: sel }) : null;
   if (sel.installable === true && !info) {
     return { ...empty, ok: true, verdict: 'compatible', problems: [], native: false, ...base, covers: [],
-      why: `no native code: ${sel.name || dir} needs no native binary (no napi field, binding.gyp, native loader, ` +
+      uncovered: [], why: `no native code: ${sel.name || dir} needs no native binary (no napi field, binding.gyp, native loader, ` +
         'install script that builds one, platform packages or *.node files)' };
   }
   const problems = info ? [P.noBinary(info, state.target.name, state.target.kind === 'host')]

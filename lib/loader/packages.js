@@ -32,7 +32,10 @@
  * @<name>/<name>-<platform>-<arch> (a scoped name keeps its own scope),
  * whose top-level *.node files are matched by the same tags.
  *
- * bindings (a dependency on it): each *.node name is loaded from the first
+ * bindings (a dependency on it): the names its code hands to bindings()
+ * (bindings('x'), bindings({ bindings: 'x' }), read from its main file and the
+ * JavaScript of its top directory, lib/, src/, dist/; every name when none is
+ * found), each loaded from the first
  * of build, build/Debug, build/Release, out/Debug, Debug, out/Release,
  * Release, build/default, compiled/<node version>/<platform>/<arch>,
  * addon-build/{release,debug,default}/install-root and
@@ -76,9 +79,12 @@
  * its optionalDependencies that are installable platform packages present.
  *
  * No convention: every ELF *.node for the target's os, cpu, class and libc
- * (facts with an unknown libc fit either); the others are skipped for
- * their platform from the facts ('for linux-arm64', 'for musl', 'not ELF
- * (Mach-O)').
+ * (facts with an unknown libc fit either) whose path names no other platform
+ * (platform-tags.js) and is not under test/, fixtures/, example(s)/, bench/
+ * and the like; the others are skipped for their platform from the path or
+ * the facts ('for linux-arm64', 'for musl', 'not ELF (Mach-O)').  A file a
+ * convention does not select is skipped for the platform its path names
+ * when it names one, else 'not selected by <convention>'.
  *
  * Other files: a path that names another platform under the convention
  * says so ('for darwin-x64', 'for musl', 'for node-v108'); a shared library

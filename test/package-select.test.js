@@ -223,6 +223,11 @@ describe('package selection against the packages\' own loaders', function () {
     // covers: the prebuild directories it ships (read from the tarball here)
     const shipped = fs.readdirSync(path.join(dir, 'prebuilds')).sort();
     assert.deepStrictEqual(c.covers.map((p) => p.split('-').slice(0, 2).join('-')).filter((v, i, a) => a.indexOf(v) === i).sort(), shipped);
+    // an untagged Linux prebuild covers the libc it links (readelf: its NEEDED libc.so.6 or musl's libc.so)
+    const needed = h.readelf(['-d'], path.join(dir, 'prebuilds', 'linux-x64', 'bufferutil.node'));
+    const libc = /libc\.so\.6/.test(needed) ? 'glibc' : /libc\.(musl-\w+\.)?so\b/.test(needed) ? 'musl' : null;
+    if (libc) assert.ok(c.covers.includes(`linux-x64-${libc}`), c.covers.join(' '));
+    assert.ok(c.uncovered.includes('linux-arm64-glibc') && c.uncovered.includes('linux-arm64-musl'), c.uncovered.join(' '));
   });
 
   it('a JavaScript-only package: check --package is fine, no NO_BINARY', async function () {

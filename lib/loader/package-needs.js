@@ -89,6 +89,15 @@ async function jsFallback(pkg) {
 
 const FORMAT_OS = { 'Mach-O': 'darwin', PE: 'win32' };
 
+async function libcOf(file) {
+  try {
+    const a = await require('../file/analyze').analyze(file, { light: true });
+    return a.libc === 'glibc' || a.libc === 'musl' ? a.libc : null;
+  } catch (_) {
+    return null;
+  }
+}
+
 // The platform one installed *.node file is for: its path's tags, else its header.
 async function platformOfFile(dir, file, json) {
   const tags = tagsOf(path.relative(dir, file).split(path.sep).join('/'));
@@ -96,11 +105,16 @@ async function platformOfFile(dir, file, json) {
   const own = (f) => (Array.isArray(json[f]) && json[f].length === 1 ? json[f][0] : typeof json[f] === 'string' ? json[f] : null);
   os = os || own('os');
   cpu = cpu || own('cpu');
-  const libc = tags.libc || own('libc');
-  if (!os || !cpu) {
+  let libc = tags.libc || own('libc');
+  if (!os || !cpu || (os === 'linux' && !libc)) {
     const facts = await P.headerFacts(file);
-    if (facts.elf) { os = os || 'linux'; cpu = cpu || require('../platform').cpuOf(facts.machine, facts.class) || facts.machine; }
-    else os = os || FORMAT_OS[facts.format] || null;
+    if (facts.elf) {
+      os = os || 'linux';
+      cpu = cpu || require('../platform').cpuOf(facts.machine, facts.class) || facts.machine;
+      if (!libc) libc = await libcOf(file); // an untagged Linux build is the libc it links
+    } else {
+      os = os || FORMAT_OS[facts.format] || null;
+    }
   }
   return os ? [os, cpu, os === 'linux' ? libc : null].filter(Boolean).join('-') : null;
 }

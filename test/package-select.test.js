@@ -228,6 +228,15 @@ describe('package selection against the packages\' own loaders', function () {
     const libc = /libc\.so\.6/.test(needed) ? 'glibc' : /libc\.(musl-\w+\.)?so\b/.test(needed) ? 'musl' : null;
     if (libc) assert.ok(c.covers.includes(`linux-x64-${libc}`), c.covers.join(' '));
     assert.ok(c.uncovered.includes('linux-arm64-glibc') && c.uncovered.includes('linux-arm64-musl'), c.uncovered.join(' '));
+    // on Alpine its linux-x64 prebuild would not load (a glibc build), and the package falls back as above: risky, not incompatible
+    if (libc === 'glibc') {
+      const alpine = await checkPackage(dir, { target: 'alpine' });
+      assert.deepStrictEqual(alpine.problems.map((p) => [p.code, p.severity, p.fallback]), [['LIBC_MISMATCH', 'warning', true]]);
+      assert.strictEqual(alpine.verdict, 'risky');
+      const { results } = await scanAll(root, { target: 'alpine' });
+      const file = results.find((x) => x.path.endsWith('prebuilds/linux-x64/bufferutil.node'));
+      assert.deepStrictEqual([file.verdict, file.fallback], ['risky', true]);
+    }
   });
 
   it('a JavaScript-only package: check --package is fine, no NO_BINARY', async function () {

@@ -185,8 +185,9 @@ async function checkPackage(dir = '.', opts = {}) {
     const r = result(await io.runAsync(loadFile(state, real), session), opts.ignore);
     files.push(real !== file ? { ...r, path: file, realPath: real } : r);
   }
-  const first = files.find((f) => !f.ok) || files[0];
+  let first = files.find((f) => !f.ok) || files[0];
   const needs = require('./package-needs');
+  if (!first.ok && (await needs.hasJsFallback(dir))) first = require('./scan').fallenBack(first, sel.name);
   const covers = await needs.coversOf(await require('./packages').describePackage(dir));
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };
 }

@@ -87,6 +87,12 @@ async function jsFallback(pkg) {
   }
 }
 
+// The same for a package directory.
+async function hasJsFallback(dir) {
+  const json = await P.readJson(path.join(dir, 'package.json'));
+  return json ? jsFallback({ dir: path.resolve(dir), json }) : false;
+}
+
 const FORMAT_OS = { 'Mach-O': 'darwin', PE: 'win32' };
 
 async function libcOf(file) {
@@ -225,4 +231,4 @@ async function* packageDirs(root) {
 }
 
 module.exports = {
-  packageDirs, uncovered, missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };
+  packageDirs, uncovered, hasJsFallback, missingBinary, nativeNeeds, coversOf, platformOptionals, platformLabel };

@@ -402,8 +402,16 @@ function noBinary(info, targetName, onHost) {
     covers: info.covers, convention: info.convention, fallback: info.fallback });
 }
 
+// A package whose main file falls back to JavaScript when its addon does not
+// load (bufferutil, utf-8-validate): the addon's errors become warnings, since
+// require() of the package still succeeds, slower.
+function withJsFallback(problems, name) {
+  return problems.map((p) => (p.severity === 'error' ? { ...p, severity: 'warning', fallback: true,
+    message: `${p.message} (${name} falls back to its JavaScript implementation when the addon does not load: it works, slower)` } : p));
+}
+
 module.exports = {
-  noBinary,
+  noBinary, withJsFallback,
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
   interpreterProblems, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
   preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,

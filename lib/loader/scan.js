@@ -188,12 +188,19 @@ function judgeWith(first, session, opts) {
       }
       judged.add(real);
       const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-      const r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      let r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      if (!r.ok && pkg && pkg.dir && (await needs.hasJsFallback(pkg.dir))) r = fallenBack(r, pkg.package);
       return { ...r, path: entry.shown, ...(real !== entry.path ? { realPath: real } : {}), ...pkg };
     } catch (e) {
       return errorResult({ path: entry.shown, error: e }, target);
     }
   };
+}
+
+// A file that would not load, in a package whose main file falls back to JavaScript.
+function fallenBack(r, name) {
+  const problems = P.withJsFallback(r.problems, name);
+  return { ...r, problems, ok: true, verdict: problems.length ? 'risky' : 'compatible', fallback: true };
 }
 
 // What the walk found, skipped or errors at once, the rest to judging.
@@ -212,7 +219,8 @@ async function classified(entry, choose, target) {
   }
   if (entry.name.endsWith('.node') && choose.nativePackages.size < NATIVE_PACKAGES) choose.nativePackages.add(c.sel.dir);
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
-  return { judge: { package: c.sel.name, convention: c.sel.convention } };
+  // the package's directory travels unseen (not part of the result)
+  return { judge: Object.defineProperty({ package: c.sel.name, convention: c.sel.convention }, 'dir', { value: c.sel.dir }) };
 }
 
 // Paths under root as they read under dir (the same directory, named as the caller named it).
@@ -299,4 +307,4 @@ function scan(dir = 'node_modules', opts = {}) {
   return it;
 }
 
-module.exports = { scan, walk };
+module.exports = { scan, walk, fallenBack };

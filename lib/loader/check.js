@@ -129,6 +129,12 @@ async function settleFallbacks(sel, judge) {
   return sel;
 }
 
+// A file that would not load, in a package whose main file falls back to JavaScript.
+function fallenBack(r, name) {
+  const problems = require('./problems').withJsFallback(r.problems, name);
+  return { ...r, problems, ok: true, verdict: problems.length ? 'risky' : 'compatible', fallback: true };
+}
+
 // The binaries a package (and the platform packages it hands over to) would load.
 async function packageBinaries(dir, nt, judge) {
   const packages = require('./packages');
@@ -187,10 +193,10 @@ async function checkPackage(dir = '.', opts = {}) {
   }
   let first = files.find((f) => !f.ok) || files[0];
   const needs = require('./package-needs');
-  if (!first.ok && (await needs.hasJsFallback(dir))) first = require('./scan').fallenBack(first, sel.name);
+  if (!first.ok && (await needs.hasJsFallback(dir))) first = fallenBack(first, sel.name);
   const covers = await needs.coversOf(await require('./packages').describePackage(dir));
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
 module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, npmTarget, fileFacts,
-  settleFallbacks };
+  settleFallbacks, fallenBack };

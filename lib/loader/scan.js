@@ -13,7 +13,7 @@
 const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError, codeOf } = require('../errors');
-const { createState, result, npmTarget, settleFallbacks } = require('./check');
+const { createState, result, npmTarget, settleFallbacks, fallenBack } = require('./check');
 const needs = require('./package-needs');
 const P = require('./problems');
 const { loadFile, LoaderState } = require('./model');
@@ -197,12 +197,6 @@ function judgeWith(first, session, opts) {
   };
 }
 
-// A file that would not load, in a package whose main file falls back to JavaScript.
-function fallenBack(r, name) {
-  const problems = P.withJsFallback(r.problems, name);
-  return { ...r, problems, ok: true, verdict: problems.length ? 'risky' : 'compatible', fallback: true };
-}
-
 // What the walk found, skipped or errors at once, the rest to judging.
 async function classified(entry, choose, target) {
   if (entry.error) return { result: errorResult(entry, target) };
@@ -307,4 +301,4 @@ function scan(dir = 'node_modules', opts = {}) {
   return it;
 }
 
-module.exports = { scan, walk, fallenBack };
+module.exports = { scan, walk };

@@ -262,6 +262,10 @@ export interface CheckResult {
   reason?: string;
   package?: string | null;
   convention?: string;
+  /** scan(): a package without a binary for the target (NO_BINARY): the platforms its binaries cover */
+  covers?: string[];
+  /** the common platforms (linux x64/arm64 glibc/musl, darwin, win32-x64) they do not reach */
+  uncovered?: string[];
 }
 
 export interface TogetherResult {
@@ -281,6 +285,11 @@ export interface PackageResult extends CheckResult {
   version: string | null;
   why: string;
   files?: CheckResult[];
+  /** false: the package needs no native binary (JavaScript only; ok, nothing judged) */
+  native?: false;
+  /** the platforms its installed binaries cover: 'linux-x64-glibc', 'linux-arm64', 'darwin-arm64', ... */
+  covers: string[];
+  uncovered: string[];
 }
 
 export type Cpu = 'x64' | 'arm64' | 'arm' | 'ia32' | 's390x' | 'ppc64' | 'riscv64';

@@ -32,7 +32,10 @@
  * @<name>/<name>-<platform>-<arch> (a scoped name keeps its own scope),
  * whose top-level *.node files are matched by the same tags.
  *
- * bindings (a dependency on it): each *.node name is loaded from the first
+ * bindings (a dependency on it): the names its code hands to bindings()
+ * (bindings('x'), bindings({ bindings: 'x' }), read from its main file and the
+ * JavaScript of its top directory, lib/, src/, dist/; every name when none is
+ * found), each loaded from the first
  * of build, build/Debug, build/Release, out/Debug, Debug, out/Release,
  * Release, build/default, compiled/<node version>/<platform>/<arch>,
  * addon-build/{release,debug,default}/install-root and
@@ -58,6 +61,16 @@
  * beside the package, else the package <name>-<suffix> (napi.package.name
  * when set), which npm installed or not by its os/cpu/libc.
  *
+ * cmake-ts (a dependency on it; zeromq 6): build/manifest.json maps each
+ * build's configuration (os, arch, libc: glibc or musl on Linux by
+ * /etc/alpine-release, libc on darwin, msvc on win32; abi) to its path; the
+ * loader takes the configurations of the target's os, arch and libc, highest
+ * abi first (the sort is stable: manifest order on ties), and requires each
+ * until one loads, whatever its abi.  The first is judged; when the model
+ * says it would fail, the next (`fallbacks`, settled by the caller through
+ * settle()).  Builds of other platforms are skipped for their platform, and
+ * files the manifest does not list are never loaded.
+ *
  * Platform packages (os/cpu/libc fields and no convention above: napi-rs
  * and sharp >= 0.33 ship one per platform): when npm would install them,
  * `main` if it is a .node file, else the .node files `exports` names, else
@@ -66,9 +79,12 @@
  * its optionalDependencies that are installable platform packages present.
  *
  * No convention: every ELF *.node for the target's os, cpu, class and libc
- * (facts with an unknown libc fit either); the others are skipped for
- * their platform from the facts ('for linux-arm64', 'for musl', 'not ELF
- * (Mach-O)').
+ * (facts with an unknown libc fit either) whose path names no other platform
+ * (platform-tags.js) and is not under test/, fixtures/, example(s)/, bench/
+ * and the like; the others are skipped for their platform from the path or
+ * the facts ('for linux-arm64', 'for musl', 'not ELF (Mach-O)').  A file a
+ * convention does not select is skipped for the platform its path names
+ * when it names one, else 'not selected by <convention>'.
  *
  * Other files: a path that names another platform under the convention
  * says so ('for darwin-x64', 'for musl', 'for node-v108'); a shared library
@@ -82,6 +98,7 @@ const { tiError } = require('../errors');
 const { cpuOf, MACHINE_NUMBER } = require('../platform');
 const { runningLibc } = require('../process/running-libc');
 const { walk: walkFiles, readSmall, listDir } = require('../file/walk');
+const { tagsReason } = require('./platform-tags');
 
 const JSON_LIMIT = 1 << 20; // bytes of one package.json
 const LIST_LIMIT = 10000; // names read from one directory
@@ -353,6 +370,7 @@ async function conventionOf(pkg, json) {
   if (dependsOn(json, 'node-gyp-build-optional-packages')) return 'node-gyp-build-optional-packages';
   if (dependsOn(json, 'node-gyp-build')) return 'node-gyp-build';
   if (dependsOn(json, 'bindings')) return 'bindings';
+  if (dependsOn(json, 'cmake-ts')) return 'cmake-ts';
   if (await hasPrebuildsLayout(pkg)) return 'node-gyp-build';
   if (isPlatformPackage(json)) return 'platform-package';
   return 'none';
@@ -485,10 +503,12 @@ async function selectNodeGypBuild(pkg, t) {
     const dir = await resolvePackage(pkg.dir, other);
     if (dir) return { selected: [], reasonFor, delegates: [dir], why: `${conv}: ${looked}, so it loads from the package ${other}` };
     return { selected: [], reasonFor, delegates: [], why: `${conv}: ${looked}, and no package ${other}`,
-      missing: `${conv} finds no build for ${targetLabel(t)}` };
+      missing: `${conv} finds no build for ${targetLabel(t)}`, wants: `${other} (or a prebuilds/${t.os}-${t.cpu}/ build)` };
   }
+  const libcTag = t.os === 'linux' ? ` (tagged ${t.libc} or untagged)` : '';
   return { selected: [], reasonFor, delegates: [], why: `${conv}: ${looked}`,
-    missing: `${conv} finds no build for ${targetLabel(t)} (it would throw "No native build was found")` };
+    missing: `${conv} finds no build for ${targetLabel(t)} (it would throw "No native build was found")`,
+    wants: `a prebuilds/${t.os}-${t.cpu}/ build${libcTag} or a build/Release/ build made on the target` };
 }
 
 // ---- bindings --------------------------------------------------------------
@@ -509,19 +529,118 @@ function bindingsReason(rel, t) {
   return m && (m[2] !== t.os || m[3] !== t.cpu) ? `for ${m[2]}-${m[3]}` : null;
 }
 
+// The names the package's own code hands to bindings(): bindings('x'),
+// require('bindings')('x.node'), bindings({ bindings: 'x' }) in its main file
+// and the JavaScript files of its top directory and lib/, src/, dist/ (bounded;
+// tests and node_modules are not read).  bindings adds .node when missing.
+const BINDINGS_CALL = /\bbindings['"]?\s*\)?\s*\(\s*(?:\{[^{}]{0,400}?\bbindings['"]?\s*:\s*)?(['"])([^'"\n]{1,200})\1/g;
+const SOURCE_LIMITS = { files: 64, bytes: 512 << 10 };
+
+async function bindingsNames(pkg) {
+  const rels = [];
+  if (typeof pkg.json.main === 'string') rels.push(pkg.json.main.replace(/^\.\//, ''));
+  for (const dir of ['', 'lib', 'src', 'dist']) {
+    for (const name of dir ? await listIn(pkg, dir) : pkg.listing || []) if (/\.(c|m)?js$/.test(name)) rels.push(dir ? `${dir}/${name}` : name);
+  }
+  const names = new Set();
+  for (const rel of [...new Set(rels)].slice(0, SOURCE_LIMITS.files)) {
+    const file = path.join(pkg.dir, rel);
+    if (!file.startsWith(pkg.dir + path.sep)) continue;
+    let text;
+    try { text = await readSmall(file, SOURCE_LIMITS.bytes); } catch (_) { continue; }
+    for (const m of text.matchAll(BINDINGS_CALL)) {
+      const name = path.basename(m[2]);
+      names.add(name.endsWith('.node') ? name : `${name}.node`);
+    }
+  }
+  return names;
+}
+
 async function selectBindings(pkg, t) {
+  const wanted = await bindingsNames(pkg);
   const chosen = new Map(); // name -> relative directory
   for (const rel of bindingsTries(t)) {
     for (const name of await listIn(pkg, rel)) {
-      if (name.endsWith('.node') && !chosen.has(name) && (await isFile(path.join(pkg.dir, rel, name)))) chosen.set(name, rel);
+      if (!name.endsWith('.node') || chosen.has(name) || (wanted.size && !wanted.has(name))) continue;
+      if (await isFile(path.join(pkg.dir, rel, name))) chosen.set(name, rel);
     }
   }
   const selected = [...chosen].map(([name, rel]) => path.join(pkg.dir, rel, name));
   const where = [...chosen].map(([name, rel]) => `${rel}/${name}`).join(', ');
-  return { selected, reasonFor: (rel) => bindingsReason(rel, t),
-    why: selected.length ? `bindings: ${where}, the first place bindings() tries that holds each name`
-      : 'bindings: no *.node in any place bindings() tries',
-    missing: selected.length ? null : `bindings finds no build for ${targetLabel(t)}` };
+  const named = [...wanted].join(', ');
+  const reasonFor = (rel) => bindingsReason(rel, t) ||
+    (wanted.size && !wanted.has(path.posix.basename(rel)) ? `not loaded: the package's code asks bindings() for ${named} only` : null);
+  return { selected, reasonFor,
+    why: selected.length ? `bindings: ${where}, the first place bindings() tries that holds ${wanted.size ? `each name its code asks for (${named})` : 'each name'}`
+      : `bindings: no ${named || '*.node'} in any place bindings() tries`,
+    missing: selected.length ? null : `bindings finds no ${named || 'build'} for ${targetLabel(t)}`,
+    wants: selected.length ? null : `build/Release/${[...wanted][0] || `${pkg.name}.node`} (built by its install script)` };
+}
+
+// ---- cmake-ts --------------------------------------------------------------
+
+const CMAKE_TS_LIBC = { darwin: 'libc', win32: 'msvc' };
+const MANIFEST_LIMIT = 1000; // configurations read from one manifest
+const MANIFEST_BYTES = 4 << 20;
+
+// The manifest's configurations as { os, arch, libc, abi, rel } in its order
+// (rel: the addon's path under the package, '/'-separated; entries leaving build/ dropped).
+function cmakeTsConfigs(manifest) {
+  const out = [];
+  if (!manifest || typeof manifest !== 'object') return out;
+  for (const [key, value] of Object.entries(manifest).slice(0, MANIFEST_LIMIT)) {
+    let c;
+    try { c = JSON.parse(key); } catch (_) { continue; }
+    if (!c || typeof c !== 'object' || typeof value !== 'string') continue;
+    const rel = path.posix.normalize(`build/${value.split('\\').join('/')}`);
+    if (!rel.startsWith('build/') || rel.split('/').includes('..')) continue;
+    out.push({ os: String(c.os), arch: String(c.arch), libc: String(c.libc), abi: Number(c.abi) || 0, rel });
+  }
+  return out;
+}
+
+async function readManifest(pkg) {
+  try {
+    return JSON.parse(await readSmall(path.join(pkg.dir, 'build', 'manifest.json'), MANIFEST_BYTES));
+  } catch (_) {
+    return null;
+  }
+}
+
+// The manifest's builds that are there (for covers).
+async function cmakeTsBuilds(pkg) {
+  const out = [];
+  for (const c of cmakeTsConfigs(await readManifest(pkg))) if (await isFile(path.join(pkg.dir, c.rel))) out.push(c);
+  return out;
+}
+
+const cmakeTsLibc = (t) => (t.os === 'linux' ? t.libc || 'glibc' : CMAKE_TS_LIBC[t.os] || 'unknown');
+
+async function selectCmakeTs(pkg, t) {
+  const configs = cmakeTsConfigs(await readManifest(pkg));
+  const libc = cmakeTsLibc(t);
+  const fits = configs.filter((c) => c.os === t.os && c.arch === t.cpu && c.libc === libc).sort((a, b) => b.abi - a.abi);
+  const byRel = new Map(configs.map((c) => [c.rel, c]));
+  const present = [];
+  for (const c of fits) if (await isFile(path.join(pkg.dir, c.rel))) present.push(c);
+  const [first, ...rest] = present;
+  const reasonFor = (rel) => {
+    const c = byRel.get(rel);
+    if (!c) return rel.startsWith('build/') ? (tagsReason(rel, t) || 'not in build/manifest.json: cmake-ts loads only the builds its manifest lists') : null;
+    if (c.os !== t.os || c.arch !== t.cpu) return `for ${c.os}-${c.arch}`;
+    if (c.libc !== libc) return `for ${c.libc}`;
+    return `cmake-ts fallback: required only if ${first ? first.rel : 'a build of a higher abi'} fails to load`;
+  };
+  if (!configs.length) {
+    return { selected: [], reasonFor, why: 'cmake-ts: no readable build/manifest.json',
+      missing: 'cmake-ts finds no build/manifest.json (it would throw "Manifest file not found")' };
+  }
+  const order = present.map((c) => `${c.rel} (abi${c.abi})`).join(', ');
+  return { selected: first ? [path.join(pkg.dir, first.rel)] : [], fallbacks: rest.map((c) => path.join(pkg.dir, c.rel)), reasonFor,
+    why: first ? `cmake-ts: build/manifest.json for ${t.os} ${t.cpu} ${libc}, highest abi first: ${order}`
+      : `cmake-ts: build/manifest.json has no build for ${t.os} ${t.cpu} ${libc}`,
+    missing: first ? null : `cmake-ts finds no build for ${t.os} ${t.cpu} ${libc} in build/manifest.json (it would throw "No compatible zeromq.js addon found")`,
+    wants: first ? null : `a build/manifest.json entry for ${t.os} ${t.cpu} ${libc}` };
 }
 
 // ---- node-pre-gyp ----------------------------------------------------------
@@ -686,7 +805,8 @@ function napiSuffixes(t) {
 function napiNames(json) {
   const napi = json.napi;
   const binaryName = [napi.binaryName, napi.name].find((v) => typeof v === 'string' && v) || 'index';
-  const pkgName = (napi.package && typeof napi.package.name === 'string' && napi.package.name) || json.name;
+  const pkgName = (typeof napi.packageName === 'string' && napi.packageName) // napi-rs 3
+    || (napi.package && typeof napi.package.name === 'string' && napi.package.name) || json.name;
   return { binaryName, pkgName };
 }
 
@@ -715,7 +835,8 @@ async function selectNapiRs(pkg, t) {
   }
   const tried = suffixes.length ? suffixes.join(', ') : 'nothing (napi-rs has no build name for it)';
   return { selected: [], reasonFor, delegates: [], why: `napi-rs: on ${targetLabel(t)} it tries ${tried}; none is present`,
-    missing: `napi-rs finds neither ./${binaryName}.<suffix>.node nor ${pkgName}-<suffix> for ${tried}` };
+    missing: `napi-rs finds neither ./${binaryName}.<suffix>.node nor ${pkgName}-<suffix> for ${tried}`,
+    wants: suffixes.length ? `${pkgName}-${suffixes[0]}` : null };
 }
 
 // ---- platform packages and no convention -----------------------------------
@@ -756,15 +877,31 @@ async function selectPlatformPackage(pkg, t) {
         : 'platform package: no top-level file whose tags fit',
       missing: pick ? null : `no top-level *.node whose tags fit ${targetLabel(t)}` };
   }
-  const selected = (await nodeFiles(dir)).map((e) => e.path);
-  return { selected, reasonFor, missing: null,
-    why: `platform package installed for ${targetLabel(t)}: every *.node in it (${selected.length})` };
+  const selected = (await nodeFiles(dir)).map((e) => e.path)
+    .filter((f) => { const rel = path.relative(dir, f).split(path.sep).join('/'); return !noConventionReason(rel) && !tagsReason(rel, t); });
+  return { selected, reasonFor: (rel) => topLevelTagsReason(rel, t) || noConventionReason(rel) || tagsReason(rel, t), missing: null,
+    why: `platform package installed for ${targetLabel(t)}: every *.node in it whose path names no other platform (${selected.length})` };
+}
+
+// Directories whose files a package does not load itself (tests, fixtures,
+// examples, benchmarks): a package that names no convention gives no other clue.
+const NOT_LOADED_DIR = /^(test|tests|__tests__|spec|fixtures?|examples?|bench|benchmarks?|demo|docs?)$/i;
+
+function noConventionReason(rel) {
+  const dir = rel.split('/').slice(0, -1).find((seg) => NOT_LOADED_DIR.test(seg));
+  return dir ? `in ${dir}/: a test, fixture or example file, not what the package loads` : null;
 }
 
 async function selectWithoutConvention(pkg, t, facts) {
   const selected = [];
   const skipped = new Map();
   for (const entry of await nodeFiles(pkg.dir, facts === 'light')) {
+    const rel = path.relative(pkg.dir, entry.path).split(path.sep).join('/');
+    const early = noConventionReason(rel) || tagsReason(rel, t);
+    if (early) {
+      skipped.set(early, (skipped.get(early) || 0) + 1);
+      continue;
+    }
     let f = entry.facts;
     if (typeof facts === 'function') {
       try { f = await facts(entry.path); } catch (_) { f = null; }
@@ -774,7 +911,8 @@ async function selectWithoutConvention(pkg, t, facts) {
     else selected.push(entry.path);
   }
   const others = [...skipped].map(([reason, n]) => `${n} ${reason}`).join(', ');
-  return { selected, why: `no known loader convention: every ELF *.node for ${targetLabel(t)} is an entry point` +
+  return { selected, reasonFor: (rel) => noConventionReason(rel) || tagsReason(rel, t),
+    why: `no known loader convention: every ELF *.node for ${targetLabel(t)} outside tests and examples is an entry point` +
     ` (${selected.length}${others ? `; skipped ${others}` : ''})`,
   missing: !selected.length && skipped.size ? `none of its *.node files is for ${targetLabel(t)} (${others})` : null };
 }
@@ -799,6 +937,7 @@ const SELECT = {
   bindings: selectBindings,
   'node-pre-gyp': selectNodePreGyp,
   'napi-rs': selectNapiRs,
+  'cmake-ts': selectCmakeTs,
   'platform-package': selectPlatformPackage,
   none: selectWithoutConvention,
 };
@@ -814,10 +953,31 @@ async function selectBinaries(dir, target, { facts } = {}) {
   const selection = {
     dir: pkg.dir, name: pkg.name, version: pkg.version, convention: pkg.convention, installable: canInstall,
     selected: found.selected, why: found.why, missing: found.missing || null, delegates,
+    ...(found.fallbacks && found.fallbacks.length ? { fallbacks: found.fallbacks } : {}),
   };
   Object.defineProperty(selection, INTERNAL, {
-    value: { target: t, selected: new Set(found.selected), reasonFor: found.reasonFor || (() => null) },
+    value: { target: t, selected: new Set(found.selected), reasonFor: found.reasonFor || (() => null), tried: new Map(),
+      wants: found.wants || null, pkg },
   });
+  return selection;
+}
+
+// A loader that requires its candidates in order until one loads (cmake-ts):
+// the caller judged them, `failed` maps each candidate before `chosen` to why
+// it would not load; chosen becomes the selection, and the ones that failed
+// are skipped saying so.
+function settle(selection, chosen, failed) {
+  const own = selection && selection[INTERNAL];
+  if (!own) throw tiError('TI_EINVAL', 'settle(selection, ...): selection must come from selectBinaries()');
+  const candidates = [...selection.selected, ...(selection.fallbacks || [])];
+  if (!candidates.includes(chosen)) throw tiError('TI_EINVAL', 'settle(): chosen must be one of the candidates');
+  const at = candidates.indexOf(chosen);
+  for (const [file, why] of failed) own.tried.set(file, `${selection.convention} tries it first and goes on to ` +
+    `${path.relative(selection.dir, chosen)}: it would not load here (${why})`);
+  own.selected = new Set([chosen]);
+  selection.selected = [chosen];
+  selection.fallbacks = candidates.slice(at + 1);
+  selection.why += `; ${path.relative(selection.dir, chosen)} is the first that would load`;
   return selection;
 }
 
@@ -845,16 +1005,22 @@ function classify(selection, file, facts) {
   const none = selection.convention === 'none';
   const byFacts = facts ? factsReason(facts, own.target) : null;
   if (own.selected.has(abs)) return none && byFacts ? skip(byFacts) : { selected: true };
-  const named = own.reasonFor(rel.split(path.sep).join('/'));
+  if (own.tried.has(abs)) return skip(own.tried.get(abs));
+  const posix = rel.split(path.sep).join('/');
+  const named = own.reasonFor(posix);
   if (named) return skip(named);
   if (SHARED_LIBRARY.test(abs) && (none || selection.convention === 'platform-package' || besideSelected(selection, abs))) {
     return skip(LIBRARY);
   }
-  if (none) return skip(byFacts || 'not selected: no known loader convention names it');
-  return skip(`not selected by ${selection.convention}`);
+  if (none) return skip(byFacts || tagsReason(posix, own.target) || noConventionReason(posix) || 'not selected: no known loader convention names it');
+  return skip(tagsReason(posix, own.target) || `not selected by ${selection.convention}`);
 }
 
+// What the target would need, as the convention names it (null when it found a binary).
+const wantsOf = (selection) => (selection && selection[INTERNAL] ? selection[INTERNAL].wants : null);
+
 module.exports = {
-  findPackageRoot, describePackage, selectBinaries, classify, installable,
+  resolvePackage, nodeFiles, readJson, wantsOf, cmakeTsBuilds, notLoadedReason: noConventionReason,
+  findPackageRoot, describePackage, selectBinaries, classify, settle, installable,
   normalizeTarget, hostTarget, headerFacts, factsFromAnalysis, LIBRARY, NOT_INSTALLED,
 };

@@ -389,7 +389,55 @@ function muslInitialExec(obj, definer, symbol, analysis) {
     tlsSize: size, tlsSymbols: a ? largestTls(a) : [] });
 }
 
+// ---- packages ----
+
+const flagsOf = (label) => {
+  const [os, cpu, libc] = label.split('-');
+  return `--os=${os} --cpu=${cpu}${libc ? ` --libc=${libc}` : ''}`;
+};
+
+// NO_BINARY: a package that needs a native binary has none for the target.
+// info: package-needs.js missingBinary(); onHost: the target is this machine.
+function noBinary(info, targetName, onHost) {
+  const who = `${info.name}${info.version ? `@${info.version}` : ''}`;
+  const covers = info.covers.length ? info.covers.join(', ') : 'no platform';
+  const message = `${who} needs a native binary (${info.needs.join('; ')}) and has none for ${info.target} ` +
+    `(${targetName}): ${info.missing}; that target needs ${info.wants.join(' and ')}; its installed binaries cover ${covers}` +
+    `${info.fallback ? '; its main file falls back to JavaScript when the addon does not load (slower, same API)' : ''}`;
+  let fix;
+  if (onHost && (info.installScript || info.needs.includes('a binding.gyp'))) {
+    const script = info.installScript || 'install: node-gyp rebuild (npm runs it for a binding.gyp)';
+    fix = `its install script (${script}) did not run or did not finish: allow it and run it again: npm install-scripts ` +
+      `approve ${info.name} (npm 11.19+; or allowScripts in package.json; pnpm: onlyBuiltDependencies; bun: ` +
+      `trustedDependencies), then npm rebuild ${info.name} and read its output. Side effects: runs the package's own ` +
+      'install code, which may download a prebuilt binary or compile one (python3, make and a C/C++ compiler)';
+  } else if (info.wantsPackages.length) {
+    fix = `install the dependencies on the target, not copied from another machine: npm ci inside the target image ` +
+      `(in the Dockerfile); or npm install ${flagsOf(info.target)} to fetch ${info.wantsPackages.join(', ')} from here; ` +
+      'pnpm and yarn: list that platform in supportedArchitectures (os, cpu, libc). Side effects: --os/--cpu/--libc ' +
+      "install that platform's packages instead of this machine's; a lockfile written on one platform may lack the " +
+      "others' optional packages (npm/cli#4828): regenerate it if npm ci still skips them";
+  } else {
+    fix = `this version of ${info.name} ships no binary for ${info.target}: build it in the target image (npm rebuild ` +
+      `${info.name} --build-from-source, with python3, make and a C/C++ compiler; Alpine: apk add python3 make g++), or ` +
+      'pick a version that ships one. Side effects: a compiler toolchain in the build image (a multi-stage build keeps it ' +
+      'out of the final one) and a longer build';
+  }
+  return problem('NO_BINARY', info.fallback ? 'warning' : 'error', message, fix, {
+    package: info.name, version: info.version, platform: info.target, needs: info.needs, wants: info.wants,
+    covers: info.covers, convention: info.convention, fallback: info.fallback });
+}
+
+// A package whose main file falls back to JavaScript when its addon does not
+// load (bufferutil, utf-8-validate): the addon's errors become warnings, since
+// require() of the package still succeeds, slower.
+function withJsFallback(problems, name) {
+  return problems.map((p) => (p.severity === 'error' ? { ...p, severity: 'warning', fallback: true,
+    message: `${p.message} (${name} falls back to its JavaScript implementation when the addon does not load: it works, slower)` } : p));
+}
+
 module.exports = {
+  noBinary, withJsFallback,
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
   interpreterProblems, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
   preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,

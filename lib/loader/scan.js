@@ -13,7 +13,9 @@
 const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError, codeOf } = require('../errors');
-const { createState, result, npmTarget } = require('./check');
+const { createState, result, npmTarget, settleFallbacks, fallenBack } = require('./check');
+const needs = require('./package-needs');
+const P = require('./problems');
 const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');
 const io = require('./io');
@@ -22,6 +24,7 @@ const { analyze, analyzeMany } = require('../file/analyze');
 
 const RECENT_DIRS = 1024;
 const RECENT_PACKAGES = 256;
+const NATIVE_PACKAGES = 100000; // packages remembered as holding *.node files
 const CHUNK = 8; // files analyzed per trip to the thread pool
 const AHEAD = 16; // files whose analyses may wait for their judging
 
@@ -47,9 +50,11 @@ function errorResult(entry, target) {
 const needsLight = (sel, entry) => sel.convention === 'none' && entry.facts.elf && !entry.light;
 
 class Selector {
-  constructor(root, target) {
+  constructor(root, target, judge) {
     this.root = root;
     this.target = target;
+    this.judge = judge; // a file alone in a fresh process: settles loaders that try candidates in order
+    this.nativePackages = new Set(); // the packages *.node files were found in (for NO_BINARY)
     this.packageOf = new io.RecentMap(RECENT_DIRS); // absolute directory -> package directory, or a promise of it
     this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
   }
@@ -74,7 +79,8 @@ class Selector {
     const { dir } = entry; // absolute: the walk starts from an absolute directory
     const file = `${dir}/${entry.name}`;
     const pkg = await this.memo(this.packageOf, dir, () => packages.findPackageRoot(file, this.root).then((r) => r || this.root));
-    const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' }));
+    const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' })
+      .then((s) => settleFallbacks(s, this.judge)));
     if (needsLight(sel, entry)) {
       // unreadable here: the header's facts, and the judging says what is wrong
       entry.facts = await analyze(entry.path, { light: true }).then(packages.factsFromAnalysis, () => entry.facts);
@@ -182,7 +188,8 @@ function judgeWith(first, session, opts) {
       }
       judged.add(real);
       const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-      const r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      let r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      if (!r.ok && pkg && pkg.dir && (await needs.hasJsFallback(pkg.dir))) r = fallenBack(r, pkg.package);
       return { ...r, path: entry.shown, ...(real !== entry.path ? { realPath: real } : {}), ...pkg };
     } catch (e) {
       return errorResult({ path: entry.shown, error: e }, target);
@@ -204,8 +211,10 @@ async function classified(entry, choose, target) {
   } catch (e) {
     return { result: errorResult({ shown: entry.shown, error: e }, target) };
   }
+  if (entry.name.endsWith('.node') && choose.nativePackages.size < NATIVE_PACKAGES) choose.nativePackages.add(c.sel.dir);
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
-  return { judge: { package: c.sel.name, convention: c.sel.convention } };
+  // the package's directory travels unseen (not part of the result)
+  return { judge: Object.defineProperty({ package: c.sel.name, convention: c.sel.convention }, 'dir', { value: c.sel.dir }) };
 }
 
 // Paths under root as they read under dir (the same directory, named as the caller named it).
@@ -259,7 +268,11 @@ async function* run(dir, opts, summary) {
   const real = await fs.promises.realpath(dir).catch(() => null); // beyond PATH_MAX: made absolute
   const walked = real || path.resolve(dir);
   const shown = showAs(dir, walked);
-  const choose = opts.all ? null : new Selector(walked, npmTarget(first.target));
+  const judgeOne = async (file) => {
+    const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
+    return result(await io.runAsync(loadFile(fresh, file, { once: true }), new io.Session({ bounded: true })), opts.ignore);
+  };
+  const choose = opts.all ? null : new Selector(walked, npmTarget(first.target), judgeOne);
   const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
   const done = (r) => { tally(summary, r); return r; };
   for await (const batch of files.walk(walked)) {
@@ -276,6 +289,28 @@ async function* run(dir, opts, summary) {
     judging.start();
   }
   while (judging.busy || judging.finished.length) for (const r of await judging.take(true)) yield done(r);
+  if (choose) for await (const r of withoutBinaries(walked, first, shown, choose.nativePackages)) yield done(r);
+}
+
+// One NO_BINARY result per package that needs a native binary and has none
+// for the target (its native files, if any, were listed above as skipped).
+async function* withoutBinaries(root, first, shown, nativePackages) {
+  const nt = npmTarget(first.target);
+  const whole = nativePackages.size < NATIVE_PACKAGES;
+  for await (const dir of needs.packageDirs(root)) {
+    let info;
+    try {
+      info = await needs.missingBinary(dir, nt, whole ? { hasNodeFiles: nativePackages.has(dir) } : {});
+    } catch (e) {
+      yield errorResult({ shown: shown(dir), error: e }, first.target.name);
+      continue;
+    }
+    if (!info) continue;
+    const problem = P.noBinary(info, first.target.name, first.target.kind === 'host');
+    const verdict = problem.severity === 'error' ? 'incompatible' : 'risky';
+    yield { path: shown(dir), target: first.target.name, ok: verdict !== 'incompatible', verdict, problems: [problem],
+      analysis: null, package: info.name, convention: info.convention, covers: info.covers, uncovered: needs.uncovered(info.covers) };
+  }
 }
 
 // An async iterator of results; its `summary` is complete when it is done:

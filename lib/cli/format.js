@@ -189,6 +189,12 @@ function formatScan(dir, s, rows, c = colours(null)) {
   lines.push(`scanned ${s.total} native files under ${dir} on ${s.target}: ${judged} would load here and were judged: ` +
     `${c.green(`${s.compatible} compatible`)}, ${c.yellow(`${s.risky} risky`)}, ${c.red(`${s.incompatible} incompatible`)}` +
     `; ${s.skipped} skipped${s.error ? `, ${c.red(`${s.error} unreadable`)}` : ''}`);
+  const nb = s.noBinary || {};
+  if (nb.incompatible || nb.risky) {
+    const n = (nb.incompatible || 0) + (nb.risky || 0);
+    lines.push(`  ${c.red(`${n} ${n === 1 ? 'package needs' : 'packages need'} a native binary and ${n === 1 ? 'has' : 'have'} none for ${s.target}`)}` +
+      `${nb.risky ? ` (${nb.risky} fall back to JavaScript)` : ''}: NO_BINARY above`);
+  }
   const reasons = Object.entries(s.skippedBy || {}).sort((x, y) => y[1] - x[1]);
   if (reasons.length) lines.push(`  skipped: ${reasons.map(([why, n]) => `${n} ${why}`).join('; ')}`);
   if (s.staticTls && s.staticTls.needed) {

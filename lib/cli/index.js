@@ -370,7 +370,8 @@ async function scanOne(dir, opts, { out, err, format, strict, table, summaries }
   if (format === 'json') out.write(`${JSON.stringify({ summary })}\n`);
   else if (format === 'text' && !table) out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
   if (summary.error) return 2;
-  if (summary.incompatible || (strict && summary.risky)) return 1;
+  const nb = summary.noBinary || {};
+  if (summary.incompatible || nb.incompatible || (strict && (summary.risky || nb.risky))) return 1;
   return 0;
 }
 

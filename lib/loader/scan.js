@@ -98,6 +98,11 @@ class Selector {
 }
 
 function tally(summary, r) {
+  // a package without a binary is not a file: counted apart, by verdict
+  if (r.verdict !== 'skipped' && r.problems && r.problems.some((p) => p.code === 'NO_BINARY')) {
+    summary.noBinary[r.verdict] = (summary.noBinary[r.verdict] || 0) + 1;
+    return;
+  }
   summary.total++;
   summary[r.verdict]++;
   if (r.verdict === 'skipped') summary.skippedBy[r.reason] = (summary.skippedBy[r.reason] || 0) + 1;
@@ -317,10 +322,11 @@ async function* withoutBinaries(root, first, shown, nativePackages) {
 // dir: without one, the node_modules require() would use from the working
 // directory, found by walking up (summary.dir names it).
 // { dir, target, total, compatible, risky, incompatible, skipped, error,
-//   skippedBy: { reason: count }, staticTls: { needed, before } }.
+//   skippedBy: { reason: count }, staticTls: { needed, before },
+//   noBinary: { incompatible, risky } (packages, not files) }.
 function scan(dir, opts = {}) {
   const summary = { dir, target: null, total: 0, compatible: 0, risky: 0, incompatible: 0, skipped: 0, error: 0,
-    skippedBy: {}, staticTls: { needed: 0, before: null } };
+    skippedBy: {}, staticTls: { needed: 0, before: null }, noBinary: { incompatible: 0, risky: 0 } };
   const it = run(dir, opts, summary);
   it.summary = summary;
   return it;

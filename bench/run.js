@@ -11,7 +11,7 @@ const { interleave, interleaveAsync, median, fmtNs } = require('./harness');
 
 const root = path.resolve(__dirname, '..');
 const ti = require(root);
-const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const fixtures = require(path.join(root, 'lib', 'reproduce'));
 const { loadSmallAddon } = require(path.join(root, 'scripts', 'nodedir'));
 const results = [];
 

@@ -19,7 +19,7 @@ module.exports = {
   report: () => host().report(),
   analyze: (path) => file().analyze(path),
   analyzeSync: (path) => file().analyzeSync(path),
-  reproduce: (opts) => require('./fixtures/reproduce').reproduce(opts),
+  reproduce: (opts) => require('./reproduce/reproduce').reproduce(opts),
   check: (path, opts) => check().check(path, opts),
   checkSync: (path, opts) => check().checkSync(path, opts),
   checkTogether: (paths, opts) => check().checkTogether(paths, opts),
@@ -29,7 +29,7 @@ module.exports = {
   explain: (errorOrMessage, opts) => require('./loader/explain').explain(errorOrMessage, opts),
   why: (target, opts) => require('./loader/why').why(target, opts),
   get fixtures() {
-    return require('./fixtures').publicApi;
+    return require('./reproduce').publicApi;
   },
   TlsInspectError,
 };

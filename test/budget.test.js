@@ -47,7 +47,7 @@ describe('staticTls(): the static TLS budget', function () {
         const s0 = ti.staticTls();
         let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(failing)}); } catch (e) { error = e.message; }
         const s1 = ti.staticTls();
-        let loaded = true; try { process.dlopen({ exports: {} }, require(${JSON.stringify(path.join(h.ROOT, 'lib', 'fixtures'))}).fixturePath('initial-exec', s1.remaining)); } catch (e) { loaded = false; }
+        let loaded = true; try { process.dlopen({ exports: {} }, require(${JSON.stringify(path.join(h.ROOT, 'lib', 'reproduce'))}).fixturePath('initial-exec', s1.remaining)); } catch (e) { loaded = false; }
         console.log(JSON.stringify({ s0, s1, error, loaded }));`;
       const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
       assert.match(r.error, /undefined symbol: ti_nowhere/);
@@ -115,7 +115,7 @@ describe('staticTls(): the static TLS budget', function () {
 
 describe('staticTls() in a plain C process: one measuring thread per link-map generation', function () {
   it('answers again with threads denied, and needs a new thread (TI_ETHREAD) once a module is loaded', function () {
-    const fixtures = require('../lib/fixtures');
+    const fixtures = require('../lib/reproduce');
     const { execFileSync } = require('child_process');
     if (ti.libc().family !== 'glibc' || process.arch !== 'x64') h.skip(this, 'the probe\'s seccomp filter is for x86_64 glibc');
     const probe = fixtures.template('probe', 'glibc');
@@ -142,7 +142,7 @@ describe('report()', function () {
 
 describe('staticTls() in a plain C process (the glibc ti-probe, no Node)', function () {
   it('is true there too: remaining bytes of initial-exec TLS load, 64 more fail', function () {
-    const fixtures = require('../lib/fixtures');
+    const fixtures = require('../lib/reproduce');
     const { execFileSync } = require('child_process');
     if (ti.libc().family !== 'glibc') h.skip(this, 'host is not glibc');
     const probe = fixtures.template('probe', 'glibc');

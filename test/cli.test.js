@@ -44,7 +44,7 @@ describe('the tls-inspect CLI', function () {
 
 describe('the CLI as a CI gate', function () {
   this.timeout(120000);
-  const fixtures = require('../lib/fixtures');
+  const fixtures = require('../lib/reproduce');
   const fs = require('fs');
   const os = require('os');
   let dir;

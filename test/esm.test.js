@@ -7,7 +7,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const h = require('./helpers');
 
 // The runtime names index.d.ts declares (functions, consts, classes).

@@ -6,7 +6,7 @@ const assert = require('assert');
 const { spawnSync, execFileSync } = require('child_process');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const h = require('./helpers');
 
 const child = path.join(__dirname, 'child', 'truncated-module.js');

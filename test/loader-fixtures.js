@@ -78,7 +78,7 @@ function nodeLoadSequence(files, env = {}) {
 
 // The real musl loader: the musl ti-probe dlopens the files in order.
 function muslLoadSequence(files, { lazy = true } = {}) {
-  const fixtures = require('../lib/fixtures');
+  const fixtures = require('../lib/reproduce');
   const args = [...(lazy ? ['--lazy'] : []), ...files.flatMap((f) => ['--dlopen', f])];
   const r = spawnSync(fixtures.template('probe', 'musl'), args, { encoding: 'utf8' });
   return JSON.parse(r.stdout);

@@ -7,7 +7,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const h = require('./helpers');
 const { Builder, nodeLoadSequence, muslLoadSequence } = require('./loader-fixtures');
 
@@ -489,7 +489,7 @@ describe('loader model: the whole scope of a load', function () {
     const slot = path.join(b.dir, 'cand', 'a', 'libdep.so');
     fs.mkdirSync(path.dirname(slot), { recursive: true });
     const cases = [
-      ['another class', () => fs.copyFileSync(require('../lib/fixtures').template('global-dynamic'), slot) ||
+      ['another class', () => fs.copyFileSync(require('../lib/reproduce').template('global-dynamic'), slot) ||
         require('child_process').execFileSync('python3', ['-c', `import sys; f=open(sys.argv[1],'r+b'); f.seek(18); f.write(bytes([3,0])); f.close()`, slot])],
       ['a text file', () => fs.writeFileSync(slot, 'INPUT(-lc)\n'.repeat(10))],
       ['a directory', () => fs.mkdirSync(slot)],

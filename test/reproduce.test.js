@@ -4,7 +4,7 @@ const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const h = require('./helpers');
 
 const MIB = 1 << 20;

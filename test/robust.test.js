@@ -7,7 +7,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const h = require('./helpers');
 
 const child = (name) => path.join(__dirname, 'child', name);

@@ -8,7 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 
 async function scanOne(modulePath, file) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-templates-'));

@@ -391,7 +391,7 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
   options: { json: { type: 'boolean' }, model: { type: 'string' }, bytes: { type: 'string' },
     libc: { type: 'string' }, tunables: { type: 'string' }, preload: { type: 'boolean' } },
   async run(values, out) {
-    const { reproduce } = require('../fixtures/reproduce');
+    const { reproduce } = require('../reproduce/reproduce');
     const r = await reproduce({ model: values.model, bytes: values.bytes === undefined ? undefined
       : parseBytes(values.bytes), libc: values.libc || 'host', tunables: values.tunables,
     preload: values.preload });

@@ -208,7 +208,7 @@ function deferExports(out, file, version) {
   };
   Object.defineProperty(out, 'exports', {
     get: () => take().exports,
-    set: (v) => Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true }),
+    set: (v) => { Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true }); },
     enumerable: true,
     configurable: true,
   });

@@ -304,11 +304,13 @@ function checkPath(file) {
 // opts.light: the light analysis (no symbols, relocations or section headers).
 const depth = (opts) => (opts && opts.light ? 1 : 0);
 const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
+// opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
+const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
 function analyzeSync(file, opts) {
   let packed;
   try {
-    packed = binding.analyzeSync(checkPath(file), depth(opts) | DEFER);
+    packed = binding.analyzeSync(checkPath(file), depth(opts) | defer(opts));
   } catch (e) {
     throw fromNative(e);
   }
@@ -319,7 +321,7 @@ function analyzeSync(file, opts) {
 async function analyze(file, opts) {
   let packed;
   try {
-    packed = await binding.analyze(checkPath(file), depth(opts) | DEFER);
+    packed = await binding.analyze(checkPath(file), depth(opts) | defer(opts));
   } catch (e) {
     throw fromNative(e);
   }

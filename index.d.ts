@@ -149,7 +149,8 @@ export interface Analysis {
   /** Every undefined dynamic symbol, in .dynsym order. */
   imports: Import[];
   /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:
-   *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version). */
+   *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version).
+   *  Over 2,048 of them are read on first access (TI_EIO if the file changed since). */
   exports: string[];
 }
 

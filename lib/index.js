@@ -9,11 +9,12 @@ const room = (file) => {
   return () => mod || (mod = require(file));
 };
 const host = room('./process/host');
+const addon = room('./process/binding');
 const file = room('./file/analyze');
 const check = room('./loader/check');
 
 module.exports = {
-  libc: () => host().libc(),
+  libc: () => addon().hostLibc(),
   modules: () => host().modules(),
   staticTls: () => host().staticTls(),
   report: () => host().report(),

@@ -231,6 +231,7 @@ typedef struct ti_elf_info {
   uint64_t name_bytes;  /* bytes of the names read: what packing them will take, roughly */
   char detail[160];   /* what was malformed or truncated, for error messages */
   char file_id[48];   /* "st_dev:st_ino" of the file read (what the loader compares), "" for a buffer */
+  char file_version[128]; /* file_id, size, mtime and ctime of what was read: exports packed later must come from it */
   int light;          /* TI_ANALYZE_LIGHT: no symbols, relocations or section headers were read */
   /* The Node-API version node_api_module_get_api_version_v1 returns, read from
    * its code: TI_NAPI_NONE without that export, TI_NAPI_UNKNOWN when its code is
@@ -297,6 +298,11 @@ typedef struct ti_packed {
 /* Demangler for TLS symbol names (ti_demangle), or NULL for none. */
 typedef ti_err (*ti_demangle_fn)(const char *name, char *out, size_t cap);
 ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out);
+/* TI_PACK_DEFER_EXPORTS: more than TI_PACK_EAGER_EXPORTS exports are left for
+ * ti_elf_pack_exports (packed on first use). */
+enum { TI_PACK_DEFER_EXPORTS = 1u << 0, TI_PACK_EAGER_EXPORTS = 2048 };
+ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out);
+ti_err ti_elf_pack_exports(const ti_elf_info *info, ti_packed *out);
 void ti_packed_free(ti_packed *pk);
 /* Appends the len bytes at s as one string: its ordinal, or -1 when memory runs out. */
 double ti_packed_str(ti_packed *pk, const char *s, size_t len);

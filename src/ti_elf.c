@@ -418,6 +418,9 @@ static ti_err ti_elf_run_file(ti_elf *e, ti_err opened) {
   }
   snprintf(e->info->file_id, sizeof e->info->file_id, "%llu:%llu", (unsigned long long)e->p->src.dev,
            (unsigned long long)e->p->src.ino);
+  snprintf(e->info->file_version, sizeof e->info->file_version, "%s:%llu:%lld.%09ld:%lld.%09ld", e->info->file_id,
+           (unsigned long long)e->p->src.len, (long long)e->p->src.mtime.tv_sec, e->p->src.mtime.tv_nsec,
+           (long long)e->p->src.ctime.tv_sec, e->p->src.ctime.tv_nsec);
   return ti_elf_run(e);
 }
 

@@ -1,13 +1,15 @@
 'use strict';
 // analyze(): shapes the C analyzer's raw result into the public form.
 const fs = require('fs');
+const path = require('path');
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
 const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 7; // src/ti_elf_pack.c
+const PACK_FORMAT = 8; // src/ti_elf_pack.c
+const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -32,10 +34,10 @@ const napiInfo = (imports) => napiVersions([...new Set(imports)].sort());
 // The addon's packed analysis, [strings, nums] as laid out in src/ti_elf_pack.c,
 // read front to back.  Flat loops: these objects are made by the thousand.
 class Packed {
-  constructor([strings, nums]) {
+  constructor([strings, nums], at = HEADER) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 30; // after the fixed header
+    this.at = at; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/analyze.js disagree on the analysis layout');
   }
 
@@ -100,8 +102,13 @@ class Packed {
     return table;
   }
 
+  // null when the addon deferred them (see deferExports)
   exports() {
     const { s, n } = this;
+    if (n[this.at] === -1) {
+      this.at++;
+      return null;
+    }
     const out = new Array(n[this.at++]);
     let at = this.at;
     this.exportsAt = at;
@@ -159,7 +166,8 @@ function shape(packed, file) {
   if (declared !== null && !napi) napi = { imports: [], minVersion: 1, experimental: [], unknown: [] };
   if (napi) napi.declared = declared;
   const exports = p.exports();
-  const raw = { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
+  const raw = exports && { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
+  if (!exports) p.exportTable(); // empty
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
@@ -196,8 +204,40 @@ function shape(packed, file) {
     abi: light ? null : abiOf(n[28], n[29], exports, imports, napi),
   };
   if (light) out.light = true;
-  Object.defineProperty(out, RAW_EXPORTS, { value: raw });
+  if (raw) Object.defineProperty(out, RAW_EXPORTS, { value: raw });
+  else deferExports(out, path.resolve(file), p.str(30));
   return out;
+}
+
+// Exports the addon left out (a file with thousands of them: packing them is
+// most of its analysis, and only symbol binding reads them) are packed on first
+// use, from the same file while it is the version analyzed (device, inode,
+// size, times: else TI_EIO), and then kept like any others: `exports` reads
+// the same, enumerable, in the same place.
+function deferExports(out, file, version) {
+  let done = null;
+  const take = () => {
+    if (done) return done;
+    let packed;
+    try {
+      packed = binding.analyzeExports(file, version);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    const p = new Packed(packed, 1);
+    const exports = p.exports();
+    done = { exports, raw: { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() } };
+    Object.defineProperty(out, RAW_EXPORTS, { value: done.raw });
+    Object.defineProperty(out, 'exports', { value: exports, writable: true, enumerable: true, configurable: true });
+    return done;
+  };
+  Object.defineProperty(out, 'exports', {
+    get: () => take().exports,
+    set: (v) => { Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true }); },
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(out, RAW_EXPORTS, { get: () => take().raw, configurable: true });
 }
 
 // The packed exports of an analysis made here, while its exports are the ones packed.
@@ -288,11 +328,14 @@ function checkPath(file) {
 
 // opts.light: the light analysis (no symbols, relocations or section headers).
 const depth = (opts) => (opts && opts.light ? 1 : 0);
+const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
+// opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
+const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
 function analyzeSync(file, opts) {
   let packed;
   try {
-    packed = binding.analyzeSync(checkPath(file), depth(opts));
+    packed = binding.analyzeSync(checkPath(file), depth(opts) | defer(opts));
   } catch (e) {
     throw fromNative(e);
   }
@@ -303,7 +346,7 @@ function analyzeSync(file, opts) {
 async function analyze(file, opts) {
   let packed;
   try {
-    packed = await binding.analyze(checkPath(file), depth(opts));
+    packed = await binding.analyze(checkPath(file), depth(opts) | defer(opts));
   } catch (e) {
     throw fromNative(e);
   }
@@ -336,7 +379,7 @@ function analyzeMany(files, opts) {
 // "racy" files, a file changed less than `settleMs` before it was read is
 // never remembered.  Bounded in count and bytes; each caller gets its own copy.
 const REMEMBERED = new Map();
-const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000 };
+const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000, inlineBytes: 512 << 10 };
 let rememberedBytes = 0;
 
 // { id, settled } of a regular file, or null; settled: last changed long enough ago.
@@ -346,7 +389,8 @@ function identity(file) {
     if (!st || !st.isFile()) return null;
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
-    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled };
+    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled,
+      small: st.size <= REMEMBER.inlineBytes };
   } catch (_) {
     return null;
   }
@@ -371,14 +415,19 @@ function remember(file, id, packed) {
   }
 }
 
-// analyze(file), or the analysis remembered for the file as it still is.
+// analyze(file), or the analysis remembered for the file as it still is.  A
+// regular file of at most REMEMBER.inlineBytes is read here, on the main
+// thread (the stat said it is no FIFO or device, and the addon checks again):
+// a trip to the thread pool and back costs more than reading it (a 147 KB C++
+// addon: about 90 µs to analyze, and the trip more than that on a busy
+// machine); larger files still go to the thread pool.
 async function analyzeRemembered(file) {
   const ident = identity(checkPath(file));
   const hit = ident && REMEMBERED.get(file);
   if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
   let packed;
   try {
-    packed = await binding.analyze(file, 0);
+    packed = ident && ident.small ? binding.analyzeSync(file, 0) : await binding.analyze(file, 0);
   } catch (e) {
     throw fromNative(e);
   }

@@ -25,6 +25,9 @@ function probeResult(st, buf) {
 // A directory's identity (dev:ino), null for anything else.
 const dirIdentity = (st) => (st.isDirectory() ? `${st.dev}:${st.ino}` : null);
 
+// The model binds symbols against what it analyzes: exports packed at once.
+const MODEL = { exports: 'now' };
+
 const SYNC = {
   probe(path) {
     let fd;
@@ -50,7 +53,7 @@ const SYNC = {
       return null;
     }
   },
-  analyze: (path) => analyzeSync(path),
+  analyze: (path) => analyzeSync(path, MODEL),
   isDir(path) {
     try {
       return fs.statSync(path).isDirectory();
@@ -90,7 +93,7 @@ const ASYNC = {
       return null;
     }
   },
-  analyze: (path) => analyze(path),
+  analyze: (path) => analyze(path, MODEL),
   isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
   dirId: (path) => fs.promises.stat(path).then(dirIdentity, () => null),
 };

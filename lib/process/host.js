@@ -15,12 +15,7 @@ function ask(fn, ...args) {
   }
 }
 
-// The libc cannot change while the process runs: ask the addon once, hand out copies.
-let libcCache = null;
-function libc() {
-  if (!libcCache) libcCache = ask(binding.libc);
-  return { ...libcCache };
-}
+const libc = () => binding.hostLibc();
 
 const PLACEMENT = ['none', 'static', 'dynamic', 'unallocated'];
 const MODEL_BITS = [[1, 'initial-exec'], [2, 'global-dynamic'], [4, 'local-dynamic'], [8, 'tlsdesc']];

@@ -201,12 +201,21 @@ function shape(packed, file) {
     imports: known(imports),
     exports: known(exports),
     // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
-    abi: light ? null : abiOf(n[28], n[29], exports, imports, napi),
+    abi: light || !exports ? null : abiOf(n[28], n[29], exports, imports, napi),
   };
   if (light) out.light = true;
   if (raw) Object.defineProperty(out, RAW_EXPORTS, { value: raw });
   else deferExports(out, path.resolve(file), p.str(30));
+  // the ABI reads the exports: with deferred exports it is read on first use too
+  if (!light && !exports) lazily(out, 'abi', () => abiOf(n[28], n[29], out.exports, imports, napi));
   return out;
+}
+
+// out[key] computed on first read, then kept as a plain (enumerable) value.
+function lazily(out, key, make) {
+  const keep = (value) => Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(out, key, { get: () => { const v = make(); keep(v); return v; }, set: keep, enumerable: true,
+    configurable: true });
 }
 
 // Exports the addon left out (a file with thousands of them: packing them is

@@ -1,10 +1,11 @@
 'use strict';
 // The loader model reads files only by yielding requests; a driver answers
 // them.  runAsync answers on the thread pool (the addon's probe and analyze,
-// fs.promises for whole files), so check() and scan() do no file I/O on the
-// main thread; runSync
-// answers with blocking calls, for the callers that cannot wait (explain(),
-// the register hook).  Either way nothing that is not a regular file is read:
+// fs.promises for whole files), so check() and scan() read no file on the
+// main thread, but for check()'s own file when it is a regular file of at most
+// 512 KB (lib/file/analyze.js: the trip to the pool costs more than the read);
+// runSync answers with blocking calls, for the callers that cannot wait
+// (explain(), the register hook).  Either way nothing that is not a regular file is read:
 // every open is O_NONBLOCK and checked with fstat first, so a FIFO never blocks.
 const fs = require('fs');
 const { analyze, analyzeSync, analyzeRemembered } = require('../file/analyze');

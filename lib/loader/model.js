@@ -426,7 +426,10 @@ function finish(step) {
 // target at all.  run: the file is a program to start, not a library to dlopen.
 function* fileChecks(state, a, step, run) {
   const t = state.target;
-  const gate = [...P.archProblems(a, t), ...P.libcProblems(a, t)];
+  // a glibc build dlopened on musl is judged by its symbols after the load (musl
+  // stands in for libc.so.6 and binds lazily); a program to start is not
+  const byItsSymbols = !run && P.glibcOnMusl(a, t);
+  const gate = [...P.archProblems(a, t), ...(byItsSymbols ? [] : P.libcProblems(a, t))];
   let interpreterExists = true;
   if (run && a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
   step.problems.push(...gate, ...(run ? P.interpreterProblems(a, t, interpreterExists) : []), ...P.napiProblems(a, t),
@@ -447,6 +450,16 @@ function* registers(state, list) {
     if (a && (a.exports.some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
   }
   return false;
+}
+
+// A glibc build on musl, judged by what its load does: the symbols of glibc's
+// that musl lacks (bound at load: the load fails; PLT and GOT slots under
+// RTLD_LAZY: a crash when used), and glibc's own loader, which musl never finds.
+function libcBySymbols(state, obj, list) {
+  const s = obj.libcSymbols || null;
+  const loader = obj.deps.find((d) => GLIBC_LOADER.test(d.name) && d.status === 'missing');
+  return P.libcMismatchBySymbols(obj, state.target, { judged: Boolean(s), now: s ? s.now : [], lazy: s ? s.lazy : [],
+    loader: loader ? loader.name : null, top: obj === list[0] });
 }
 
 // The loader's answer to loading `file` now, in the state left by earlier loads.
@@ -498,8 +511,10 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     if (file.endsWith('.node') && (yield* registers(state, list)) === false) step.problems.push(P.notRegistered(file));
   }
   // another libc's library does not stop the loader by itself: judged after what it does
-  for (const obj of list.slice(1)) {
-    if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
+  for (const obj of list) {
+    if (!obj.analysis || (obj !== top && obj.status !== 'new')) continue;
+    if (!run && P.glibcOnMusl(obj.analysis, state.target)) step.problems.push(libcBySymbols(state, obj, list));
+    else if (obj !== top) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
   }
   step.closure = list.slice(1).map(describe);
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };

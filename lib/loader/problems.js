@@ -88,6 +88,46 @@ function libcProblems(a, t, obj) {
   { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
+// A glibc build dlopened on musl: musl answers to libc.so.6, libm.so.6,
+// libpthread.so.0, libdl.so.2 and librt.so.1 itself and binds lazily, so it is
+// judged by its symbols (libcMismatchBySymbols), not refused by its name.
+const glibcOnMusl = (a, t) => a.libc === 'glibc' && t.libc === 'musl';
+
+const symbolList = (list, n = 8) => {
+  const names = list.map((s) => s.name);
+  return names.slice(0, n).join(', ') + (names.length > n ? `, and ${names.length - n} more` : '');
+};
+
+// s: { judged (its symbols were bound), now (bound at load, musl lacks them),
+// lazy (PLT/GOT slots musl defers under RTLD_LAZY and never fills), loader
+// (glibc's loader it needs, which musl never finds), top }.
+function libcMismatchBySymbols(obj, t, s) {
+  const a = obj.analysis;
+  const who = s.top ? 'a glibc build' : `${obj.name}${inChain(obj)} is a glibc build`;
+  const musl = `musl${t.musl ? ` ${t.musl}` : ''}`;
+  const fix = s.top ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
+    : `ship ${obj.name} built for musl with the addon, or build both from source on the musl system`;
+  const extra = { library: obj.name, path: obj.path, chain: obj.chain, failAtLoad: s.now.map((i) => i.name),
+    failWhenCalled: s.lazy.map((i) => i.name), symbols: [...s.now, ...s.lazy].map((i) => i.name) };
+  const later = [...s.now, ...s.lazy].filter((i) => i.since).map((i) => `${i.name} (musl ${i.since})`);
+  const crash = s.lazy.length ? `; ${s.lazy.length} function${s.lazy.length > 1 ? 's' : ''} musl lacks ` +
+    `(${symbolList(s.lazy)}) would crash the process when called (musl defers them under RTLD_LAZY and never binds them)` : '';
+  const since = later.length ? `; added to musl later: ${later.join(', ')}` : '';
+  let why = null;
+  if (s.loader) why = `it needs ${s.loader}, glibc's own loader, which musl never finds ("Error loading shared library ${s.loader}")`;
+  else if (!s.judged) why = `${libcEvidence(a)}: its symbols cannot be bound because the load fails before relocation`;
+  else if (s.now.length) {
+    why = `musl stands in for libc.so.6 but not for ${s.now.length} symbol${s.now.length > 1 ? 's' : ''} it binds at load ` +
+      `(${symbolList(s.now)}): "Error relocating ${obj.name}: ${s.now[0].name}: symbol not found"`;
+  }
+  if (why) return problem('LIBC_MISMATCH', 'error', `${who} on a musl target: ${why}${crash}${since}`, fix, extra);
+  const text = s.lazy.length ? `it loads (musl stands in for libc.so.6, libm, libpthread, libdl, librt), but ${crash.slice(2)}`
+    : `every symbol it imports from glibc is defined by ${musl}: it loads (musl stands in for libc.so.6, libm, libpthread, ` +
+      'libdl, librt); glibc-specific behaviour (locales, DNS, thread stack sizes) may still differ';
+  return problem('LIBC_MISMATCH', 'warning', `${who} on a musl target: ${text}${since}`,
+    `${fix}; side effect: a musl build must exist or be compiled on the musl system`, extra);
+}
+
 function interpreterProblems(a, t, interpreterExists) {
   if (!a.interpreter) return [];
   const musl = /ld-musl-/.test(a.interpreter);
@@ -365,7 +405,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
-  interpreterProblems, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
+  interpreterProblems, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
   preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,

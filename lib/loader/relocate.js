@@ -279,6 +279,19 @@ function glibcOwn(t, imp) {
   return Boolean(r && r.exported);
 }
 
+// What the target's Node defines, for a target whose system libraries are
+// real files: true, null (cannot tell), or { defined: false, nodeReleases, nodeRelease }.
+function nodeDefines(t, imp) {
+  if (/^(napi|node_api)_/.test(imp.name)) {
+    const d = targetDefines({ ...t, libc: null }, imp);
+    return d === null ? null : d === true ? true : { defined: false, nodeReleases: [] };
+  }
+  if (t.runtime !== 'node') return null;
+  const r = SYS.exports('node', t, { name: imp.name });
+  if (!r || !r.known) return null;
+  return r.exported ? true : { defined: false, nodeReleases: r.elsewhere, nodeRelease: r.release };
+}
+
 // Binds every referenced import against the load's own objects, the global
 // scope (on the host: the loader itself, for all but thread-locals, which
 // dlsym would allocate), then the other objects of the search list; returns
@@ -304,6 +317,11 @@ function* bindSymbols(state, order, list, step) {
       if (state.facts) {
         if (imp.type === 'tls' && (yield* firstDefiner(state, state.objects, imp, true))) continue;
         missing.push(imp);
+      } else if (state.target.kind === 'sysroot') {
+        // the tree's real libraries (the start-up set and earlier loads), then Node's own exports from the tables
+        if (yield* firstDefiner(state, state.objects.filter((o) => o.analysis && !list.includes(o)), imp, imp.type === 'tls')) continue;
+        const d = nodeDefines(t, imp);
+        if (d && d.defined === false) missing.push({ ...imp, nodeReleases: d.nodeReleases, nodeRelease: d.nodeRelease });
       } else if (!unseen) {
         const d = systemDefines(t, imp);
         if (d && d.defined === false) {

@@ -6,7 +6,6 @@
 // hostile tree holds makes us read outside it.  The target's facts (libc
 // family and release, libstdc++, architecture, $LIB) are read from its files.
 const fs = require('fs');
-const path = require('path');
 const { tiError, fromSystemError } = require('../errors');
 const { CPUS, cpuOf } = require('../platform');
 const { cmpVersion } = require('../version');

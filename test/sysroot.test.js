@@ -228,3 +228,52 @@ describe('sysroot: verdicts equal the real loader inside the root', function () 
     assert.strictEqual(tally.total - tally.agree, before, tally.differ.join('\n'));
   });
 });
+
+describe('sysroot: a musl root, judged as the musl loader chrooted there loads', function () {
+  this.timeout(300000);
+  let root;
+  before(function () {
+    const why = T.canChroot() || (process.arch !== 'x64' && 'x86_64 only') ||
+      (!fs.existsSync('/lib/ld-musl-x86_64.so.1') && 'musl is not installed') ||
+      (!require('../lib/fixtures').list().musl && 'no musl fixtures (node scripts/build-fixtures.js with musl-gcc)') ||
+      (!h.haveCommand('gcc') && 'no gcc');
+    if (why) return h.skip(this, why);
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-muslroot-'));
+    for (const d of ['lib', 'etc', 'usr/lib', 't']) fs.mkdirSync(path.join(root, d), { recursive: true });
+    fs.copyFileSync(fs.realpathSync('/lib/ld-musl-x86_64.so.1'), path.join(root, 'lib', 'ld-musl-x86_64.so.1'));
+    fs.writeFileSync(path.join(root, 'etc', 'ld-musl-x86_64.path'), '/lib\n/usr/lib\n');
+    const probe = require('../lib/fixtures').template('probe', 'musl');
+    fs.copyFileSync(probe, path.join(root, 't', 'ti-probe'));
+    fs.chmodSync(path.join(root, 't', 'ti-probe'), 0o755);
+    const musl = path.dirname(probe);
+    for (const f of fs.readdirSync(musl).filter((x) => x.endsWith('.so'))) fs.copyFileSync(path.join(musl, f), path.join(root, 't', f));
+    // glibc builds: what musl has, a fortified call, a pointer to a glibc-only function
+    const srcs = { 'g-plain.so': '#include <string.h>\nint f(const char *s) { return (int)strlen(s); }\n',
+      'g-chk.so': '#include <stdio.h>\nint f(char *b, int n, const char *s) { return snprintf(b, n, "%s", s); }\n',
+      'g-ptr.so': '#include <gnu/libc-version.h>\nconst char *(*keep)(void) = gnu_get_libc_version;\n' };
+    for (const [name, src] of Object.entries(srcs)) {
+      fs.writeFileSync(path.join(root, `${name}.c`), src);
+      execFileSync('gcc', ['-O2', '-D_FORTIFY_SOURCE=2', '-fPIC', '-shared', '-o', path.join(root, 't', name), path.join(root, `${name}.c`)]);
+    }
+  });
+  after(() => root && T.cleanup(root));
+
+  it('the root\'s facts: musl, its release from its exports', function () {
+    const t = resolveTarget('host', { sysroot: root });
+    const version = /Version (\S+)/.exec(spawnSync('/lib/ld-musl-x86_64.so.1', [], { encoding: 'utf8' }).stderr)[1];
+    assert.deepStrictEqual([t.libc, t.musl, t.cpu], ['musl', version, 'x64']);
+  });
+
+  it('every library there: check() agrees with the chrooted musl loader (RTLD_LAZY)', async function () {
+    const names = fs.readdirSync(path.join(root, 't')).filter((f) => f.endsWith('.so')).sort();
+    const differ = [];
+    for (const name of names) {
+      const out = spawnSync('chroot', [root, '/t/ti-probe', '--lazy', '--dlopen', `/t/${name}`], { encoding: 'utf8' }).stdout;
+      const real = JSON.parse(out).loads[0];
+      const r = await check(path.join(root, 't', name), { sysroot: root });
+      if (r.ok !== real.loaded) differ.push(`${name}: loader ${real.error || 'loads'}, check ${r.problems.map((p) => p.code)}`);
+    }
+    assert.ok(names.length >= 10, names.join());
+    assert.deepStrictEqual(differ, []);
+  });
+});

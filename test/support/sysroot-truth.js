@@ -27,7 +27,9 @@ const CORPUS = {
   'zptr.node': { src: 'extern const char *zlibVersion(void);\nconst char *(*keep)(void) = zlibVersion;\n', needs: ['libz.so.1'] },
   'zbadptr.node': { src: 'extern int zlib_no_such(void);\nint (*keep)(void) = zlib_no_such;\n', needs: ['libz.so.1'] },
   'zbadcall.node': { src: 'extern int zlib_no_such(void);\nint c(void) { return zlib_no_such(); }\n', needs: ['libz.so.1'] },
-  'cxx.node': { cc: 'g++', src: '#include <cstddef>\nextern "C" int *mk(std::size_t n) { return new int[n]; }\n' },
+  // condition_variable::wait's default version is GLIBCXX_3.4.30 from GCC 12 on
+  'cxx.node': { cc: 'g++', src: '#include <mutex>\n#include <condition_variable>\nstd::condition_variable cv;\nstd::mutex m;\n' +
+    'extern "C" void w() { std::unique_lock<std::mutex> l(m); cv.wait(l); }\n' },
   'ie1000.node': { src: '__thread char big[1000] __attribute__((tls_model("initial-exec")));\nchar *g(int i) { return &big[i]; }\n' },
   'ie2500.node': { src: '__thread char big[2500] __attribute__((tls_model("initial-exec")));\nchar *g(int i) { return &big[i]; }\n' },
   'origin.node': { src: 'extern char *beside(int);\nchar *o(int i) { return beside(i); }\n', beside: true },

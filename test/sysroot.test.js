@@ -277,3 +277,37 @@ describe('sysroot: a musl root, judged as the musl loader chrooted there loads',
     assert.deepStrictEqual(differ, []);
   });
 });
+
+describe('sysroot: a Debian cross sysroot (/usr/aarch64-linux-gnu), against its loader under qemu', function () {
+  this.timeout(120000);
+  const root = '/usr/aarch64-linux-gnu';
+  let dir;
+  before(function () {
+    if (!fs.existsSync(`${root}/lib/libc.so.6`)) return h.skip(this, `${root} is not installed (libc6-dev-arm64-cross)`);
+    if (!h.haveCommand('aarch64-linux-gnu-gcc') || !h.haveCommand('qemu-aarch64', ['--version'])) return h.skip(this, 'no aarch64 gcc or qemu-aarch64');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-cross-'));
+  });
+  after(() => dir && T.cleanup(dir));
+
+  it('the target is arm64 glibc; a library the sysroot has is found there, one it lacks is MISSING_LIBRARY', async function () {
+    const cc = (out, src, args = []) => {
+      fs.writeFileSync(`${out}.c`, src);
+      execFileSync('aarch64-linux-gnu-gcc', ['-shared', '-fPIC', '-o', out, `${out}.c`, ...args]);
+    };
+    const addon = 'void *napi_register_module_v1(void *e, void *x) { (void)e; return x; }\n';
+    cc(path.join(dir, 'libg.so.1'), 'int g(void) { return 0; }\n', ['-Wl,-soname,libg.so.1']);
+    cc(path.join(dir, 'atomic.node'), `#include <stdatomic.h>\n_Atomic long double v;\nint f(void) { return atomic_is_lock_free(&v); }\n${addon}`, ['-latomic']);
+    cc(path.join(dir, 'needs-g.node'), `int g(void);\nint f(void) { return g(); }\n${addon}`, [`-L${dir}`, '-l:libg.so.1']);
+    fs.unlinkSync(path.join(dir, 'libg.so.1'));
+    const t = resolveTarget('host', { sysroot: root });
+    assert.deepStrictEqual([t.cpu, t.libc, t.lib], ['arm64', 'glibc', 'lib']);
+    for (const name of ['atomic.node', 'needs-g.node']) {
+      const file = path.join(dir, name);
+      const real = spawnSync('qemu-aarch64', ['-L', root, `${root}/lib/ld-linux-aarch64.so.1`, '--list', file], { encoding: 'utf8' });
+      const r = await check(file, { sysroot: root });
+      assert.strictEqual(r.ok, real.status === 0, `${name}: ${real.stdout}${real.stderr} / ${JSON.stringify(r.problems)}`);
+      if (real.status !== 0) assert.deepStrictEqual(r.problems.map((p) => [p.code, p.library]), [['MISSING_LIBRARY', 'libg.so.1']]);
+      else assert.ok(r.closure.some((c) => c.name === 'libatomic.so.1' && c.path === `${root}/lib/libatomic.so.1`), JSON.stringify(r.closure));
+    }
+  });
+});

@@ -449,6 +449,10 @@ function* fileChecks(state, a, step, run) {
   const gate = [...P.archProblems(a, t), ...(byItsSymbols ? [] : P.libcProblems(a, t))];
   let interpreterExists = true;
   if (run && a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
+  if (run && a.interpreter && t.kind === 'sysroot') {
+    const h = yield* io.rooted(t.sysroot, a.interpreter);
+    interpreterExists = Boolean(h.path) && (yield* io.probe(h.path)).ok;
+  }
   step.problems.push(...gate, ...(run ? P.interpreterProblems(a, t, interpreterExists) : []), ...P.napiProblems(a, t),
     ...P.abiProblems(a, t));
   return gate.length === 0 && a.libc !== 'static';

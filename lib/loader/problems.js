@@ -131,7 +131,7 @@ function libcMismatchBySymbols(obj, t, s) {
 function interpreterProblems(a, t, interpreterExists) {
   if (!a.interpreter) return [];
   const musl = /ld-musl-/.test(a.interpreter);
-  const missing = t.kind === 'host' ? !interpreterExists
+  const missing = t.kind === 'host' || t.kind === 'sysroot' ? !interpreterExists
     : (t.libc === 'musl' && !musl) || (t.libc === 'glibc' && musl) || /^\/system\//.test(a.interpreter);
   if (!missing) return [];
   return [problem('BAD_INTERPRETER', 'error', `its interpreter ${a.interpreter} does not exist on the target: ` +

@@ -199,8 +199,30 @@ function findMusl(root, hint) {
 }
 
 // The facts of the system at `dir`: { sysroot, libc, glibc | musl, glibcxx,
-// cpu, lib ($LIB), family, loader }.  cpu: the architecture asked for, if any.
+// cpu, lib ($LIB), family, loader }.  cpu: the architecture asked for, if
+// any.  Kept per root while its libc file is the same (device, inode, mtime):
+// every target description of a scan reads it once.
+const described = new Map();
 function describe(dir, cpu) {
+  const root = typeof dir === 'string' && dir ? (() => { try { return fs.realpathSync(dir); } catch (_) { return null; } })() : null;
+  const key = root && `${root}\0${cpu || ''}`;
+  const kept = key && described.get(key);
+  if (kept && identity(kept.file) === kept.id) return { ...kept.facts };
+  const facts = readFacts(dir, cpu);
+  if (key && described.size < 64) described.set(key, { facts, file: facts.file, id: identity(facts.file) });
+  return { ...facts };
+}
+
+function identity(file) {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch (_) {
+    return null;
+  }
+}
+
+function readFacts(dir, cpu) {
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'sysroot must be a non-empty path');
   let root;
   try {
@@ -214,7 +236,7 @@ function describe(dir, cpu) {
   if (musl) {
     const rel = muslRelease(root, musl.file);
     const cxx = fileIn(root, '/usr/lib/libstdc++.so.6');
-    return { sysroot: root, libc: 'musl', musl: rel.version, muslSource: rel.source, cpu: musl.cpu, lib: 'lib',
+    return { sysroot: root, file: musl.file, libc: 'musl', musl: rel.version, muslSource: rel.source, cpu: musl.cpu, lib: 'lib',
       family: 'alpine', loader: musl.loader, glibcxx: cxx ? newestDefined(cxx, 'GLIBCXX_') : null };
   }
   const g = findGlibc(root, cpu);
@@ -227,7 +249,7 @@ function describe(dir, cpu) {
   const lib = g.dir.replace(/^\/+/, '').replace(/^usr\//, '');
   let cxx = null;
   for (const d of [`/${lib}`, `/usr/${lib}`, '/lib', '/usr/lib']) if (!cxx) cxx = fileIn(root, `${d}/libstdc++.so.6`);
-  return { sysroot: root, libc: 'glibc', glibc: glibcRelease(g.file), cpu: found, lib,
+  return { sysroot: root, file: g.file, libc: 'glibc', glibc: glibcRelease(g.file), cpu: found, lib,
     family: lib === 'lib64' ? 'rhel' : 'debian', glibcxx: cxx ? newestDefined(cxx, 'GLIBCXX_') : null };
 }
 
@@ -242,6 +264,7 @@ function onSysroot(t, dir, cpuFacts, asked = {}) {
   }
   const name = t.kind === 'host' ? `sysroot ${dir}` : `${t.name} on ${dir}`;
   const out = { ...t, name, kind: 'sysroot', os: 'linux', ...cpuFacts(s.cpu), ...s };
+  delete out.file;
   for (const k of ['glibc', 'musl']) if (k !== s.libc) delete out[k];
   return out;
 }

@@ -275,6 +275,11 @@ describe('sysroot: a musl root, judged as the musl loader chrooted there loads',
     }
     assert.ok(names.length >= 10, names.join());
     assert.deepStrictEqual(differ, []);
+    // the tree has no libstdc++ or libgcc_s: Node itself would not start there, said once per file
+    const r = await check(path.join(root, 't', names[0]), { sysroot: root });
+    const missing = ['libstdc++.so.6', 'libgcc_s.so.1'].filter((n) => !fs.existsSync(path.join(root, 'lib', n)) && !fs.existsSync(path.join(root, 'usr', 'lib', n)));
+    const w = r.problems.find((p) => p.code === 'MISSING_LIBRARY' && p.neededBy === 'node');
+    assert.deepStrictEqual(w && [w.severity, w.libraries], ['warning', missing]);
   });
 });
 

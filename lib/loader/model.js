@@ -562,6 +562,9 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   // Node dlopens a .node file whatever it is; other programs are judged as started
   const run = P.isExecutable(a) && !file.endsWith('.node');
   if (!(yield* fileChecks(state, a, step, run))) return finish(step);
+  if (!run && state.base.startupMissing && state.base.startupMissing.length) {
+    step.problems.push(P.nodeCannotStart(state.base.startupMissing, state.target));
+  }
   const ids = yield* state.identities();
   if (a.fileId && ids.has(a.fileId)) {
     step.alreadyLoaded = true;

@@ -214,6 +214,15 @@ function unresolvedLibrary(name, needer) {
     'otherwise install the package that provides it on the target', { library: name, neededBy: needer.name, unresolved: true });
 }
 
+// A sysroot whose tree lacks a library Node itself links: Node would not start
+// there, whatever the file does (the file is judged as if it did).
+function nodeCannotStart(names, t) {
+  return problem('MISSING_LIBRARY', 'warning', `Node itself would not start on ${t.sysroot}: it links ${names.join(', ')}, ` +
+    'which the tree does not have (this file is judged as if Node ran there)',
+  `install ${names.join(', ')} in the image (the packages Node's runtime needs, e.g. libstdc++6 / libstdc++), or judge the image Node runs in (side effect: a larger image)`,
+  { library: names[0], libraries: names, neededBy: 'node' });
+}
+
 // ---- the closure ----
 
 function missingLibrary(name, needer, tried, why) {
@@ -405,7 +414,7 @@ function muslInitialExec(obj, definer, symbol, analysis) {
 
 module.exports = {
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
-  interpreterProblems, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
+  interpreterProblems, nodeCannotStart, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
   preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,

@@ -316,3 +316,24 @@ describe('sysroot: a Debian cross sysroot (/usr/aarch64-linux-gnu), against its 
     }
   });
 });
+
+describe('sysroot: this machine\'s own root judged from its files equals the live host', function () {
+  this.timeout(300000);
+  it('every glibc fixture: the same verdict and error codes with --sysroot / as on the host', async function () {
+    const fixtures = require('../lib/fixtures');
+    const dir = fixtures.list().glibc && path.dirname(fixtures.template('global-dynamic', 'glibc'));
+    if (!dir || process.arch !== 'x64') return h.skip(this, 'no glibc fixtures (node scripts/build-fixtures.js)');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.so')).map((f) => path.join(dir, f));
+    const codes = (r) => r.problems.filter((p) => p.severity === 'error').map((p) => p.code).sort().join();
+    const differ = [];
+    for (const f of files) {
+      const host = await check(f);
+      const root = await check(f, { sysroot: '/' });
+      if (host.verdict !== root.verdict || codes(host) !== codes(root)) differ.push(`${f}: ${host.verdict} ${codes(host)} / ${root.verdict} ${codes(root)}`);
+    }
+    assert.ok(files.length >= 8);
+    assert.deepStrictEqual(differ, []);
+    // musl installed beside glibc (Debian's musl package) does not make this a musl system
+    assert.strictEqual(resolveTarget('host', { sysroot: '/' }).libc, 'glibc');
+  });
+});

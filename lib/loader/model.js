@@ -526,8 +526,9 @@ function* startSysroot(state) {
 function* placeTop(state, file) {
   const root = state.ctx.root;
   const abs = root ? path.resolve(file) : null;
-  if (!root || !abs.startsWith(`${root}/`)) return { host: file, opened: null };
-  const opened = abs.slice(root.length);
+  const base = root === '/' ? '' : root;
+  if (!root || !abs.startsWith(`${base}/`)) return { host: file, opened: null };
+  const opened = abs.slice(base.length);
   const h = yield* io.rooted(root, opened);
   return { host: h.path || file, opened };
 }

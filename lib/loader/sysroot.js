@@ -20,6 +20,7 @@ const MAX_PARTS = 4096;
 // hostPath } questions, returns { path: host path free of symlinks } or { code }.
 function* walk(root, p) {
   if (typeof p !== 'string' || p.length > MAX_PATH || p.includes('\0')) return { code: 'ENAMETOOLONG' };
+  const base = root === '/' ? '' : root;
   let parts = p.split('/').filter((c) => c && c !== '.');
   const stack = [];
   let links = 0, seen = 0;
@@ -31,7 +32,7 @@ function* walk(root, p) {
       stack.pop(); // the root is its own parent
       continue;
     }
-    const host = `${root}/${[...stack, c].join('/')}`;
+    const host = `${base}/${[...stack, c].join('/')}`;
     const st = yield { lstat: host };
     if (st.code) return { code: st.code };
     if (st.link) {
@@ -45,7 +46,7 @@ function* walk(root, p) {
     if (parts.length && !st.dir) return { code: 'ENOTDIR' };
     stack.push(c);
   }
-  return { path: stack.length ? `${root}/${stack.join('/')}` : root };
+  return { path: stack.length ? `${base}/${stack.join('/')}` : root };
 }
 
 const statOf = (st) => ({ link: st.isSymbolicLink(), dir: st.isDirectory() });
@@ -232,8 +233,11 @@ function readFacts(dir, cpu) {
     if (e.code && e.code.startsWith('TI_')) throw e;
     throw fromSystemError(e, dir);
   }
+  // a glibc system may have musl installed beside (Debian's musl package): glibc's
+  // libc.so.6 decides, unless the tree says it is Alpine
+  const alpine = Boolean(fileIn(root, '/etc/alpine-release'));
   const musl = findMusl(root, cpu);
-  if (musl) {
+  if (musl && (alpine || !findGlibc(root, musl.cpu))) {
     const rel = muslRelease(root, musl.file);
     const cxx = fileIn(root, '/usr/lib/libstdc++.so.6');
     return { sysroot: root, file: musl.file, libc: 'musl', musl: rel.version, muslSource: rel.source, cpu: musl.cpu, lib: 'lib',

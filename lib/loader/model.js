@@ -129,6 +129,7 @@ function defaultDirs(dst) {
 // names, the static TLS budget and the search context.  Host: once per
 // link-map generation (kept in the facts); a target: once per description.
 const targetBases = new Map();
+const sysrootBases = new WeakMap();
 
 function searchContext(target, facts, family, objects) {
   const dst = dstOf(target, facts);
@@ -174,7 +175,10 @@ function baseFor(target, facts) {
     if (!facts.memo.has('base')) facts.memo.set('base', buildBase(target, facts));
     return facts.memo.get('base');
   }
-  if (target.kind === 'sysroot') return buildBase(target, null); // its files are read again for every state
+  if (target.kind === 'sysroot') { // one per description: a scan's states share it, each check() reads the tree again
+    if (!sysrootBases.has(target)) sysrootBases.set(target, buildBase(target, null));
+    return sysrootBases.get(target);
+  }
   const key = JSON.stringify([target.libc, target.cpu, target.family, target.runtime, target.class]);
   if (!targetBases.has(key)) targetBases.set(key, buildBase(target, null));
   return targetBases.get(key);
@@ -198,6 +202,12 @@ class LoaderState {
     this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
     this.ctx.dirs = new Map(); // search directories asked about: their identity, null when missing
     if (cwd) Object.defineProperty(this.ctx, 'cwd', { value: cwd }); // else read when a relative path needs it
+    if (base.pending) {
+      // a sysroot's start-up set, found once per description with blocking reads (a
+      // few libraries), before any state of it loads a file: no load sees it half made
+      this.ctx.work = { probes: 0, limited: false };
+      io.runSync(startSysroot(this));
+    }
   }
 
   // The first committed load gives the state its own copies of what it changes.
@@ -549,7 +559,6 @@ function libcBySymbols(state, obj, list) {
 function* loadFile(state, file, { once = false, final = false } = {}) {
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
   state.ctx.work = { probes: 0, limited: false }; // the searches of this file's load ask at most BOUNDS.probes questions
-  if (state.base.pending) yield* startSysroot(state);
   const place = yield* placeTop(state, file);
   let a;
   try {

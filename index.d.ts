@@ -301,6 +301,9 @@ export interface CheckOptions {
   cpu?: Cpu;
   libc?: 'glibc' | 'musl';
   os?: 'linux';
+  /** The target's root file system (a debootstrap tree, an extracted image, /usr/<triple>): its libraries,
+   * ld.so.cache, libc release and libstdc++ decide, as on the host; the target's Node release stays. */
+  sysroot?: string;
   /** Problem codes left out of the verdict. */
   ignore?: ProblemCode[];
 }

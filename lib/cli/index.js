@@ -39,7 +39,9 @@ amazonlinux-2, amazonlinux-2023, alpine-3.18..3.22, node:<16..26>-<bookworm|
 bullseye|trixie|alpine>[-slim], electron-28..45.  In npm's words: --cpu x64|
 arm64|arm|ia32|s390x|ppc64|riscv64 (alone: this system on that cpu), --libc
 glibc|musl, --os linux.  Node and Electron ABIs: node-abi's registry (--version
-names the version in use).
+names the version in use).  --sysroot DIR: judge on the system whose root file
+system is DIR (a debootstrap tree, an extracted image, /usr/<triple>): its
+libraries, ld.so.cache, libc release and libstdc++ decide, as on the host.
 
 Exit codes: 0 success (check/scan: everything that would load is compatible,
 warnings allowed), 1 incompatible (with --strict: also risky; reproduce: the
@@ -101,11 +103,11 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
 };
 
 const TARGET_OPTS = { target: { type: 'string', short: 't', multiple: true }, cpu: { type: 'string' },
-  libc: { type: 'string' }, os: { type: 'string' } };
+  libc: { type: 'string' }, os: { type: 'string' }, sysroot: { type: 'string' } };
 const GATE_OPTS = { strict: { type: 'boolean' }, ignore: { type: 'string', multiple: true }, format: { type: 'string' },
   json: { type: 'boolean' } };
 
-const GATES = `Targets: --target T (repeatable, or T1,T2; "all"), --cpu, --libc, --os (see tls-inspect help).
+const GATES = `Targets: --target T (repeatable, or T1,T2; "all"), --cpu, --libc, --os, --sysroot DIR (see tls-inspect help).
 CI gates: --strict (warnings fail too), --ignore CODE[,CODE] (leave those problems out),
 --format text|json|github (github: workflow annotations; --json is --format json).`;
 
@@ -128,7 +130,7 @@ function ignoreOf(values) {
 }
 
 function modelOptions(values) {
-  return { cpu: values.cpu, libc: values.libc, os: values.os, ignore: ignoreOf(values) };
+  return { cpu: values.cpu, libc: values.libc, os: values.os, sysroot: values.sysroot, ignore: ignoreOf(values) };
 }
 
 // 2 for an unreadable file, 1 for incompatible (or risky under --strict), else 0: the worst wins.

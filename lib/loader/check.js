@@ -14,8 +14,8 @@ function checkPath(file, what = 'check(path)') {
 }
 
 // A fresh process of the target: on the host, this one as it is now.
-function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
-  const t = resolveTarget(targetName, { cpu, libc, os });
+function createState(targetName = 'host', { cpu, libc, os, lazy, sysroot } = {}) {
+  const t = resolveTarget(targetName, { cpu, libc, os, sysroot });
   let facts = null;
   if (t.kind === 'host') {
     facts = host.facts();

@@ -11,6 +11,7 @@ const fs = require('fs');
 const { analyze, analyzeSync, analyzeRemembered } = require('../file/analyze');
 const files = require('../file/walk');
 const { elfHead } = require('../elf-head');
+const sysroot = require('./sysroot');
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_CLOEXEC || 0);
 const HEAD = 64;
@@ -69,6 +70,7 @@ const SYNC = {
       return null;
     }
   },
+  rooted: (key) => sysroot.resolveSync(key.slice(0, key.indexOf('\0')), key.slice(key.indexOf('\0') + 1)),
 };
 
 const ASYNC = {
@@ -97,14 +99,15 @@ const ASYNC = {
   analyze: (path) => analyze(path, MODEL),
   isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
   dirId: (path) => fs.promises.stat(path).then(dirIdentity, () => null),
+  rooted: (key) => sysroot.resolveAsync(key.slice(0, key.indexOf('\0')), key.slice(key.indexOf('\0') + 1)),
 };
 
-// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir' | 'dirId', path, limit, once }.
+// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir' | 'dirId' | 'rooted', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
 // a library named by many files is read once.  A bounded session (a scan's)
 // keeps only the answers used last, per kind: memory stays flat however many
 // libraries a tree holds, and a library is read again only after many others.
-const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024 };
+const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024, rooted: 4096 };
 
 // A Map that keeps at most `limit` entries, dropping the least recently used.
 class RecentMap {
@@ -135,7 +138,7 @@ class Session {
     this.remember = remember;
     this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
       probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir),
-      dirId: new RecentMap(BOUNDS.dirId) } : null;
+      dirId: new RecentMap(BOUNDS.dirId), rooted: new RecentMap(BOUNDS.rooted) } : null;
     this.all = new Map();
     this.ahead = new Map(); // path -> analysis promise, asked for before the model asks
   }
@@ -220,5 +223,7 @@ function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
 function* isDir(path) { return yield { op: 'isDir', path }; }
 function* dirId(path) { return yield { op: 'dirId', path }; }
+// A path of a sysroot's tree resolved inside it: { path } (the host path) or { code }.
+function* rooted(root, path) { return yield { op: 'rooted', path: `${root}\0${path}` }; }
 
-module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, rooted, SYNC, ASYNC };

@@ -88,10 +88,50 @@ function libcProblems(a, t, obj) {
   { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
+// A glibc build dlopened on musl: musl answers to libc.so.6, libm.so.6,
+// libpthread.so.0, libdl.so.2 and librt.so.1 itself and binds lazily, so it is
+// judged by its symbols (libcMismatchBySymbols), not refused by its name.
+const glibcOnMusl = (a, t) => a.libc === 'glibc' && t.libc === 'musl';
+
+const symbolList = (list, n = 8) => {
+  const names = list.map((s) => s.name);
+  return names.slice(0, n).join(', ') + (names.length > n ? `, and ${names.length - n} more` : '');
+};
+
+// s: { judged (its symbols were bound), now (bound at load, musl lacks them),
+// lazy (PLT/GOT slots musl defers under RTLD_LAZY and never fills), loader
+// (glibc's loader it needs, which musl never finds), top }.
+function libcMismatchBySymbols(obj, t, s) {
+  const a = obj.analysis;
+  const who = s.top ? 'a glibc build' : `${obj.name}${inChain(obj)} is a glibc build`;
+  const musl = `musl${t.musl ? ` ${t.musl}` : ''}`;
+  const fix = s.top ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
+    : `ship ${obj.name} built for musl with the addon, or build both from source on the musl system`;
+  const extra = { library: obj.name, path: obj.path, chain: obj.chain, failAtLoad: s.now.map((i) => i.name),
+    failWhenCalled: s.lazy.map((i) => i.name), symbols: [...s.now, ...s.lazy].map((i) => i.name) };
+  const later = [...s.now, ...s.lazy].filter((i) => i.since).map((i) => `${i.name} (musl ${i.since})`);
+  const crash = s.lazy.length ? `; ${s.lazy.length} function${s.lazy.length > 1 ? 's' : ''} musl lacks ` +
+    `(${symbolList(s.lazy)}) would crash the process when called (musl defers them under RTLD_LAZY and never binds them)` : '';
+  const since = later.length ? `; added to musl later: ${later.join(', ')}` : '';
+  let why = null;
+  if (s.loader) why = `it needs ${s.loader}, glibc's own loader, which musl never finds ("Error loading shared library ${s.loader}")`;
+  else if (!s.judged) why = `${libcEvidence(a)}: its symbols cannot be bound because the load fails before relocation`;
+  else if (s.now.length) {
+    why = `musl stands in for libc.so.6 but not for ${s.now.length} symbol${s.now.length > 1 ? 's' : ''} it binds at load ` +
+      `(${symbolList(s.now)}): "Error relocating ${obj.name}: ${s.now[0].name}: symbol not found"`;
+  }
+  if (why) return problem('LIBC_MISMATCH', 'error', `${who} on a musl target: ${why}${crash}${since}`, fix, extra);
+  const text = s.lazy.length ? `it loads (musl stands in for libc.so.6, libm, libpthread, libdl, librt), but ${crash.slice(2)}`
+    : `every symbol it imports from glibc is defined by ${musl}: it loads (musl stands in for libc.so.6, libm, libpthread, ` +
+      'libdl, librt); glibc-specific behaviour (locales, DNS, thread stack sizes) may still differ';
+  return problem('LIBC_MISMATCH', 'warning', `${who} on a musl target: ${text}${since}`,
+    `${fix}; side effect: a musl build must exist or be compiled on the musl system`, extra);
+}
+
 function interpreterProblems(a, t, interpreterExists) {
   if (!a.interpreter) return [];
   const musl = /ld-musl-/.test(a.interpreter);
-  const missing = t.kind === 'host' ? !interpreterExists
+  const missing = t.kind === 'host' || t.kind === 'sysroot' ? !interpreterExists
     : (t.libc === 'musl' && !musl) || (t.libc === 'glibc' && musl) || /^\/system\//.test(a.interpreter);
   if (!missing) return [];
   return [problem('BAD_INTERPRETER', 'error', `its interpreter ${a.interpreter} does not exist on the target: ` +
@@ -198,6 +238,15 @@ function unresolvedLibrary(name, needer) {
     'this target is known to have: whether it is installed there, and what it defines, is unknown',
   `judge the target from its files (a sysroot or image of it), or ship ${name} beside the addon with RUNPATH $ORIGIN; ` +
     'otherwise install the package that provides it on the target', { library: name, neededBy: needer.name, unresolved: true });
+}
+
+// A sysroot whose tree lacks a library Node itself links: Node would not start
+// there, whatever the file does (the file is judged as if it did).
+function nodeCannotStart(names, t) {
+  return problem('MISSING_LIBRARY', 'warning', `Node itself would not start on ${t.sysroot}: it links ${names.join(', ')}, ` +
+    'which the tree does not have (this file is judged as if Node ran there)',
+  `install ${names.join(', ')} in the image (the packages Node's runtime needs, e.g. libstdc++6 / libstdc++), or judge the image Node runs in (side effect: a larger image)`,
+  { library: names[0], libraries: names, neededBy: 'node' });
 }
 
 // ---- the closure ----
@@ -439,7 +488,7 @@ function withJsFallback(problems, name) {
 module.exports = {
   noBinary, withJsFallback,
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
-  interpreterProblems, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
+  interpreterProblems, nodeCannotStart, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
   preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,

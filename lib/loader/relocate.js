@@ -270,6 +270,28 @@ function systemDefines(t, imp) {
   return { defined: false, nodeReleases: node && node.known ? node.elsewhere : [], nodeRelease: node && node.release };
 }
 
+// Whether glibc would define imp: its version is glibc's, or its library one
+// of those musl stands in for, or glibc's table has the name.
+const GLIBC_NAMES = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|libresolv\.so\.2)$/;
+function glibcOwn(t, imp) {
+  if ((imp.version && /^GLIBC_/.test(imp.version)) || (imp.from && GLIBC_NAMES.test(imp.from))) return true;
+  const r = SYS.exports('glibc', { ...t, libc: 'glibc', glibc: null }, { name: imp.name });
+  return Boolean(r && r.exported);
+}
+
+// What the target's Node defines, for a target whose system libraries are
+// real files: true, null (cannot tell), or { defined: false, nodeReleases, nodeRelease }.
+function nodeDefines(t, imp) {
+  if (/^(napi|node_api)_/.test(imp.name)) {
+    const d = targetDefines({ ...t, libc: null }, imp);
+    return d === null ? null : d === true ? true : { defined: false, nodeReleases: [] };
+  }
+  if (t.runtime !== 'node') return null;
+  const r = SYS.exports('node', t, { name: imp.name });
+  if (!r || !r.known) return null;
+  return r.exported ? true : { defined: false, nodeReleases: r.elsewhere, nodeRelease: r.release };
+}
+
 // Binds every referenced import against the load's own objects, the global
 // scope (on the host: the loader itself, for all but thread-locals, which
 // dlsym would allocate), then the other objects of the search list; returns
@@ -295,6 +317,11 @@ function* bindSymbols(state, order, list, step) {
       if (state.facts) {
         if (imp.type === 'tls' && (yield* firstDefiner(state, state.objects, imp, true))) continue;
         missing.push(imp);
+      } else if (state.target.kind === 'sysroot') {
+        // the tree's real libraries (the start-up set and earlier loads), then Node's own exports from the tables
+        if (yield* firstDefiner(state, state.objects.filter((o) => o.analysis && !list.includes(o)), imp, imp.type === 'tls')) continue;
+        const d = nodeDefines(t, imp);
+        if (d && d.defined === false) missing.push({ ...imp, nodeReleases: d.nodeReleases, nodeRelease: d.nodeRelease });
       } else if (!unseen) {
         const d = systemDefines(t, imp);
         if (d && d.defined === false) {
@@ -310,6 +337,13 @@ function* bindSymbols(state, order, list, step) {
       }
       stops.add(obj);
       missing.splice(0, missing.length, ...missing.filter((i) => !abi.includes(i)));
+    }
+    // a glibc build on musl: what glibc would have defined is said by LIBC_MISMATCH (model.js)
+    if (state.family === 'musl' && obj.analysis.libc === 'glibc') {
+      const mine = missing.filter((i) => glibcOwn(t, i));
+      obj.libcSymbols = { now: mine.filter((i) => !isLazy(state, obj, i)), lazy: mine.filter((i) => isLazy(state, obj, i)) };
+      if (obj.libcSymbols.now.length) stops.add(obj);
+      missing.splice(0, missing.length, ...missing.filter((i) => !mine.includes(i)));
     }
     const now = missing.filter((i) => !isLazy(state, obj, i));
     const lazy = missing.filter((i) => isLazy(state, obj, i));

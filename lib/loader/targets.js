@@ -139,7 +139,11 @@ function hostSystemOn(cpu) {
 }
 
 // A target from a name plus npm-style overrides: { cpu, libc, os }.
-function resolveTarget(name = 'host', { cpu, libc, os } = {}) {
+// sysroot: a directory holding the target's root file system (sysroot.js).
+function resolveTarget(name = 'host', { cpu, libc, os, sysroot } = {}) {
+  if (sysroot !== undefined && sysroot !== null) {
+    return require('./sysroot').onSysroot(resolveTarget(name, { os }), sysroot, cpuFacts, { cpu, libc });
+  }
   if (typeof name !== 'string' || !name) throw tiError('TI_EINVAL', 'target must be a non-empty string');
   if (os !== undefined && os !== 'linux') {
     throw tiError('TI_ENOTSUP', `os "${os}": tls-inspect judges Linux ELF binaries only`);

@@ -1,0 +1,39 @@
+'use strict';
+// Runs inside a lab root (scripts/lab.js copies it there), under the Node
+// being measured; prints one line of JSON.
+//   info          what the project says in this process: Node, libc, staticTls()
+//   load FILE     process.dlopen(FILE): loaded true/false (false only for the
+//                 loader's static TLS refusal), or null with the error
+//   check FILE [TARGET]  checkSync(FILE, { target }) (host mode by default):
+//                 verdict, problem codes, the static TLS room it judged by
+const path = require('path');
+
+const project = path.join(__dirname, 'project');
+const out = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
+const [mode, arg] = process.argv.slice(2);
+
+function load(file) {
+  try {
+    process.dlopen({ exports: {} }, file);
+    return { loaded: true, error: null };
+  } catch (e) {
+    // dlopen succeeded when Node only misses a registration in the library
+    if (/did not self-register/.test(e.message)) return { loaded: true, error: null };
+    if (/cannot allocate memory in static TLS block/.test(e.message)) return { loaded: false, error: e.message };
+    return { loaded: null, error: e.message };
+  }
+}
+
+if (mode === 'info') {
+  const ti = require(project);
+  out({ node: process.version, libc: ti.libc(), staticTls: ti.staticTls() });
+} else if (mode === 'load') {
+  out(load(arg));
+} else if (mode === 'check') {
+  const target = process.argv[4];
+  const r = require(project).checkSync(arg, target ? { target } : {});
+  out({ target: r.target, ok: r.ok, verdict: r.verdict, codes: r.problems.map((p) => p.code), staticTls: r.staticTls,
+    messages: r.problems.map((p) => p.message) });
+} else {
+  out({ error: `unknown mode ${mode}` });
+}

@@ -327,7 +327,8 @@ function staticTlsAlignment(obj, analysis, budget, t) {
 
 function staticTlsExhausted(obj, analysis, budget, t, closure) {
   const a = analysis.tls;
-  const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
+  const where = t.kind === 'host' ? 'this process has'
+    : `a fresh process on ${t.name} has${budget.exact ? '' : ' about'}`;
   const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
   const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
   if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);

@@ -489,6 +489,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   if (!run) {
     for (const obj of list) {
       if (obj.status === 'new' || obj.status === 'unresolved') step.problems.push(...P.preloadRequired(obj, state.family));
+      if (obj.status === 'new') step.problems.push(...P.execStack(obj, state.target));
     }
   }
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);

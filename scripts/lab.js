@@ -206,26 +206,60 @@ function boundary(root, node, opts) {
   return lo;
 }
 
-// One release x Node major: what the tool says inside, and the truth.
-function measure(root, major) {
+// A library of the release's own packages that a minimal image lacks (Node
+// 26's libatomic.so.1), fetched once with the root's apt (its package lists
+// come with debootstrap) and staged in /opt/ti-lab/extra, outside the
+// system's directories: the image itself stays as it was.
+const EXTRA = { 'libatomic.so.1': 'libatomic1' };
+
+function ensureExtra(root, release, soname) {
+  const cached = path.join(cacheDir(), 'extra', release, soname);
+  if (!fs.existsSync(cached)) {
+    const debs = path.join(root, STAGE, 'debs');
+    fs.rmSync(debs, { recursive: true, force: true });
+    fs.mkdirSync(debs, { recursive: true });
+    fs.chmodSync(debs, 0o777); // apt's download sandbox user writes here
+    const inside = `/${STAGE}/debs`;
+    const r = inRoot(root, ['sh', '-c', `cd ${inside} && apt-get download -q ${EXTRA[soname]} && dpkg-deb -x ./*.deb x`]);
+    const found = r.status === 0 && run('find', [path.join(debs, 'x'), '-name', soname]).stdout.trim().split('\n')[0];
+    if (!found) throw new LabSkip(`apt-get download ${EXTRA[soname]} in ${release} failed (network?): ${r.stderr.trim()}`);
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(found), cached);
+    fs.rmSync(debs, { recursive: true, force: true });
+  }
+  stage(root, cached, `extra/${soname}`);
+  return `/${STAGE}/extra`;
+}
+
+// One release x Node major: what the tool says inside, and the truth.  A Node
+// that does not start in the minimal image for want of a library the release
+// packages is measured again with that library added by LD_LIBRARY_PATH (as an
+// image that installs it would have it: a library without TLS of its own
+// leaves the static TLS layout as it is).
+function measure(root, major, release) {
   const node = stageNode(root, major);
   const glibc = inRoot(root, ['getconf', 'GNU_LIBC_VERSION']).stdout.trim().replace(/^glibc /, '');
+  const out = { major, glibc, starts: true };
+  let opts = {};
   let info;
   try {
     info = childJson(root, node, ['info']);
   } catch (e) {
     const missing = /error while loading shared libraries: ([^:]+)/.exec(e.stderr || '');
-    return { major, glibc, starts: false, error: missing ? `${missing[1]} missing` : e.message };
+    Object.assign(out, { starts: false, error: missing ? `${missing[1]} missing` : e.message });
+    if (!missing || !EXTRA[missing[1]] || !release) return out;
+    opts = { env: { LD_LIBRARY_PATH: ensureExtra(root, release, missing[1]) } };
+    out.with = `${EXTRA[missing[1]]} of the release by LD_LIBRARY_PATH`;
+    info = childJson(root, node, ['info'], opts);
   }
-  return { major, glibc, starts: true, version: info.node.replace(/^v/, ''), staticTls: info.staticTls,
-    boundary: boundary(root, node) };
+  return { ...out, version: info.node.replace(/^v/, ''), staticTls: info.staticTls, boundary: boundary(root, node, opts) };
 }
 
 function measureRelease(release, majors) {
   const root = ensureRoot(release);
   majors.forEach(ensureNode);
   stageProject(root);
-  return withProc(root, () => majors.map((m) => ({ release, debian: RELEASES[release], ...measure(root, m) })));
+  return withProc(root, () => majors.map((m) => ({ release, debian: RELEASES[release], ...measure(root, m, release) })));
 }
 
 function table(results) {
@@ -233,9 +267,8 @@ function table(results) {
   for (const r of results) {
     const rel = ((systems[ARCH] = systems[ARCH] || {})[r.release] = systems[ARCH][r.release] ||
       { debian: r.debian, glibc: r.glibc, node: {} });
-    rel.node[r.major] = r.starts
-      ? { version: r.version, remaining: r.boundary, staticTls: r.staticTls.remaining, exact: r.staticTls.exact }
-      : { starts: false, error: r.error };
+    rel.node[r.major] = { ...(r.starts ? {} : { starts: false, error: r.error }), ...(r.with ? { with: r.with } : {}),
+      ...(r.version ? { version: r.version, remaining: r.boundary, staticTls: r.staticTls.remaining, exact: r.staticTls.exact } : {}) };
   }
   return { generator: 'scripts/lab.js', version: VERSION, measured: HOW, systems };
 }
@@ -263,9 +296,9 @@ function main(argv) {
     for (const release of releases) {
       for (const r of measureRelease(release, majors)) {
         results.push(r);
-        console.log(`${r.release} (glibc ${r.glibc}) node ${r.major}: ` + (r.starts
-          ? `${r.version}: real boundary ${r.boundary} bytes; staticTls() remaining ${r.staticTls.remaining} ` +
-            `(exact: ${r.staticTls.exact})` : `does not start: ${r.error}`));
+        console.log(`${r.release} (glibc ${r.glibc}) node ${r.major}: ` + (r.starts ? '' : `does not start: ${r.error}; `) +
+          (r.version ? `${r.version}${r.with ? ` with ${r.with}` : ''}: real boundary ${r.boundary} bytes; ` +
+            `staticTls() remaining ${r.staticTls.remaining} (exact: ${r.staticTls.exact})` : ''));
       }
     }
   } catch (e) {
@@ -281,6 +314,6 @@ function main(argv) {
 }
 
 module.exports = { VERSION, RELEASES, MAJORS, ARCH, STAGE, LabSkip, cacheDir, unavailable, ensureRoot, ensureNode,
-  fixture, stageProject, stage, stageNode, withProc, inRoot, childJson, loads, boundary, measure };
+  fixture, stageProject, stage, stageNode, ensureExtra, withProc, inRoot, childJson, loads, boundary, measure };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -18,101 +18,106 @@ const lab = require('../../scripts/lab');
 const { PRESETS } = require('../../lib/loader/targets');
 const h = require('../helpers');
 
-const roots = {};
+const systems = {};
 
-// The root of a release, staged with this checkout, or a skip saying why.
-function rootOf(ctx, release) {
-  const why = lab.unavailable();
+// A release's system of this architecture, staged with this checkout, or a skip saying why.
+function systemOf(ctx, release, arch = 'x64') {
+  const why = lab.unavailable(arch);
   if (why) h.skip(ctx, why);
-  if (!roots[release]) {
+  const key = `${release}-${arch}`;
+  if (!systems[key]) {
     try {
-      roots[release] = lab.ensureRoot(release);
-      lab.stageProject(roots[release]);
+      systems[key] = lab.ensureRoot(release, arch);
+      lab.stageProject(systems[key]);
     } catch (e) {
       if (e instanceof lab.LabSkip) h.skip(ctx, e.message);
       throw e;
     }
   }
-  return roots[release];
+  return systems[key];
 }
 
-function nodeOf(ctx, major) {
+function nodeOf(ctx, major, arch = 'x64') {
   try {
-    lab.ensureNode(major);
+    lab.ensureNode(major, arch);
   } catch (e) {
     if (e instanceof lab.LabSkip) h.skip(ctx, e.message);
     throw e;
   }
 }
 
-// Node in the root, with what it needs to start there (Node 26: the
+// Node in the system, with what it needs to start there (Node 26: the
 // release's libatomic1 by LD_LIBRARY_PATH) -> { node, opts }.
-function nodeIn(root, release, major) {
-  const node = lab.stageNode(root, major);
-  const probe = lab.inRoot(root, [node, '-e', '0']);
+function nodeIn(sys, major) {
+  const node = lab.stageNode(sys, major);
+  const probe = lab.inRoot(sys, [node, '-e', '0']);
   if (probe.status === 0) return { node, opts: {} };
   const missing = /error while loading shared libraries: ([^:]+)/.exec(probe.stderr);
   assert.ok(missing, probe.stderr);
-  return { node, opts: { env: { LD_LIBRARY_PATH: lab.ensureExtra(root, release, missing[1]) } } };
+  return { node, opts: { env: { LD_LIBRARY_PATH: lab.ensureExtra(sys, missing[1]) } } };
 }
 
-const fixtureIn = (root, bytes) => lab.stage(root, lab.fixture(bytes), `fixtures/ie-${bytes}.so`);
+const fixtureIn = (sys, bytes) => lab.stage(sys, lab.fixture(bytes, { arch: sys.arch }), `fixtures/ie-${bytes}.so`);
 
-// checkSync(file, { target }) inside the root under that Node.
-const checkIn = (root, node, file, target, opts) => lab.childJson(root, node, ['check', file, target || ''], opts);
+// checkSync(file, { target }) inside the system under that Node.
+const checkIn = (sys, node, file, target, opts) => lab.childJson(sys, node, ['check', file, target || ''], opts);
+
+// Each release x Node major of one architecture: staticTls() exact to the
+// byte, and the presets named after the system judging its boundary.
+function releaseTests(release, debian, major, arch) {
+  const name = `${release}${arch === 'x64' ? '' : ` ${arch}`}, Node ${major}`;
+  it(`${name}: staticTls() is exact to the byte against the real loader`, function () {
+    const sys = systemOf(this, release, arch);
+    nodeOf(this, major, arch);
+    lab.withProc(sys, () => {
+      const { node, opts } = nodeIn(sys, major);
+      const { staticTls: st } = lab.childJson(sys, node, ['info'], opts);
+      assert.strictEqual(st.exact, true, st.source);
+      assert.strictEqual(lab.loads(sys, node, st.remaining, opts), true, `${st.remaining} bytes should load`);
+      assert.strictEqual(lab.loads(sys, node, st.remaining + 1, opts), false, `${st.remaining + 1} bytes should not`);
+    });
+  });
+
+  const presets = [`node:${major}-${release}`, `node:${major}-${release}-slim`, `debian-${debian}`].filter((p) => PRESETS[p]);
+  it(`${name}: each of ${presets.join(', ')} judges the real boundary as the loader does`, function () {
+    const sys = systemOf(this, release, arch);
+    nodeOf(this, major, arch);
+    lab.withProc(sys, () => {
+      const { node, opts } = nodeIn(sys, major);
+      for (const preset of presets) {
+        // the room the preset assumes, then the loader on both sides of it
+        const room = checkIn(sys, node, fixtureIn(sys, 1), preset, opts).staticTls.before;
+        const fits = checkIn(sys, node, fixtureIn(sys, room), preset, opts);
+        const over = checkIn(sys, node, fixtureIn(sys, room + 1), preset, opts);
+        assert.strictEqual(fits.ok, true, `${preset}: ${fits.messages.join('; ')}`);
+        assert.strictEqual(over.ok, false, `${preset} calls ${room + 1} bytes compatible`);
+        assert.ok(over.codes.includes('STATIC_TLS_EXHAUSTED'), over.codes.join());
+        assert.strictEqual(lab.loads(sys, node, room, opts), true, `${preset}: ${room} bytes do not load`);
+        assert.strictEqual(lab.loads(sys, node, room + 1, opts), false, `${preset}: ${room + 1} bytes load`);
+      }
+    });
+  });
+}
 
 describe('the lab: Debian releases x official Node builds, under chroot', function () {
   this.timeout(15 * 60 * 1000);
 
   for (const [release, debian] of Object.entries(lab.RELEASES)) {
-    for (const major of lab.MAJORS) {
-      it(`${release}, Node ${major}: staticTls() is exact to the byte against the real loader`, function () {
-        const root = rootOf(this, release);
-        nodeOf(this, major);
-        lab.withProc(root, () => {
-          const { node, opts } = nodeIn(root, release, major);
-          const { staticTls: st } = lab.childJson(root, node, ['info'], opts);
-          assert.strictEqual(st.exact, true, st.source);
-          assert.strictEqual(st.size, st.tcbSize + st.used + st.remaining);
-          assert.strictEqual(lab.loads(root, node, st.remaining, opts), true, `${st.remaining} bytes should load`);
-          assert.strictEqual(lab.loads(root, node, st.remaining + 1, opts), false, `${st.remaining + 1} bytes should not`);
-        });
-      });
-
-      const presets = [`node:${major}-${release}`, `node:${major}-${release}-slim`, `debian-${debian}`].filter((p) => PRESETS[p]);
-      it(`${release}, Node ${major}: ${presets.join(', ')} judge the real boundary as the loader does`, function () {
-        const root = rootOf(this, release);
-        nodeOf(this, major);
-        lab.withProc(root, () => {
-          const { node, opts } = nodeIn(root, release, major);
-          for (const preset of presets) {
-            // the room the preset assumes, then the loader on both sides of it
-            const room = checkIn(root, node, fixtureIn(root, 1), preset, opts).staticTls.before;
-            const fits = checkIn(root, node, fixtureIn(root, room), preset, opts);
-            const over = checkIn(root, node, fixtureIn(root, room + 1), preset, opts);
-            assert.strictEqual(fits.ok, true, `${preset}: ${fits.messages.join('; ')}`);
-            assert.strictEqual(over.ok, false, `${preset} calls ${room + 1} bytes compatible`);
-            assert.ok(over.codes.includes('STATIC_TLS_EXHAUSTED'), over.codes.join());
-            assert.strictEqual(lab.loads(root, node, room, opts), true, `${preset}: ${room} bytes do not load`);
-            assert.strictEqual(lab.loads(root, node, room + 1, opts), false, `${preset}: ${room + 1} bytes load`);
-          }
-        });
-      });
-    }
+    for (const major of lab.MAJORS) releaseTests(release, debian, major, 'x64');
   }
 
   // An executable-stack library (no TLS to speak of): refused by the loader
   // of 2.41, loaded by 2.36; check() in each system says what its loader does.
   for (const release of ['bookworm', 'trixie']) {
     it(`${release}: an executable-stack library: check() says what dlopen does (EXEC_STACK on glibc 2.41+)`, function () {
-      const root = rootOf(this, release);
+      const sys = systemOf(this, release);
       nodeOf(this, 22);
-      const file = lab.stage(root, lab.fixture(8, { flags: ['-Wl,-z,execstack'], tag: 'execstack' }), 'fixtures/execstack-8.so');
-      lab.withProc(root, () => {
-        const node = lab.stageNode(root, 22);
-        const real = lab.childJson(root, node, ['load', file]);
-        const said = checkIn(root, node, file, '');
-        const glibc = lab.inRoot(root, ['getconf', 'GNU_LIBC_VERSION']).stdout.trim();
+      const file = lab.stage(sys, lab.fixture(8, { flags: ['-Wl,-z,execstack'], tag: 'execstack' }), 'fixtures/execstack-8.so');
+      lab.withProc(sys, () => {
+        const node = lab.stageNode(sys, 22);
+        const real = lab.childJson(sys, node, ['load', file]);
+        const said = checkIn(sys, node, file, '');
+        const glibc = lab.glibcOf(sys);
         const refused = real.loaded === null && /cannot enable executable stack as shared object requires/.test(real.error);
         assert.ok(real.loaded || refused, real.error);
         assert.strictEqual(said.ok, !refused, `${glibc}: ${said.messages.join('; ')}`);
@@ -125,20 +130,20 @@ describe('the lab: Debian releases x official Node builds, under chroot', functi
 
   for (const release of Object.keys(lab.RELEASES)) {
     it(`${release}: the official Node 26 does not start in the minimal image: libatomic.so.1 is missing`, function () {
-      const root = rootOf(this, release);
+      const sys = systemOf(this, release);
       nodeOf(this, 26);
-      const r = lab.inRoot(root, [lab.stageNode(root, 26), '-e', '0']);
+      const r = lab.inRoot(sys, [lab.stageNode(sys, 26), '-e', '0']);
       assert.notStrictEqual(r.status, 0);
       assert.match(r.stderr, /error while loading shared libraries: libatomic\.so\.1: cannot open shared object file/);
     });
 
     it(`${release}: check(node 26, { sysroot }) from the host says libatomic.so.1 is missing there`, function () {
-      const root = rootOf(this, release);
+      const sys = systemOf(this, release);
       nodeOf(this, 26);
       const help = spawnSync(process.execPath, [path.join(h.ROOT, 'bin', 'tls-inspect.js'), 'check', '--help'], { encoding: 'utf8' });
       // pending: --sysroot DIR (issue 20) is another branch's; this test runs once it is merged
       if (!/--sysroot/.test(help.stdout)) h.skip(this, 'pending: check has no --sysroot yet (issue 20)');
-      const r = require('../..').checkSync(path.join(lab.cacheDir(), 'node', '26', 'bin', 'node'), { sysroot: root });
+      const r = require('../..').checkSync(path.join(lab.cacheDir(), 'node', '26', 'bin', 'node'), { sysroot: sys.root });
       const missing = r.problems.filter((p) => p.code === 'MISSING_LIBRARY');
       assert.strictEqual(r.ok, false);
       assert.ok(missing.some((p) => /libatomic\.so\.1/.test(p.message)), r.problems.map((p) => p.message).join('; '));

@@ -4,6 +4,10 @@
 //   info          what the project says in this process: Node, libc, staticTls()
 //   load FILE     process.dlopen(FILE): loaded true/false (false only for the
 //                 loader's static TLS refusal), or null with the error
+//   first FILE... process.dlopen of each in turn until one loads (a static TLS
+//                 refusal places nothing, so the next try sees the same room):
+//                 the index of that one, -1 when none does
+//   rooms NAME... the static TLS room each target gives a fresh process here
 //   check FILE [TARGET]  checkSync(FILE, { target }) (host mode by default):
 //                 verdict, problem codes, the static TLS room it judged by
 const path = require('path');
@@ -29,6 +33,22 @@ if (mode === 'info') {
   out({ node: process.version, libc: ti.libc(), staticTls: ti.staticTls() });
 } else if (mode === 'load') {
   out(load(arg));
+} else if (mode === 'first') {
+  const files = process.argv.slice(3);
+  let index = -1, error = null;
+  for (let i = 0; i < files.length && index < 0; i++) {
+    const r = load(files[i]);
+    if (r.loaded === null) {
+      error = r.error;
+      break;
+    }
+    if (r.loaded) index = i;
+  }
+  out({ index: error ? null : index, error });
+} else if (mode === 'rooms') {
+  const ti = require(project);
+  const names = process.argv.slice(3);
+  out(Object.fromEntries(names.map((n) => [n, ti.checkSync(process.execPath, { target: n }).staticTls])));
 } else if (mode === 'check') {
   const target = process.argv[4];
   const r = require(project).checkSync(arg, target ? { target } : {});

@@ -165,10 +165,15 @@ function stageProject(sys) {
   if (!r || !r.ok) throw new LabSkip(`the ${sys.arch} addon does not build: ${r ? r.output : 'no Node-API headers'}`);
 }
 
-// The path, inside the root, of something staged there.
+// The path by which a program of the system names a file staged in its root:
+// under chroot the path inside; under qemu-user this machine's own (the
+// prefix redirects the loader's library searches, not every file call, so
+// Node's module resolution needs the real path).
+const guestPath = (sys, inside) => (ARCHES[sys.arch].qemu ? path.join(sys.root, inside) : inside);
+
 function stage(sys, hostFile, name) {
   linkOrCopy(hostFile, path.join(sys.root, STAGE, name));
-  return `/${STAGE}/${name}`;
+  return guestPath(sys, `/${STAGE}/${name}`);
 }
 
 const stageNode = (sys, major) => stage(sys, path.join(ensureNode(major, sys.arch), 'bin', 'node'), `node/${major}/bin/node`);
@@ -205,12 +210,13 @@ function inRoot(sys, argv, { env = {}, timeout = 300000 } = {}) {
   const plain = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: '/root', LANG: 'C.UTF-8', ...env };
   const { qemu } = ARCHES[sys.arch];
   if (!qemu) return run('chroot', [sys.root, ...argv], { timeout, env: plain });
-  return run(qemu, ['-L', sys.root, path.join(sys.root, argv[0]), ...argv.slice(1)], { timeout,
+  const program = argv[0].startsWith(`${sys.root}/`) ? argv[0] : path.join(sys.root, argv[0]);
+  return run(qemu, ['-L', sys.root, program, ...argv.slice(1)], { timeout,
     env: { ...plain, QEMU_LD_PREFIX: sys.root } });
 }
 
 function childJson(sys, node, args, opts) {
-  const r = inRoot(sys, [node, `/${STAGE}/lab-child.js`, ...args], opts);
+  const r = inRoot(sys, [node, guestPath(sys, `/${STAGE}/lab-child.js`), ...args], opts);
   const line = r.stdout.trim().split('\n').pop();
   if (r.status !== 0 || !line) {
     const err = new Error(`${node} ${args.join(' ')} in ${sys.root}: ${(r.stderr || '').trim() || `exit ${r.status}`}`);
@@ -228,20 +234,37 @@ function loads(sys, node, bytes, opts) {
   return r.loaded;
 }
 
-// The largest block that loads: 1 must load, `hi` must not, then bisection.
+// The largest block that loads.  Each fresh process tries up to 64 sizes
+// spread over what is still open, largest first: the refusals leave the room
+// as it was, so the first that loads bounds it from below and the refusal
+// before it from above (a 8 KiB range takes three processes).  The answer is
+// then proved by two more fresh processes: it loads, one byte more does not.
 function boundary(sys, node, opts) {
-  let lo = 1, hi = 8192;
-  if (!loads(sys, node, lo, opts)) return 0;
+  let lo = 0, hi = 8192;
   while (loads(sys, node, hi, opts)) {
     lo = hi;
     hi *= 2;
     if (hi > 1 << 20) throw new Error('a 1 MiB initial-exec block loads: the surplus is not glibc\'s');
   }
   while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (loads(sys, node, mid, opts)) lo = mid; else hi = mid;
+    const step = Math.ceil((hi - lo - 1) / 64);
+    const sizes = [];
+    for (let n = hi - 1; n > lo; n -= step) sizes.push(n);
+    const i = firstLoading(sys, node, sizes, opts);
+    if (i < 0) hi = sizes[sizes.length - 1];
+    else [lo, hi] = [sizes[i], i > 0 ? sizes[i - 1] : hi];
+  }
+  if (lo > 0 && (!loads(sys, node, lo, opts) || loads(sys, node, lo + 1, opts))) {
+    throw new Error(`${sys.release} ${sys.arch} ${node}: ${lo} bytes found by bisection, not confirmed by fresh processes`);
   }
   return lo;
+}
+
+function firstLoading(sys, node, sizes, opts) {
+  const files = sizes.map((n) => stage(sys, fixture(n, { arch: sys.arch }), `fixtures/ie-${n}.so`));
+  const r = childJson(sys, node, ['first', ...files], opts);
+  if (r.index === null) throw new Error(`loading initial-exec fixtures: ${r.error}`);
+  return r.index;
 }
 
 // A library of the release's own packages that a minimal image lacks (Node
@@ -266,7 +289,7 @@ function ensureExtra(sys, soname) {
     fs.rmSync(debs, { recursive: true, force: true });
   }
   stage(sys, cached, `extra/${soname}`);
-  return `/${STAGE}/extra`;
+  return guestPath(sys, `/${STAGE}/extra`);
 }
 
 // The package's .deb unpacked into `inside`/x: by the root's own apt under

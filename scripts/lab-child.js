@@ -7,7 +7,8 @@
 //   first FILE... process.dlopen of each in turn until one loads (a static TLS
 //                 refusal places nothing, so the next try sees the same room):
 //                 the index of that one, -1 when none does
-//   rooms NAME... the static TLS room each target gives a fresh process here
+//   rooms FILE NAME...  the static TLS room each target gives a fresh
+//                 process here, before FILE (a small initial-exec library)
 //   check FILE [TARGET]  checkSync(FILE, { target }) (host mode by default):
 //                 verdict, problem codes, the static TLS room it judged by
 const path = require('path');
@@ -47,8 +48,8 @@ if (mode === 'info') {
   out({ index: error ? null : index, error });
 } else if (mode === 'rooms') {
   const ti = require(project);
-  const names = process.argv.slice(3);
-  out(Object.fromEntries(names.map((n) => [n, ti.checkSync(process.execPath, { target: n }).staticTls])));
+  const names = process.argv.slice(4);
+  out(Object.fromEntries(names.map((n) => [n, ti.checkSync(arg, { target: n }).staticTls.before])));
 } else if (mode === 'check') {
   const target = process.argv[4];
   const r = require(project).checkSync(arg, target ? { target } : {});

@@ -20,20 +20,23 @@ describe('measured static TLS budgets: the lab\'s table in the presets', functio
     }
   });
 
-  it('node:<major>-<release> (and -slim) takes its own cell; other architectures and systems keep the default', function () {
+  it('node:<major>-<release> (and -slim) takes its own cell per architecture; others keep the default', function () {
     let seen = 0;
     for (const name of Object.keys(PRESETS)) {
       const m = /^node:(\d+)-(bullseye|bookworm|trixie)(-slim)?$/.exec(name);
-      const t = resolveTarget(name);
-      const cell = m && BUDGETS.systems.x64[m[2]].node[m[1]];
-      if (cell && Number.isInteger(cell.remaining)) {
-        seen++;
-        assert.strictEqual(t.tls.remaining, cell.remaining, name);
-        assert.strictEqual(t.tls.measured.node, cell.version);
-        assert.strictEqual(resolveTarget(name, { cpu: 'arm64' }).tls.measured, undefined);
-      } else if (!/^debian-1[123]$/.test(name)) {
-        assert.strictEqual(t.tls.measured, undefined, name);
-        assert.strictEqual(t.tls.surplus, GLIBC_SURPLUS);
+      for (const cpu of ['x64', 'arm64', 'ppc64']) {
+        const t = resolveTarget(name, { cpu });
+        const rel = m && BUDGETS.systems[cpu] && BUDGETS.systems[cpu][m[2]];
+        const cell = rel && rel.node[m[1]];
+        if (cell && Number.isInteger(cell.remaining)) {
+          seen++;
+          assert.strictEqual(t.tls.remaining, cell.remaining, name);
+          assert.strictEqual(t.tls.measured.node, cell.version);
+          assert.strictEqual(t.tls.measured.arch, cpu);
+        } else if (!/^debian-1[123]$/.test(name)) {
+          assert.strictEqual(t.tls.measured, undefined, `${name} ${cpu}`);
+          assert.strictEqual(t.tls.surplus, GLIBC_SURPLUS);
+        }
       }
     }
     assert.ok(seen >= 10, `${seen} presets measured`);

@@ -8,9 +8,10 @@
 // only these systems can show: glibc 2.41 refuses executable-stack
 // libraries, Node 26 needs libatomic.so.1 which minimal images lack.
 //
-// Needs root, chroot and mount; the roots come from $TI_LAB_CACHE or
-// .cache/lab (built once by debootstrap: about two minutes each), the Node
-// builds from npm once.  Skips, saying why, when any of that is missing.
+// Needs root, chroot and mount (arm64: qemu-aarch64 and aarch64-linux-gnu-gcc);
+// the roots come from $TI_LAB_CACHE or .cache/lab (built once by debootstrap:
+// two to five minutes each), the Node builds from npm once.  Skips, saying
+// why, when any of that is missing.
 const assert = require('assert');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -99,11 +100,34 @@ function releaseTests(release, debian, major, arch) {
   });
 }
 
+// The same under qemu-user for arm64, lighter (a guest Node takes seconds to
+// start): staticTls() exact to the byte, and the room each preset gives in
+// that Node equal to it.  bookworm by default; TI_LAB_ARM64=all: every release.
+function arm64Tests(release, debian, major) {
+  const presets = [`node:${major}-${release}`, `node:${major}-${release}-slim`, `debian-${debian}`].filter((p) => PRESETS[p]);
+  it(`${release} arm64, Node ${major}: staticTls() exact to the byte; ${presets.join(', ')} give that room`, function () {
+    const sys = systemOf(this, release, 'arm64');
+    nodeOf(this, major, 'arm64');
+    const { node, opts } = nodeIn(sys, major);
+    const { staticTls: st } = lab.childJson(sys, node, ['info'], opts);
+    assert.strictEqual(st.exact, true, st.source);
+    assert.strictEqual(st.variant, 1);
+    assert.strictEqual(lab.loads(sys, node, st.remaining, opts), true, `${st.remaining} bytes should load`);
+    assert.strictEqual(lab.loads(sys, node, st.remaining + 1, opts), false, `${st.remaining + 1} bytes should not`);
+    const rooms = lab.childJson(sys, node, ['rooms', fixtureIn(sys, 1), ...presets], opts);
+    for (const p of presets) assert.strictEqual(rooms[p], st.remaining, `${p} in arm64 Node ${major}`);
+  });
+}
+
 describe('the lab: Debian releases x official Node builds, under chroot', function () {
   this.timeout(15 * 60 * 1000);
 
   for (const [release, debian] of Object.entries(lab.RELEASES)) {
     for (const major of lab.MAJORS) releaseTests(release, debian, major, 'x64');
+  }
+  for (const [release, debian] of Object.entries(lab.RELEASES)) {
+    if (release !== 'bookworm' && process.env.TI_LAB_ARM64 !== 'all') continue;
+    for (const major of lab.MAJORS) arm64Tests(release, debian, major);
   }
 
   // An executable-stack library (no TLS to speak of): refused by the loader

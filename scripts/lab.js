@@ -9,6 +9,7 @@
 // bisection to the byte.
 //
 //   node scripts/lab.js [--write] [--releases bullseye,trixie] [--nodes 18,22] [--arch x64,arm64]
+//   node scripts/lab.js --markdown   (the table as docs/platforms.md shows it)
 //
 // --write regenerates lib/loader/data/budgets.json from the measurements.
 // Cache: $TI_LAB_CACHE, else .cache/lab in the repository (gitignored): one
@@ -380,7 +381,24 @@ function report(r) {
       `staticTls() remaining ${r.staticTls.remaining} (exact: ${r.staticTls.exact})` : ''));
 }
 
+// The table as docs/platforms.md shows it: `node scripts/lab.js --markdown`.
+function markdown(data) {
+  const lines = [`| system | ${MAJORS.map((m) => `Node ${m}`).join(' | ')} |`, `|---|${MAJORS.map(() => '---:').join('|')}|`];
+  for (const [arch, releases] of Object.entries(data.systems)) {
+    for (const [release, r] of Object.entries(releases)) {
+      const cell = (n) => (!n || !Number.isInteger(n.remaining) ? '-'
+        : `${n.remaining}${n.with ? '*' : ''}${n.exact ? '' : ` (staticTls: ${n.staticTls}, estimate)`}`);
+      lines.push(`| ${release} ${arch} (Debian ${r.debian}, glibc ${r.glibc}) | ${MAJORS.map((m) => cell(r.node[m])).join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 function main(argv) {
+  if (argv.includes('--markdown')) {
+    console.log(markdown(JSON.parse(fs.readFileSync(TABLE, 'utf8'))));
+    return 0;
+  }
   const { releases, majors, arches, write } = parseArgs(argv);
   const results = [];
   try {

@@ -386,8 +386,9 @@ function markdown(data) {
   const lines = [`| system | ${MAJORS.map((m) => `Node ${m}`).join(' | ')} |`, `|---|${MAJORS.map(() => '---:').join('|')}|`];
   for (const [arch, releases] of Object.entries(data.systems)) {
     for (const [release, r] of Object.entries(releases)) {
-      const cell = (n) => (!n || !Number.isInteger(n.remaining) ? '-'
-        : `${n.remaining}${n.with ? '*' : ''}${n.exact ? '' : ` (staticTls: ${n.staticTls}, estimate)`}`);
+      const said = (n) => (n.staticTls === n.remaining && n.exact ? ''
+        : ` (staticTls() ${n.staticTls}, ${n.exact ? 'claimed exact' : 'estimate'})`);
+      const cell = (n) => (!n || !Number.isInteger(n.remaining) ? '-' : `${n.remaining}${n.with ? '*' : ''}${said(n)}`);
       lines.push(`| ${release} ${arch} (Debian ${r.debian}, glibc ${r.glibc}) | ${MAJORS.map((m) => cell(r.node[m])).join(' | ')} |`);
     }
   }

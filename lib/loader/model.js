@@ -104,8 +104,10 @@ function optionalTaken(modules, st) {
 
 function targetBudget(t) {
   if (t.libc !== 'glibc') return null;
-  return { libc: 'glibc', variant: t.tls.variant, size: 0, used: 0, free: t.tls.surplus, align: t.tls.align,
-    optional: 512, optionalTunable: 512, exact: false };
+  // measured: the room the official Node build really has there (lib/loader/budgets.js)
+  const free = t.tls.measured ? t.tls.remaining : t.tls.surplus;
+  return { libc: 'glibc', variant: t.tls.variant, size: 0, used: 0, free, align: t.tls.align,
+    optional: Math.min(512, free), optionalTunable: 512, exact: Boolean(t.tls.measured) };
 }
 
 function dstOf(t, facts) {
@@ -604,6 +606,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   if (!run) {
     for (const obj of list) {
       if (obj.status === 'new' || obj.status === 'unresolved') step.problems.push(...P.preloadRequired(obj, state.family));
+      if (obj.status === 'new') step.problems.push(...P.execStack(obj, state.target));
     }
   }
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);

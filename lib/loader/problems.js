@@ -314,6 +314,21 @@ function preloadRequired(obj, family) {
   { library: obj.name, path: obj.path, chain: obj.chain, runtime: rt.runtime })];
 }
 
+// glibc 2.41 stopped making every thread's stack executable for a library
+// loaded late that asks for it (elf/dl-load.c, _dl_map_object_from_fd): such a
+// library (PT_GNU_STACK with PF_X, or none on architectures whose default is
+// an executable stack) no longer loads through dlopen()/require().
+function execStack(obj, t) {
+  const a = obj.analysis;
+  if (t.libc !== 'glibc' || !t.glibc || cmpVersion(t.glibc, '2.41') < 0 || !a || !a.flags || !a.flags.execStack) return [];
+  return [problem('EXEC_STACK', 'error', `${obj.name}${inChain(obj)} asks for an executable stack; glibc ${t.glibc} ` +
+    'refuses that in dlopen(): "cannot enable executable stack as shared object requires"',
+  'rebuild it with -Wl,-z,noexecstack (assembly sources need a .note.GNU-stack section); or clear the flag with ' +
+    '`patchelf --clear-execstack <file>` (side effects: modifies the file; code that really runs on the stack, such ' +
+    'as GCC nested-function trampolines, then crashes); or stay on glibc 2.40 or older for this addon',
+  { library: obj.name, path: obj.path, chain: obj.chain })];
+}
+
 // Node looks the addon's entry point up in the object and its dependencies, or
 // takes what a constructor registered; with neither: "Module did not self-register".
 function notRegistered(file) {
@@ -402,7 +417,8 @@ function staticTlsAlignment(obj, analysis, budget, t) {
 
 function staticTlsExhausted(obj, analysis, budget, t, closure) {
   const a = analysis.tls;
-  const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
+  const where = t.kind === 'host' ? 'this process has'
+    : `a fresh process on ${t.name} has${budget.exact ? '' : ' about'}`;
   const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
   const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
   if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);
@@ -488,8 +504,9 @@ function withJsFallback(problems, name) {
 module.exports = {
   noBinary, withJsFallback,
   CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
-  interpreterProblems, nodeCannotStart, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable,
-  preloadRequired, notRegistered, loaderLimit, searchLimit, versionMissing,
+  interpreterProblems, nodeCannotStart, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary,
+  refusedLibrary, unreadableLibrary, notDlopenable, preloadRequired, execStack, notRegistered, loaderLimit, searchLimit,
+  versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

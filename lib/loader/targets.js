@@ -18,6 +18,7 @@
 const fs = require('fs');
 const { tiError } = require('../errors');
 const { CPUS } = require('../platform');
+const { applyMeasured } = require('./budgets');
 
 const NODE_ABI = require('./data/node-abi.json');
 
@@ -159,7 +160,7 @@ function resolveTarget(name = 'host', { cpu, libc, os, sysroot } = {}) {
     t.libc = libc;
   }
   if (cpu && t.kind !== 'host' && !platform && name !== 'host') t.name = `${name} (${cpu})`;
-  return t;
+  return applyMeasured(t, name);
 }
 
 // "host,alpine" or ['host', 'alpine'] or 'all' -> names.

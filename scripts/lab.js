@@ -12,7 +12,8 @@
 //   node scripts/lab.js --markdown   (the table as docs/platforms.md shows it)
 //
 // --write regenerates lib/loader/data/budgets.json from the measurements.
-// Cache: $TI_LAB_CACHE, else .cache/lab in the repository (gitignored): one
+// Cache: $TI_LAB_CACHE, else $XDG_CACHE_HOME/tls-inspect/lab (~/.cache/...),
+// kept across clones, so a fresh checkout in CI builds nothing twice: one
 // directory per release (about 210 MB each, two minutes of debootstrap the
 // first time; <release>-arm64 for arm64), node/<major> (node-arm64/<major>:
 // the unpacked official builds), fixtures/, extra/.
@@ -43,7 +44,8 @@ const TABLE = path.join(ROOT, 'lib', 'loader', 'data', 'budgets.json');
 
 class LabSkip extends Error {}
 
-const cacheDir = () => path.resolve(process.env.TI_LAB_CACHE || path.join(ROOT, '.cache', 'lab'));
+const userCache = () => process.env.XDG_CACHE_HOME || path.join(require('os').homedir(), '.cache');
+const cacheDir = () => path.resolve(process.env.TI_LAB_CACHE || path.join(userCache(), 'tls-inspect', 'lab'));
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });

@@ -9,7 +9,7 @@
 // libraries, Node 26 needs libatomic.so.1 which minimal images lack.
 //
 // Needs root, chroot and mount (arm64: qemu-aarch64 and aarch64-linux-gnu-gcc);
-// the roots come from $TI_LAB_CACHE or .cache/lab (built once by debootstrap:
+// the roots come from $TI_LAB_CACHE or ~/.cache/tls-inspect/lab (built once by debootstrap:
 // two to five minutes each), the Node builds from npm once.  Skips, saying
 // why, when any of that is missing.
 const assert = require('assert');

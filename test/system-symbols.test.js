@@ -87,3 +87,33 @@ describe('binding on named targets', function () {
     });
   }
 });
+
+describe('glibc\'s own libraries on named targets', function () {
+  this.timeout(120000);
+  let dir, addon;
+  before(function () {
+    if (!haveCommand('gcc')) return skip(this, 'no gcc');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glibclibs-'));
+    const src = path.join(dir, 'top.c');
+    // sharp's libvips-cpp links libresolv.so.2 like this; libutil.so.1 comes with glibc too
+    fs.writeFileSync(src, '#include <resolv.h>\n#include <pty.h>\nint (*use_res)(void) = res_init;\n' +
+      'int (*use_pty)(int *, int *, char *, const struct termios *, const struct winsize *) = openpty;\n' +
+      'void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }\n');
+    addon = path.join(dir, 'top.node');
+    execFileSync('gcc', ['-shared', '-fPIC', '-o', addon, src, '-Wl,--no-as-needed', '-lresolv', '-lutil']);
+  });
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('the real loader loads an addon needing libresolv.so.2 and libutil.so.1; every glibc target agrees, silently', async () => {
+    const needed = execFileSync('readelf', ['-dW', addon]).toString();
+    assert.match(needed, /libresolv\.so\.2/);
+    const r = spawnSync(process.execPath, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(addon)}); console.log('loaded')`]);
+    assert.strictEqual(r.stdout.toString().trim(), 'loaded', r.stderr.toString());
+    // built here (glibc 2.36): res_init and openpty need GLIBC_2.34, so the targets are 2.36 and later
+    for (const target of ['host', 'debian-12', 'glibc@2.36', 'node:20-bookworm', 'node:22-trixie']) {
+      const c = await check(addon, { target });
+      assert.deepStrictEqual(c.problems.map((p) => `${p.code}: ${p.message}`), [], target);
+      assert.strictEqual(c.verdict, 'compatible', target);
+    }
+  });
+});

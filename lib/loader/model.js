@@ -66,12 +66,14 @@ function hostObjects(facts, family) {
 }
 
 // What a Node process on a target we cannot see has loaded: its libc and the
-// C++ runtime Node itself links.
+// C++ runtime Node itself links.  glibc's libresolv and libutil come with its
+// libc on every glibc system (one package, one release; their exports are in
+// the target tables): a library needing them finds them.
 function systemObjects(t) {
   const names = t.libc === 'musl'
     ? [[`libc.musl-${MUSL_ARCH[t.cpu]}.so.1`, `ld-musl-${MUSL_ARCH[t.cpu]}.so.1`], ['libstdc++.so.6'], ['libgcc_s.so.1']]
     : [['libc.so.6'], ['libm.so.6'], ['libdl.so.2'], ['libpthread.so.0'], ['librt.so.1'], [LD_NAMES[t.cpu]],
-      ['libstdc++.so.6'], ['libgcc_s.so.1']];
+      ['libstdc++.so.6'], ['libgcc_s.so.1'], ['libresolv.so.2'], ['libutil.so.1']];
   return [object({ name: t.runtime === 'electron' ? 'electron' : 'node', status: 'system', chain: ['node'], main: true }),
     ...names.map((n) => object({ name: n[0], path: null, status: 'system', names: n, chain: [n[0]], libc: n === names[0] }))];
 }

@@ -231,7 +231,8 @@ describe('package selection against the packages\' own loaders', function () {
     // on Alpine its linux-x64 prebuild would not load (a glibc build), and the package falls back as above: risky, not incompatible
     if (libc === 'glibc') {
       const alpine = await checkPackage(dir, { target: 'alpine' });
-      assert.deepStrictEqual(alpine.problems.map((p) => [p.code, p.severity, p.fallback]), [['LIBC_MISMATCH', 'warning', true]]);
+      // a warning either way: musl has what this glibc build imports (judged by its symbols), and the package falls back
+      assert.deepStrictEqual(alpine.problems.map((p) => [p.code, p.severity]), [['LIBC_MISMATCH', 'warning']]);
       assert.strictEqual(alpine.verdict, 'risky');
       const { results } = await scanAll(root, { target: 'alpine' });
       const file = results.find((x) => x.path.endsWith('prebuilds/linux-x64/bufferutil.node'));

@@ -25,6 +25,7 @@ const fs = require('fs');
 const path = require('path');
 const { tiError } = require('../errors');
 const { cmpVersion } = require('../version');
+const { CPU_NAMES } = require('../platform');
 
 // Only this much of a message is read (all causes together): a loader message
 // is a line or two, so 64 KiB holds any real one and bounds the work.
@@ -287,8 +288,8 @@ function parseAbi(flat) {
 // ---- a package's own loader (tier 2): the binary for this system is missing ----
 
 const OSES = new Set(['linux', 'linuxmusl', 'darwin', 'win32', 'windows', 'freebsd', 'openbsd', 'netbsd', 'android', 'sunos', 'aix']);
-const CPUS = { x64: 'x64', '64': 'x64', amd64: 'x64', x86_64: 'x64', arm64: 'arm64', aarch64: 'arm64', ia32: 'ia32',
-  '32': 'ia32', arm: 'arm', armv7: 'arm', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64', loong64: 'loong64' };
+// a package loader's own words ("linux-64") name a cpu by its bits too
+const CPUS = { ...CPU_NAMES, '64': 'x64', '32': 'ia32' };
 const LIBCS = { gnu: 'glibc', musl: 'musl', gnueabihf: 'glibc', musleabihf: 'musl', msvc: null };
 
 // The os/cpu/libc a platform package's name or binary's name stands for

@@ -18,16 +18,15 @@ const { BOUNDS, findLibrary, splitPath, expand, originOf, MUSL_SELF } = require(
 const ST = require('./static-tls');
 const P = require('./problems');
 const { cmpVersion } = require('../version');
+const { CPUS, byCpu } = require('../platform');
 const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
 
 const LIMIT = 4096;
-const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
-  ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
+const LD_NAMES = byCpu('glibcLoader');
 const GLIBC_LOADER = /^(ld-linux[\w.-]*\.so\.\d+|ld64\.so\.\d)$/;
 const NO_GLIBC_LOADER = 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)';
-const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
-  riscv64: 'riscv64' };
+const MUSL_ARCH = byCpu('musl');
 const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
 
 // ---- the process before the first file ----
@@ -119,8 +118,8 @@ function dstOf(t, facts) {
     const lib = lc ? path.dirname(lc.path).replace(/^\/+/, '').replace(/^usr\//, '') : 'lib';
     return { LIB: lib, PLATFORM: require('os').machine() };
   }
-  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu' };
-  const lib = t.family === 'rhel' ? (t.class === 64 ? 'lib64' : 'lib') : `lib/${multiarch[t.cpu] || t.cpu}`;
+  const multiarch = CPUS[t.cpu] && CPUS[t.cpu].multiarch;
+  const lib = t.family === 'rhel' ? (t.class === 64 ? 'lib64' : 'lib') : `lib/${multiarch || t.cpu}`;
   return { LIB: lib, PLATFORM: t.arch };
 }
 
@@ -155,7 +154,7 @@ function searchContext(target, facts, family, objects) {
 // glibc's _DL_CACHE_DEFAULT_ID per architecture (sysdeps/*/dl-cache.h, and
 // FLAG_ELF_LIBC6 with the ABI flag in elf/cache.c's flag names): the cache
 // entries its loader considers.
-const CACHE_ID = { x64: 0x0303, arm64: 0x0a03, ia32: 0x0003, arm: 0x0903, s390x: 0x0403, ppc64: 0x0503 };
+const CACHE_ID = byCpu('ldCache');
 
 // process.cwd() when a relative path needs it (most loads never do).
 const CWD = { get cwd() { return process.cwd(); } };

@@ -11,17 +11,14 @@
  * split, so x86_64 and better_sqlite3 stay whole words.
  */
 
+const { CPU_NAMES } = require('../platform');
 const OS = {
   linux: 'linux', darwin: 'darwin', macos: 'darwin', osx: 'darwin', mac: 'darwin', win32: 'win32', windows: 'win32',
   freebsd: 'freebsd', openbsd: 'openbsd', sunos: 'sunos', aix: 'aix', android: 'android', ios: 'ios',
 };
 // linuxmusl (sharp) names the OS and the libc at once
 const OS_LIBC = { linuxmusl: ['linux', 'musl'], alpine: ['linux', 'musl'] };
-const CPU = {
-  x64: 'x64', x86_64: 'x64', amd64: 'x64', arm64: 'arm64', aarch64: 'arm64', ia32: 'ia32', i386: 'ia32', i686: 'ia32',
-  x86: 'ia32', arm: 'arm', armhf: 'arm', armv6l: 'arm', armv7l: 'arm', ppc64: 'ppc64', ppc64le: 'ppc64', s390x: 's390x',
-  riscv64: 'riscv64', loong64: 'loong64', mips64el: 'mips64el', wasm32: 'wasm32',
-};
+const CPU = CPU_NAMES;
 const LIBC = { musl: 'musl', glibc: 'glibc', gnu: 'glibc', gnueabihf: 'glibc', musleabihf: 'musl', msvc: 'msvc' };
 const DIR_LIMIT = 32; // segments read from one path
 const PIECE_LIMIT = 64; // pieces read from one segment

@@ -7,7 +7,7 @@
 // family and release, libstdc++, architecture, $LIB) are read from its files.
 const fs = require('fs');
 const { tiError, fromSystemError } = require('../errors');
-const { CPUS, cpuOf } = require('../platform');
+const { CPUS, byCpu, cpuOf } = require('../platform');
 const { cmpVersion } = require('../version');
 
 // Linux's own bounds: 40 symlinks per lookup (MAXSYMLINKS), PATH_MAX 4096.
@@ -85,10 +85,8 @@ async function resolveAsync(root, p) {
 
 // ---- what the tree says about the target ----
 
-const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
-  riscv64: 'riscv64' };
-const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu',
-  s390x: 's390x-linux-gnu', ppc64: 'powerpc64le-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+const MUSL_ARCH = byCpu('musl');
+const MULTIARCH = byCpu('multiarch');
 const READ_LIMIT = 32 << 20;
 
 function fileIn(root, p) {

@@ -248,6 +248,11 @@ describe('package selection against the packages\' own loaders', function () {
       assert.strictEqual(c.native, false);
       assert.deepStrictEqual(c.problems, []);
     }
+    // the CLI says it in words and exits 0 (the truth: require() of the package works)
+    assert.strictEqual(spawnSync(process.execPath, ['-e', `require(${JSON.stringify(dir)})`]).status, 0);
+    const cli = spawnSync(process.execPath, [path.join(h.ROOT, 'bin', 'tls-inspect.js'), 'check', '--package', dir], { env: { ...process.env, NO_COLOR: '1' } });
+    assert.strictEqual(cli.status, 0, cli.stderr.toString());
+    assert.match(cli.stdout.toString(), /^is-glob@4\.0\.3 on host: ok, no native code/);
   });
 
   it('platform tags: an unmodelled layout (bin/napi-v6/<platform>/<arch>/) is judged only where it fits; tests are not judged', async function () {

@@ -162,8 +162,11 @@ function mergeColumns(targets, rows, first = 'FILE') {
 // checkPackage(): which binary the package loads, then its verdict.
 function formatPackage(r, c = colours(null)) {
   if (r.error) return formatCheck(r, c);
-  const head = `${c.bold(r.package || r.path)}${r.version ? `@${r.version}` : ''} (${r.convention}) on ${r.target}: ` +
-    `${r.selected ? `loads ${r.selected}` : 'loads nothing'}`;
+  const name = `${c.bold(r.package || r.path)}${r.version ? `@${r.version}` : ''}`;
+  // a package without native code is fine: say so, not "loads nothing"
+  if (r.native === false) return `${name} on ${r.target}: ${c.green('ok')}, ${r.why || 'no native code'}\n`;
+  const by = r.convention && r.convention !== 'none' ? ` (${r.convention})` : '';
+  const head = `${name}${by} on ${r.target}: ${r.selected ? `loads ${r.selected}` : 'loads nothing'}`;
   return `${head}\n${formatCheck(r, c)}`;
 }
 

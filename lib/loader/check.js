@@ -151,7 +151,7 @@ async function packageBinaries(dir, nt, judge) {
 // installed on the target, or NO_BINARY naming what the target needs.
 async function withoutBinary(dir, sel, state, nt, base) {
   const P = require('./problems');
-  const needs = require('./package-needs');
+  const needs = require('./packages/needs');
   const empty = { path: dir, target: state.target.name, analysis: null, closure: [], staticTls: null, runsOn: null, selected: null };
   const info = sel.installable === true ? await needs.missingBinary(dir, nt, { facts: fileFacts, selection: sel }) : null;
   if (sel.installable === true && !info) {
@@ -192,7 +192,7 @@ async function checkPackage(dir = '.', opts = {}) {
     files.push(real !== file ? { ...r, path: file, realPath: real } : r);
   }
   let first = files.find((f) => !f.ok) || files[0];
-  const needs = require('./package-needs');
+  const needs = require('./packages/needs');
   if (!first.ok && (await needs.hasJsFallback(dir))) first = fallenBack(first, sel.name);
   const covers = await needs.coversOf(await require('./packages').describePackage(dir));
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };

@@ -462,7 +462,7 @@ const flagsOf = (label) => {
 };
 
 // NO_BINARY: a package that needs a native binary has none for the target.
-// info: package-needs.js missingBinary(); onHost: the target is this machine.
+// info: packages/needs.js missingBinary(); onHost: the target is this machine.
 function noBinary(info, targetName, onHost) {
   const who = `${info.name}${info.version ? `@${info.version}` : ''}`;
   const covers = info.covers.length ? info.covers.join(', ') : 'no platform';

@@ -1,6 +1,6 @@
 'use strict';
 // scan(): the native files under a tree (*.node, and *.so* with ELF magic).
-// Each package's loader convention (packages.js) decides which of them would
+// Each package's loader convention (packages/) decides which of them would
 // load on the target; those are judged by the loader model with everything
 // they pull in, every other one is reported as skipped with the reason and
 // costs nothing more than the walk's look at it.
@@ -14,7 +14,7 @@ const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError, codeOf } = require('../errors');
 const { createState, result, npmTarget, settleFallbacks, fallenBack } = require('./check');
-const needs = require('./package-needs');
+const needs = require('./packages/needs');
 const P = require('./problems');
 const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');

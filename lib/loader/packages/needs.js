@@ -15,9 +15,9 @@
  * is not read), else what the convention looked for.
  */
 const path = require('path');
-const P = require('./packages');
+const P = require('./index');
 const { tagsOf } = require('./platform-tags');
-const { readSmall } = require('../file/walk');
+const { readSmall } = require('../../file/walk');
 
 const LOADERS = ['node-gyp-build', 'node-gyp-build-optional-packages', 'prebuild-install', '@mapbox/node-pre-gyp',
   'node-pre-gyp', 'bindings', 'cmake-ts', 'cmake-js', 'require-addon', 'node-addon-api', 'nan'];
@@ -97,7 +97,7 @@ const FORMAT_OS = { 'Mach-O': 'darwin', PE: 'win32' };
 
 async function libcOf(file) {
   try {
-    const a = await require('../file/analyze').analyze(file, { light: true });
+    const a = await require('../../file/analyze').analyze(file, { light: true });
     return a.libc === 'glibc' || a.libc === 'musl' ? a.libc : null;
   } catch (_) {
     return null;
@@ -116,7 +116,7 @@ async function platformOfFile(dir, file, json) {
     const facts = await P.headerFacts(file);
     if (facts.elf) {
       os = os || 'linux';
-      cpu = cpu || require('../platform').cpuOf(facts.machine, facts.class) || facts.machine;
+      cpu = cpu || require('../../platform').cpuOf(facts.machine, facts.class) || facts.machine;
       if (!libc) libc = await libcOf(file); // an untagged Linux build is the libc it links
     } else {
       os = os || FORMAT_OS[facts.format] || null;
@@ -199,7 +199,7 @@ const DEPTH_LIMIT = 12; // nested node_modules levels
 // each real directory once, bounded.
 async function* packageDirs(root) {
   const fs = require('fs');
-  const { listDir } = require('../file/walk');
+  const { listDir } = require('../../file/walk');
   const seen = new Set();
   let count = 0;
   const list = (dir) => listDir(dir, 10000).catch(() => []);

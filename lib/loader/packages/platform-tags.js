@@ -11,7 +11,7 @@
  * split, so x86_64 and better_sqlite3 stay whole words.
  */
 
-const { CPU_NAMES } = require('../platform');
+const { CPU_NAMES } = require('../../platform');
 const OS = {
   linux: 'linux', darwin: 'darwin', macos: 'darwin', osx: 'darwin', mac: 'darwin', win32: 'win32', windows: 'win32',
   freebsd: 'freebsd', openbsd: 'openbsd', sunos: 'sunos', aix: 'aix', android: 'android', ios: 'ios',

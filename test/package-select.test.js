@@ -17,7 +17,7 @@ const { checkPackage } = require('../lib/loader/check');
 const { scan } = require('../lib/loader/scan');
 const { npmPackage } = require('./support/npm-cache');
 
-const HOST = P.hostTarget();
+const HOST = P.npmHostTarget();
 const MACH_O = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01, ...Array(24).fill(0)]);
 const PE = Buffer.from([0x4d, 0x5a, ...Array(62).fill(0)]);
 

@@ -18,7 +18,7 @@ const { analyze } = require('../lib/file/analyze');
 const { walk } = require('../lib/loader/scan');
 
 const ABI = Number(process.versions.modules);
-const HOST = P.hostTarget();
+const HOST = P.npmHostTarget();
 const AARCH64 = '/usr/aarch64-linux-gnu/lib/libm.so.6';
 const MACH_O = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01, ...Array(24).fill(0)]);
 const PE = Buffer.from([0x4d, 0x5a, ...Array(62).fill(0)]);

@@ -7,6 +7,7 @@ const host = require('../process/host');
 const { resolveTarget } = require('./targets');
 const { LoaderState, loadFile, verdictOf } = require('./model');
 const io = require('./io');
+const { npmTarget } = require('./packages/npm-target');
 
 function checkPath(file, what = 'check(path)') {
   if (typeof file !== 'string' || !file) throw tiError('TI_EINVAL', `${what}: path must be a non-empty string`);
@@ -82,14 +83,6 @@ async function checkTogether(paths, opts = {}) {
   const verdict = files.some((f) => f.error) ? 'error' : verdictOf(files.flatMap((f) => f.problems));
   return { target: state.target.name, ok: !failed, verdict, failsAt: failed ? failed.path : null, files,
     staticTls: { before, after: state.budget ? state.budget.free : null, needed } };
-}
-
-// A tls-inspect target in npm's words, for the package conventions.  On the
-// host, LIBC picks the libc as it does for node-gyp-build.
-function npmTarget(t, env = process.env) {
-  const libc = t.kind === 'host' && (env.LIBC === 'glibc' || env.LIBC === 'musl') ? env.LIBC : t.libc;
-  return { os: 'linux', cpu: t.cpu, libc: libc === 'musl' ? 'musl' : 'glibc', runtime: t.runtime || 'node',
-    ...(t.abi ? { abi: t.abi } : {}), ...(t.napi ? { napi: t.napi } : {}) };
 }
 
 // What a package's binary needs to be classified: its header, or its analysis
@@ -198,5 +191,5 @@ async function checkPackage(dir = '.', opts = {}) {
   return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
-module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, npmTarget, fileFacts,
+module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, fileFacts,
   settleFallbacks, fallenBack };

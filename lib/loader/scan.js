@@ -13,7 +13,8 @@
 const fs = require('fs');
 const path = require('path');
 const { tiError, fromSystemError, codeOf } = require('../errors');
-const { createState, result, npmTarget, settleFallbacks, fallenBack } = require('./check');
+const { createState, result, settleFallbacks, fallenBack } = require('./check');
+const { npmTarget } = require('./packages/npm-target');
 const needs = require('./packages/needs');
 const P = require('./problems');
 const { loadFile, LoaderState } = require('./model');

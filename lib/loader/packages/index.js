@@ -26,7 +26,7 @@ const { NOT_INSTALLED, installable, platformCheck } = require('./install-check')
 const { selectNapiRs } = require('./napi-rs');
 const { selectNodeGypBuild } = require('./node-gyp-build');
 const { selectNodePreGyp } = require('./node-pre-gyp');
-const { hostTarget, normalizeTarget, targetLabel } = require('./npm-target');
+const { npmHostTarget, npmTarget, normalizeTarget, targetLabel } = require('./npm-target');
 const { describePackage, findPackageRoot } = require('./package');
 const { noConventionReason, platformDelegates, selectPlatformPackage, selectWithoutConvention } = require('./platform-package');
 const { nodeFiles, readJson, resolvePackage } = require('./reads');
@@ -124,5 +124,5 @@ function classify(selection, file, facts) {
 const wantsOf = (selection) => (selection && selection[INTERNAL] ? selection[INTERNAL].wants : null);
 
 module.exports = {
-  resolvePackage, nodeFiles, readJson, wantsOf, cmakeTsBuilds, notLoadedReason: noConventionReason, findPackageRoot, describePackage, selectBinaries, classify, settle, installable, normalizeTarget, hostTarget, headerFacts, factsFromAnalysis, LIBRARY, NOT_INSTALLED,
+  resolvePackage, nodeFiles, readJson, wantsOf, cmakeTsBuilds, notLoadedReason: noConventionReason, findPackageRoot, describePackage, selectBinaries, classify, settle, installable, normalizeTarget, npmHostTarget, npmTarget, headerFacts, factsFromAnalysis, LIBRARY, NOT_INSTALLED,
 };

@@ -1,7 +1,9 @@
 'use strict';
 // Targets in npm's vocabulary, as package selection takes them: { os, cpu,
-// libc, runtime, abi, napi, armv } (normalizeTarget), and this machine's
-// (hostTarget).  lib/loader/targets.js turns the names users speak into these.
+// libc, runtime, abi, napi, armv } (normalizeTarget).  Two ways in:
+// npmTarget() from a tls-inspect target (lib/loader/targets.js turns the
+// names users speak into those), npmHostTarget() from this process as
+// node-gyp-build sees it.  This is the one home of that shape.
 const { tiError } = require('../../errors');
 const { runningLibc } = require('../../process/running-libc');
 
@@ -39,7 +41,7 @@ function normalizeTarget(target) {
 }
 
 // This process, as node-gyp-build sees it (LIBC= is honoured, like there).
-function hostTarget() {
+function npmHostTarget() {
   const vars = (process.config && process.config.variables) || {};
   const cpu = process.arch;
   return normalizeTarget({
@@ -58,4 +60,12 @@ function hostTarget() {
 
 const targetLabel = (t) => `${t.os}-${t.cpu}${t.libc ? ` ${t.libc}` : ''} (${t.runtime} abi${t.abi}, Node-API ${t.napi})`;
 
-module.exports = { hostTarget, normalizeTarget, targetLabel };
+// A tls-inspect target (lib/loader/targets.js) in npm's words.  On the host,
+// LIBC picks the libc as it does for node-gyp-build.
+function npmTarget(t, env = process.env) {
+  const libc = t.kind === 'host' && (env.LIBC === 'glibc' || env.LIBC === 'musl') ? env.LIBC : t.libc;
+  return { os: 'linux', cpu: t.cpu, libc: libc === 'musl' ? 'musl' : 'glibc', runtime: t.runtime || 'node',
+    ...(t.abi ? { abi: t.abi } : {}), ...(t.napi ? { napi: t.napi } : {}) };
+}
+
+module.exports = { npmHostTarget, npmTarget, normalizeTarget, targetLabel };

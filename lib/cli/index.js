@@ -2,6 +2,7 @@
 // The tls-inspect command line: `tls-inspect [command] [options]`.
 const { parseArgs } = require('util');
 const pkg = require('../../package.json');
+const { tiError } = require('../errors');
 
 const USAGE = `Usage: tls-inspect [command] [options]
 
@@ -70,7 +71,7 @@ of static TLS an initial-exec module loaded now could still get.
 
 function parseBytes(text) {
   const m = /^(\d+)\s*([kKmM]?)(i?[bB])?$/.exec(String(text));
-  if (!m) throw Object.assign(new Error(`--bytes: not a size: ${text}`), { code: 'TI_EINVAL' });
+  if (!m) throw tiError('TI_EINVAL', `--bytes: not a size: ${text}`);
   return Number(m[1]) * ({ '': 1, k: 1024, K: 1024, m: 1 << 20, M: 1 << 20 }[m[2]]);
 }
 
@@ -83,7 +84,7 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, files) {
-    if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL', usage: true });
+    if (!files.length) throw tiError('TI_EINVAL', 'analyze: name at least one file', { usage: true });
     const { analyze } = require('../file/analyze');
     const results = [];
     let failed = 0;
@@ -113,7 +114,7 @@ CI gates: --strict (warnings fail too), --ignore CODE[,CODE] (leave those proble
 
 function formatOf(values) {
   const f = values.json ? 'json' : values.format || 'text';
-  if (!['text', 'json', 'github'].includes(f)) throw Object.assign(new Error(`--format ${f}: use text, json or github`), { code: 'TI_EINVAL' });
+  if (!['text', 'json', 'github'].includes(f)) throw tiError('TI_EINVAL', `--format ${f}: use text, json or github`);
   return f;
 }
 
@@ -123,8 +124,7 @@ function ignoreOf(values) {
   const { CODES } = require('../loader/problems');
   const unknown = codes.filter((c) => !CODES.includes(c));
   if (unknown.length) {
-    throw Object.assign(new Error(`--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`),
-      { code: 'TI_EINVAL', usage: true });
+    throw tiError('TI_EINVAL', `--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`, { usage: true });
   }
   return codes;
 }
@@ -217,10 +217,10 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
     const opts = modelOptions(values);
     const fmt = require('./format');
     const c = require('./output').colours(out);
-    if (values.tree && values.together) throw Object.assign(new Error('check: --tree and --together do not go together'), { code: 'TI_EINVAL', usage: true });
+    if (values.tree && values.together) throw tiError('TI_EINVAL', 'check: --tree and --together do not go together', { usage: true });
     if (values.tree) return checkTrees(values.package ? (args.length ? args : ['.']) : args, targets, opts, { out, format, values });
     if (values.package) return checkPackages(args.length ? args : ['.'], targets, opts, { out, format, values });
-    if (!args.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
+    if (!args.length) throw tiError('TI_EINVAL', 'check: name at least one file', { usage: true });
     if (values.together) {
       const { checkTogether } = require('../loader/check');
       const all = [];
@@ -237,7 +237,7 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
 
 // check --tree: one tree per file (or per package's selected binary) and target.
 async function checkTrees(items, targets, opts, { out, format, values }) {
-  if (!items.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
+  if (!items.length) throw tiError('TI_EINVAL', 'check: name at least one file', { usage: true });
   const { tree } = require('../loader/tree');
   const { checkPackage } = require('../loader/check');
   const fmt = require('./format');
@@ -420,7 +420,7 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
   async run(values, out, err, words) {
     let message = words.join(' ');
     if (!message && !process.stdin.isTTY) message = await require('../loader/explain').readMessage(process.stdin);
-    if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
+    if (!message.trim()) throw tiError('TI_EINVAL', 'explain: give a message or pipe one in');
     const { explain, formatDiagnosis } = require('../loader/explain');
     const d = explain(message, { path: values.path });
     const { clean, escapeControls } = require('./output');
@@ -447,7 +447,7 @@ Exit codes: 0 it loads, 1 it fails, 2 usage error.
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, words) {
-    if (words.length !== 1) throw Object.assign(new Error('why: give one module name or file'), { usage: true });
+    if (words.length !== 1) throw tiError('TI_EINVAL', 'why: give one module name or file', { usage: true });
     const { why, formatWhy } = require('../loader/why');
     const w = await why(words[0]);
     const { clean, escapeControls } = require('./output');

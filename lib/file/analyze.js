@@ -227,13 +227,7 @@ function deferExports(out, file, version) {
   let done = null;
   const take = () => {
     if (done) return done;
-    let packed;
-    try {
-      packed = binding.analyzeExports(file, version);
-    } catch (e) {
-      throw fromNative(e);
-    }
-    const p = new Packed(packed, 1);
+    const p = new Packed(binding.analyzeExports(file, version), 1);
     const exports = p.exports();
     done = { exports, raw: { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() } };
     Object.defineProperty(out, RAW_EXPORTS, { value: done.raw });
@@ -342,24 +336,12 @@ const DEFER = 2; // exports of a file with thousands of them packed on first use
 const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
 function analyzeSync(file, opts) {
-  let packed;
-  try {
-    packed = binding.analyzeSync(checkPath(file), depth(opts) | defer(opts));
-  } catch (e) {
-    throw fromNative(e);
-  }
-  return shape(packed, file);
+  return shape(binding.analyzeSync(checkPath(file), depth(opts) | defer(opts)), file);
 }
 
 // Runs on the libuv thread pool: scanning many files does not block the event loop.
 async function analyze(file, opts) {
-  let packed;
-  try {
-    packed = await binding.analyze(checkPath(file), depth(opts) | defer(opts));
-  } catch (e) {
-    throw fromNative(e);
-  }
-  return shape(packed, file);
+  return shape(await binding.analyze(checkPath(file), depth(opts) | defer(opts)), file);
 }
 
 // Several files in one trip to the thread pool (a scan judges thousands):
@@ -434,12 +416,7 @@ async function analyzeRemembered(file) {
   const ident = identity(checkPath(file));
   const hit = ident && REMEMBERED.get(file);
   if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
-  let packed;
-  try {
-    packed = ident && ident.small ? binding.analyzeSync(file, 0) : await binding.analyze(file, 0);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const packed = ident && ident.small ? binding.analyzeSync(file, 0) : await binding.analyze(file, 0);
   // The identity was taken from the path, the analysis from the descriptor the
   // addon opened (its fileId: fstat of what was read).  A link swapped between
   // the two would keep one file's analysis under the other's identity: unless

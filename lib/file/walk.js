@@ -69,12 +69,7 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
     throw tiError('TI_EINVAL', 'walk(): skip must be a directory name (no slash, at most 255 bytes) or null');
   }
   if (!Number.isSafeInteger(maxVisits) || maxVisits < 0) throw tiError('TI_EINVAL', 'walk(): maxVisits must be a non-negative integer');
-  let handle;
-  try {
-    handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);
   const factsOf = factsCache();
   let next = binding.walkNext(handle, batch);
   try {
@@ -82,8 +77,6 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
       let packed;
       try {
         packed = await next;
-      } catch (e) {
-        throw fromNative(e);
       } finally {
         next = null;
       }
@@ -100,33 +93,19 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
 
 // The text of a regular file of at most limit bytes, in one trip to the
 // thread pool (TI_ERANGE when larger, TI_ENOTREG for a FIFO or device).
-async function readSmall(file, limit) {
-  try {
-    return await binding.readSmall(file, limit);
-  } catch (e) {
-    throw fromNative(e);
-  }
+function readSmall(file, limit) {
+  return binding.readSmall(file, limit);
 }
 
 // Up to limit names of a directory, in the file system's order, in one trip.
 async function listDir(dir, limit) {
-  let joined;
-  try {
-    joined = await binding.listDir(dir, limit);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const joined = await binding.listDir(dir, limit);
   return joined ? joined.split('\0') : [];
 }
 
 // A regular file's { id: 'st_dev:st_ino', size, head: its first 64 bytes }, in one trip.
 async function probe(file) {
-  let r;
-  try {
-    r = await binding.probe(file);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const r = await binding.probe(file);
   return { id: r[0], size: r[1], head: r[2] };
 }
 

@@ -38,20 +38,39 @@ function builtForThisMachine(file) {
   return Boolean(elf) && elf.machineNumber === want;
 }
 
+// The addon's functions, wrapped once: what one throws, or a promise it
+// returns rejects with, is a TlsInspectError with its code (fromNative), so no
+// caller converts the addon's errors itself.
+function wrapped(addon, file) {
+  const { fromNative } = require('../errors');
+  const out = { loadedFrom: file };
+  const fail = (e) => { throw fromNative(e); };
+  for (const [name, v] of Object.entries(addon)) {
+    if (typeof v !== 'function') {
+      out[name] = v;
+      continue;
+    }
+    out[name] = function addonCall(...args) {
+      let r;
+      try {
+        r = v.apply(addon, args);
+      } catch (e) {
+        fail(e);
+      }
+      return r instanceof Promise ? r.then(undefined, fail) : r;
+    };
+  }
+  return out;
+}
+
 function load() {
   const usable = (file) => fs.existsSync(file) && builtForThisMachine(file);
   // a local build was made here: the libc need not be asked for first
   const [local] = candidates('');
   const file = usable(local) ? local : candidates(runningLibc()).find(usable);
-  if (file) {
-    const addon = require(file);
-    addon.loadedFrom = file;
-    return addon;
-  }
+  if (file) return wrapped(require(file), file);
   const found = require('node-gyp-build').path(root);
-  const addon = require(found);
-  addon.loadedFrom = found;
-  return addon;
+  return wrapped(require(found), found);
 }
 
 module.exports = load();
@@ -63,13 +82,7 @@ module.exports.runningLibc = runningLibc;
 // another module (on Node 20 about half a millisecond, more than the rest).
 let libcCache = null;
 module.exports.hostLibc = function hostLibc() {
-  if (!libcCache) {
-    try {
-      libcCache = module.exports.libc();
-    } catch (e) {
-      throw require('../errors').fromNative(e);
-    }
-  }
+  if (!libcCache) libcCache = module.exports.libc();
   return { ...libcCache };
 };
 module.exports.candidates = candidates;

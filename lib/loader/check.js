@@ -114,7 +114,7 @@ async function settleFallbacks(sel, judge) {
   const failed = new Map();
   for (const file of [...sel.selected, ...sel.fallbacks]) {
     let r;
-    try { r = await judge(file); } catch (e) { r = { verdict: 'error', problems: [], error: { code: codeOf(e) } }; }
+    try { r = await judge(file); } catch (e) { r = errorResult(file, null, e); }
     if (r.verdict !== 'incompatible' && r.verdict !== 'error') return packages.settle(sel, file, failed);
     const codes = [...new Set(r.problems.filter((p) => p.severity === 'error').map((p) => p.code))];
     failed.set(file, codes.join(', ') || (r.error && r.error.code) || 'incompatible');

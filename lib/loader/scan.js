@@ -12,8 +12,8 @@
 // selection per package.  What cannot be read is an error result.
 const fs = require('fs');
 const path = require('path');
-const { tiError, fromSystemError, codeOf } = require('../errors');
-const { createState, result, settleFallbacks, fallenBack } = require('./check');
+const { tiError, fromSystemError } = require('../errors');
+const { createState, result, errorResult, settleFallbacks, fallenBack } = require('./check');
 const { npmTarget } = require('./packages/npm-target');
 const needs = require('./packages/needs');
 const P = require('./problems');
@@ -36,10 +36,8 @@ async function* walk(root, opts) {
   for await (const batch of files.walk(root, opts)) yield* batch;
 }
 
-function errorResult(entry, target) {
-  return { path: entry.shown || entry.path, target, ok: false, verdict: 'error', problems: [], analysis: null,
-    error: { code: codeOf(entry.error), message: entry.error.message } };
-}
+// An entry the walk could not read, as check() reports a file it could not judge.
+const unreadable = (entry, target) => errorResult(entry.shown || entry.path, target, entry.error);
 
 // Which package a file belongs to and what that package would load: one
 // selection per package (its *.node files judged by their light analysis
@@ -198,24 +196,24 @@ function judgeWith(first, session, opts) {
       if (!r.ok && pkg && pkg.dir && (await needs.hasJsFallback(pkg.dir))) r = fallenBack(r, pkg.package);
       return { ...r, path: entry.shown, ...(real !== entry.path ? { realPath: real } : {}), ...pkg };
     } catch (e) {
-      return errorResult({ path: entry.shown, error: e }, target);
+      return unreadable({ path: entry.shown, error: e }, target);
     }
   };
 }
 
 // What the walk found, skipped or errors at once, the rest to judging.
 async function classified(entry, choose, target) {
-  if (entry.error) return { result: errorResult(entry, target) };
+  if (entry.error) return { result: unreadable(entry, target) };
   if (entry.code) { // a native file that could not be opened or read (the walk reads headers only)
     const error = { code: entry.code, message: `${entry.shown}: cannot be read (${entry.code})` };
-    return { result: errorResult({ shown: entry.shown, error }, target) };
+    return { result: unreadable({ shown: entry.shown, error }, target) };
   }
   if (!choose) return { judge: null };
   let c;
   try {
     c = choose.known(entry) || (await choose.find(entry));
   } catch (e) {
-    return { result: errorResult({ shown: entry.shown, error: e }, target) };
+    return { result: unreadable({ shown: entry.shown, error: e }, target) };
   }
   if (entry.name.endsWith('.node') && choose.nativePackages.size < NATIVE_PACKAGES) choose.nativePackages.add(c.sel.dir);
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
@@ -308,7 +306,7 @@ async function* withoutBinaries(root, first, shown, nativePackages) {
     try {
       info = await needs.missingBinary(dir, nt, whole ? { hasNodeFiles: nativePackages.has(dir) } : {});
     } catch (e) {
-      yield errorResult({ shown: shown(dir), error: e }, first.target.name);
+      yield unreadable({ shown: shown(dir), error: e }, first.target.name);
       continue;
     }
     if (!info) continue;

@@ -6,7 +6,7 @@ const os = require('os');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const compareWithReadelf = (file) => h.compareAnalyzeWithReadelf(ti, file);
 
@@ -343,7 +343,7 @@ describe('analyze(): which libc a file was built for', function () {
 
 describe('analyze(): time grows linearly with the file', function () {
   this.timeout(300000);
-  const { sharedObject, STT } = require('./elf-build');
+  const { sharedObject, STT } = require('./support/elf-build');
   let dir;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-linear-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ const assert = require('assert');
 const lab = require('../scripts/lab');
 const { measuredBudget, BUDGETS } = require('../lib/loader/budgets');
 const { resolveTarget, PRESETS, GLIBC_SURPLUS } = require('../lib/loader/targets');
-const h = require('./helpers');
-const { Builder } = require('./loader-fixtures');
+const h = require('./support/helpers');
+const { Builder } = require('./support/loader-fixtures');
 
 describe('measured static TLS budgets: the lab\'s table in the presets', function () {
   it('is the lab\'s current output: its generator and version', function () {

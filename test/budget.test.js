@@ -2,7 +2,7 @@
 const assert = require('assert');
 const path = require('path');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'budget-load.js');
 
@@ -39,7 +39,7 @@ describe('staticTls(): the static TLS budget', function () {
   it('is an estimate once something was unloaded: glibc may keep the static TLS of what it unmapped', function () {
     const { execFileSync } = require('child_process');
     // a failed load unmaps what it mapped: an initial-exec block placed, then a symbol missing under RTLD_NOW
-    const b = new (require('./loader-fixtures').Builder)('ti-unload-');
+    const b = new (require('./support/loader-fixtures').Builder)('ti-unload-');
     try {
       const failing = b.lib('libfail.so', { tls: 8, align: 64, model: 'initial-exec', flags: ['-Wl,-z,now'],
         extra: 'int ti_nowhere(void);\nint ti_call(void) { return ti_nowhere(); }' });

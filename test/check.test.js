@@ -6,7 +6,7 @@ const os = require('os');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const codes = (r) => r.problems.map((p) => p.code);
 const haveMusl = () => Boolean(fixtures.list().musl);

@@ -8,7 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const BIN = path.join(h.ROOT, 'bin', 'tls-inspect.js');
 const LD_SO = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-x86-64.so.2'].find((f) => fs.existsSync(f));
@@ -246,7 +246,7 @@ describe('CLI edges', function () {
     let t;
     before(function () {
       if (process.arch !== 'x64' || !LD_SO) h.skip(this, 'the fixtures are x86_64 objects for glibc\'s x86_64 loader');
-      const { sharedObject, STT, STB } = require('./elf-build');
+      const { sharedObject, STT, STB } = require('./support/elf-build');
       t = path.join(dir, 'closure');
       const put = (rel, o) => h.putFile(t, rel, sharedObject(o).bytes);
       put('top.so', { needed: ['libA.so', 'libc.so.6'], runpaths: ['$ORIGIN/a'] });

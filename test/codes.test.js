@@ -9,9 +9,9 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const { Builder, nodeLoadSequence } = require('./loader-fixtures');
+const { Builder, nodeLoadSequence } = require('./support/loader-fixtures');
 const { nodeApiInclude } = require('../scripts/nodedir');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const codes = (r) => r.problems.map((p) => p.code);
 

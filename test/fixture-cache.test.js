@@ -11,7 +11,7 @@ const os = require('os');
 const path = require('path');
 const fixtures = require('../lib/reproduce');
 const { resizeTls } = require('../lib/reproduce/elf-patch');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const BYTES = 64;
 const PLANTED = `#include <fcntl.h>

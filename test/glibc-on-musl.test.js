@@ -11,8 +11,8 @@ const os = require('os');
 const path = require('path');
 const { check } = require('../lib');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
-const { muslLoadSequence } = require('./loader-fixtures');
+const h = require('./support/helpers');
+const { muslLoadSequence } = require('./support/loader-fixtures');
 const { npmPackage } = require('./support/npm-cache');
 
 const ADDON = 'void *napi_register_module_v1(void *env, void *exports) { (void)env; return exports; }\n';

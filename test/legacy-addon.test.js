@@ -11,7 +11,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 const { npmPackage } = require('./support/npm-cache');
 const { NODE } = require('../lib/loader/targets');
 
@@ -257,7 +257,7 @@ describe('legacy NODE_MODULE addons: real npm prebuilds', function () {
 
 describe('legacy NODE_MODULE addons: crafted files (elf-build)', function () {
   this.timeout(60000);
-  const { sharedObject, STT } = require('./elf-build');
+  const { sharedObject, STT } = require('./support/elf-build');
   const R_X86_64_64 = 1, R_X86_64_RELATIVE = 8;
   let dir;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-legacy-c-')); });

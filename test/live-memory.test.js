@@ -7,7 +7,7 @@ const { spawnSync, execFileSync } = require('child_process');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'truncated-module.js');
 

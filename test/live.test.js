@@ -5,7 +5,7 @@ const fs = require('fs');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const real = (p) => fs.realpathSync(p);
 

@@ -8,8 +8,8 @@ const fs = require('fs');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
-const { Builder, nodeLoadSequence, muslLoadSequence } = require('./loader-fixtures');
+const h = require('./support/helpers');
+const { Builder, nodeLoadSequence, muslLoadSequence } = require('./support/loader-fixtures');
 
 const codes = (r) => r.problems.map((p) => p.code);
 const errors = (r) => r.problems.filter((p) => p.severity === 'error');

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 const { npmPackage, officialNode } = require('./support/npm-cache');
 
 const FN = 'node_api_module_get_api_version_v1';

@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 const { nodeApiInclude } = require('../scripts/nodedir');
 
 const codes = (r) => r.problems.map((p) => p.code);

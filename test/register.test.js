@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'register-load.js');
 

@@ -5,7 +5,7 @@ const fs = require('fs');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const MIB = 1 << 20;
 const haveMusl = () => Boolean(fixtures.list().musl && fs.existsSync('/lib/ld-musl-x86_64.so.1'));

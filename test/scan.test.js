@@ -10,8 +10,8 @@ const os = require('os');
 const path = require('path');
 const ti = require('..');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
-const { CROSS, buildCross, launcher } = require('./cross');
+const h = require('./support/helpers');
+const { CROSS, buildCross, launcher } = require('./support/cross');
 
 const BIN = path.join(h.ROOT, 'bin', 'tls-inspect.js');
 const ABI = process.versions.modules;

@@ -11,7 +11,7 @@ const { check, checkSync } = require('../lib');
 const { resolveSync } = require('../lib/loader/sysroot');
 const { parseLdCache } = require('../lib/loader/resolve');
 const { resolveTarget } = require('../lib/loader/targets');
-const h = require('./helpers');
+const h = require('./support/helpers');
 const T = require('./support/sysroot-truth');
 const { officialNode } = require('./support/npm-cache');
 

@@ -9,7 +9,7 @@ const os = require('os');
 const path = require('path');
 const SYS = require('../lib/loader/system-symbols');
 const { check } = require('../lib');
-const { readelfSymbols, haveCommand, skip } = require('./helpers');
+const { readelfSymbols, haveCommand, skip } = require('./support/helpers');
 
 describe('system symbol tables', () => {
   it('glibc 2.36 (x64) lists exactly what this machine\'s libc.so.6 exports, when it is bookworm\'s', function () {

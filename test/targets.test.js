@@ -9,7 +9,7 @@ const path = require('path');
 const ti = require('..');
 const { resolveTarget, NODE, ELECTRON, NODE_ABI_VERSION } = require('../lib/loader/targets');
 const fixtures = require('../lib/reproduce');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const cli = (args) => spawnSync(process.execPath, [path.join(h.ROOT, 'bin', 'tls-inspect.js'), ...args], { encoding: 'utf8' });
 

@@ -6,8 +6,8 @@
 const assert = require('assert');
 const { spawnSync } = require('child_process');
 const ti = require('..');
-const h = require('./helpers');
-const { Builder } = require('./loader-fixtures');
+const h = require('./support/helpers');
+const { Builder } = require('./support/loader-fixtures');
 
 const TUNABLES = 'glibc.rtld.nns=2:glibc.rtld.optional_static_tls=1024';
 

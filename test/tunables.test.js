@@ -7,7 +7,7 @@ const { spawnSync } = require('child_process');
 const ti = require('..');
 const { tunableRisk } = require('../lib/loader/tunables');
 const { budgetFrom } = require('../lib/loader/static-tls');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 // The stack limit decides glibc's default thread stack, so every child runs
 // under a limit set here rather than under whatever this machine's default is

@@ -11,7 +11,7 @@ const path = require('path');
 const fixtures = require('../lib/reproduce');
 const { walk, readSmall, listDir, probe } = require('../lib/file/walk');
 const { analyze, analyzeSync, analyzeMany } = require('../lib/file/analyze');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
 const NAME = /\.node$|\.so(\.\d+)*$/;

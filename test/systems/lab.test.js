@@ -17,7 +17,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const lab = require('../../scripts/lab');
 const { PRESETS } = require('../../lib/loader/targets');
-const h = require('../helpers');
+const h = require('../support/helpers');
 
 const systems = {};
 

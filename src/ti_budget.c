@@ -170,6 +170,15 @@ static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t used) {
   return size >= tcb + used ? size - tcb - used : 0;
 }
 
+/* Where the exact figures came from.  Variant I needs no TCB size (struct
+   pthread lies outside the static size), so glibc before 2.34, whose
+   _thread_db_sizeof_pthread is in libpthread's .symtab only, is exact there too. */
+static const char *ti_budget_source(int tcb_symbol, int measured_tcb) {
+  if (tcb_symbol) return "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+  if (measured_tcb) return "_dl_get_tls_static_info, measured thread (TCB from its stack top)";
+  return "_dl_get_tls_static_info, measured thread (variant I: the TCB lies outside the static size)";
+}
+
 static ti_err ti_budget_glibc(ti_static_tls *out) {
   const ti_glibc_syms *g = ti_glibc();
   size_t size = 0, align = 0;
@@ -192,7 +201,7 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
      (.symtab, not .dynsym): the scan thread's own stack measures it instead. */
   measured_tcb = !g->sizeof_pthread && scan.tcb_span && scan.tcb_span < size;
   if (measured_tcb) out->tcb_size = scan.tcb_span;
-  out->exact = size && (g->sizeof_pthread || measured_tcb);
+  out->exact = size && (g->sizeof_pthread || measured_tcb || ti_tls_variant() == 1);
   if (out->exact && !ti_thread_pointer()) {
     out->exact = 0;
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread";
@@ -200,8 +209,7 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
                 "modules use is unknown";
     out->remaining = out->surplus;
   } else if (out->exact) {
-    out->source = measured_tcb ? "_dl_get_tls_static_info, measured thread (TCB from its stack top)"
-                               : "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+    out->source = ti_budget_source(g->sizeof_pthread != NULL, measured_tcb);
     out->remaining = ti_static_room(size, out->tcb_size, out->used);
   } else {
     out->source = "glibc defaults (private loader symbols missing)";

@@ -8,6 +8,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 #include "ti_internal.h"
 
@@ -33,20 +34,44 @@ static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
+/* The rseq area's own size in glibc's "extra TLS" block (2.41+): the
+ * kernel's feature size (AT_RSEQ_FEATURE_SIZE, at least the 32-byte ABI
+ * minimum) rounded up to its alignment (AT_RSEQ_ALIGN, at least 32).  With
+ * glibc.pthread.rseq=0 glibc reserves the 32-byte minimum instead: the same
+ * on every kernel whose feature size is at most 32 (all of them to date). */
+enum { TI_RSEQ_MIN = 32, TI_RSEQ_MAX = 4096 };
+static uint64_t ti_rseq_area(void) {
+  uint64_t size = getauxval(27), align = getauxval(28); /* AT_RSEQ_FEATURE_SIZE, AT_RSEQ_ALIGN */
+  if (size < TI_RSEQ_MIN || size > TI_RSEQ_MAX) size = TI_RSEQ_MIN;
+  if (align < TI_RSEQ_MIN || align > TI_RSEQ_MAX || (align & (align - 1))) align = TI_RSEQ_MIN;
+  return (size + align - 1) & ~(align - 1);
+}
+
+/* How far glibc 2.41+'s rseq area reaches into static TLS, 0 when it is not
+ * there.  2.41 carves it out after the start-up blocks: variant II below them
+ * (__rseq_offset < 0, the distance covers the area), variant I above them
+ * (__rseq_offset > 0, its end counts).  Before 2.41 the area lies in struct
+ * pthread, on the other side of the thread pointer: the sign rules it out. */
+static uint64_t ti_rseq_extent(uint64_t window) {
+  const ti_glibc_syms *g = ti_glibc();
+  ptrdiff_t off = g->rseq_offset ? *g->rseq_offset : 0;
+  uint64_t end;
+  if (ti_tls_variant() == 2) end = off < 0 ? (uint64_t)-off : 0;
+  else end = off > 0 ? (uint64_t)off + ti_rseq_area() : 0;
+  return end <= window ? end : 0;
+}
+
 static void *ti_scan_thread(void *arg) {
   ti_scan_arg *a = arg;
   ti_static_scan *s = a->scan;
-  const ti_glibc_syms *g = ti_glibc();
   ti_scan_ctx c = {ti_thread_pointer(), s};
   /* Variant II puts struct pthread at the top of a caller-provided stack,
      rounded down to the static alignment, with the thread pointer at its start:
      the span is the TCB size wherever the loader does not export it. */
   if (ti_tls_variant() == 2 && c.tp && c.tp < a->top) s->tcb_span = a->top - c.tp;
   dl_iterate_phdr(ti_scan_one, &c);
-  /* glibc 2.41+ carves the rseq area out of static TLS below the thread pointer. */
-  if (ti_tls_variant() == 2 && g->rseq_offset && *g->rseq_offset < 0 &&
-      (uint64_t)-*g->rseq_offset <= s->window && (uint64_t)-*g->rseq_offset > s->used)
-    s->used = (uint64_t)-*g->rseq_offset;
+  uint64_t rseq = ti_rseq_extent(s->window);
+  if (rseq > s->used) s->used = rseq;
   return NULL;
 }
 

@@ -347,25 +347,26 @@ static char *ti_path_arg(napi_env env, napi_callback_info cbinfo, unsigned *how,
   return path;
 }
 
+/* The packed analysis as a JS value, or the core's error thrown; what the
+ * analysis and the path held is freed either way. */
+static napi_value ti_js_analysis_result(napi_env env, ti_err e, char *path, ti_elf_info *info, ti_packed *pk) {
+  napi_value result = NULL, err;
+  if (e == TI_OK) result = ti_js_packed(env, pk);
+  else if ((err = ti_core_error(env, e, path, info->detail))) TI_CHECK(env, napi_throw(env, err));
+fail:
+  ti_packed_free(pk);
+  ti_elf_free(info);
+  free(path);
+  return result;
+}
+
 static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
   ti_elf_info info;
   ti_packed pk;
-  napi_value result = NULL, err;
   unsigned how = 0;
   char *path = ti_path_arg(env, cbinfo, &how, TI_JS_HOW);
-  ti_err e;
   if (!path) return NULL;
-  e = ti_analyze_packed(path, how, &info, &pk);
-  if (e != TI_OK) {
-    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
-    goto fail;
-  }
-  result = ti_js_packed(env, &pk);
-fail:
-  ti_packed_free(&pk);
-  ti_elf_free(&info);
-  free(path);
-  return result;
+  return ti_js_analysis_result(env, ti_analyze_packed(path, how, &info, &pk), path, &info, &pk);
 }
 
 /* analyzeExports(path, version): the exports an analysis deferred, read
@@ -385,31 +386,21 @@ static ti_err ti_exports_packed(const char *path, const char *version, ti_elf_in
 static napi_value ti_js_analyze_exports(napi_env env, napi_callback_info cbinfo) {
   ti_elf_info info;
   ti_packed pk;
-  napi_value result = NULL, err, argv[2];
+  napi_value argv[2];
   size_t argc = 2, len = 0;
   char version[sizeof info.file_version] = "";
   unsigned how = 0;
   char *path = ti_path_arg(env, cbinfo, &how, 0);
-  ti_err e;
+  ti_err e = TI_EINVAL;
   memset(&info, 0, sizeof info);
   memset(&pk, 0, sizeof pk);
   if (!path) return NULL;
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_get_value_string_utf8(env, argv[1], version, sizeof version, &len) != napi_ok) {
-    ti_throw_core(env, TI_EINVAL, "analyzeExports(path, version): version must be a string");
-    goto fail;
-  }
-  e = ti_exports_packed(path, version, &info, &pk);
-  if (e != TI_OK) {
-    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
-    goto fail;
-  }
-  result = ti_js_packed(env, &pk);
-fail:
-  ti_packed_free(&pk);
-  ti_elf_free(&info);
-  free(path);
-  return result;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) == napi_ok && argc >= 2 &&
+      napi_get_value_string_utf8(env, argv[1], version, sizeof version, &len) == napi_ok)
+    e = ti_exports_packed(path, version, &info, &pk);
+  else
+    snprintf(info.detail, sizeof info.detail, "analyzeExports(path, version): version must be a string");
+  return ti_js_analysis_result(env, e, path, &info, &pk);
 }
 
 typedef struct ti_analysis { /* one file's packed analysis, or why there is none */

@@ -135,7 +135,13 @@ export interface Analysis {
   minGlibc: string | null;
   minGlibcxx: string | null;
   libc: 'glibc' | 'musl' | 'android' | 'static' | 'unknown';
-  napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[] } | null;
+  /** declared: what node_api_module_get_api_version_v1 returns, read from its code; null without it, 'unknown' for code in no known form. */
+  napi: { imports: string[]; minVersion: number; experimental: string[]; unknown: string[]; declared: number | 'unknown' | null } | null;
+  /** How the addon registers with Node: `version` its NODE_MODULE_VERSION (null for Node-API, 'unknown' when a
+   *  legacy addon's struct node_module is not found), `contextAware` whether Node can load it in more than one
+   *  context; null for a file that is no Node addon, and for a light analysis. */
+  abi: { version: number | 'unknown' | null; source: 'node_register_module_v' | 'node_module_register' | 'napi';
+    contextAware: boolean | 'unknown' } | null;
   sectionHeaders: boolean;
   symtab: boolean;
   /** "st_dev:st_ino" of the file read: the identity the loader compares to tell a file is already loaded. */
@@ -143,14 +149,16 @@ export interface Analysis {
   /** Every undefined dynamic symbol, in .dynsym order. */
   imports: Import[];
   /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:
-   *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version). */
+   *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version).
+   *  Over 2,048 of them are read on first access (TI_EIO if the file changed since). */
   exports: string[];
 }
 
 export type ProblemCode = 'LIBC_MISMATCH' | 'GLIBC_TOO_OLD' | 'GLIBCXX_TOO_OLD' | 'VERSION_NOT_FOUND' |
   'STATIC_TLS_EXHAUSTED' | 'STATIC_TLS_LOW' | 'MUSL_INITIAL_EXEC' | 'MISSING_LIBRARY' | 'UNDEFINED_SYMBOL' |
-  'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NOT_ELF' |
-  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'MODULE_NOT_REGISTERED' | 'EXEC_STACK';
+  'NODE_ABI_MISMATCH' | 'ARCH_MISMATCH' | 'BAD_INTERPRETER' | 'NAPI_VERSION' | 'NAPI_EXPERIMENTAL' | 'NAPI_DECLARED' | 'NOT_ELF' |
+  'NO_BINARY' | 'LOADER_LIMIT' | 'LOADER_BLOCKS' | 'NOT_DLOPENABLE' | 'PRELOAD_REQUIRED' | 'MODULE_NOT_REGISTERED' |
+  'NOT_CONTEXT_AWARE' | 'EXEC_STACK';
 
 export interface Problem {
   code: ProblemCode;
@@ -192,9 +200,35 @@ export interface ClosureEntry {
   status: 'new' | 'loaded' | 'system' | 'unresolved' | 'missing' | 'refused';
   /** The object that needs it: follow neededBy for the whole chain (problems carry theirs). */
   neededBy: string | null;
+  /** the rule that found it: 'RPATH of <object>', 'RUNPATH of <object>', 'LD_LIBRARY_PATH', 'ld.so.cache',
+   * 'default directories', '/etc/ld-musl-<arch>.path', 'path' (a DT_NEEDED with '/'); null when not searched */
   via: string | null;
-  tls: { size: number; align: number; static: boolean } | null;
+  /** the RPATH/RUNPATH entry as written that found it ('$ORIGIN/../lib'), else null */
+  entry: string | null;
+  /** what its DT_NEEDED entries resolved to: indexes into closure (-1: the file itself), null for none */
+  needs: Array<number | null>;
+  tls: { size: number; align: number; static: boolean; models: TlsModel[] } | null;
 }
+
+/** tree(): one node of the load closure drawn as a tree. */
+export interface TreeNode {
+  name: string;
+  path: string | null;
+  /** 'file' for the root, else the ClosureEntry status */
+  status: 'file' | ClosureEntry['status'];
+  /** short rule: 'RPATH', 'RUNPATH' (with ' $ORIGIN' when the entry used it), 'LD_LIBRARY_PATH', 'ld.so.cache',
+   * 'default', 'path', 'musl-path', 'loaded' (already in the process), 'system' (the target's); null: not found */
+  rule: string | null;
+  via: string | null;
+  entry: string | null;
+  neededBy: string | null;
+  tls: { size: number; align: number; models: TlsModel[]; placement: 'static' | 'dynamic' } | null;
+  /** the problems that name this library (the file's own ones on the root) */
+  problems: Array<{ code: ProblemCode; severity: 'error' | 'warning'; message: string; fix: string }>;
+  /** under the object whose search found them; a library needed again elsewhere is { name, path, seen: true } */
+  children: Array<TreeNode | { name: string; path: string | null; seen: true }>;
+}
+
 
 export interface RunsOn {
   os: 'linux';
@@ -229,6 +263,10 @@ export interface CheckResult {
   reason?: string;
   package?: string | null;
   convention?: string;
+  /** scan(): a package without a binary for the target (NO_BINARY): the platforms its binaries cover */
+  covers?: string[];
+  /** the common platforms (linux x64/arm64 glibc/musl, darwin, win32-x64) they do not reach */
+  uncovered?: string[];
 }
 
 export interface TogetherResult {
@@ -248,6 +286,11 @@ export interface PackageResult extends CheckResult {
   version: string | null;
   why: string;
   files?: CheckResult[];
+  /** false: the package needs no native binary (JavaScript only; ok, nothing judged) */
+  native?: false;
+  /** the platforms its installed binaries cover: 'linux-x64-glibc', 'linux-arm64', 'darwin-arm64', ... */
+  covers: string[];
+  uncovered: string[];
 }
 
 export type Cpu = 'x64' | 'arm64' | 'arm' | 'ia32' | 's390x' | 'ppc64' | 'riscv64';
@@ -258,6 +301,9 @@ export interface CheckOptions {
   cpu?: Cpu;
   libc?: 'glibc' | 'musl';
   os?: 'linux';
+  /** The target's root file system (a debootstrap tree, an extracted image, /usr/<triple>): its libraries,
+   * ld.so.cache, libc release and libstdc++ decide, as on the host; the target's Node release stays. */
+  sysroot?: string;
   /** Problem codes left out of the verdict. */
   ignore?: ProblemCode[];
 }
@@ -302,7 +348,7 @@ export interface ReproduceResult {
 
 export interface Diagnosis {
   kind: 'static-tls' | 'version' | 'missing-library' | 'undefined-symbol' | 'wrong-class' | 'not-elf' |
-    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'node-abi' | 'no-binary' | 'unknown';
+    'exec-stack' | 'not-dlopenable' | 'not-registered' | 'not-context-aware' | 'preload-required' | 'node-abi' | 'no-binary' | 'unknown';
   code: ProblemCode | null;
   libc: 'glibc' | 'musl' | null;
   module: string | null;
@@ -354,6 +400,9 @@ export function analyzeSync(path: string): Analysis;
 export function check(path: string, options?: CheckOptions): Promise<CheckResult>;
 export function checkTogether(paths: string[], options?: CheckOptions): Promise<TogetherResult>;
 export function checkPackage(dir?: string, options?: CheckOptions): Promise<PackageResult>;
+/** check() of the file plus `tree`: its load closure as lddtree/libtree show it (CLI: check --tree). */
+export function tree(path: string, options?: CheckOptions): Promise<CheckResult & { tree: TreeNode }>;
+/** dir defaults to the node_modules require() uses from the working directory (walking up); TI_ENOENT when none. */
 export function scan(dir?: string, options?: CheckOptions & { concurrency?: number; all?: boolean }):
   AsyncIterableIterator<CheckResult> & { summary: ScanSummary };
 export function reproduce(options: ReproduceOptions): Promise<ReproduceResult>;

@@ -11,7 +11,7 @@ const { interleave, interleaveAsync, median, fmtNs } = require('./harness');
 
 const root = path.resolve(__dirname, '..');
 const ti = require(root);
-const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const fixtures = require(path.join(root, 'lib', 'reproduce'));
 const { loadSmallAddon } = require(path.join(root, 'scripts', 'nodedir'));
 const results = [];
 
@@ -165,6 +165,51 @@ async function caseCheck() {
     'context', true, `checkSync ${fmtNs(t.checkSync / n)}`);
 }
 
+// A first check() of a file not seen before against analyzeSync() of another
+// unseen copy of the same file: what the loader model adds when nothing is
+// remembered (CI checks and scans meet most files once).  The copies are of a
+// real C++ addon (@serialport/bindings-cpp's linux-x64 glibc build), each with
+// its own number appended so that no two share an inode; the host facts are
+// read before timing (a fact of the process, paid once).
+async function caseCheckFirst() {
+  const env = scanTrees();
+  if (env.skipped) {
+    record('check() of an unseen file vs its analyzeSync()', 0, '<= 2x', false, `skipped: ${env.skipped}`);
+    return;
+  }
+  const pkg = env.packages.find((p) => p.name === '@serialport/bindings-cpp');
+  const real = path.join(pkg.dir, 'prebuilds', 'linux-x64', '@serialport+bindings-cpp.glibc.node');
+  const bytes = fs.readFileSync(real);
+  const pool = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-first-'));
+  const rounds = 21;
+  const inner = 20;
+  let made = 0;
+  const copy = () => {
+    const file = path.join(pool, `addon-${made++}.node`);
+    const tail = Buffer.alloc(8);
+    tail.writeBigUInt64LE(BigInt(made));
+    fs.writeFileSync(file, Buffer.concat([bytes, tail]));
+    return file;
+  };
+  try {
+    const files = { check: [], analyzeSync: [] };
+    for (let i = 0; i < (rounds + 2) * inner; i++) { files.check.push(copy()); files.analyzeSync.push(copy()); }
+    await ti.check(files.check.pop()); // host facts and the JIT, once per process
+    ti.analyzeSync(files.analyzeSync.pop());
+    const next = { check: 0, analyzeSync: 0 };
+    const t = await interleaveAsync({
+      check: async () => { for (let i = 0; i < inner; i++) await ti.check(files.check[next.check++]); },
+      analyzeSync: async () => { for (let i = 0; i < inner; i++) ti.analyzeSync(files.analyzeSync[next.analyzeSync++]); },
+    }, rounds);
+    const r = t.check / t.analyzeSync;
+    record('check() of an unseen file vs analyzeSync() of another unseen copy (real C++ addon)', r, '<= 2x', r <= 2,
+      `check ${fmtNs(t.check / inner)}, analyzeSync ${fmtNs(t.analyzeSync / inner)}; ` +
+      `${Math.round(bytes.length / 1024)} KB, ${made} distinct copies, host facts read before timing`);
+  } finally {
+    fs.rmSync(pool, { recursive: true, force: true });
+  }
+}
+
 function caseAnalyze() {
   const files = ['/usr/lib/x86_64-linux-gnu/libc.so.6', process.execPath].filter((f) => fs.existsSync(f));
   for (const file of files) {
@@ -259,8 +304,8 @@ const BIN = path.join(root, 'bin', 'tls-inspect.js');
 const scanCmd = (tree, ...more) => [process.execPath, [BIN, 'scan', tree, '--json', ...more], [0, 1]];
 
 // A scan's summary of a tree (what was judged, what skipped).
-function scanSummary(tree) {
-  const r = spawnSync(process.execPath, [BIN, 'scan', tree, '--json'], { encoding: 'utf8', maxBuffer: 512 << 20 });
+function scanSummary(tree, ...more) {
+  const r = spawnSync(process.execPath, [BIN, 'scan', tree, '--json', ...more], { encoding: 'utf8', maxBuffer: 512 << 20 });
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]).summary;
 }
@@ -298,17 +343,41 @@ function caseScan() {
   }, 5);
   const all = interleaveProcesses({ all: scanCmd(big.dir, '--all'), scanelf: ['scanelf', ['-R', '-n', big.dir]] }, 3);
   const summary = scanSummary(big.dir);
+  const allSummary = scanSummary(big.dir, '--all');
   const ratio = t.ours.seconds / t.scanelf.seconds;
   record('scan of 20,000 real native files vs scanelf -R -n (whole processes)', ratio, '<= 2x', ratio <= 2,
     `scan ${t.ours.seconds.toFixed(2)} s, scanelf ${t.scanelf.seconds.toFixed(2)} s; ${composition(big, summary)}; ` +
     `packages: ${packages.map((p) => p.spec).join(', ')}`);
-  record('scan --all (every native file judged) vs scanelf -R -n', all.all.seconds / all.scanelf.seconds, 'context', true,
-    `scan --all ${all.all.seconds.toFixed(2)} s, scanelf ${all.scanelf.seconds.toFixed(2)} s`);
+  const allRatio = all.all.seconds / all.scanelf.seconds;
+  const allJudged = allSummary.compatible + allSummary.risky + allSummary.incompatible;
+  record('scan --all (every native file judged, 20,000 hard links) vs scanelf -R -n', allRatio, '<= 2x', allRatio <= 2,
+    `scan --all ${all.all.seconds.toFixed(2)} s, scanelf ${all.scanelf.seconds.toFixed(2)} s; ${allJudged} judged, ` +
+    `${allSummary.skipped} skipped (links to a file judged already), ${allSummary.error} errors`);
   const growth = t.ours.rssMb - t.small.rssMb;
   record('scan peak RSS growth, 1,000 -> 20,000 native files (MB)', growth, '<= 16 MB', growth <= 16,
     `${t.small.rssMb.toFixed(0)} MB -> ${t.ours.rssMb.toFixed(0)} MB`);
   record('scan peak RSS growth, 8,000 -> 20,000 native files (MB)', t.ours.rssMb - t.mid.rssMb, 'context', true,
     `${t.mid.rssMb.toFixed(0)} MB -> ${t.ours.rssMb.toFixed(0)} MB: whether memory keeps growing once V8 has sized its heap`);
+}
+
+// Every file judged, no two alike: 2,000 distinct copies of the real ELF
+// native files of the bench packages (see distinctTree), `scan --all` against
+// `scanelf -R -n` over the same tree, whole processes interleaved.
+function caseScanDistinct() {
+  const env = scanTrees();
+  if (env.skipped) {
+    record('scan --all of 2,000 distinct native files vs scanelf -R -n', 0, '<= 2x', false, `skipped: ${env.skipped}`);
+    return;
+  }
+  const tree = env.trees.distinctTree(env.cache, env.packages, 2000);
+  const summary = scanSummary(tree.dir, '--all');
+  const judged = summary.compatible + summary.risky + summary.incompatible;
+  const t = interleaveProcesses({ ours: scanCmd(tree.dir, '--all'), scanelf: ['scanelf', ['-R', '-n', tree.dir]] }, 7);
+  const ratio = t.ours.seconds / t.scanelf.seconds;
+  record('scan --all of 2,000 distinct native files vs scanelf -R -n (whole processes)', ratio, '<= 2x',
+    ratio <= 2 && judged === tree.natives, `scan ${t.ours.seconds.toFixed(2)} s (${t.ours.rssMb.toFixed(0)} MB), scanelf ` +
+    `${t.scanelf.seconds.toFixed(2)} s; ${judged} of ${tree.natives} judged (${summary.error} errors), ` +
+    `${(tree.bytes / 1048576).toFixed(0)} MB of copies in ${tree.projects} projects`);
 }
 
 function casePlainTree() {
@@ -332,7 +401,8 @@ async function main() {
   const json = process.argv.includes('--json');
   const only = process.argv.find((a) => a.startsWith('--only='));
   const cases = { modules: caseModules, firstModules: caseFirstModules, libc: caseLibc, require: caseRequire,
-    analyze: caseAnalyze, elfy: caseElfy, check: caseCheck, scan: caseScan, plainTree: casePlainTree };
+    analyze: caseAnalyze, elfy: caseElfy, check: caseCheck, checkFirst: caseCheckFirst, scan: caseScan,
+    scanDistinct: caseScanDistinct, plainTree: casePlainTree };
   for (const [name, fn] of Object.entries(cases)) {
     if (!only || only.slice(7).split(',').includes(name)) await fn();
   }

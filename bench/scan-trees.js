@@ -121,4 +121,53 @@ function mostlyPlainTree(cache, packages, plain, natives) {
   return info;
 }
 
-module.exports = { PACKAGES, fetchPackages, nativeTree, mostlyPlainTree };
+const isElf = (file) => {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return fs.readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32BE(0) === 0x7f454c46;
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+
+// A tree of `natives` distinct ELF native files: projects laid out like
+// nativeTree's, but every ELF native file is a copy of the real one with its
+// own number appended (8 bytes past the end: no loader reads them), so no two
+// share an inode or bytes and each is read and judged on its own; other files
+// are hard links, non-ELF builds (macOS, Windows) are left out.
+function distinctTree(cache, packages, natives) {
+  const dir = path.join(cache, 'trees', `distinct-${natives}`);
+  const stamp = path.join(dir, '.composition.json');
+  const want = JSON.stringify({ packages: PACKAGES, distinct: natives });
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').startsWith(want.slice(0, -1))) return JSON.parse(fs.readFileSync(stamp, 'utf8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  const elf = packages.map((pkg) => pkg.native.filter((f) => isElf(path.join(pkg.dir, f))));
+  let left = natives;
+  let files = 0;
+  let bytes = 0;
+  let projects = 0;
+  for (; left > 0; projects++) {
+    const nm = path.join(dir, `project${String(projects).padStart(4, '0')}`, 'node_modules');
+    packages.forEach((pkg, k) => {
+      if (left <= 0 || !elf[k].length) return;
+      const mine = elf[k].slice(0, left);
+      linkAll(pkg, path.join(nm, pkg.name), pkg.files.filter((f) => !NATIVE.test(f)));
+      for (const rel of mine) {
+        const to = path.join(nm, pkg.name, rel);
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        const tail = Buffer.alloc(8);
+        tail.writeBigUInt64LE(BigInt(natives - left + 1));
+        fs.writeFileSync(to, Buffer.concat([fs.readFileSync(path.join(pkg.dir, rel)), tail]), { mode: 0o755 });
+        bytes += fs.statSync(to).size;
+        left--;
+      }
+      files += pkg.files.length - pkg.native.length + mine.length;
+    });
+  }
+  const info = { packages: PACKAGES, distinct: natives, natives, dir, projects, files, bytes };
+  fs.writeFileSync(stamp, JSON.stringify(info));
+  return info;
+}
+
+module.exports = { PACKAGES, fetchPackages, nativeTree, distinctTree, mostlyPlainTree };

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 'use strict';
-require('../lib/cli/index').main(process.argv.slice(2)).then((code) => {
+const { main } = require('../lib/cli/index');
+const { endOnClosedPipe } = require('../lib/cli/output');
+
+// `tls-inspect scan | head -1`: the reader went away; stop as Unix tools do.
+endOnClosedPipe(process.stdout);
+endOnClosedPipe(process.stderr);
+main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

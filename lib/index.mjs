@@ -4,7 +4,7 @@
 import ti from './index.js';
 
 export const {
-  libc, modules, staticTls, report, analyze, analyzeSync, reproduce, check, checkSync, checkTogether, checkPackage, scan,
+  libc, modules, staticTls, report, analyze, analyzeSync, reproduce, check, checkSync, checkTogether, checkPackage, tree, scan,
   explain, why, fixtures,
   TlsInspectError,
 } = ti;

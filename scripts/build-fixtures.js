@@ -6,7 +6,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { MODELS } = require('../lib/fixtures/models');
+const { MODELS } = require('../lib/reproduce/models');
 
 const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'fixtures', 'src');

@@ -14,7 +14,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 
 const root = path.resolve(__dirname, '..');
 const CORE = require('./core-sources').coreSources({ analyzerOnly: true });

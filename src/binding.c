@@ -282,11 +282,15 @@ fail:
   return result;
 }
 
+/* What JavaScript asks of an analysis: bit 0 the light analysis
+ * (TI_ANALYZE_LIGHT), bit 1 exports packed on first use (analyzeExports). */
+enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS };
+
 /* Analyzes and packs (any thread); on failure info->detail says why. */
 static ti_err ti_analyze_packed(const char *path, unsigned how, ti_elf_info *info, ti_packed *pk) {
-  ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how, info);
+  ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how & TI_JS_LIGHT, info);
   memset(pk, 0, sizeof *pk);
-  return e == TI_OK ? ti_elf_pack(info, ti_demangle, pk) : e;
+  return e == TI_OK ? ti_elf_pack_as(info, ti_demangle, how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0, pk) : e;
 }
 
 /* The first argument, a string, copied with its length (it may hold NULs);
@@ -343,25 +347,60 @@ static char *ti_path_arg(napi_env env, napi_callback_info cbinfo, unsigned *how,
   return path;
 }
 
+/* The packed analysis as a JS value, or the core's error thrown; what the
+ * analysis and the path held is freed either way. */
+static napi_value ti_js_analysis_result(napi_env env, ti_err e, char *path, ti_elf_info *info, ti_packed *pk) {
+  napi_value result = NULL, err;
+  if (e == TI_OK) result = ti_js_packed(env, pk);
+  else if ((err = ti_core_error(env, e, path, info->detail))) TI_CHECK(env, napi_throw(env, err));
+fail:
+  ti_packed_free(pk);
+  ti_elf_free(info);
+  free(path);
+  return result;
+}
+
 static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
   ti_elf_info info;
   ti_packed pk;
-  napi_value result = NULL, err;
   unsigned how = 0;
-  char *path = ti_path_arg(env, cbinfo, &how, TI_ANALYZE_LIGHT);
-  ti_err e;
+  char *path = ti_path_arg(env, cbinfo, &how, TI_JS_HOW);
   if (!path) return NULL;
-  e = ti_analyze_packed(path, how, &info, &pk);
-  if (e != TI_OK) {
-    if ((err = ti_core_error(env, e, path, info.detail))) TI_CHECK(env, napi_throw(env, err));
-    goto fail;
+  return ti_js_analysis_result(env, ti_analyze_packed(path, how, &info, &pk), path, &info, &pk);
+}
+
+/* analyzeExports(path, version): the exports an analysis deferred, read
+ * again from the file, but only while it is the version analyzed (device,
+ * inode, size, modification and change times, as fstat of the descriptor
+ * read says); else TI_EIO: a file that changed is not mixed with its past. */
+static ti_err ti_exports_packed(const char *path, const char *version, ti_elf_info *info, ti_packed *pk) {
+  ti_err e = ti_elf_analyze_at(AT_FDCWD, path, 0, info);
+  memset(pk, 0, sizeof *pk);
+  if (e == TI_OK && strcmp(info->file_version, version) != 0) {
+    snprintf(info->detail, sizeof info->detail, "the file changed since it was analyzed");
+    e = TI_EIO;
   }
-  result = ti_js_packed(env, &pk);
-fail:
-  ti_packed_free(&pk);
-  ti_elf_free(&info);
-  free(path);
-  return result;
+  return e == TI_OK ? ti_elf_pack_exports(info, pk) : e;
+}
+
+static napi_value ti_js_analyze_exports(napi_env env, napi_callback_info cbinfo) {
+  ti_elf_info info;
+  ti_packed pk;
+  napi_value argv[2];
+  size_t argc = 2, len = 0;
+  char version[sizeof info.file_version] = "";
+  unsigned how = 0;
+  char *path = ti_path_arg(env, cbinfo, &how, 0);
+  ti_err e = TI_EINVAL;
+  memset(&info, 0, sizeof info);
+  memset(&pk, 0, sizeof pk);
+  if (!path) return NULL;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) == napi_ok && argc >= 2 &&
+      napi_get_value_string_utf8(env, argv[1], version, sizeof version, &len) == napi_ok)
+    e = ti_exports_packed(path, version, &info, &pk);
+  else
+    snprintf(info.detail, sizeof info.detail, "analyzeExports(path, version): version must be a string");
+  return ti_js_analysis_result(env, e, path, &info, &pk);
 }
 
 typedef struct ti_analysis { /* one file's packed analysis, or why there is none */
@@ -479,7 +518,7 @@ static napi_value ti_js_analyze(napi_env env, napi_callback_info cbinfo) {
     return NULL;
   }
   w->n = 1;
-  w->paths = ti_path_arg(env, cbinfo, &w->how, TI_ANALYZE_LIGHT);
+  w->paths = ti_path_arg(env, cbinfo, &w->how, TI_JS_HOW);
   return ti_analyze_start(env, w);
 }
 
@@ -505,7 +544,7 @@ static napi_value ti_js_analyze_many(napi_env env, napi_callback_info cbinfo) {
       w->paths = NULL;
     }
   }
-  if (w->paths) w->how = ti_number_arg(env, cbinfo, 1) & TI_ANALYZE_LIGHT;
+  if (w->paths) w->how = ti_number_arg(env, cbinfo, 1) & TI_JS_HOW;
   return ti_analyze_start(env, w);
 }
 
@@ -824,6 +863,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"modulesPacked", NULL, ti_js_modules_packed, NULL, NULL, NULL, napi_enumerable, NULL},
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"analyzeExports", NULL, ti_js_analyze_exports, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeMany", NULL, ti_js_analyze_many, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readSmall", NULL, ti_js_read_small, NULL, NULL, NULL, napi_enumerable, NULL},

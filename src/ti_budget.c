@@ -1,6 +1,6 @@
 /* The static TLS budget of this process: glibc's tunables as the loader read
- * them, the static area measured from a fresh thread (its placement of every
- * initial module), and the room left for initial-exec blocks loaded later. */
+ * them, the static area in use (ti_static_scan.c), and the room left for
+ * initial-exec blocks loaded later. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include "ti_core.h"
 #include "ti_internal.h"
 
@@ -36,6 +38,11 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
   memset(out, 0, sizeof *out);
   out->nns = TI_GLIBC_NNS;
   out->optional_static_tls = TI_GLIBC_OPTIONAL;
+  ti_tunables_parse_more(s, out);
+}
+
+/* Adds the settings of s to out: later ones override earlier ones, as in glibc. */
+void ti_tunables_parse_more(const char *s, ti_tunables *out) {
   while (s && *s) {
     const char *eq = strchr(s, '='), *colon = strchr(s, ':');
     if (!eq || (colon && colon < eq)) { s = colon ? colon + 1 : NULL; continue; }
@@ -46,15 +53,84 @@ void ti_tunables_parse(const char *s, ti_tunables *out) {
 }
 
 /* The loader read GLIBC_TUNABLES at start-up: take the start-up environment,
- * not the current one, which the program may have edited.  It never changes:
- * parse it once. */
+ * not the current one, which the program may have edited.  glibc (2.36 here)
+ * rewrites that string where it lies: the ':' after each tunable it took
+ * becomes a NUL, so /proc/self/environ shows "GLIBC_TUNABLES=glibc.rtld.nns=2"
+ * followed by "glibc.rtld.optional_static_tls=1024" as if it were another
+ * entry.  The pieces that follow it and are no entry of environ (which never
+ * points into the middle of GLIBC_TUNABLES) are read as part of it.  It
+ * never changes: parse it once. */
 static ti_tunables ti_tunables_cache;
 static pthread_once_t ti_tunables_once = PTHREAD_ONCE_INIT;
 
+enum { TI_ENVIRON_MAX = 16u << 20, TI_TUNABLE_PIECES = 64 }; /* more than the kernel lets args and environment take */
+
+/* The whole start-up environment, NUL-terminated entries; NULL when unreadable or too large. */
+static char *ti_read_environ(size_t *len) {
+  size_t cap = 64 * 1024, n = 0;
+  char *buf = malloc(cap + 1), *grown;
+  ssize_t got;
+  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !buf) goto fail;
+  for (;;) {
+    if (n == cap) {
+      if (cap >= TI_ENVIRON_MAX || !(grown = realloc(buf, cap * 2 + 1))) goto fail;
+      buf = grown;
+      cap *= 2;
+    }
+    got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) goto fail;
+    if (got == 0) break;
+    n += (size_t)got;
+  }
+  close(fd);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+fail:
+  if (fd >= 0) close(fd);
+  free(buf);
+  return NULL;
+}
+
+/* A piece glibc cut off GLIBC_TUNABLES ("glibc.rtld.optional_static_tls=1024",
+ * or "foo=bar:glibc..." after an unknown name it left alone) rather than a
+ * variable of its own: no entry of environ is that string. */
+extern char **environ;
+static int ti_tunable_piece(const char *entry) {
+  if (!strchr(entry, '=')) return 0;
+  for (char **e = environ; e && *e; e++)
+    if (!strcmp(*e, entry)) return 0;
+  return 1;
+}
+
+/* Parses GLIBC_TUNABLES from the start-up environment, with the pieces that follow it. */
+static void ti_tunables_from_environ(const char *env, size_t len, ti_tunables *out) {
+  const char *p = env, *end = env + len, *tunables = NULL;
+  ti_tunables_parse(NULL, out);
+  for (; p < end; p += strlen(p) + 1) {
+    if (!strncmp(p, "GLIBC_TUNABLES=", 15)) tunables = p; /* the last one counts, as for getenv */
+  }
+  if (!tunables) return;
+  ti_tunables_parse(tunables + 15, out);
+  /* glibc has a few dozen tunables: more pieces than that are no rewriting of its */
+  size_t pieces = 0;
+  for (p = tunables + strlen(tunables) + 1; p < end && pieces < TI_TUNABLE_PIECES && ti_tunable_piece(p);
+       p += strlen(p) + 1, pieces++)
+    ti_tunables_parse_more(p, out);
+}
+
 static void ti_tunables_read(void) {
-  char stack[4096], *heap = NULL, *v = stack;
+  char stack[4096], *heap = NULL, *v = stack, *env;
   size_t len = 0;
-  ti_err e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len);
+  ti_err e;
+  if ((env = ti_read_environ(&len))) {
+    ti_tunables_from_environ(env, len, &ti_tunables_cache);
+    free(env);
+    return;
+  }
+  e = ti_startup_env("GLIBC_TUNABLES", stack, sizeof stack, &len); /* no /proc: the environment now */
   if (e == TI_ERANGE && (heap = v = malloc(len + 1)))
     e = ti_startup_env("GLIBC_TUNABLES", heap, len + 1, &len);
   ti_tunables_parse(e == TI_OK ? v : NULL, &ti_tunables_cache);
@@ -64,100 +140,6 @@ static void ti_tunables_read(void) {
 static void ti_startup_tunables(ti_tunables *t) {
   pthread_once(&ti_tunables_once, ti_tunables_read);
   *t = ti_tunables_cache;
-}
-
-typedef struct ti_scan_ctx { uintptr_t tp; ti_static_scan *scan; } ti_scan_ctx;
-
-static int ti_scan_one(struct dl_phdr_info *info, size_t size, void *arg) {
-  ti_scan_ctx *c = arg;
-  ti_static_scan *s = c->scan;
-  (void)size;
-  s->adds = info->dlpi_adds;
-  s->subs = info->dlpi_subs;
-  if (!info->dlpi_tls_data) return 0;
-  uint64_t dist = ti_tls_distance(c->tp, (uintptr_t)info->dlpi_tls_data), extent = dist;
-  if (dist > s->window) return 0;
-  if (ti_tls_variant() == 1) extent += ti_phdrs_tls_size(info); /* blocks grow upwards: the end is what is used */
-  if (extent > s->used) s->used = extent;
-  if (s->count < sizeof s->blocks / sizeof s->blocks[0])
-    s->blocks[s->count] = (ti_static_block){info->dlpi_addr, info->dlpi_tls_modid, dist};
-  s->count++;
-  return 0;
-}
-
-static void *ti_scan_thread(void *arg) {
-  ti_static_scan *s = arg;
-  const ti_glibc_syms *g = ti_glibc();
-  ti_scan_ctx c = {ti_thread_pointer(), s};
-  dl_iterate_phdr(ti_scan_one, &c);
-  /* glibc 2.41+ carves the rseq area out of static TLS below the thread pointer. */
-  if (ti_tls_variant() == 2 && g->rseq_offset && *g->rseq_offset < 0 &&
-      (uint64_t)-*g->rseq_offset <= s->window && (uint64_t)-*g->rseq_offset > s->used)
-    s->used = (uint64_t)-*g->rseq_offset;
-  return NULL;
-}
-
-/* glibc carves static TLS (and struct pthread) out of the stack size asked
- * for: the thread gets what the static area takes, plus room to run. */
-static size_t ti_scan_stack_size(void) {
-  const ti_glibc_syms *g = ti_glibc();
-  size_t size = 0, align = 0, page = (size_t)sysconf(_SC_PAGESIZE);
-  if (g->get_tls_static_info) g->get_tls_static_info(&size, &align);
-  if (page < 4096 || page & (page - 1)) page = 4096;
-  size += align + (g->sizeof_pthread ? *g->sizeof_pthread : 0) + 128 * 1024 + page;
-  return (size + page - 1) & ~(page - 1);
-}
-
-static ti_err ti_static_scan_thread(ti_static_scan *scan) {
-  pthread_t th;
-  pthread_attr_t attr;
-  int rc;
-  scan->used = ti_tls_variant() == 1 ? ti_tcb_header() : 0; /* variant I: blocks start after the TCB */
-  scan->count = 0;
-  if (pthread_attr_init(&attr)) return TI_ETHREAD;
-  rc = pthread_attr_setstacksize(&attr, ti_scan_stack_size());
-  if (!rc) rc = pthread_create(&th, &attr, ti_scan_thread, scan);
-  pthread_attr_destroy(&attr);
-  if (rc || pthread_join(th, NULL)) return TI_ETHREAD;
-  return TI_OK;
-}
-
-/* A fresh thread's view changes only when a module is loaded or unloaded:
- * measure once per link-map generation (and window). */
-static pthread_mutex_t ti_scan_lock = PTHREAD_MUTEX_INITIALIZER;
-static ti_static_scan ti_scan_cache;
-static int ti_scan_valid;
-
-ti_err ti_static_scan_run(ti_static_scan *scan) {
-  unsigned long long adds, subs;
-  int hit;
-  ti_err e;
-  ti_link_generation(&adds, &subs);
-  pthread_mutex_lock(&ti_scan_lock);
-  hit = ti_scan_valid && ti_scan_cache.window == scan->window && ti_scan_cache.adds == adds &&
-        ti_scan_cache.subs == subs;
-  if (hit) *scan = ti_scan_cache;
-  pthread_mutex_unlock(&ti_scan_lock);
-  if (hit) return TI_OK;
-  e = ti_static_scan_thread(scan);
-  /* Remembered only when nothing was loaded between the question and the
-     thread's own walk: the thread then saw this generation's static blocks. */
-  if (e == TI_OK && scan->adds == adds && scan->subs == subs) {
-    pthread_mutex_lock(&ti_scan_lock);
-    ti_scan_cache = *scan;
-    ti_scan_valid = 1;
-    pthread_mutex_unlock(&ti_scan_lock);
-  }
-  return e;
-}
-
-ti_err ti_static_tls_used(uint64_t window, uint64_t *used) {
-  ti_static_scan scan;
-  ti_err e;
-  scan.window = window;
-  e = ti_static_scan_run(&scan);
-  if (e == TI_OK) *used = scan.used;
-  return e;
 }
 
 static uint64_t ti_fallback_window(void) {
@@ -188,9 +170,20 @@ static uint64_t ti_static_room(uint64_t size, uint64_t tcb, uint64_t used) {
   return size >= tcb + used ? size - tcb - used : 0;
 }
 
+/* Where the exact figures came from.  Variant I needs no TCB size (struct
+   pthread lies outside the static size), so glibc before 2.34, whose
+   _thread_db_sizeof_pthread is in libpthread's .symtab only, is exact there too. */
+static const char *ti_budget_source(int tcb_symbol, int measured_tcb) {
+  if (tcb_symbol) return "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+  if (measured_tcb) return "_dl_get_tls_static_info, measured thread (TCB from its stack top)";
+  return "_dl_get_tls_static_info, measured thread (variant I: the TCB lies outside the static size)";
+}
+
 static ti_err ti_budget_glibc(ti_static_tls *out) {
   const ti_glibc_syms *g = ti_glibc();
   size_t size = 0, align = 0;
+  ti_static_scan scan;
+  int measured_tcb;
   ti_err e;
   ti_startup_tunables(&out->tunables);
   out->surplus = ti_glibc_at_least(g->get_libc_version(), 2, 32)
@@ -200,9 +193,15 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
   out->size = size;
   out->align = align;
   out->tcb_size = g->sizeof_pthread ? *g->sizeof_pthread : 0;
-  e = ti_static_tls_used(size ? size : ti_fallback_window(), &out->used);
+  scan.window = size ? size : ti_fallback_window();
+  e = ti_static_scan_run(&scan);
   if (e != TI_OK) return e;
-  out->exact = size && g->sizeof_pthread;
+  out->used = scan.used;
+  /* Before glibc 2.34 the TCB size lives in libpthread's symbol table only
+     (.symtab, not .dynsym): the scan thread's own stack measures it instead. */
+  measured_tcb = !g->sizeof_pthread && scan.tcb_span && scan.tcb_span < size;
+  if (measured_tcb) out->tcb_size = scan.tcb_span;
+  out->exact = size && (g->sizeof_pthread || measured_tcb || ti_tls_variant() == 1);
   if (out->exact && !ti_thread_pointer()) {
     out->exact = 0;
     out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread";
@@ -210,7 +209,7 @@ static ti_err ti_budget_glibc(ti_static_tls *out) {
                 "modules use is unknown";
     out->remaining = out->surplus;
   } else if (out->exact) {
-    out->source = "_dl_get_tls_static_info, _thread_db_sizeof_pthread, measured thread";
+    out->source = ti_budget_source(g->sizeof_pthread != NULL, measured_tcb);
     out->remaining = ti_static_room(size, out->tcb_size, out->used);
   } else {
     out->source = "glibc defaults (private loader symbols missing)";

@@ -143,6 +143,8 @@ typedef struct ti_tunables {
 
 /* Parses a GLIBC_TUNABLES string; unknown keys are ignored like glibc does. */
 void ti_tunables_parse(const char *s, ti_tunables *out);
+/* Applies the settings of another tunables string on top of out. */
+void ti_tunables_parse_more(const char *s, ti_tunables *out);
 
 typedef struct ti_static_tls {
   ti_libc_family family;
@@ -229,11 +231,20 @@ typedef struct ti_elf_info {
   uint64_t name_bytes;  /* bytes of the names read: what packing them will take, roughly */
   char detail[160];   /* what was malformed or truncated, for error messages */
   char file_id[48];   /* "st_dev:st_ino" of the file read (what the loader compares), "" for a buffer */
+  char file_version[128]; /* file_id, size, mtime and ctime of what was read: exports packed later must come from it */
   int light;          /* TI_ANALYZE_LIGHT: no symbols, relocations or section headers were read */
   /* The Node-API version node_api_module_get_api_version_v1 returns, read from
    * its code: TI_NAPI_NONE without that export, TI_NAPI_UNKNOWN when its code is
    * not a known return-a-constant form. */
   int64_t napi_declared;
+  /* A legacy addon (imports node_module_register): the nm_version of its
+   * struct node_module, TI_NODE_NONE without that import, TI_NODE_UNKNOWN when
+   * no struct (or several that disagree) was found; node_context_aware 1 when
+   * it registers nm_context_register_func, 0 when only nm_register_func, -1
+   * unknown; node_modules: how many such structs were found. */
+  int64_t node_abi;
+  int node_context_aware;
+  unsigned node_modules;
   struct ti_elf_priv *priv;
 } ti_elf_info;
 
@@ -245,6 +256,7 @@ typedef struct ti_elf_info {
  * loader could take, at a fraction of the reads. */
 enum { TI_ANALYZE_LIGHT = 1u << 0 };
 enum { TI_NAPI_NONE = -1, TI_NAPI_UNKNOWN = -2 };
+enum { TI_NODE_NONE = -1, TI_NODE_UNKNOWN = -2 };
 
 /* Analyzes an ELF file without loading or executing it.  Never blocks on
  * FIFOs or devices (they are refused before open).  On error, info->detail
@@ -286,6 +298,11 @@ typedef struct ti_packed {
 /* Demangler for TLS symbol names (ti_demangle), or NULL for none. */
 typedef ti_err (*ti_demangle_fn)(const char *name, char *out, size_t cap);
 ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out);
+/* TI_PACK_DEFER_EXPORTS: more than TI_PACK_EAGER_EXPORTS exports are left for
+ * ti_elf_pack_exports (packed on first use). */
+enum { TI_PACK_DEFER_EXPORTS = 1u << 0, TI_PACK_EAGER_EXPORTS = 2048 };
+ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out);
+ti_err ti_elf_pack_exports(const ti_elf_info *info, ti_packed *out);
 void ti_packed_free(ti_packed *pk);
 /* Appends the len bytes at s as one string: its ordinal, or -1 when memory runs out. */
 double ti_packed_str(ti_packed *pk, const char *s, size_t len);

@@ -143,7 +143,7 @@ static ti_err ti_parse_phdr(ti_elf *e, const uint8_t *ph) {
   switch (type) {
   case PT_LOAD:
     if (p->nloads < TI_MAX_LOADS)
-      p->loads[p->nloads++] = (ti_load){TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_vaddr), filesz, off};
+      p->loads[p->nloads++] = (ti_load){TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_vaddr), filesz, off, (uint32_t)flags};
     break;
   case PT_DYNAMIC:
     p->dyn_off = off;
@@ -162,6 +162,10 @@ static ti_err ti_parse_phdr(ti_elf *e, const uint8_t *ph) {
   case PT_NOTE:
     if (p->nnotes < TI_MAX_NOTES)
       p->notes[p->nnotes++] = (ti_note_seg){off, filesz, TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_align)};
+    break;
+  case PT_GNU_RELRO:
+    p->relro_vaddr = TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_vaddr);
+    p->relro_size = TI_GET(p, ph, Elf32_Phdr, Elf64_Phdr, p_memsz);
     break;
   case PT_GNU_STACK:
     p->has_gnu_stack = 1;
@@ -384,7 +388,10 @@ static ti_err ti_elf_run(ti_elf *e) {
   ti_err err = TI_OK;
   for (size_t i = 0; i < n && err == TI_OK; i++) err = run[i](e);
   e->info->napi_declared = TI_NAPI_NONE;
+  e->info->node_abi = TI_NODE_NONE;
+  e->info->node_context_aware = -1;
   if (err == TI_OK && !e->info->light) ti_read_declared_napi(e);
+  if (err == TI_OK && !e->info->light) ti_read_node_module(e);
   ti_publish(e, err);
   e->info->name_bytes = e->p->src.name_bytes;
   /* Reading ends here: the descriptor goes back now, not when the caller frees. */
@@ -411,6 +418,9 @@ static ti_err ti_elf_run_file(ti_elf *e, ti_err opened) {
   }
   snprintf(e->info->file_id, sizeof e->info->file_id, "%llu:%llu", (unsigned long long)e->p->src.dev,
            (unsigned long long)e->p->src.ino);
+  snprintf(e->info->file_version, sizeof e->info->file_version, "%s:%llu:%lld.%09ld:%lld.%09ld", e->info->file_id,
+           (unsigned long long)e->p->src.len, (long long)e->p->src.mtime.tv_sec, e->p->src.mtime.tv_nsec,
+           (long long)e->p->src.ctime.tv_sec, e->p->src.ctime.tv_nsec);
   return ti_elf_run(e);
 }
 
@@ -449,7 +459,7 @@ void ti_elf_free(ti_elf_info *info) {
   if (!p) return;
   ti_src_close(&p->src);
   ti_vec *vecs[] = {&p->dyn_strings, &p->needed, &p->rpath, &p->runpath, &p->tls, &p->vneeds, &p->vdefs,
-                    &p->imports, &p->exports};
+                    &p->imports, &p->exports, &p->nm_relocs};
   for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) free(vecs[i]->items);
   free(p->win.buf);
   free(p->win2.buf);

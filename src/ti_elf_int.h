@@ -14,7 +14,7 @@ enum { TI_MAX_LOADS = 256, TI_MAX_NOTES = 8 };
 
 typedef struct ti_vec { void *items; size_t n, cap; } ti_vec;
 
-typedef struct ti_load { uint64_t vaddr, filesz, offset; } ti_load;
+typedef struct ti_load { uint64_t vaddr, filesz, offset; uint32_t flags; /* PF_* */ } ti_load;
 typedef struct ti_note_seg { uint64_t off, size, align; } ti_note_seg;
 
 typedef struct ti_dyn_values {
@@ -58,7 +58,14 @@ struct ti_elf_priv {
   uint32_t *import_of; /* symbol index -> import, when the table is small enough to index */
   uint64_t napi_fn;    /* st_value of node_api_module_get_api_version_v1, when exported */
   int has_napi_fn;
+  uint64_t relro_vaddr, relro_size; /* PT_GNU_RELRO: read-only once relocated */
+  int nm_wanted, nm_overflow;       /* imports node_module_register; too many relocations kept */
+  ti_vec nm_relocs;                 /* relocations that could fill a struct node_module (ti_elf_node.c) */
 };
+
+/* A relocation kept by ti_node_note_reloc: where, the address it stores
+ * (RELA addend; REL: read in place), RELATIVE or naming a defined symbol. */
+typedef struct ti_nm_reloc { uint64_t off, value; unsigned char kind, inplace; } ti_nm_reloc;
 
 typedef struct ti_elf ti_elf; /* the pair the phases pass around */
 struct ti_elf { ti_elf_info *info; struct ti_elf_priv *p; };
@@ -116,6 +123,10 @@ ti_err ti_parse_symtab(ti_elf *e);
 ti_err ti_parse_relocs(ti_elf *e);
 /* The declared Node-API version (ti_elf_code.c): reads the function's code. */
 void ti_read_declared_napi(ti_elf *e);
+/* A legacy addon's struct node_module (ti_elf_node.c): relocations are offered
+ * while walked (only when the file imports node_module_register), then read. */
+void ti_node_note_reloc(ti_elf *e, uint64_t off, uint32_t type, uint32_t sym, int defined, uint64_t addend, int rela);
+void ti_read_node_module(ti_elf *e);
 /* Minimum glibc and GLIBCXX versions, and the libc the file was built for
  * (may read the file's notes: call before the descriptor is released). */
 void ti_conclude(ti_elf *e);

@@ -9,6 +9,8 @@
  *     tpoff, dtpmod, dtpoff, tlsdesc, tpoff_own, tlsdesc_own,
  *     @min_glibc, @min_glibcxx, @libc, has_section_headers, has_symtab, @file_id (st_dev:st_ino),
  *     light (1: a light analysis, whose symbol and relocation fields were not read), tls_vaddr,
+ *     napi_declared, node_abi, node_context_aware (a legacy addon's struct node_module),
+ *     @file_version (file_id:size:mtime:ctime of what was read),
  *     needed, rpath, runpath, version_defs, TLS models: each n, then n @strings
  *     version needs by file: a group list (below) of @file -> @versions
  *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
@@ -16,7 +18,8 @@
  *       bits: 1 weak, 2 initial_exec, 4 tlsdesc
  *     imports by version: a group list of @version -> @names
  *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
- *     exports: n, then (@name, @version, hidden) each
+ *     exports: n, then (@name, @version, hidden) each; n is -1 when they were
+ *       deferred (TI_PACK_DEFER_EXPORTS: ti_elf_pack_exports packs them on first use)
  *     versioned (1 when any export has a version)
  *     exports by name: cap, seed, longest walk, then cap slots of two numbers,
  *       (hash, i + 1) for export i ((0, 0): empty), hash ti_name_hash32 of the
@@ -34,7 +37,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 6, TI_PACK_HEADER = 28 };
+enum { TI_PACK_FORMAT = 8, TI_PACK_HEADER = 31 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -146,7 +149,8 @@ static void ti_pack_header(ti_packer *w, const ti_elf_info *info) {
     info->tpoff_own, info->tlsdesc_own,
     ti_str(w, info->min_glibc), ti_str(w, info->min_glibcxx), ti_str(w, ti_file_libc_name(info->libc)),
     info->has_section_headers, info->has_symtab, ti_str(w, info->file_id[0] ? info->file_id : NULL), info->light,
-    (double)info->tls_vaddr, (double)info->napi_declared};
+    (double)info->tls_vaddr, (double)info->napi_declared, (double)info->node_abi, info->node_context_aware,
+    ti_str(w, info->file_version[0] ? info->file_version : NULL)};
   for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) ti_num(w, head[i]);
 }
 
@@ -410,12 +414,26 @@ static int ti_all_ascii(const char *s, size_t n) {
   return (any & 0x8080808080808080ull) == 0;
 }
 
-ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out) {
+static ti_err ti_pack_end(ti_packer *w) {
+  free(w->shared.keys);
+  free(w->shared.refs);
+  if (w->err == TI_OK) ti_packed_finish(w->pk);
+  else ti_packed_free(w->pk);
+  return w->err;
+}
+
+/* Packing names costs in proportion to their count (the node binary's 74,000
+ * exports are most of its analysis): with TI_PACK_DEFER_EXPORTS, a file with
+ * more than TI_PACK_EAGER_EXPORTS exports leaves them out (n = -1, an empty
+ * table), for ti_elf_pack_exports to pack when a reader first needs them. */
+ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out) {
   ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
+  int defer = (how & TI_PACK_DEFER_EXPORTS) && info->n_exports > TI_PACK_EAGER_EXPORTS;
+  size_t n_exports = defer ? 0 : info->n_exports;
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
                   1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
-                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * info->n_exports + 4 + 6 * info->n_exports + 32;
+                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * n_exports + 4 + 6 * n_exports + 32;
   out->strings_cap = info->name_bytes + 4096;
   if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
     ti_packed_free(out);
@@ -430,13 +448,35 @@ ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *
   ti_pack_needs(&w, info);
   ti_pack_tls(&w, info, demangle);
   ti_pack_imports(&w, info);
+  if (defer) {
+    const double none[] = {-1, 0, 0, 0, 0}; /* deferred; not versioned, cap, seed, longest: no table */
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) ti_num(&w, none[i]);
+  } else {
+    ti_pack_exports(&w, info);
+    ti_pack_export_table(&w, info);
+  }
+  return ti_pack_end(&w);
+}
+
+ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out) {
+  return ti_elf_pack_as(info, demangle, 0, out);
+}
+
+/* The exports alone: TI_PACK_FORMAT, then exports and the table by name as
+ * laid out above. */
+ti_err ti_elf_pack_exports(const ti_elf_info *info, ti_packed *out) {
+  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
+  memset(out, 0, sizeof *out);
+  out->nums_cap = 1 + 1 + 3 * info->n_exports + 4 + 6 * info->n_exports + 32;
+  out->strings_cap = info->name_bytes + 4096;
+  if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
+    ti_packed_free(out);
+    return TI_ENOMEM;
+  }
+  ti_num(&w, TI_PACK_FORMAT);
   ti_pack_exports(&w, info);
   ti_pack_export_table(&w, info);
-  free(w.shared.keys);
-  free(w.shared.refs);
-  if (w.err == TI_OK) ti_packed_finish(out);
-  else ti_packed_free(out);
-  return w.err;
+  return ti_pack_end(&w);
 }
 
 void ti_packed_finish(ti_packed *pk) {

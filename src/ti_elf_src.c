@@ -115,6 +115,8 @@ ti_err ti_src_open_fd(ti_src *s, int fd) {
   s->len = (uint64_t)st.st_size;
   s->dev = (uint64_t)st.st_dev;
   s->ino = (uint64_t)st.st_ino;
+  s->mtime = st.st_mtim;
+  s->ctime = st.st_ctim;
   return TI_OK;
 }
 

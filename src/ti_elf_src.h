@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 #include "ti_core.h"
 
 /* What one analysis may hold, whatever the input: tables, lists and windows
@@ -24,6 +25,7 @@ typedef struct ti_src {
   int borrowed;         /* fd belongs to the caller: not closed here */
   uint64_t len;
   uint64_t dev, ino;     /* the file's identity (st_dev, st_ino), 0 for a buffer */
+  struct timespec mtime, ctime; /* as fstat said when it was opened: with dev, ino and len, its version */
   struct ti_chunk *chunks;
   ti_err err;           /* sticky: I/O, memory or budget failure while reading */
   int over_budget;      /* err is TI_EMALFORMED because a budget ran out */

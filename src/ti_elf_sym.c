@@ -215,6 +215,8 @@ static void ti_note_import(ti_elf *e, const char *name, uint32_t index, unsigned
     imp.from = v->file;
   }
   if (ti_push(p, &p->imports, sizeof imp, &imp) && p->import_of) p->import_of[index] = (uint32_t)(p->imports.n - 1);
+  /* a legacy addon: its struct node_module is looked for among the relocations */
+  if (name[0] == 'n' && !strcmp(name, "node_module_register")) p->nm_wanted = 1;
 }
 
 /* One entry of .dynsym: a TLS symbol, an import or an export (or nothing). */
@@ -377,6 +379,15 @@ static void ti_reloc_info(const struct ti_elf_priv *p, int mips64, uint64_t info
   }
 }
 
+/* Offers a relocation to the legacy-addon reader (ti_elf_node.c). */
+static void ti_node_reloc(ti_elf *e, const uint8_t *r, int rela, uint32_t type, uint32_t sym) {
+  struct ti_elf_priv *p = e->p;
+  uint64_t off = rela ? TI_GET(p, r, Elf32_Rela, Elf64_Rela, r_offset) : TI_GET(p, r, Elf32_Rel, Elf64_Rel, r_offset);
+  uint64_t addend = rela ? TI_GET(p, r, Elf32_Rela, Elf64_Rela, r_addend) : 0;
+  int defined = sym != 0 && sym < p->dynsym_count && !ti_find_import(p, sym);
+  ti_node_note_reloc(e, off, type, sym, defined, addend, rela);
+}
+
 static ti_err ti_walk_relocs(ti_elf *e, uint64_t vaddr, uint64_t size, int rela, uint64_t ent) {
   struct ti_elf_priv *p = e->p;
   size_t min = rela ? TI_SIZE(p, Elf32_Rela, Elf64_Rela) : TI_SIZE(p, Elf32_Rel, Elf64_Rel);
@@ -405,6 +416,7 @@ static ti_err ti_walk_relocs(ti_elf *e, uint64_t vaddr, uint64_t size, int rela,
       uint32_t type, sym;
       ti_reloc_info(p, mips64, info, &type, &sym);
       if (type != 0) ti_note_reloc(e, machine, type, sym); /* R_*_NONE: nothing to bind */
+      if (type != 0 && p->nm_wanted && !p->nm_overflow) ti_node_reloc(e, r, rela, type, sym);
     }
   }
   return TI_OK;

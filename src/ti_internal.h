@@ -46,6 +46,9 @@ typedef struct ti_static_scan {
   uint64_t used;         /* out: largest extent used by static blocks */
   unsigned long long adds, subs; /* out: link-map generation seen */
   size_t count;          /* out: static blocks found (may exceed the array) */
+  uint64_t tcb_span;     /* out: from the top of the scan thread's own stack down to its
+                            thread pointer (variant II: struct pthread, rounded up to the
+                            static alignment); 0 when not measured */
   ti_static_block blocks[128];
 } ti_static_scan;
 

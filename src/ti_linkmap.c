@@ -35,14 +35,7 @@ typedef struct ti_walk_ctx {
   size_t index;
   uintptr_t tp, vdso;
   unsigned machine;
-  unsigned long long adds, subs;
 } ti_walk_ctx;
-
-/* Static offsets borrowed from a fresh thread, for blocks this thread's stale
- * DTV does not show yet; valid for one link-map generation. */
-static pthread_mutex_t ti_borrow_lock = PTHREAD_MUTEX_INITIALIZER;
-static ti_static_scan ti_borrow;
-static int ti_borrow_valid;
 
 static char ti_main_path[PATH_MAX];
 static pthread_once_t ti_main_once = PTHREAD_ONCE_INIT;
@@ -298,8 +291,6 @@ static int ti_walk_one(struct dl_phdr_info *info, size_t size, void *arg) {
   const char *stored = ti_arena_put(lm, path);
   if (i >= lm->cap || !stored) return 0; /* keep counting what is needed */
   ti_module *m = &lm->mods[i];
-  ctx->adds = info->dlpi_adds;
-  ctx->subs = info->dlpi_subs;
   memset(m, 0, sizeof *m);
   m->path = stored;
   m->base = info->dlpi_addr;
@@ -315,22 +306,24 @@ static int ti_walk_one(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
-static int ti_borrow_offset(ti_walk_ctx *ctx, const ti_module *m, uint64_t window, uint64_t *off) {
+/* The static offset of a block this thread's stale DTV does not show yet,
+ * borrowed from what a fresh thread sees (ti_static_scan keeps it per
+ * link-map generation). */
+static int ti_borrow_offset(const ti_module *m, uint64_t window, uint64_t *off) {
+  ti_static_scan *scan = malloc(sizeof *scan);
   int found = 0;
-  pthread_mutex_lock(&ti_borrow_lock);
-  if (!ti_borrow_valid || ti_borrow.window != window || ti_borrow.adds != ctx->adds ||
-      ti_borrow.subs != ctx->subs) {
-    ti_borrow.window = window;
-    ti_borrow_valid = ti_static_scan_run(&ti_borrow) == TI_OK;
-  }
-  for (size_t k = 0; ti_borrow_valid && k < ti_borrow.count && k < 128 && !found; k++) {
-    const ti_static_block *b = &ti_borrow.blocks[k];
-    if (b->base == m->base && b->modid == m->tls_modid) {
-      *off = b->offset;
-      found = 1;
+  if (scan) {
+    scan->window = window;
+    if (ti_static_scan_run(scan) != TI_OK) scan->count = 0;
+    for (size_t k = 0; k < scan->count && k < 128 && !found; k++) {
+      const ti_static_block *b = &scan->blocks[k];
+      if (b->base == m->base && b->modid == m->tls_modid) {
+        *off = b->offset;
+        found = 1;
+      }
     }
+    free(scan);
   }
-  pthread_mutex_unlock(&ti_borrow_lock);
   return found;
 }
 
@@ -341,7 +334,7 @@ static void ti_place(ti_walk_ctx *ctx, uint64_t window) {
     uint64_t dist = TI_NOT_STATIC;
     if (!m->has_tls) continue;
     if (m->tls_block) dist = ti_tls_distance(ctx->tp, m->tls_block);
-    if (!m->tls_block && ti_borrow_offset(ctx, m, window, &dist)) {
+    if (!m->tls_block && ti_borrow_offset(m, window, &dist)) {
       m->placement = TI_PLACE_STATIC; /* set up for every thread, not yet in this DTV */
       m->tls_offset = (int64_t)dist;
     } else if (!m->tls_block) {

@@ -5,8 +5,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const compareWithReadelf = (file) => h.compareAnalyzeWithReadelf(ti, file);
 
@@ -228,6 +228,22 @@ describe('analyze(): imports, exports and whose TLS a relocation targets', funct
     });
   }
 
+  it('thousands of exports, packed on first use: what readelf lists; a file changed since is refused (TI_EIO)', function () {
+    const n = 3000; // more than the addon packs at once (TI_PACK_EAGER_EXPORTS)
+    fs.writeFileSync(path.join(dir, 'many.c'), Array.from({ length: n }, (_, i) => `int exported_${i}(void) { return ${i}; }\n`).join(''));
+    const lib = compile(dir, 'libmany.so', ['-shared', '-fPIC', 'many.c']);
+    const a = ti.analyzeSync(lib);
+    assert.strictEqual(typeof Object.getOwnPropertyDescriptor(a, 'exports').get, 'function', 'left for first use');
+    h.compareAnalyzeWithReadelf(ti, lib); // every fact, exports too
+    assert.deepStrictEqual(a.exports, h.readelfSymbols(lib).exports);
+    assert.deepStrictEqual(Object.keys(a), Object.keys(ti.analyzeSync(path.join(dir, 'libdef.so'))), 'the same keys, in order');
+    const b = ti.analyzeSync(lib);
+    const bytes = fs.readFileSync(lib);
+    fs.writeFileSync(lib, Buffer.concat([bytes, Buffer.from([0])])); // the same exports, another version of the file
+    assert.throws(() => b.exports, (e) => e.code === 'TI_EIO' && /changed/.test(e.message));
+    assert.strictEqual(ti.analyzeSync(lib).exports.length, a.exports.length);
+  });
+
   it('versioned exports: name@@VERSION for the default, name@VERSION for a hidden one', function () {
     fs.writeFileSync(path.join(dir, 'ver.c'), 'int f_old(void) { return 1; } int f_new(void) { return 2; }\n' +
       '__asm__(".symver f_old,f@V1"); __asm__(".symver f_new,f@@V2");\nint plain(void) { return 3; }\n');
@@ -327,7 +343,7 @@ describe('analyze(): which libc a file was built for', function () {
 
 describe('analyze(): time grows linearly with the file', function () {
   this.timeout(300000);
-  const { sharedObject, STT } = require('./elf-build');
+  const { sharedObject, STT } = require('./support/elf-build');
   let dir;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-linear-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

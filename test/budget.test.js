@@ -2,7 +2,7 @@
 const assert = require('assert');
 const path = require('path');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'budget-load.js');
 
@@ -39,7 +39,7 @@ describe('staticTls(): the static TLS budget', function () {
   it('is an estimate once something was unloaded: glibc may keep the static TLS of what it unmapped', function () {
     const { execFileSync } = require('child_process');
     // a failed load unmaps what it mapped: an initial-exec block placed, then a symbol missing under RTLD_NOW
-    const b = new (require('./loader-fixtures').Builder)('ti-unload-');
+    const b = new (require('./support/loader-fixtures').Builder)('ti-unload-');
     try {
       const failing = b.lib('libfail.so', { tls: 8, align: 64, model: 'initial-exec', flags: ['-Wl,-z,now'],
         extra: 'int ti_nowhere(void);\nint ti_call(void) { return ti_nowhere(); }' });
@@ -47,7 +47,7 @@ describe('staticTls(): the static TLS budget', function () {
         const s0 = ti.staticTls();
         let error = null; try { process.dlopen({ exports: {} }, ${JSON.stringify(failing)}); } catch (e) { error = e.message; }
         const s1 = ti.staticTls();
-        let loaded = true; try { process.dlopen({ exports: {} }, require(${JSON.stringify(path.join(h.ROOT, 'lib', 'fixtures'))}).fixturePath('initial-exec', s1.remaining)); } catch (e) { loaded = false; }
+        let loaded = true; try { process.dlopen({ exports: {} }, require(${JSON.stringify(path.join(h.ROOT, 'lib', 'reproduce'))}).fixturePath('initial-exec', s1.remaining)); } catch (e) { loaded = false; }
         console.log(JSON.stringify({ s0, s1, error, loaded }));`;
       const r = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
       assert.match(r.error, /undefined symbol: ti_nowhere/);
@@ -115,7 +115,7 @@ describe('staticTls(): the static TLS budget', function () {
 
 describe('staticTls() in a plain C process: one measuring thread per link-map generation', function () {
   it('answers again with threads denied, and needs a new thread (TI_ETHREAD) once a module is loaded', function () {
-    const fixtures = require('../lib/fixtures');
+    const fixtures = require('../lib/reproduce');
     const { execFileSync } = require('child_process');
     if (ti.libc().family !== 'glibc' || process.arch !== 'x64') h.skip(this, 'the probe\'s seccomp filter is for x86_64 glibc');
     const probe = fixtures.template('probe', 'glibc');
@@ -142,7 +142,7 @@ describe('report()', function () {
 
 describe('staticTls() in a plain C process (the glibc ti-probe, no Node)', function () {
   it('is true there too: remaining bytes of initial-exec TLS load, 64 more fail', function () {
-    const fixtures = require('../lib/fixtures');
+    const fixtures = require('../lib/reproduce');
     const { execFileSync } = require('child_process');
     if (ti.libc().family !== 'glibc') h.skip(this, 'host is not glibc');
     const probe = fixtures.template('probe', 'glibc');

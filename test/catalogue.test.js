@@ -7,7 +7,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { CODES } = require('../lib/loader/problems');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const read = (rel) => fs.readFileSync(path.join(h.ROOT, rel), 'utf8');
 

@@ -5,8 +5,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const codes = (r) => r.problems.map((p) => p.code);
 const haveMusl = () => Boolean(fixtures.list().musl);
@@ -81,7 +81,7 @@ describe('check(): static TLS', function () {
     assert.strictEqual(r.problems[0].tlsAlign, align);
     // Any x86_64 glibc process has its static area aligned to struct pthread's 64.
     if (process.arch === 'x64') assert.deepStrictEqual(codes(await ti.check(file, { target: 'debian-12' })), ['STATIC_TLS_EXHAUSTED']);
-    const load = (env) => h.nodeJson(path.join(h.ROOT, 'lib', 'fixtures', 'child', 'load.js'), [file], env);
+    const load = (env) => h.nodeJson(path.join(h.ROOT, 'lib', 'reproduce', 'child', 'load.js'), [file], env);
     const plain = load({});
     assert.strictEqual(plain.loaded, false);
     assert.match(plain.error, /cannot allocate memory in static TLS block/);

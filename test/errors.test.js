@@ -20,10 +20,11 @@ function thrown(fn) {
 describe('errors from the C core', function () {
   it('fromNative() keeps code, message, path, detail and the frames, as a TlsInspectError', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-errors-'));
+    const raw = require(binding.loadedFrom); // the addon itself, not its wrapped exports
     try {
       const file = path.join(dir, 'text.node');
       fs.writeFileSync(file, 'not an ELF file, only text\n');
-      const native = thrown(function callTheCore() { return binding.analyzeSync(file); });
+      const native = thrown(function callTheCore() { return raw.analyzeSync(file); });
       assert.ok(!(native instanceof ti.TlsInspectError), 'the addon throws plain Errors');
       const stack = native.stack;
       const e = fromNative(native);
@@ -34,7 +35,11 @@ describe('errors from the C core', function () {
       assert.ok(e.detail, 'the core gave a detail');
       assert.strictEqual(e.stack, `TlsInspectError: ${stack.slice('Error: '.length)}`);
       assert.match(e.stack, /at callTheCore /);
-      const arg = fromNative(thrown(() => binding.analyzeSync(42)));
+      // the wrapped exports every caller uses give the same, converted once
+      const wrapped = thrown(() => binding.analyzeSync(file));
+      assert.ok(wrapped instanceof ti.TlsInspectError);
+      assert.deepStrictEqual([wrapped.code, wrapped.message, wrapped.path, wrapped.detail], [e.code, e.message, e.path, e.detail]);
+      const arg = fromNative(thrown(() => raw.analyzeSync(42)));
       assert.ok(arg instanceof ti.TlsInspectError);
       assert.strictEqual(arg.code, 'TI_EINVAL');
       assert.ok(!('path' in arg) && !('detail' in arg));

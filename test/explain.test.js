@@ -7,8 +7,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const haveMusl = () => Boolean(fixtures.list().musl) && fs.existsSync('/lib/ld-musl-x86_64.so.1');
 

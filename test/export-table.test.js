@@ -11,7 +11,7 @@ const path = require('path');
 const ti = require('..');
 const { exportTable } = require('../lib/file/analyze');
 const { defines } = require('../lib/loader/symbols');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'export-flood.js');
 

@@ -9,9 +9,9 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const fixtures = require('../lib/fixtures');
-const { resizeTls } = require('../lib/fixtures/elf-patch');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const { resizeTls } = require('../lib/reproduce/elf-patch');
+const h = require('./support/helpers');
 
 const BYTES = 64;
 const PLANTED = `#include <fcntl.h>

@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const { sharedObject } = require('./elf-build');
+const { sharedObject } = require('./support/elf-build');
 
 const LD_SO = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-x86-64.so.2'].find((f) => fs.existsSync(f));
 const x64 = process.arch === 'x64';

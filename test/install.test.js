@@ -6,7 +6,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 function sh(cmd, args, opts) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300000, ...opts });
@@ -51,7 +51,7 @@ describe('npm pack and a compiler-free install', function () {
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('the tarball holds both prebuilds, the fixtures and the probes', function () {
-    const musl = require('../lib/fixtures').list().musl;
+    const musl = require('../lib/reproduce').list().musl;
     if (!musl) process.stdout.write('      (musl-gcc not installed: no musl prebuild to look for)\n');
     for (const f of ['prebuilds/linux-x64/tls-inspect.napi.glibc.node',
       ...(musl ? ['prebuilds/linux-x64/tls-inspect.napi.musl.node', 'prebuilds/fixtures/musl/ti-probe'] : []),
@@ -86,7 +86,7 @@ describe('npm pack and a compiler-free install', function () {
     { cwd: proj, env });
     assert.strictEqual(esm.status, 0, esm.stderr);
     assert.deepStrictEqual(JSON.parse(esm.stdout), { from: j.from, error: 'function',
-      models: require('../lib/fixtures').publicApi.models });
+      models: require('../lib/reproduce').publicApi.models });
     assert.match(j.from, /prebuilds\/linux-x64\/tls-inspect\.napi\.glibc\.node$/);
     // the install verified the very file the runtime loads (one rule for both)
     const verified = /tls-inspect: addon loads \([^;]*; ([^)]+)\)/.exec(inst.stdout);
@@ -132,7 +132,7 @@ describe('npm pack and a compiler-free install', function () {
   }
 
   it('the postinstall recipe passes for a package whose prebuild loads here, and fails clearly when it cannot', function () {
-    const fixtures = require('../lib/fixtures');
+    const fixtures = require('../lib/reproduce');
     const glibc = fixtures.template('global-dynamic', 'glibc');
     const macho = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01, ...Array(24).fill(0)]);
     if (!fs.existsSync(path.join(work, 'bin'))) compilerFreePath(work);

@@ -6,8 +6,8 @@ const assert = require('assert');
 const { spawnSync, execFileSync } = require('child_process');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'truncated-module.js');
 

@@ -4,8 +4,8 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const real = (p) => fs.realpathSync(p);
 

@@ -6,7 +6,7 @@ const assert = require('assert');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const zlib = require('zlib');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const table = require('../lib/loader/musl-symbols.json');
 

@@ -4,9 +4,9 @@ const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const binding = require('../lib/process/binding');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const glibcNeeds = (file) => [...h.readelf(['-VW'], file).matchAll(/Name: GLIBC_(2[\d.]*)/g)].map((m) => m[1])
   .sort((a, b) => h.cmpVersion(b, a));

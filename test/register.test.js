@@ -6,8 +6,8 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'register-load.js');
 
@@ -106,5 +106,43 @@ NAPI_MODULE_INIT() {
     assert.ok(wrapped.stack.startsWith(`Error: ${wrapped.message}\n    at `), wrapped.stack.slice(0, 600));
     assert.strictEqual(wrapped.diagnosesInStack, 1);
     assert.strictEqual(wrapped.tlsInspect.module, file);
+  });
+});
+
+describe('tls-inspect/register: package loaders\' wrappers, hostile throws from JS, workers', function () {
+  this.timeout(60000);
+  const wrapperChild = path.join(__dirname, 'child', 'register-wrapper.js');
+
+  it('napi-rs "Cannot find native binding" is annotated from its cause: the real dlopen failure', function () {
+    const addon = fixtures.template('undefined');
+    const plain = h.nodeJson(wrapperChild, ['wrapper', addon, 'plain']);
+    const wrapped = h.nodeJson(wrapperChild, ['wrapper', addon, 'register']);
+    assert.strictEqual(plain.tlsInspect, null);
+    assert.deepStrictEqual(wrapped.tlsInspect, { code: 'UNDEFINED_SYMBOL', symbol: 'ti_missing_data' });
+    assert.strictEqual(wrapped.message.split('\n')[0], plain.message, 'the original message comes first');
+    assert.match(wrapped.message, /tls-inspect: UNDEFINED_SYMBOL/);
+    assert.deepStrictEqual([wrapped.ctor, wrapped.causeCode], [plain.ctor, plain.causeCode]);
+    assert.strictEqual(plain.causeCode, 'ERR_DLOPEN_FAILED', 'the cause chain is the real one');
+  });
+
+  it('what a JS module throws is what require() rethrows (getters, Proxies, revoked Proxies)', function () {
+    for (const kind of ['getter', 'message', 'proxy', 'revoked', 'wrapper']) {
+      assert.strictEqual(h.nodeJson(wrapperChild, ['hostile', '-', kind]).same, true, kind);
+    }
+  });
+
+  it('a Worker started after require(\'tls-inspect/register\') has the hook, and keeps its own execArgv', function () {
+    const got = h.nodeJson(wrapperChild, ['worker', fixtures.template('undefined')]);
+    assert.strictEqual(got.code, 'UNDEFINED_SYMBOL', JSON.stringify(got));
+    assert.ok(got.execArgv.includes('--no-warnings'), JSON.stringify(got.execArgv));
+    assert.strictEqual(got.execArgv.filter((a) => a === '--require').length, 1);
+  });
+
+  it('workerExecArgv adds the hook once and never drops the caller\'s options', function () {
+    const { workerExecArgv, REGISTER } = require('../lib/loader/register');
+    assert.deepStrictEqual(workerExecArgv(['--inspect=0', '-r', 'x']), ['--inspect=0', '-r', 'x', '--require', REGISTER]);
+    const once = workerExecArgv(['--require', REGISTER]);
+    assert.deepStrictEqual(once, ['--require', REGISTER]);
+    assert.deepStrictEqual(workerExecArgv(['-r', 'tls-inspect/register']), ['-r', 'tls-inspect/register']);
   });
 });

@@ -4,8 +4,8 @@ const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const MIB = 1 << 20;
 const haveMusl = () => Boolean(fixtures.list().musl && fs.existsSync('/lib/ld-musl-x86_64.so.1'));

@@ -7,8 +7,8 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const child = (name) => path.join(__dirname, 'child', name);
 const coded = (e) => typeof e.code === 'string' && e.code.startsWith('TI_');

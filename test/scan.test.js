@@ -9,9 +9,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
-const { CROSS, buildCross, launcher } = require('./cross');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
+const { CROSS, buildCross, launcher } = require('./support/cross');
 
 const BIN = path.join(h.ROOT, 'bin', 'tls-inspect.js');
 const ABI = process.versions.modules;
@@ -97,17 +97,21 @@ describe('scan(): what would load, judged; the rest skipped with a reason', func
   it('on Alpine: the musl builds are the ones judged', async function () {
     const { out, summary } = await scanAll({ target: 'alpine' });
     const judged = Object.entries(out).filter(([, v]) => !/^(for |not )/.test(v));
+    // pregyp ships glibc builds only: the package itself is reported (NO_BINARY), not left as "skipped: for glibc"
     assert.deepStrictEqual(judged.sort(), [['napi-linux-x64-musl/napi.linux-x64-musl.node', 'compatible'],
-      ['prebuilt/prebuilds/linux-x64/prebuilt.musl.node', 'compatible']]);
+      ['prebuilt/prebuilds/linux-x64/prebuilt.musl.node', 'compatible'], ['pregyp', 'incompatible']]);
     assert.strictEqual(out['prebuilt/prebuilds/linux-x64/prebuilt.glibc.node'], 'for glibc');
-    assert.strictEqual(summary.incompatible, 0);
+    assert.strictEqual(summary.incompatible, 0); // no file fails: the package without a binary is counted apart
+    assert.strictEqual(summary.noBinary.incompatible, 1);
   });
 
   it('on arm64: the arm64 prebuild is judged, and the real aarch64 loader loads it', async function () {
     if (!arm) h.skip(this, 'no aarch64 cross compiler (Debian: gcc-aarch64-linux-gnu)');
     const { out } = await scanAll({ target: 'glibc', cpu: 'arm64' });
     const judged = Object.entries(out).filter(([, v]) => !/^(for |not )/.test(v));
-    assert.deepStrictEqual(judged, [['prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node', 'compatible']]);
+    // napi (no arm64 platform package installed) and pregyp (no arm64 build) do not vanish: NO_BINARY each
+    assert.deepStrictEqual(judged, [['prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node', 'compatible'],
+      ['napi', 'incompatible'], ['pregyp', 'incompatible']]);
     if (arm.launcher.missing) h.skip(this, arm.launcher.missing);
     const file = path.join(root, 'node_modules/prebuilt/prebuilds/linux-arm64/prebuilt.glibc.node');
     const r = arm.launcher.start([arm.files.probe, '--dlopen', file]);

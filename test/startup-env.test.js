@@ -6,7 +6,7 @@ const assert = require('assert');
 const path = require('path');
 const binding = require('../lib/process/binding');
 const ti = require('..');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const child = path.join(__dirname, 'child', 'startup-env.js');
 

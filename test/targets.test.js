@@ -8,8 +8,8 @@ const { spawnSync } = require('child_process');
 const path = require('path');
 const ti = require('..');
 const { resolveTarget, NODE, ELECTRON, NODE_ABI_VERSION } = require('../lib/loader/targets');
-const fixtures = require('../lib/fixtures');
-const h = require('./helpers');
+const fixtures = require('../lib/reproduce');
+const h = require('./support/helpers');
 
 const cli = (args) => spawnSync(process.execPath, [path.join(h.ROOT, 'bin', 'tls-inspect.js'), ...args], { encoding: 'utf8' });
 

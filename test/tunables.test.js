@@ -7,7 +7,7 @@ const { spawnSync } = require('child_process');
 const ti = require('..');
 const { tunableRisk } = require('../lib/loader/tunables');
 const { budgetFrom } = require('../lib/loader/static-tls');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 // The stack limit decides glibc's default thread stack, so every child runs
 // under a limit set here rather than under whatever this machine's default is
@@ -69,12 +69,12 @@ describe('the static TLS tunable: side effects measured, advice bounded', functi
   });
 
   it('check() leads with the safe fixes and says what a risky tunable costs', async function () {
-    const file = require('../lib/fixtures').fixturePath('initial-exec', 64 * 1024);
+    const file = require('../lib/reproduce').fixturePath('initial-exec', 64 * 1024);
     const r = await ti.check(file);
     const p = r.problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
     assert.match(p.fix, /^rebuild .*LD_PRELOAD=.*GLIBC_TUNABLES/);
     assert.match(p.tunableRisk, /pthread_create: Invalid argument/);
-    const huge = require('../lib/fixtures').fixturePath('initial-exec', 64 << 20);
+    const huge = require('../lib/reproduce').fixturePath('initial-exec', 64 << 20);
     const q = (await ti.check(huge)).problems.find((x) => x.code === 'STATIC_TLS_EXHAUSTED');
     assert.strictEqual(q.tunable, undefined, 'a tunable that stops Node from starting is not offered');
     assert.match(q.tunableRisk, /cannot start/);

@@ -8,10 +8,10 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 const { walk, readSmall, listDir, probe } = require('../lib/file/walk');
 const { analyze, analyzeSync, analyzeMany } = require('../lib/file/analyze');
-const h = require('./helpers');
+const h = require('./support/helpers');
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
 const NAME = /\.node$|\.so(\.\d+)*$/;

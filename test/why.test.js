@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('..');
-const fixtures = require('../lib/fixtures');
+const fixtures = require('../lib/reproduce');
 
 const BIN = path.join(__dirname, '..', 'bin', 'tls-inspect.js');
 const ADDON = path.join(__dirname, '..', 'build', 'Release', 'tls_inspect.node');

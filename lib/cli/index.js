@@ -2,6 +2,7 @@
 // The tls-inspect command line: `tls-inspect [command] [options]`.
 const { parseArgs } = require('util');
 const pkg = require('../../package.json');
+const { tiError } = require('../errors');
 
 const USAGE = `Usage: tls-inspect [command] [options]
 
@@ -13,9 +14,12 @@ Commands:
   analyze <file...> what a native file demands of a loader (TLS, libc, versions)
   check <file...>   will these files load on the target? problems and fixes
                     (--together: loaded one after another into one process;
-                    --package [dir]: the binary the package would load)
-  scan [dir]        the native files under dir (default node_modules) that would
-                    load on the target, judged; the others listed as skipped
+                    --package [dir]: the binary the package would load;
+                    --tree: the libraries it loads as a tree, as lddtree draws it)
+  scan [dir]        the native files under dir (default: the node_modules that
+                    require() uses from here) that would load on the target,
+                    judged; the others listed as skipped (several targets: a
+                    package x target table)
   reproduce         load a fixture of a TLS model and size in a child process and
                     show the real loader's answer next to the prediction
   explain [message] diagnose a loader error message (or read it from stdin)
@@ -36,7 +40,9 @@ amazonlinux-2, amazonlinux-2023, alpine-3.18..3.22, node:<16..26>-<bookworm|
 bullseye|trixie|alpine>[-slim], electron-28..45.  In npm's words: --cpu x64|
 arm64|arm|ia32|s390x|ppc64|riscv64 (alone: this system on that cpu), --libc
 glibc|musl, --os linux.  Node and Electron ABIs: node-abi's registry (--version
-names the version in use).
+names the version in use).  --sysroot DIR: judge on the system whose root file
+system is DIR (a debootstrap tree, an extracted image, /usr/<triple>): its
+libraries, ld.so.cache, libc release and libstdc++ decide, as on the host.
 
 Exit codes: 0 success (check/scan: everything that would load is compatible,
 warnings allowed), 1 incompatible (with --strict: also risky; reproduce: the
@@ -65,7 +71,7 @@ of static TLS an initial-exec module loaded now could still get.
 
 function parseBytes(text) {
   const m = /^(\d+)\s*([kKmM]?)(i?[bB])?$/.exec(String(text));
-  if (!m) throw Object.assign(new Error(`--bytes: not a size: ${text}`), { code: 'TI_EINVAL' });
+  if (!m) throw tiError('TI_EINVAL', `--bytes: not a size: ${text}`);
   return Number(m[1]) * ({ '': 1, k: 1024, K: 1024, m: 1 << 20, M: 1 << 20 }[m[2]]);
 }
 
@@ -78,7 +84,7 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, files) {
-    if (!files.length) throw Object.assign(new Error('analyze: name at least one file'), { code: 'TI_EINVAL', usage: true });
+    if (!files.length) throw tiError('TI_EINVAL', 'analyze: name at least one file', { usage: true });
     const { analyze } = require('../file/analyze');
     const results = [];
     let failed = 0;
@@ -98,17 +104,17 @@ model, the largest TLS symbols, libc, needed libraries, GLIBC_ versions, Node-AP
 };
 
 const TARGET_OPTS = { target: { type: 'string', short: 't', multiple: true }, cpu: { type: 'string' },
-  libc: { type: 'string' }, os: { type: 'string' } };
+  libc: { type: 'string' }, os: { type: 'string' }, sysroot: { type: 'string' } };
 const GATE_OPTS = { strict: { type: 'boolean' }, ignore: { type: 'string', multiple: true }, format: { type: 'string' },
   json: { type: 'boolean' } };
 
-const GATES = `Targets: --target T (repeatable, or T1,T2; "all"), --cpu, --libc, --os (see tls-inspect help).
+const GATES = `Targets: --target T (repeatable, or T1,T2; "all"), --cpu, --libc, --os, --sysroot DIR (see tls-inspect help).
 CI gates: --strict (warnings fail too), --ignore CODE[,CODE] (leave those problems out),
 --format text|json|github (github: workflow annotations; --json is --format json).`;
 
 function formatOf(values) {
   const f = values.json ? 'json' : values.format || 'text';
-  if (!['text', 'json', 'github'].includes(f)) throw Object.assign(new Error(`--format ${f}: use text, json or github`), { code: 'TI_EINVAL' });
+  if (!['text', 'json', 'github'].includes(f)) throw tiError('TI_EINVAL', `--format ${f}: use text, json or github`);
   return f;
 }
 
@@ -118,14 +124,13 @@ function ignoreOf(values) {
   const { CODES } = require('../loader/problems');
   const unknown = codes.filter((c) => !CODES.includes(c));
   if (unknown.length) {
-    throw Object.assign(new Error(`--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`),
-      { code: 'TI_EINVAL', usage: true });
+    throw tiError('TI_EINVAL', `--ignore ${unknown.join(',')}: not a problem code (codes: ${CODES.join(', ')})`, { usage: true });
   }
   return codes;
 }
 
 function modelOptions(values) {
-  return { cpu: values.cpu, libc: values.libc, os: values.os, ignore: ignoreOf(values) };
+  return { cpu: values.cpu, libc: values.libc, os: values.os, sysroot: values.sysroot, ignore: ignoreOf(values) };
 }
 
 // 2 for an unreadable file, 1 for incompatible (or risky under --strict), else 0: the worst wins.
@@ -178,20 +183,32 @@ its code and fix, and a "runs on" line.  Codes: LIBC_MISMATCH, GLIBC_TOO_OLD,
 GLIBCXX_TOO_OLD, VERSION_NOT_FOUND, STATIC_TLS_EXHAUSTED, STATIC_TLS_LOW
 (warning), MUSL_INITIAL_EXEC, MISSING_LIBRARY, UNDEFINED_SYMBOL (warning when
 it fails only when used), NODE_ABI_MISMATCH, ARCH_MISMATCH, BAD_INTERPRETER,
-NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NOT_ELF, NOT_DLOPENABLE,
-MODULE_NOT_REGISTERED, EXEC_STACK, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
+NAPI_VERSION, NAPI_EXPERIMENTAL (warning), NAPI_DECLARED, NOT_ELF, NOT_DLOPENABLE,
+PRELOAD_REQUIRED, MODULE_NOT_REGISTERED, NOT_CONTEXT_AWARE (warning), EXEC_STACK, NO_BINARY, LOADER_LIMIT, LOADER_BLOCKS.
 
   --together        load the files one after another into one process: the
                     first the loader refuses, and the static TLS they need together
   --package [dir]   judge the binary each package (default .) would load on the
                     target: node-gyp-build/prebuildify, napi-rs or sharp style
                     platform packages, node-pre-gyp
+  --tree            the load closure as a tree (as lddtree/libtree): each library
+                    under the object that needed it, where it was found and by
+                    which rule (RPATH or RUNPATH of an object and the entry as
+                    written, $ORIGIN expanded; LD_LIBRARY_PATH; /etc/ld.so.cache;
+                    default directories; musl's path file; already loaded in this
+                    process; the target's system), its TLS (size, static or
+                    dynamic, models), and what fails there (not found, version
+                    missing, ...); a library needed again is shown as "(above)".
+                    With --package: the tree of the binary it selects.  --json:
+                    each result with a "tree" of nodes { name, path, status, rule,
+                    via, entry, tls, problems, children }.
   Several targets print a matrix (files x targets); --json gives one result per pair.
 ${GATES}
 
 Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or I/O error.
 `,
-  options: { ...TARGET_OPTS, ...GATE_OPTS, together: { type: 'boolean' }, package: { type: 'boolean' } },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, together: { type: 'boolean' }, package: { type: 'boolean' },
+    tree: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, args) {
     const format = formatOf(values);
@@ -200,8 +217,10 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
     const opts = modelOptions(values);
     const fmt = require('./format');
     const c = require('./output').colours(out);
+    if (values.tree && values.together) throw tiError('TI_EINVAL', 'check: --tree and --together do not go together', { usage: true });
+    if (values.tree) return checkTrees(values.package ? (args.length ? args : ['.']) : args, targets, opts, { out, format, values });
     if (values.package) return checkPackages(args.length ? args : ['.'], targets, opts, { out, format, values });
-    if (!args.length) throw Object.assign(new Error('check: name at least one file'), { code: 'TI_EINVAL', usage: true });
+    if (!args.length) throw tiError('TI_EINVAL', 'check: name at least one file', { usage: true });
     if (values.together) {
       const { checkTogether } = require('../loader/check');
       const all = [];
@@ -210,11 +229,28 @@ Exit codes: 0 all compatible (warnings allowed), 1 any incompatible, 2 usage or 
       return Math.max(...all.map((t) => Math.max(exitCode(t.files, values.strict), t.ok ? 0 : 1)));
     }
     const results = await forEachPair(args, targets, opts, require('../loader/check').check);
-    writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c)
+    writeResults(out, format, results, (list) => (targets.length > 1 ? fmt.formatMatrix(list, targets, c, (out.isTTY && out.columns) || Infinity)
       : list.map((r) => fmt.formatCheck(r, c)).join('\n')));
     return exitCode(results, values.strict);
   },
 };
+
+// check --tree: one tree per file (or per package's selected binary) and target.
+async function checkTrees(items, targets, opts, { out, format, values }) {
+  if (!items.length) throw tiError('TI_EINVAL', 'check: name at least one file', { usage: true });
+  const { tree } = require('../loader/tree');
+  const { checkPackage } = require('../loader/check');
+  const fmt = require('./format');
+  const c = require('./output').colours(out);
+  const results = await forEachPair(items, targets, opts, async (item, o) => {
+    if (!values.package) return tree(item, o);
+    const p = await checkPackage(item, o);
+    return p.selected && !p.error ? { ...(await tree(p.selected, o)), package: p.package, version: p.version,
+      convention: p.convention, selected: p.selected } : p;
+  });
+  writeResults(out, format, results, (list) => list.map((r) => (r.tree ? fmt.formatTree(r, c) : fmt.formatPackage(r, c))).join('\n'));
+  return exitCode(results, values.strict);
+}
 
 async function checkPackages(dirs, targets, opts, { out, format, values }) {
   const fmt = require('./format');
@@ -225,36 +261,61 @@ async function checkPackages(dirs, targets, opts, { out, format, values }) {
 }
 
 COMMANDS.scan = {
-  usage: `Usage: tls-inspect scan [dir] [--target T] [--all] [--concurrency N] [--json]
+  usage: `Usage: tls-inspect scan [dir] [--target T] [--all] [--verbose] [--concurrency N] [--json]
 
-Finds the native files under dir (default node_modules) and judges the ones
-that would load on the target: the binary each package's convention picks
-(node-gyp-build/prebuildify tags, napi-rs/sharp platform packages by their os,
-cpu and libc fields, node-pre-gyp's module_path), with everything it loads.
+Finds the native files under dir and judges the ones that would load on the
+target: the binary each package's convention picks (node-gyp-build/prebuildify
+tags, napi-rs/sharp platform packages by their os, cpu and libc fields,
+node-pre-gyp's module_path), with everything it loads.  Without dir: the
+node_modules that require() would use from here, found as Node's resolution
+finds it (./node_modules, else the nearest one above: in a workspace package,
+the hoisted tree); the line "scanning ..." names it, and there being none is
+error TI_ENOENT.
 Every other native file is listed as skipped with the reason (for darwin-arm64,
 for musl, not ELF, not selected by node-gyp-build, a library judged through
 what loads it).  Symlinked directories are followed once, so loops end; a
 directory or file that cannot be read is an error result.  Ends with the
 initial-exec TLS the judged addons need together.
---json streams one JSON object per file as results arrive, then a summary line.
+--json streams one JSON object per file as results arrive, then a summary line
+(per target).
 
   --all             judge every native file, selected or not
+  --verbose         with several targets: every target's full report instead of
+                    the table
+  Several targets (--target all, or T1,T2): a table, a row per package and a
+  column per target (targets with the same column share one); a cell is ok
+  (would load), warn (would load, with warnings), FAIL (would not load), none
+  (no binary for that target; none!: NO_BINARY), error (unreadable); then each
+  package's problem codes and the targets they appear on.
 ${GATES}
 
 Exit codes: 0 everything that would load is compatible (warnings allowed), 1 any
 incompatible, 2 usage error or anything that could not be read.
 `,
-  options: { ...TARGET_OPTS, ...GATE_OPTS, concurrency: { type: 'string' }, all: { type: 'boolean' } },
+  options: { ...TARGET_OPTS, ...GATE_OPTS, concurrency: { type: 'string' }, all: { type: 'boolean' },
+    verbose: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, dirs) {
     const format = formatOf(values);
     const { targetNames } = require('../loader/targets');
-    const dir = dirs[0] || 'node_modules';
+    const { findModulesRoot } = require('../loader/scan');
+    const targets = targetNames(values.target);
+    const dir = dirs[0] || await findModulesRoot();
+    if (!dirs[0] && dir !== 'node_modules' && format === 'text') {
+      err.write(`scanning ${require('./output').escapeControls(dir)} (no node_modules here: the nearest one above, ` +
+        'which require() uses from here)\n');
+    }
     const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
+    const table = targets.length > 1 && format === 'text' && !values.verbose ? new Map() : null;
+    const summaries = [];
     let code = 0;
-    for (const target of targetNames(values.target)) {
+    for (const target of targets) {
       code = Math.max(code, await scanOne(dir, { ...modelOptions(values), target, concurrency, all: values.all },
-        { out, err, format, strict: values.strict }));
+        { out, err, format, strict: values.strict, table, summaries }));
+    }
+    if (table) {
+      const { clean, colours } = require('./output');
+      out.write(require('./format').formatScanTable(clean(dir), table, clean(summaries), colours(out), (out.isTTY && out.columns) || Infinity));
     }
     return code;
   },
@@ -282,15 +343,15 @@ function chunked(out) {
   return { write, flush };
 }
 
-async function scanOne(dir, opts, { out, err, format, strict }) {
+// One target's scan.  table (a Map): the results are kept per package for
+// the package x target table, and nothing is printed but the summary.
+async function scanOne(dir, opts, { out, err, format, strict, table, summaries }) {
   const { scan } = require('../loader/scan');
-  const { clean, githubAnnotations, colours } = require('./output');
+  const { clean, githubAnnotations, colours, progress } = require('./output');
   const fmt = require('./format');
-  const progress = Boolean(err.isTTY) && format === 'text';
+  const shown = progress(err, { format });
   const rows = [];
-  let summary = null;
   let seen = 0;
-  let last = 0;
   const iter = scan(dir, opts);
   const lines = chunked(out);
   try {
@@ -298,21 +359,21 @@ async function scanOne(dir, opts, { out, err, format, strict }) {
       seen++;
       if (format === 'json') lines.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
       else if (format === 'github') out.write(githubAnnotations([r]));
+      else if (table) fmt.tableAdd(table, r, opts.target);
       else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
-      if (progress && Date.now() - last > 100) {
-        last = Date.now();
-        err.write(`\rscanned ${seen} native files`);
-      }
+      shown.update(`scanned ${seen} native files${table ? ` for ${opts.target}` : ''}`, seen);
     }
   } finally {
     lines.flush();
+    shown.clear();
   }
-  summary = iter.summary || (typeof iter.result === 'function' ? iter.result() : null);
-  if (progress) err.write('\r\x1b[K');
+  const summary = iter.summary;
+  if (summaries) summaries.push({ ...summary, targetSpec: opts.target });
   if (format === 'json') out.write(`${JSON.stringify({ summary })}\n`);
-  else if (format === 'text') out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
+  else if (format === 'text' && !table) out.write(fmt.formatScan(clean(dir), clean(summary), rows, colours(out)));
   if (summary.error) return 2;
-  if (summary.incompatible || (strict && summary.risky)) return 1;
+  const nb = summary.noBinary || {};
+  if (summary.incompatible || nb.incompatible || (strict && (summary.risky || nb.risky))) return 1;
   return 0;
 }
 
@@ -332,7 +393,7 @@ Models: global-dynamic, local-dynamic, initial-exec, tlsdesc, local-exec.
   options: { json: { type: 'boolean' }, model: { type: 'string' }, bytes: { type: 'string' },
     libc: { type: 'string' }, tunables: { type: 'string' }, preload: { type: 'boolean' } },
   async run(values, out) {
-    const { reproduce } = require('../fixtures/reproduce');
+    const { reproduce } = require('../reproduce/reproduce');
     const r = await reproduce({ model: values.model, bytes: values.bytes === undefined ? undefined
       : parseBytes(values.bytes), libc: values.libc || 'host', tunables: values.tunables,
     preload: values.preload });
@@ -359,7 +420,7 @@ Exit codes: 0 recognised, 1 not recognised (kind "unknown"), 2 usage error.
   async run(values, out, err, words) {
     let message = words.join(' ');
     if (!message && !process.stdin.isTTY) message = await require('../loader/explain').readMessage(process.stdin);
-    if (!message.trim()) throw Object.assign(new Error('explain: give a message or pipe one in'), { code: 'TI_EINVAL' });
+    if (!message.trim()) throw tiError('TI_EINVAL', 'explain: give a message or pipe one in');
     const { explain, formatDiagnosis } = require('../loader/explain');
     const d = explain(message, { path: values.path });
     const { clean, escapeControls } = require('./output');
@@ -386,7 +447,7 @@ Exit codes: 0 it loads, 1 it fails, 2 usage error.
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, out, err, words) {
-    if (words.length !== 1) throw Object.assign(new Error('why: give one module name or file'), { usage: true });
+    if (words.length !== 1) throw tiError('TI_EINVAL', 'why: give one module name or file', { usage: true });
     const { why, formatWhy } = require('../loader/why');
     const w = await why(words[0]);
     const { clean, escapeControls } = require('./output');

@@ -60,4 +60,45 @@ function githubAnnotations(results) {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-module.exports = { escapeControls, clean, colours, colourOn, githubAnnotations };
+// A reader that went away (`tls-inspect scan | head -1`) is no error of ours:
+// the process ends as a Unix tool does, killed by SIGPIPE (the shell sees
+// 141), with no stack trace and no more work.  Node ignores SIGPIPE; once a
+// listener is added and removed, libuv puts back the default action.  A
+// socket (what Node's child_process gives for 'pipe') says ECONNRESET when
+// unread data was left behind: the same.  Other stream errors are left to Node.
+function endOnClosedPipe(stream, proc = process) {
+  stream.on('error', (e) => {
+    if (!e || (e.code !== 'EPIPE' && e.code !== 'ECONNRESET')) throw e;
+    const noop = () => {};
+    proc.on('SIGPIPE', noop);
+    proc.removeListener('SIGPIPE', noop);
+    proc.kill(proc.pid, 'SIGPIPE');
+    proc.exit(141); // where the signal could not end us (its action is not the default)
+  });
+}
+
+// The "scanned N native files" line on stderr while a scan runs: only on a
+// terminal that can take it back (not TERM=dumb), only for text output, and
+// only from the second file on (one file needs no progress); drawn at most
+// every 100 ms, and erased once (carriage return, erase line) only when it
+// was drawn, so nothing is left behind when there was nothing to show.
+function progress(stream, { format = 'text', env = process.env, every = 100 } = {}) {
+  const on = Boolean(stream && stream.isTTY) && format === 'text' && env.TERM !== 'dumb';
+  let drawn = false;
+  let last = 0;
+  return {
+    on,
+    update(text, count) {
+      if (!on || count < 2 || Date.now() - last < every) return;
+      last = Date.now();
+      drawn = true;
+      stream.write(`\r${text}\x1b[K`); // the rest of a longer line before is erased
+    },
+    clear() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
+
+module.exports = { progress, endOnClosedPipe, escapeControls, clean, colours, colourOn, githubAnnotations };

@@ -1,13 +1,15 @@
 'use strict';
 // analyze(): shapes the C analyzer's raw result into the public form.
 const fs = require('fs');
+const path = require('path');
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
 const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 6; // src/ti_elf_pack.c
+const PACK_FORMAT = 8; // src/ti_elf_pack.c
+const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
@@ -32,10 +34,10 @@ const napiInfo = (imports) => napiVersions([...new Set(imports)].sort());
 // The addon's packed analysis, [strings, nums] as laid out in src/ti_elf_pack.c,
 // read front to back.  Flat loops: these objects are made by the thousand.
 class Packed {
-  constructor([strings, nums]) {
+  constructor([strings, nums], at = HEADER) {
     this.s = strings.split('\0');
     this.n = nums;
-    this.at = 28; // after the fixed header
+    this.at = at; // after the fixed header
     if (nums[0] !== PACK_FORMAT) throw tiError('TI_EINVAL', 'the addon and lib/file/analyze.js disagree on the analysis layout');
   }
 
@@ -100,8 +102,13 @@ class Packed {
     return table;
   }
 
+  // null when the addon deferred them (see deferExports)
   exports() {
     const { s, n } = this;
+    if (n[this.at] === -1) {
+      this.at++;
+      return null;
+    }
     const out = new Array(n[this.at++]);
     let at = this.at;
     this.exportsAt = at;
@@ -112,6 +119,29 @@ class Packed {
     this.at = at;
     return out;
   }
+}
+
+// The Node ABI an addon registers with, and whether Node can run it in more
+// than one context (worker_threads, vm contexts, Electron renderers):
+// - an export node_register_module_v<N> (NODE_MODULE_INIT): ABI N, context-aware;
+// - a legacy NODE_MODULE addon (imports node_module_register): the nm_version of
+//   its struct node_module read from the file (nodeAbi: -2 when not found) and
+//   whether it set nm_context_register_func (NODE_MODULE_CONTEXT_AWARE,
+//   NAN_MODULE_WORKER_ENABLED; contextAware -1: unknown);
+// - Node-API (napi_register_module_v1, napi_module_register, napi_* imports):
+//   no ABI, always context-aware.  null for a file that is no Node addon.
+function abiOf(nodeAbi, contextAware, exports, imports, napi) {
+  for (const e of exports) {
+    const m = e.startsWith('node_register_module_v') && /^node_register_module_v(\d+)(@|$)/.exec(e);
+    if (m) return { version: Number(m[1]), source: 'node_register_module_v', contextAware: true };
+  }
+  if (nodeAbi !== -1) {
+    return { version: nodeAbi >= 0 ? nodeAbi : 'unknown', source: 'node_module_register',
+      contextAware: contextAware === -1 ? 'unknown' : contextAware === 1 };
+  }
+  const napiEntry = exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e)) ||
+    imports.some((i) => i.name === 'napi_module_register');
+  return napiEntry || napi ? { version: null, source: 'napi', contextAware: true } : null;
 }
 
 function shape(packed, file) {
@@ -136,7 +166,8 @@ function shape(packed, file) {
   if (declared !== null && !napi) napi = { imports: [], minVersion: 1, experimental: [], unknown: [] };
   if (napi) napi.declared = declared;
   const exports = p.exports();
-  const raw = { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
+  const raw = exports && { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
+  if (!exports) p.exportTable(); // empty
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
@@ -169,10 +200,47 @@ function shape(packed, file) {
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
     exports: known(exports),
+    // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
+    abi: light || !exports ? null : abiOf(n[28], n[29], exports, imports, napi),
   };
   if (light) out.light = true;
-  Object.defineProperty(out, RAW_EXPORTS, { value: raw });
+  if (raw) Object.defineProperty(out, RAW_EXPORTS, { value: raw });
+  else deferExports(out, path.resolve(file), p.str(30));
+  // the ABI reads the exports: with deferred exports it is read on first use too
+  if (!light && !exports) lazily(out, 'abi', () => abiOf(n[28], n[29], out.exports, imports, napi));
   return out;
+}
+
+// out[key] computed on first read, then kept as a plain (enumerable) value.
+function lazily(out, key, make) {
+  const keep = (value) => Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(out, key, { get: () => { const v = make(); keep(v); return v; }, set: keep, enumerable: true,
+    configurable: true });
+}
+
+// Exports the addon left out (a file with thousands of them: packing them is
+// most of its analysis, and only symbol binding reads them) are packed on first
+// use, from the same file while it is the version analyzed (device, inode,
+// size, times: else TI_EIO), and then kept like any others: `exports` reads
+// the same, enumerable, in the same place.
+function deferExports(out, file, version) {
+  let done = null;
+  const take = () => {
+    if (done) return done;
+    const p = new Packed(binding.analyzeExports(file, version), 1);
+    const exports = p.exports();
+    done = { exports, raw: { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() } };
+    Object.defineProperty(out, RAW_EXPORTS, { value: done.raw });
+    Object.defineProperty(out, 'exports', { value: exports, writable: true, enumerable: true, configurable: true });
+    return done;
+  };
+  Object.defineProperty(out, 'exports', {
+    get: () => take().exports,
+    set: (v) => { Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true }); },
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(out, RAW_EXPORTS, { get: () => take().raw, configurable: true });
 }
 
 // The packed exports of an analysis made here, while its exports are the ones packed.
@@ -263,26 +331,17 @@ function checkPath(file) {
 
 // opts.light: the light analysis (no symbols, relocations or section headers).
 const depth = (opts) => (opts && opts.light ? 1 : 0);
+const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
+// opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
+const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
 function analyzeSync(file, opts) {
-  let packed;
-  try {
-    packed = binding.analyzeSync(checkPath(file), depth(opts));
-  } catch (e) {
-    throw fromNative(e);
-  }
-  return shape(packed, file);
+  return shape(binding.analyzeSync(checkPath(file), depth(opts) | defer(opts)), file);
 }
 
 // Runs on the libuv thread pool: scanning many files does not block the event loop.
 async function analyze(file, opts) {
-  let packed;
-  try {
-    packed = await binding.analyze(checkPath(file), depth(opts));
-  } catch (e) {
-    throw fromNative(e);
-  }
-  return shape(packed, file);
+  return shape(await binding.analyze(checkPath(file), depth(opts) | defer(opts)), file);
 }
 
 // Several files in one trip to the thread pool (a scan judges thousands):
@@ -311,7 +370,7 @@ function analyzeMany(files, opts) {
 // "racy" files, a file changed less than `settleMs` before it was read is
 // never remembered.  Bounded in count and bytes; each caller gets its own copy.
 const REMEMBERED = new Map();
-const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000 };
+const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000, inlineBytes: 512 << 10 };
 let rememberedBytes = 0;
 
 // { id, settled } of a regular file, or null; settled: last changed long enough ago.
@@ -321,7 +380,8 @@ function identity(file) {
     if (!st || !st.isFile()) return null;
     const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
     const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
-    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled };
+    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled,
+      small: st.size <= REMEMBER.inlineBytes };
   } catch (_) {
     return null;
   }
@@ -346,17 +406,17 @@ function remember(file, id, packed) {
   }
 }
 
-// analyze(file), or the analysis remembered for the file as it still is.
+// analyze(file), or the analysis remembered for the file as it still is.  A
+// regular file of at most REMEMBER.inlineBytes is read here, on the main
+// thread (the stat said it is no FIFO or device, and the addon checks again):
+// a trip to the thread pool and back costs more than reading it (a 147 KB C++
+// addon: about 90 µs to analyze, and the trip more than that on a busy
+// machine); larger files still go to the thread pool.
 async function analyzeRemembered(file) {
   const ident = identity(checkPath(file));
   const hit = ident && REMEMBERED.get(file);
   if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
-  let packed;
-  try {
-    packed = await binding.analyze(file, 0);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const packed = ident && ident.small ? binding.analyzeSync(file, 0) : await binding.analyze(file, 0);
   // The identity was taken from the path, the analysis from the descriptor the
   // addon opened (its fileId: fstat of what was read).  A link swapped between
   // the two would keep one file's analysis under the other's identity: unless

@@ -10,26 +10,19 @@
 // time, and the next batch is being filled while the caller uses this one.
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
-const { MACHINE_NUMBER } = require('../platform');
+const { formatOf, machineName } = require('../elf-head');
 
 const FORMAT = 2; // src/ti_walk.c
 const HEADER = 4;
 const FIELDS = 10;
 const BATCH = 1024;
-const ELF = 0x7f454c46;
-const MACH_O = [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe];
 const LIBC = ['unknown', 'glibc', 'musl', 'static', 'android']; // ti_file_libc
-const MACHINE_NAME = Object.fromEntries(Object.entries(MACHINE_NUMBER).map(([name, n]) => [n, name]));
 
 // { elf, format, machine, class, libc } from a file's first bytes (and its
 // light analysis's libc): what packages.headerFacts() reads, without a read.
 function factsOfHead(magic, head, cls, machine, libc) {
-  if (head >= 20 && magic === ELF) {
-    return { elf: true, format: 'ELF', machine: MACHINE_NAME[machine] || `em-${machine}`, class: cls, libc: LIBC[libc] || 'unknown' };
-  }
-  let format = 'unknown';
-  if (head >= 4 && MACH_O.includes(magic)) format = 'Mach-O';
-  else if (head >= 2 && magic >>> 16 === 0x4d5a) format = 'PE';
+  const format = formatOf(magic, head);
+  if (format === 'ELF') return { elf: true, format, machine: machineName(machine), class: cls, libc: LIBC[libc] || 'unknown' };
   return { elf: false, format };
 }
 
@@ -76,12 +69,7 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
     throw tiError('TI_EINVAL', 'walk(): skip must be a directory name (no slash, at most 255 bytes) or null');
   }
   if (!Number.isSafeInteger(maxVisits) || maxVisits < 0) throw tiError('TI_EINVAL', 'walk(): maxVisits must be a non-negative integer');
-  let handle;
-  try {
-    handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const handle = binding.walkOpen(root, light ? 1 : 0, skip, maxVisits);
   const factsOf = factsCache();
   let next = binding.walkNext(handle, batch);
   try {
@@ -89,8 +77,6 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
       let packed;
       try {
         packed = await next;
-      } catch (e) {
-        throw fromNative(e);
       } finally {
         next = null;
       }
@@ -107,33 +93,19 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
 
 // The text of a regular file of at most limit bytes, in one trip to the
 // thread pool (TI_ERANGE when larger, TI_ENOTREG for a FIFO or device).
-async function readSmall(file, limit) {
-  try {
-    return await binding.readSmall(file, limit);
-  } catch (e) {
-    throw fromNative(e);
-  }
+function readSmall(file, limit) {
+  return binding.readSmall(file, limit);
 }
 
 // Up to limit names of a directory, in the file system's order, in one trip.
 async function listDir(dir, limit) {
-  let joined;
-  try {
-    joined = await binding.listDir(dir, limit);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const joined = await binding.listDir(dir, limit);
   return joined ? joined.split('\0') : [];
 }
 
 // A regular file's { id: 'st_dev:st_ino', size, head: its first 64 bytes }, in one trip.
 async function probe(file) {
-  let r;
-  try {
-    r = await binding.probe(file);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const r = await binding.probe(file);
   return { id: r[0], size: r[1], head: r[2] };
 }
 

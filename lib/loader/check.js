@@ -7,6 +7,7 @@ const host = require('../process/host');
 const { resolveTarget } = require('./targets');
 const { LoaderState, loadFile, verdictOf } = require('./model');
 const io = require('./io');
+const { npmTarget } = require('./packages/npm-target');
 
 function checkPath(file, what = 'check(path)') {
   if (typeof file !== 'string' || !file) throw tiError('TI_EINVAL', `${what}: path must be a non-empty string`);
@@ -14,8 +15,8 @@ function checkPath(file, what = 'check(path)') {
 }
 
 // A fresh process of the target: on the host, this one as it is now.
-function createState(targetName = 'host', { cpu, libc, os, lazy } = {}) {
-  const t = resolveTarget(targetName, { cpu, libc, os });
+function createState(targetName = 'host', { cpu, libc, os, lazy, sysroot } = {}) {
+  const t = resolveTarget(targetName, { cpu, libc, os, sysroot });
   let facts = null;
   if (t.kind === 'host') {
     facts = host.facts();
@@ -84,14 +85,6 @@ async function checkTogether(paths, opts = {}) {
     staticTls: { before, after: state.budget ? state.budget.free : null, needed } };
 }
 
-// A tls-inspect target in npm's words, for the package conventions.  On the
-// host, LIBC picks the libc as it does for node-gyp-build.
-function npmTarget(t, env = process.env) {
-  const libc = t.kind === 'host' && (env.LIBC === 'glibc' || env.LIBC === 'musl') ? env.LIBC : t.libc;
-  return { os: 'linux', cpu: t.cpu, libc: libc === 'musl' ? 'musl' : 'glibc', runtime: t.runtime || 'node',
-    ...(t.abi ? { abi: t.abi } : {}), ...(t.napi ? { napi: t.napi } : {}) };
-}
-
 // What a package's binary needs to be classified: its header, or its analysis
 // (which also tells the libc) for packages without a convention.
 async function fileFacts(file) {
@@ -103,16 +96,69 @@ async function fileFacts(file) {
   }
 }
 
-// The binaries a package (and the platform packages it hands over to) would load.
-async function packageBinaries(dir, nt) {
+// A judge of one file alone in a fresh process of the target (what a loader
+// that tries candidates one after another sees for each of them).
+function judgeAlone(targetName, opts, session = new io.Session()) {
+  return async (file) => {
+    const real = await fs.promises.realpath(file).catch(() => file);
+    return result(await io.runAsync(loadFile(createState(targetName, opts), real), session), opts.ignore);
+  };
+}
+
+// A loader that requires candidates in order until one loads (cmake-ts): the
+// first the model says would load becomes the selection; when none would,
+// the first stays, judged as it fails.
+async function settleFallbacks(sel, judge) {
   const packages = require('./packages');
-  const sel = await packages.selectBinaries(dir, nt, { facts: fileFacts });
+  if (!sel.fallbacks || !sel.fallbacks.length || !sel.selected.length) return sel;
+  const failed = new Map();
+  for (const file of [...sel.selected, ...sel.fallbacks]) {
+    let r;
+    try { r = await judge(file); } catch (e) { r = errorResult(file, null, e); }
+    if (r.verdict !== 'incompatible' && r.verdict !== 'error') return packages.settle(sel, file, failed);
+    const codes = [...new Set(r.problems.filter((p) => p.severity === 'error').map((p) => p.code))];
+    failed.set(file, codes.join(', ') || (r.error && r.error.code) || 'incompatible');
+  }
+  return sel;
+}
+
+// A file that would not load, in a package whose main file falls back to JavaScript.
+function fallenBack(r, name) {
+  const problems = require('./problems').withJsFallback(r.problems, name);
+  return { ...r, problems, ok: true, verdict: problems.length ? 'risky' : 'compatible', fallback: true };
+}
+
+// The binaries a package (and the platform packages it hands over to) would load.
+async function packageBinaries(dir, nt, judge) {
+  const packages = require('./packages');
+  const sel = await settleFallbacks(await packages.selectBinaries(dir, nt, { facts: fileFacts }), judge);
   const selected = [...sel.selected];
   for (const d of sel.delegates || []) {
     const more = await packages.selectBinaries(d, nt, { facts: fileFacts });
     if (more.installable === true) selected.push(...more.selected);
   }
   return { sel, selected: [...new Set(selected)] };
+}
+
+// The result of a package with nothing to load: JavaScript only (fine), not
+// installed on the target, or NO_BINARY naming what the target needs.
+async function withoutBinary(dir, sel, state, nt, base) {
+  const P = require('./problems');
+  const needs = require('./packages/needs');
+  const empty = { path: dir, target: state.target.name, analysis: null, closure: [], staticTls: null, runsOn: null, selected: null };
+  const info = sel.installable === true ? await needs.missingBinary(dir, nt, { facts: fileFacts, selection: sel }) : null;
+  if (sel.installable === true && !info) {
+    return { ...empty, ok: true, verdict: 'compatible', problems: [], native: false, ...base, covers: [],
+      uncovered: [], why: `no native code: ${sel.name || dir} needs no native binary (no napi field, binding.gyp, native loader, ` +
+        'install script that builds one, platform packages or *.node files)' };
+  }
+  const problems = info ? [P.noBinary(info, state.target.name, state.target.kind === 'host')]
+    : [P.problem('NO_BINARY', 'error', `${sel.name || dir}: npm would not install it on ${state.target.name}: ` +
+      `${sel.installable.reason}`, 'install the package of this platform instead (npm installs the one whose os, cpu ' +
+      'and libc fit)', { convention: sel.convention })];
+  const verdict = problems[0].severity === 'error' ? 'incompatible' : 'risky';
+  const covers = info ? info.covers : [];
+  return { ...empty, ok: verdict !== 'incompatible', verdict, problems, ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
 // checkPackage(dir): the binary the package's loader convention picks on the
@@ -127,17 +173,10 @@ async function checkPackage(dir = '.', opts = {}) {
     throw fromSystemError(e, dir);
   }
   if (!st.isDirectory()) throw tiError('TI_ENOTDIR', `${dir}: checkPackage(dir) needs a package directory`, { path: dir });
-  const { sel, selected } = await packageBinaries(dir, npmTarget(state.target));
+  const nt = npmTarget(state.target);
+  const { sel, selected } = await packageBinaries(dir, nt, judgeAlone(opts.target, opts));
   const base = { package: sel.name, version: sel.version, convention: sel.convention, why: sel.why };
-  if (!selected.length) {
-    const reason = sel.installable !== true ? sel.installable.reason : sel.missing || 'no native binary for the target';
-    const P = require('./problems');
-    const problems = [P.problem('NO_BINARY', 'error', `${sel.name || dir}: ${sel.convention} finds no binary to load on ` +
-      `${state.target.name}: ${reason}`, 'install or build the binary for this platform (a prebuild for it, or a build ' +
-      'from source with a compiler)', { convention: sel.convention })];
-    return { path: dir, target: state.target.name, ok: false, verdict: 'incompatible', problems, analysis: null,
-      closure: [], staticTls: null, runsOn: null, selected: null, ...base };
-  }
+  if (!selected.length) return withoutBinary(dir, sel, state, nt, base);
   const session = new io.Session();
   const files = [];
   for (const file of selected) {
@@ -145,8 +184,12 @@ async function checkPackage(dir = '.', opts = {}) {
     const r = result(await io.runAsync(loadFile(state, real), session), opts.ignore);
     files.push(real !== file ? { ...r, path: file, realPath: real } : r);
   }
-  const first = files.find((f) => !f.ok) || files[0];
-  return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base };
+  let first = files.find((f) => !f.ok) || files[0];
+  const needs = require('./packages/needs');
+  if (!first.ok && (await needs.hasJsFallback(dir))) first = fallenBack(first, sel.name);
+  const covers = await needs.coversOf(await require('./packages').describePackage(dir));
+  return { ...first, selected: first.path, ...(files.length > 1 ? { files } : {}), ...base, covers, uncovered: needs.uncovered(covers) };
 }
 
-module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, npmTarget, fileFacts };
+module.exports = { check, checkSync, checkTogether, checkPackage, createState, result, errorResult, fileFacts,
+  settleFallbacks, fallenBack };

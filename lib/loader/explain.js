@@ -25,6 +25,7 @@ const fs = require('fs');
 const path = require('path');
 const { tiError } = require('../errors');
 const { cmpVersion } = require('../version');
+const { CPU_NAMES } = require('../platform');
 
 // Only this much of a message is read (all causes together): a loader message
 // is a line or two, so 64 KiB holds any real one and bounds the work.
@@ -222,6 +223,20 @@ const PATTERNS = [
     }
     return null;
   } },
+  // compiler-rt's start-up check: "==PID==ASan runtime ...", no module named
+  { kind: 'preload-required', libc: 'glibc', code: 'PRELOAD_REQUIRED', parse(line) {
+    const at = line.indexOf('ASan runtime does not come first in initial library list');
+    return at >= 0 ? { module: null } : null;
+  } },
+  // Node's refusal under --force-context-aware ("Loading non context-aware native addons has been
+  // disabled", "modules" before Node 18) and Electron 9-13's in a renderer ("Loading non-context-aware
+  // native module in renderer: '<file>', but app.allowRendererProcessReuse is true")
+  { kind: 'not-context-aware', libc: null, code: 'NOT_CONTEXT_AWARE', parse(line) {
+    const at = line.search(/non[ -]context-aware native (?:addon|module)/);
+    if (at < 0) return null;
+    const m = /^[^']{0,80}renderer: '([^']+)'/.exec(line.slice(at, at + 4096));
+    return { module: m ? m[1] : null };
+  } },
   { kind: 'not-registered', libc: null, code: 'MODULE_NOT_REGISTERED', parse(line) {
     const at = line.indexOf('Module did not self-register');
     if (at < 0) return null;
@@ -273,8 +288,8 @@ function parseAbi(flat) {
 // ---- a package's own loader (tier 2): the binary for this system is missing ----
 
 const OSES = new Set(['linux', 'linuxmusl', 'darwin', 'win32', 'windows', 'freebsd', 'openbsd', 'netbsd', 'android', 'sunos', 'aix']);
-const CPUS = { x64: 'x64', '64': 'x64', amd64: 'x64', x86_64: 'x64', arm64: 'arm64', aarch64: 'arm64', ia32: 'ia32',
-  '32': 'ia32', arm: 'arm', armv7: 'arm', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64', loong64: 'loong64' };
+// a package loader's own words ("linux-64") name a cpu by its bits too
+const CPUS = { ...CPU_NAMES, '64': 'x64', '32': 'ia32' };
 const LIBCS = { gnu: 'glibc', musl: 'musl', gnueabihf: 'glibc', musleabihf: 'musl', msvc: null };
 
 // The os/cpu/libc a platform package's name or binary's name stands for
@@ -582,6 +597,15 @@ const FIXES = {
   MISSING_LIBRARY: 'install the package that provides the library, or ship it beside the addon with RUNPATH $ORIGIN',
   NOT_DLOPENABLE: 'the module (or a library it needs) is an executable or is marked -z nodlopen: rebuild it as a ' +
     'shared library (-shared -fPIC) without -z nodlopen',
+  NOT_CONTEXT_AWARE: 'the addon is a legacy NODE_MODULE addon that is not context-aware: Node runs it once per process, so ' +
+    'a second require() from a worker_threads Worker, a vm context, Jest (a module registry per test file) or an Electron ' +
+    'renderer fails. Use a release built with Node-API or NODE_MODULE_INIT / NAN_MODULE_WORKER_ENABLED (side effect: a ' +
+    'newer release may change its API); or require() it in one thread only and have the others ask that thread (side ' +
+    'effect: calls cross threads); in Electron, load it in the main process and reach it over IPC (side effect: ' +
+    'calls become asynchronous messages)',
+  PRELOAD_REQUIRED: 'the addon (or a library it needs) is built with -fsanitize=address: start Node with ' +
+    'LD_PRELOAD=$(gcc -print-file-name=libasan.so) (side effects: the whole process and its children run under ASan, ' +
+    'slower and larger; ASAN_OPTIONS=detect_leaks=0 silences leak reports at exit), or use a build without ASan',
 };
 
 const ROOT_CAUSES = ['LIBC_MISMATCH', 'ARCH_MISMATCH'];
@@ -633,6 +657,14 @@ function explain(errorOrMessage, { path: filePath, check = true } = {}) {
       Object.assign(d, { code: root.code, module: filePath, symbol: null, library: null });
       result = own;
     }
+  }
+  // "Module did not self-register" from a legacy addon that is not context-aware: a later
+  // require() of it in the same process, from another context (node_binding.cc, DLOpen)
+  const abi = result && result.analysis && result.analysis.abi;
+  if (d.code === 'MODULE_NOT_REGISTERED' && abi && abi.contextAware === false) {
+    d.code = 'NOT_CONTEXT_AWARE';
+    d.because = 'the file is a legacy NODE_MODULE addon that registers only nm_register_func: Node runs it once per ' +
+      'process, and this require() came later, from another context (a worker, a vm context, Jest, an Electron renderer)';
   }
   if (result && d.kind === 'undefined-symbol' && d.code === 'UNDEFINED_SYMBOL' &&
       result.problems.some((p) => p.code === 'LIBC_MISMATCH')) d.code = 'LIBC_MISMATCH';

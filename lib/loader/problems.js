@@ -9,7 +9,8 @@ const { MUSL_IE } = require('./static-tls');
 // Every code a problem can carry (the table in docs/api.md, in its order).
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
   'STATIC_TLS_LOW', 'MUSL_INITIAL_EXEC', 'MISSING_LIBRARY', 'UNDEFINED_SYMBOL', 'NODE_ABI_MISMATCH', 'ARCH_MISMATCH',
-  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NOT_DLOPENABLE', 'MODULE_NOT_REGISTERED', 'NOT_ELF',
+  'BAD_INTERPRETER', 'NAPI_VERSION', 'NAPI_EXPERIMENTAL', 'NAPI_DECLARED', 'NOT_DLOPENABLE', 'PRELOAD_REQUIRED',
+  'MODULE_NOT_REGISTERED', 'NOT_CONTEXT_AWARE', 'NOT_ELF',
   'EXEC_STACK', 'NO_BINARY', 'LOADER_LIMIT', 'LOADER_BLOCKS'];
 
 function problem(code, severity, message, fix, extra) {
@@ -87,10 +88,50 @@ function libcProblems(a, t, obj) {
   { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
+// A glibc build dlopened on musl: musl answers to libc.so.6, libm.so.6,
+// libpthread.so.0, libdl.so.2 and librt.so.1 itself and binds lazily, so it is
+// judged by its symbols (libcMismatchBySymbols), not refused by its name.
+const glibcOnMusl = (a, t) => a.libc === 'glibc' && t.libc === 'musl';
+
+const symbolList = (list, n = 8) => {
+  const names = list.map((s) => s.name);
+  return names.slice(0, n).join(', ') + (names.length > n ? `, and ${names.length - n} more` : '');
+};
+
+// s: { judged (its symbols were bound), now (bound at load, musl lacks them),
+// lazy (PLT/GOT slots musl defers under RTLD_LAZY and never fills), loader
+// (glibc's loader it needs, which musl never finds), top }.
+function libcMismatchBySymbols(obj, t, s) {
+  const a = obj.analysis;
+  const who = s.top ? 'a glibc build' : `${obj.name}${inChain(obj)} is a glibc build`;
+  const musl = `musl${t.musl ? ` ${t.musl}` : ''}`;
+  const fix = s.top ? `install the musl build (e.g. prebuilds/linux-${t.cpu}/*.musl.node), or build from source on the musl system`
+    : `ship ${obj.name} built for musl with the addon, or build both from source on the musl system`;
+  const extra = { library: obj.name, path: obj.path, chain: obj.chain, failAtLoad: s.now.map((i) => i.name),
+    failWhenCalled: s.lazy.map((i) => i.name), symbols: [...s.now, ...s.lazy].map((i) => i.name) };
+  const later = [...s.now, ...s.lazy].filter((i) => i.since).map((i) => `${i.name} (musl ${i.since})`);
+  const crash = s.lazy.length ? `; ${s.lazy.length} function${s.lazy.length > 1 ? 's' : ''} musl lacks ` +
+    `(${symbolList(s.lazy)}) would crash the process when called (musl defers them under RTLD_LAZY and never binds them)` : '';
+  const since = later.length ? `; added to musl later: ${later.join(', ')}` : '';
+  let why = null;
+  if (s.loader) why = `it needs ${s.loader}, glibc's own loader, which musl never finds ("Error loading shared library ${s.loader}")`;
+  else if (!s.judged) why = `${libcEvidence(a)}: its symbols cannot be bound because the load fails before relocation`;
+  else if (s.now.length) {
+    why = `musl stands in for libc.so.6 but not for ${s.now.length} symbol${s.now.length > 1 ? 's' : ''} it binds at load ` +
+      `(${symbolList(s.now)}): "Error relocating ${obj.name}: ${s.now[0].name}: symbol not found"`;
+  }
+  if (why) return problem('LIBC_MISMATCH', 'error', `${who} on a musl target: ${why}${crash}${since}`, fix, extra);
+  const text = s.lazy.length ? `it loads (musl stands in for libc.so.6, libm, libpthread, libdl, librt), but ${crash.slice(2)}`
+    : `every symbol it imports from glibc is defined by ${musl}: it loads (musl stands in for libc.so.6, libm, libpthread, ` +
+      'libdl, librt); glibc-specific behaviour (locales, DNS, thread stack sizes) may still differ';
+  return problem('LIBC_MISMATCH', 'warning', `${who} on a musl target: ${text}${since}`,
+    `${fix}; side effect: a musl build must exist or be compiled on the musl system`, extra);
+}
+
 function interpreterProblems(a, t, interpreterExists) {
   if (!a.interpreter) return [];
   const musl = /ld-musl-/.test(a.interpreter);
-  const missing = t.kind === 'host' ? !interpreterExists
+  const missing = t.kind === 'host' || t.kind === 'sysroot' ? !interpreterExists
     : (t.libc === 'musl' && !musl) || (t.libc === 'glibc' && musl) || /^\/system\//.test(a.interpreter);
   if (!missing) return [];
   return [problem('BAD_INTERPRETER', 'error', `its interpreter ${a.interpreter} does not exist on the target: ` +
@@ -110,21 +151,102 @@ function napiProblems(a, t) {
     out.push(problem('NAPI_EXPERIMENTAL', 'warning', `imports experimental Node-API functions ` +
       `(${a.napi.experimental.join(', ')}): they may be missing from other Node releases`, 'avoid NAPI_EXPERIMENTAL'));
   }
+  out.push(...declaredProblems(a.napi.declared, t.napi));
   return out;
 }
 
-// Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>:
-// Node refuses one built for another ABI after the library has loaded.
+// NAPI_VERSION_EXPERIMENTAL in js_native_api.h: the declared version of an addon built with NAPI_EXPERIMENTAL.
+const NAPI_VERSION_EXPERIMENTAL = 2147483647;
+
+// The version node_api_module_get_api_version_v1 returns: a Node whose
+// Node-API level is lower cannot run the addon's registration (Node 18/20
+// crash in it, later releases refuse the module).
+function declaredProblems(declared, level) {
+  if (typeof declared !== 'number') return [];
+  if (declared === NAPI_VERSION_EXPERIMENTAL) {
+    return [problem('NAPI_EXPERIMENTAL', 'warning', 'declares Node-API NAPI_VERSION_EXPERIMENTAL ' +
+      '(node_api_module_get_api_version_v1): its behaviour follows the Node release it runs on',
+    'build with a numbered NAPI_VERSION (side effect: experimental APIs become unavailable)')];
+  }
+  if (declared <= level) return [];
+  return [problem('NAPI_DECLARED', 'error', `declares Node-API ${declared} (node_api_module_get_api_version_v1 ` +
+    `returns ${declared}); the target's Node offers Node-API ${level} and cannot register it (Node 18 and 20 crash ` +
+    'loading it, later releases refuse it)',
+  `run a Node.js release with Node-API ${declared} (Node 22.14+ or 24 for 10), or use a build of the addon that ` +
+    `declares NAPI_VERSION=${level} or lower (side effect: that build may lack features that need the newer level)`,
+  { declared, offered: level })];
+}
+
+// Addons that are not Node-API export node_register_module_v<NODE_MODULE_VERSION>,
+// or (legacy NODE_MODULE, NAN) hand Node a struct node_module whose nm_version
+// analyze() reads (a.abi): Node refuses one built for another ABI after the
+// library has loaded.  A legacy addon without a context-aware entry point loads
+// once per process: a warning on every target.
 function abiProblems(a, t) {
+  const out = [];
   const exports = (a.exports || []).filter((e) => e.startsWith('n')); // the two names below, cheaply
-  if (!t.abi || exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) return [];
-  const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
-  if (!abis.length || abis.includes(t.abi)) return [];
+  if (t.abi && !exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) {
+    const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
+    const legacy = !abis.length && a.abi && a.abi.source === 'node_module_register' && typeof a.abi.version === 'number';
+    if (legacy && a.abi.version !== t.abi) out.push(abiMismatch([a.abi.version], t, 'a legacy NODE_MODULE addon: the nm_version of its struct node_module'));
+    else if (abis.length && !abis.includes(t.abi)) out.push(abiMismatch(abis, t, 'not Node-API'));
+  }
+  if (a.abi && a.abi.contextAware === false) out.push(notContextAware());
+  return out;
+}
+
+function abiMismatch(abis, t, what) {
   const runtime = t.runtime === 'electron' ? 'Electron' : 'Node.js';
-  return [problem('NODE_ABI_MISMATCH', 'error', `built for NODE_MODULE_VERSION ${abis.join(', ')} (not Node-API); the ` +
+  return problem('NODE_ABI_MISMATCH', 'error', `built for NODE_MODULE_VERSION ${abis.join(', ')} (${what}); the ` +
     `target's ${runtime} needs NODE_MODULE_VERSION ${t.abi}: "was compiled against a different Node.js version"`,
   `rebuild it for this ${runtime} (npm rebuild${t.runtime === 'electron' ? ', or @electron/rebuild' : ''}), or use a Node-API build`,
-  { abi: abis[0], targetAbi: t.abi })];
+  { abi: abis[0], targetAbi: t.abi });
+}
+
+// Node keeps a legacy addon's struct node_module per loaded file and runs it
+// again only through nm_context_register_func (node_binding.cc, DLOpen).
+function notContextAware() {
+  return problem('NOT_CONTEXT_AWARE', 'warning', 'not context-aware: a legacy NODE_MODULE addon that registers only ' +
+    'nm_register_func (not NODE_MODULE_CONTEXT_AWARE, NAN_MODULE_WORKER_ENABLED or NODE_MODULE_INIT). The first ' +
+    'require() in the process works, in the main thread or a worker; every later one in another context (a ' +
+    'worker_threads Worker, a vm context, Jest\'s per-file module registry, an Electron renderer) fails with "Module did ' +
+    'not self-register", and under --force-context-aware it does not load at all',
+  'use a release of the addon built with Node-API or NODE_MODULE_INIT / NAN_MODULE_WORKER_ENABLED (side effect: a ' +
+    'newer release may change its API); otherwise require() it in one thread only and have workers ask that thread ' +
+    '(side effect: the calls cross threads), or run the other contexts as child processes (side effect: more memory and ' +
+    'start-up time)');
+}
+
+// A non-Node-API addon importing Node symbols (V8, libuv, node::) that the
+// target's Node release does not export, though other releases do.
+function nodeSymbolsMissing(obj, list, t, release) {
+  const names = list.map((s) => s.name);
+  const shown = names.slice(0, 4).join(', ') + (names.length > 4 ? `, and ${names.length - 4} more` : '');
+  const others = [...new Set(list.flatMap((s) => s.nodeReleases || []))].sort((x, y) => x - y);
+  return problem('NODE_ABI_MISMATCH', 'error', `${obj.name}${inChain(obj)} imports ${names.length} symbol` +
+    `${names.length > 1 ? 's' : ''} of Node's own (V8, libuv, node::) that Node ${release} does not export (${shown}); ` +
+    `${others.length ? `Node ${others.join(', ')} export${others.length > 1 ? '' : 's'} them` : ''}: it was built against another Node release`,
+  'rebuild it for this Node release (npm rebuild), or use a Node-API build (which does not depend on V8\'s symbols)',
+  { library: obj.name, path: obj.path, symbols: names, targetAbi: t.abi });
+}
+
+// A library the target's tables and the package do not know: symbols it would
+// define cannot be judged.
+function unresolvedLibrary(name, needer) {
+  const by = needer.chain.length > 1 ? `${needer.name} (loaded through ${chainText(needer.chain)})` : needer.name;
+  return problem('MISSING_LIBRARY', 'warning', `${name} (needed by ${by}) is not part of the package and not a library ` +
+    'this target is known to have: whether it is installed there, and what it defines, is unknown',
+  `judge the target from its files (a sysroot or image of it), or ship ${name} beside the addon with RUNPATH $ORIGIN; ` +
+    'otherwise install the package that provides it on the target', { library: name, neededBy: needer.name, unresolved: true });
+}
+
+// A sysroot whose tree lacks a library Node itself links: Node would not start
+// there, whatever the file does (the file is judged as if it did).
+function nodeCannotStart(names, t) {
+  return problem('MISSING_LIBRARY', 'warning', `Node itself would not start on ${t.sysroot}: it links ${names.join(', ')}, ` +
+    'which the tree does not have (this file is judged as if Node ran there)',
+  `install ${names.join(', ')} in the image (the packages Node's runtime needs, e.g. libstdc++6 / libstdc++), or judge the image Node runs in (side effect: a larger image)`,
+  { library: names[0], libraries: names, neededBy: 'node' });
 }
 
 // ---- the closure ----
@@ -165,6 +287,46 @@ function notDlopenable(obj, a, family) {
   if (!why) return [];
   return [problem('NOT_DLOPENABLE', 'error', `${obj.name}${inChain(obj)} is ${why[0]}: glibc's dlopen refuses it, ` +
     `"${why[1]}"`, why[2], { library: obj.name, path: obj.path, chain: obj.chain })];
+}
+
+// Runtimes that check at start-up that they were loaded first and abort the
+// process otherwise: AddressSanitizer's (GCC's libasan, clang's
+// libclang_rt.asan) verifies it is the first library of the initial list
+// ("ASan runtime does not come first in initial library list"), so it never
+// comes in through dlopen().  ThreadSanitizer's runtime fails earlier, on its
+// static TLS (STATIC_TLS_EXHAUSTED); UBSan's loads late.
+const FIRST_ONLY = [
+  { re: /^(libasan\.so(\.\d+)*|libclang_rt\.asan(-[a-z0-9_]+)?\.so)$/, runtime: 'AddressSanitizer',
+    message: 'ASan runtime does not come first in initial library list', gcc: 'libasan.so' },
+];
+
+function preloadRequired(obj, family) {
+  if (family !== 'glibc') return [];
+  const name = (obj.analysis && obj.analysis.soname) || obj.name;
+  const rt = FIRST_ONLY.find((r) => r.re.test(name));
+  if (!rt) return [];
+  const preload = rt.gcc && name.startsWith('libasan') ? `$(gcc -print-file-name=${rt.gcc})` : obj.path || name;
+  return [problem('PRELOAD_REQUIRED', 'error', `${obj.name}${inChain(obj)} is the ${rt.runtime} runtime, which must be ` +
+    `the first library of the process: loaded by dlopen()/require() it aborts the process ("${rt.message}")`,
+  `start the process with it preloaded: LD_PRELOAD=${preload} node ... (side effects: the whole process, and every ` +
+    `child that inherits LD_PRELOAD, runs under ${rt.runtime}: slower, several times the memory, and leak reports at ` +
+    'exit unless ASAN_OPTIONS=detect_leaks=0); or use a build of the addon without -fsanitize=address',
+  { library: obj.name, path: obj.path, chain: obj.chain, runtime: rt.runtime })];
+}
+
+// glibc 2.41 stopped making every thread's stack executable for a library
+// loaded late that asks for it (elf/dl-load.c, _dl_map_object_from_fd): such a
+// library (PT_GNU_STACK with PF_X, or none on architectures whose default is
+// an executable stack) no longer loads through dlopen()/require().
+function execStack(obj, t) {
+  const a = obj.analysis;
+  if (t.libc !== 'glibc' || !t.glibc || cmpVersion(t.glibc, '2.41') < 0 || !a || !a.flags || !a.flags.execStack) return [];
+  return [problem('EXEC_STACK', 'error', `${obj.name}${inChain(obj)} asks for an executable stack; glibc ${t.glibc} ` +
+    'refuses that in dlopen(): "cannot enable executable stack as shared object requires"',
+  'rebuild it with -Wl,-z,noexecstack (assembly sources need a .note.GNU-stack section); or clear the flag with ' +
+    '`patchelf --clear-execstack <file>` (side effects: modifies the file; code that really runs on the stack, such ' +
+    'as GCC nested-function trampolines, then crashes); or stay on glibc 2.40 or older for this addon',
+  { library: obj.name, path: obj.path, chain: obj.chain })];
 }
 
 // Node looks the addon's entry point up in the object and its dependencies, or
@@ -255,7 +417,8 @@ function staticTlsAlignment(obj, analysis, budget, t) {
 
 function staticTlsExhausted(obj, analysis, budget, t, closure) {
   const a = analysis.tls;
-  const where = t.kind === 'host' ? 'this process has' : `a fresh process on ${t.name} has about`;
+  const where = t.kind === 'host' ? 'this process has'
+    : `a fresh process on ${t.name} has${budget.exact ? '' : ' about'}`;
   const tunable = closure.tunable ? `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=${closure.tunable}` : null;
   const fixes = [REBUILD.replace('rebuild', `rebuild ${obj.name}`), `or LD_PRELOAD=${obj.path} (a start-up slot)`];
   if (tunable) fixes.push(`or run with ${tunable}${closure.tunableRisk ? ` (${closure.tunableRisk})` : ''}`);
@@ -291,9 +454,59 @@ function muslInitialExec(obj, definer, symbol, analysis) {
     tlsSize: size, tlsSymbols: a ? largestTls(a) : [] });
 }
 
+// ---- packages ----
+
+const flagsOf = (label) => {
+  const [os, cpu, libc] = label.split('-');
+  return `--os=${os} --cpu=${cpu}${libc ? ` --libc=${libc}` : ''}`;
+};
+
+// NO_BINARY: a package that needs a native binary has none for the target.
+// info: packages/needs.js missingBinary(); onHost: the target is this machine.
+function noBinary(info, targetName, onHost) {
+  const who = `${info.name}${info.version ? `@${info.version}` : ''}`;
+  const covers = info.covers.length ? info.covers.join(', ') : 'no platform';
+  const message = `${who} needs a native binary (${info.needs.join('; ')}) and has none for ${info.target} ` +
+    `(${targetName}): ${info.missing}; that target needs ${info.wants.join(' and ')}; its installed binaries cover ${covers}` +
+    `${info.fallback ? '; its main file falls back to JavaScript when the addon does not load (slower, same API)' : ''}`;
+  let fix;
+  if (onHost && (info.installScript || info.needs.includes('a binding.gyp'))) {
+    const script = info.installScript || 'install: node-gyp rebuild (npm runs it for a binding.gyp)';
+    fix = `its install script (${script}) did not run or did not finish: allow it and run it again: npm install-scripts ` +
+      `approve ${info.name} (npm 11.19+; or allowScripts in package.json; pnpm: onlyBuiltDependencies; bun: ` +
+      `trustedDependencies), then npm rebuild ${info.name} and read its output. Side effects: runs the package's own ` +
+      'install code, which may download a prebuilt binary or compile one (python3, make and a C/C++ compiler)';
+  } else if (info.wantsPackages.length) {
+    fix = `install the dependencies on the target, not copied from another machine: npm ci inside the target image ` +
+      `(in the Dockerfile); or npm install ${flagsOf(info.target)} to fetch ${info.wantsPackages.join(', ')} from here; ` +
+      'pnpm and yarn: list that platform in supportedArchitectures (os, cpu, libc). Side effects: --os/--cpu/--libc ' +
+      "install that platform's packages instead of this machine's; a lockfile written on one platform may lack the " +
+      "others' optional packages (npm/cli#4828): regenerate it if npm ci still skips them";
+  } else {
+    fix = `this version of ${info.name} ships no binary for ${info.target}: build it in the target image (npm rebuild ` +
+      `${info.name} --build-from-source, with python3, make and a C/C++ compiler; Alpine: apk add python3 make g++), or ` +
+      'pick a version that ships one. Side effects: a compiler toolchain in the build image (a multi-stage build keeps it ' +
+      'out of the final one) and a longer build';
+  }
+  return problem('NO_BINARY', info.fallback ? 'warning' : 'error', message, fix, {
+    package: info.name, version: info.version, platform: info.target, needs: info.needs, wants: info.wants,
+    covers: info.covers, convention: info.convention, fallback: info.fallback });
+}
+
+// A package whose main file falls back to JavaScript when its addon does not
+// load (bufferutil, utf-8-validate): the addon's errors become warnings, since
+// require() of the package still succeeds, slower.
+function withJsFallback(problems, name) {
+  return problems.map((p) => (p.severity === 'error' ? { ...p, severity: 'warning', fallback: true,
+    message: `${p.message} (${name} falls back to its JavaScript implementation when the addon does not load: it works, slower)` } : p));
+}
+
 module.exports = {
-  CODES, problem, chainOf, isExecutable, notElf, archProblems, libcProblems, interpreterProblems, napiProblems, abiProblems,
-  missingLibrary, refusedLibrary, unreadableLibrary, notDlopenable, notRegistered, loaderLimit, searchLimit, versionMissing,
+  noBinary, withJsFallback,
+  CODES, problem, chainOf, nodeSymbolsMissing, unresolvedLibrary, isExecutable, notElf, archProblems, libcProblems,
+  interpreterProblems, nodeCannotStart, glibcOnMusl, libcMismatchBySymbols, napiProblems, abiProblems, missingLibrary,
+  refusedLibrary, unreadableLibrary, notDlopenable, preloadRequired, execStack, notRegistered, loaderLimit, searchLimit,
+  versionMissing,
   glibcxxTooOld, undefinedSymbols,
   staticTlsAlignment, staticTlsExhausted, staticTlsForcedDynamic, staticTlsLow, muslInitialExec, largestTls, REBUILD,
 };

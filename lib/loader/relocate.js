@@ -8,6 +8,7 @@ const P = require('./problems');
 const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
 const io = require('./io');
+const SYS = require('./system-symbols');
 
 // ---- who defines a symbol ----
 
@@ -246,6 +247,7 @@ function muslTls(state, order, definers, step) {
 // ---- symbols ----
 
 const refs = (i) => i.plt + i.got + i.other;
+const isNapi = (a) => (a.exports || []).some((e) => /^napi_register_module_v\d+(@|$)/.test(e));
 
 // Lazily bindable under RTLD_LAZY, unless the object asks for DF_BIND_NOW:
 // glibc binds PLT slots on first call; musl defers PLT and GOT slots it
@@ -253,6 +255,48 @@ const refs = (i) => i.plt + i.got + i.other;
 function isLazy(state, obj, imp) {
   if (!state.lazy || imp.other > 0 || (obj.analysis.flags && obj.analysis.flags.bindNow)) return false;
   return state.family === 'musl' || imp.got === 0;
+}
+
+// Whether a target we cannot see defines imp in its global scope (its Node
+// and the libraries Node runs with: libc, libstdc++, libgcc_s), from the
+// tables made from the real binaries.  -> true, null (cannot tell), or
+// { defined: false, since?, nodeReleases? }.
+function systemDefines(t, imp) {
+  const d = targetDefines(t, imp);
+  if (d === true || (d && d.defined === false)) return d;
+  if (t.runtime === 'electron') return null; // Electron's exports are another set (BoringSSL...)
+  const kinds = t.libc === 'musl' ? ['node', 'libstdcxx', 'libgcc'] : ['glibc', 'node', 'libstdcxx', 'libgcc'];
+  let node = null;
+  for (const kind of kinds) {
+    // on musl only the names of these sets count (a glibc-versioned name was judged above)
+    const r = SYS.exports(kind, t, t.libc === 'musl' ? { name: imp.name } : imp);
+    if (!r) return null;
+    if (r.exported) return true;
+    if (kind === 'node') node = r;
+  }
+  return { defined: false, nodeReleases: node && node.known ? node.elsewhere : [], nodeRelease: node && node.release };
+}
+
+// Whether glibc would define imp: its version is glibc's, or its library one
+// of those musl stands in for, or glibc's table has the name.
+const GLIBC_NAMES = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|libresolv\.so\.2)$/;
+function glibcOwn(t, imp) {
+  if ((imp.version && /^GLIBC_/.test(imp.version)) || (imp.from && GLIBC_NAMES.test(imp.from))) return true;
+  const r = SYS.exports('glibc', { ...t, libc: 'glibc', glibc: null }, { name: imp.name });
+  return Boolean(r && r.exported);
+}
+
+// What the target's Node defines, for a target whose system libraries are
+// real files: true, null (cannot tell), or { defined: false, nodeReleases, nodeRelease }.
+function nodeDefines(t, imp) {
+  if (/^(napi|node_api)_/.test(imp.name)) {
+    const d = targetDefines({ ...t, libc: null }, imp);
+    return d === null ? null : d === true ? true : { defined: false, nodeReleases: [] };
+  }
+  if (t.runtime !== 'node') return null;
+  const r = SYS.exports('node', t, { name: imp.name });
+  if (!r || !r.known) return null;
+  return r.exported ? true : { defined: false, nodeReleases: r.elsewhere, nodeRelease: r.release };
 }
 
 // Binds every referenced import against the load's own objects, the global
@@ -264,6 +308,8 @@ function* bindSymbols(state, order, list, step) {
   const stops = new Set();
   const fresh = list.filter((o) => o.analysis && o.status === 'new');
   const rest = list.filter((o) => o.status === 'loaded' || o.status === 'system');
+  // a library that neither travels with the package nor is known to the tables may define anything
+  const unseen = list.some((o) => o.status === 'unresolved');
   for (const obj of order) {
     let pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !i.weak && !fresh.some((o) => defines(o, i)));
     if (state.facts && pending.length) {
@@ -278,10 +324,33 @@ function* bindSymbols(state, order, list, step) {
       if (state.facts) {
         if (imp.type === 'tls' && (yield* firstDefiner(state, globalObjects(state), imp, true))) continue;
         missing.push(imp);
-      } else {
-        const d = targetDefines(t, imp);
-        if (d && d.defined === false) missing.push({ ...imp, since: d.since || null });
+      } else if (state.target.kind === 'sysroot') {
+        // the tree's real libraries (the start-up set and earlier loads), then Node's own exports from the tables
+        if (yield* firstDefiner(state, state.objects.filter((o) => o.analysis && !list.includes(o)), imp, imp.type === 'tls')) continue;
+        const d = nodeDefines(t, imp);
+        if (d && d.defined === false) missing.push({ ...imp, nodeReleases: d.nodeReleases, nodeRelease: d.nodeRelease });
+      } else if (!unseen) {
+        const d = systemDefines(t, imp);
+        if (d && d.defined === false) {
+          missing.push({ ...imp, since: d.since || null, nodeReleases: d.nodeReleases || [], nodeRelease: d.nodeRelease || null });
+        }
       }
+    }
+    // a non-Node-API addon whose missing symbols other Node releases export was built for another Node
+    const abi = missing.filter((i) => i.nodeReleases && i.nodeReleases.length);
+    if (abi.length && !isNapi(obj.analysis)) {
+      if (!step.problems.some((p) => p.code === 'NODE_ABI_MISMATCH')) {
+        step.problems.push(P.nodeSymbolsMissing(obj, abi, t, abi[0].nodeRelease));
+      }
+      stops.add(obj);
+      missing.splice(0, missing.length, ...missing.filter((i) => !abi.includes(i)));
+    }
+    // a glibc build on musl: what glibc would have defined is said by LIBC_MISMATCH (model.js)
+    if (state.family === 'musl' && obj.analysis.libc === 'glibc') {
+      const mine = missing.filter((i) => glibcOwn(t, i));
+      obj.libcSymbols = { now: mine.filter((i) => !isLazy(state, obj, i)), lazy: mine.filter((i) => isLazy(state, obj, i)) };
+      if (obj.libcSymbols.now.length) stops.add(obj);
+      missing.splice(0, missing.length, ...missing.filter((i) => !mine.includes(i)));
     }
     const now = missing.filter((i) => !isLazy(state, obj, i));
     const lazy = missing.filter((i) => isLazy(state, obj, i));

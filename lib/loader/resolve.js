@@ -18,6 +18,13 @@
 // entries are skipped, only $ORIGIN is expanded, the first file that opens is
 // taken, and the names of musl's own libc (libc, libpthread, librt, libm,
 // libdl, libutil, libxnet) are musl itself.
+//
+// On a sysroot (ctx.root), every directory carries the space it is read in:
+// what $ORIGIN of an object reaches is read where that object is (the package
+// judged travels with its own files), everything else (absolute RPATH and
+// RUNPATH entries, the cache, the default directories, the musl path file,
+// absolute DT_NEEDED names) inside the root, resolved as the target's loader
+// would resolve it there (sysroot.js: symlinks never leave the root).
 const path = require('path');
 const io = require('./io');
 
@@ -74,23 +81,42 @@ function joinDir(dir, name, cwd) {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
-// /etc/ld.so.cache (glibc 2.32+ format): name -> path for this machine's
-// libraries.  Entries carry flags naming the ABI; the candidate is probed
-// anyway, so a foreign entry is passed over like any wrong-machine file.
-function parseLdCache(buf) {
+// /etc/ld.so.cache: name -> path for this machine's libraries.  glibc 2.32+
+// writes the new format alone; older ldconfig (the "compat" format) writes the
+// old one first, the new one after its entries (glibc's elf/dl-cache.c finds
+// it there; string offsets count from the new header).  Entries carry flags
+// naming the ABI: with `id` (the loader's _DL_CACHE_DEFAULT_ID) only those of
+// the target's ABI count; else the candidate is probed anyway, so a foreign
+// entry is passed over like any wrong-machine file.  Every read is bounded by
+// the buffer: a hostile cache yields fewer names, never a read outside it.
+const OLD_MAGIC = 'ld.so-1.7.0';
+
+function newHeaderAt(buf) {
+  if (buf.length >= 48 && buf.toString('latin1', 0, 20) === CACHE_MAGIC) return 0;
+  if (buf.length < 16 || buf.toString('latin1', 0, 11) !== OLD_MAGIC) return -1;
+  const nold = buf.readUInt32LE(12);
+  if (nold > (buf.length - 16) / 12) return -1;
+  const at = (16 + nold * 12 + 7) & ~7;
+  return at + 48 <= buf.length && buf.toString('latin1', at, at + 20) === CACHE_MAGIC ? at : -1;
+}
+
+function parseLdCache(buf, id = null) {
   const map = new Map();
-  if (!buf || buf.length < 48 || buf.toString('latin1', 0, 20) !== CACHE_MAGIC) return map;
-  const nlibs = buf.readUInt32LE(20);
+  const base = buf ? newHeaderAt(buf) : -1;
+  if (base < 0 || buf[base + 28] === 3) return map; // 3: written big-endian (another machine's)
+  const nlibs = buf.readUInt32LE(base + 20);
   const cstr = (off) => {
-    if (off >= buf.length) return null;
-    const end = buf.indexOf(0, off);
-    return end < 0 ? null : buf.toString('utf8', off, end);
+    const at = base + off;
+    if (off >= buf.length || at >= buf.length) return null;
+    const end = buf.indexOf(0, at);
+    return end < 0 || end - at > 4096 ? null : buf.toString('utf8', at, end);
   };
-  for (let i = 0; i < nlibs && 48 + (i + 1) * 24 <= buf.length; i++) {
-    const at = 48 + i * 24;
+  for (let i = 0; i < nlibs && base + 48 + (i + 1) * 24 <= buf.length; i++) {
+    const at = base + 48 + i * 24;
     const flags = buf.readInt32LE(at);
     const hwcap = buf.readBigUInt64LE(at + 16);
     if ((flags & 0xff) !== 3 || hwcap !== 0n) continue; // libc6 entries outside glibc-hwcaps
+    if (id !== null && (flags & 0xffff) !== id) continue;
     const key = cstr(buf.readUInt32LE(at + 4));
     const value = cstr(buf.readUInt32LE(at + 8));
     if (key && value && !map.has(key)) map.set(key, value);
@@ -101,15 +127,32 @@ function parseLdCache(buf) {
 // Both are read once per process model (ctx.shared lives as long as the host's
 // link-map generation, or the target's description).
 function* ldCache(ctx) {
-  if (!ctx.shared.ldCache) ctx.shared.ldCache = parseLdCache(yield* io.read('/etc/ld.so.cache', CACHE_LIMIT));
+  if (!ctx.shared.ldCache) {
+    const file = yield* hostPathOf('/etc/ld.so.cache', ctx.root ? 'root' : 'host', ctx);
+    ctx.shared.ldCache = parseLdCache(file.path ? yield* io.read(file.path, CACHE_LIMIT) : null, ctx.root ? ctx.cacheId : null);
+  }
   return ctx.shared.ldCache;
 }
 
 function* muslSystemPath(ctx) {
   if (ctx.shared.muslPath) return ctx.shared.muslPath;
-  const buf = yield* io.read(`/etc/ld-musl-${ctx.muslArch}.path`, 1 << 20);
+  const file = yield* hostPathOf(`/etc/ld-musl-${ctx.muslArch}.path`, ctx.root ? 'root' : 'host', ctx);
+  const buf = file.path ? yield* io.read(file.path, 1 << 20) : null;
   ctx.shared.muslPath = buf ? splitPath(buf.toString('utf8'), 'musl', ':\n') : MUSL_DEFAULT;
   return ctx.shared.muslPath;
+}
+
+// Where a path of a space is read on this machine: { path } or { code }.
+function* hostPathOf(p, space, ctx) {
+  if (space !== 'root') return { path: p };
+  return yield* io.rooted(ctx.root, p.startsWith('/') ? p : `/${p}`);
+}
+
+function* probeIn(p, space, ctx) {
+  const h = yield* hostPathOf(p, space, ctx);
+  if (!h.path) return { ok: false, code: h.code };
+  const r = yield* io.probe(h.path);
+  return r.ok ? { ...r, host: h.path } : r;
 }
 
 // What the loader does with a candidate it opened (glibc's open_verify, musl's
@@ -145,12 +188,19 @@ const BOUNDS = { entries: 1024, list: 4096, probes: 4096, dirs: 65536 };
 // The identity (dev:ino) of a search directory, or null when it is not one;
 // asked once per state, like glibc's per-directory status (r_search_path_elem):
 // a directory that failed is not asked about again.
-function* dirIdOf(dir, ctx) {
-  const known = ctx.dirs.get(dir);
+function* dirIdOf(dir, ctx, space = 'host') {
+  const key = space === 'root' ? `\0${dir}` : dir;
+  const known = ctx.dirs.get(key);
   if (known !== undefined) return known;
   if (!spend(ctx)) return undefined;
-  const id = yield* io.dirId(dir === '' ? ctx.cwd : dir);
-  if (ctx.dirs.size < BOUNDS.dirs) ctx.dirs.set(dir, id);
+  let id = null;
+  if (space === 'root') {
+    const h = yield* hostPathOf(dir === '' ? '/' : dir, space, ctx);
+    if (h.path) id = yield* io.dirId(h.path);
+  } else {
+    id = yield* io.dirId(dir === '' ? ctx.cwd : dir);
+  }
+  if (ctx.dirs.size < BOUNDS.dirs) ctx.dirs.set(key, id);
   return id;
 }
 
@@ -164,7 +214,7 @@ function spend(ctx) {
   return true;
 }
 
-// Tries dir/name in order; { path, via, id } for the candidate the loader
+// Tries dir/name in order; { path, via, id, entry } for the candidate the loader
 // takes, { fatal } for one that fails the load, { limited } when the budget
 // ran out first, null when none is found.  A directory already tried for this
 // name under another spelling ("/a", "/a/", "/./a") would give the same answer
@@ -172,16 +222,16 @@ function spend(ctx) {
 function* firstFit(dirs, name, ctx, tried) {
   let stopped = null;
   const seen = new Set();
-  for (const { dir, via } of dirs) {
+  for (const { dir, via, entry, space = 'host' } of dirs) {
     if (stopped === via) continue;
-    const id = yield* dirIdOf(dir, ctx);
+    const id = yield* dirIdOf(dir, ctx, space);
     if (id === undefined) return { limited: true };
     if (id === null) continue; // the loader remembers missing directories too
     if (seen.has(id)) continue;
     seen.add(id);
     if (!spend(ctx)) return { limited: true };
-    const candidate = joinDir(dir, name, ctx.cwd);
-    const p = yield* io.probe(candidate);
+    const candidate = joinDir(dir, name, space === 'root' ? '' : ctx.cwd);
+    const p = yield* probeIn(candidate, space, ctx);
     if (!p.ok && p.code !== 'ENOTREG') {
       if (PASS.has(p.code) || (ctx.family === 'musl' && p.code === 'ENAMETOOLONG')) continue;
       if (ctx.family === 'musl') return { fatal: { path: candidate, via, code: 'MISSING_LIBRARY', reason: p.code } };
@@ -190,7 +240,9 @@ function* firstFit(dirs, name, ctx, tried) {
       continue;
     }
     const v = verdict(p, ctx);
-    if (v === 'take') return { path: candidate, via, id: p.id };
+    if (v === 'take') {
+      return { path: p.host || candidate, opened: candidate, space, via, id: p.id, ...(entry === undefined ? {} : { entry }) };
+    }
     if (v === 'skip') {
       tried.push({ path: candidate, via, reason: 'another ELF class or machine' });
       continue;
@@ -217,49 +269,68 @@ function append(out, items, limit) {
 // them per object too), duplicates dropped as glibc's fillin_rpath drops them
 // (musl would find the same file the second time, or fail the same way).
 // `travel` keeps only those relative to the object itself ($ORIGIN), for
-// targets whose file system we cannot see.
+// targets whose file system we cannot see.  Each keeps the entry as written
+// ("$ORIGIN/../lib"): a tree view says which one found a library.
 function entriesOf(obj, which, ctx, via) {
   let memo = ctx.shared.entries;
   if (!memo) memo = ctx.shared.entries = new WeakMap();
   let mine = memo.get(obj);
   if (!mine) memo.set(obj, (mine = {}));
   if (!mine[which]) {
-    const dirs = new Set();
+    const dirs = new Map();
     let truncated = false;
-    for (const dir of rawEntries(obj, which, ctx)) {
+    for (const { dir, entry, space } of rawEntries(obj, which, ctx)) {
       if (dirs.size >= BOUNDS.entries) {
         truncated = true;
         break;
       }
-      dirs.add(dir);
+      const key = `${space}\0${dir}`;
+      if (!dirs.has(key)) dirs.set(key, { dir, entry, space });
     }
-    mine[which] = { dirs: [...dirs], truncated };
+    mine[which] = { dirs: [...dirs.values()], truncated };
   }
-  const out = mine[which].dirs.map((dir) => ({ dir, via }));
+  const out = mine[which].dirs.map(({ dir, entry, space }) => ({ dir, via, entry, space }));
   if (mine[which].truncated) out.truncated = true;
   return out;
 }
 
+// -> [{ dir, space }]: an entry reached through $ORIGIN is read where its
+// object is; any other, on a sysroot, inside the root.
+const ORIGIN = /\$(\{ORIGIN\}|ORIGIN)/;
 function rawEntries(obj, which, ctx) {
   const text = obj[which];
-  if (ctx.family === 'musl') return muslEntries(text, obj.origin, ctx.travel);
+  const own = obj.space || 'host';
+  const other = ctx.root ? 'root' : 'host';
+  if (ctx.family === 'musl') {
+    if (!ctx.root) return muslEntries(text, obj.origin, ctx.travel).map((e) => ({ ...e, space: own }));
+    // each part expanded alone, to know its space (musl expands first: the same unless $ORIGIN holds ':')
+    if (text === null || text === undefined) return [];
+    if (text.includes('$') && (obj.origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
+    return splitPath(text, 'musl', ':\n').map((raw) => ({ dir: raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => obj.origin),
+      entry: raw, space: ORIGIN.test(raw) ? own : other }));
+  }
   const out = [];
   for (const raw of splitPath(text, ctx.family)) {
-    if (ctx.travel && !/\$(\{ORIGIN\}|ORIGIN)/.test(raw)) continue;
+    if (ctx.travel && !ORIGIN.test(raw)) continue;
     const dir = expand(raw, obj.origin, ctx.dst, ctx.family);
-    if (dir !== null) out.push(dir);
+    if (dir !== null) out.push({ dir, entry: raw, space: ORIGIN.test(raw) ? own : other });
   }
   return out;
 }
 
 // musl expands the whole string before splitting it on ':' and newline, and
-// gives up on all of it when a '$' starts anything but ORIGIN.
+// gives up on all of it when a '$' starts anything but ORIGIN.  The entry as
+// written is known when $ORIGIN's expansion added no separator.
 function muslEntries(text, origin, travel) {
   if (text === null || text === undefined) return [];
   if (text.includes('$') && (origin === null || /\$(?!\{ORIGIN\}|ORIGIN)/.test(text))) return [];
   const parts = travel ? splitPath(text, 'musl', ':\n').filter((e) => e.includes('$')) : [text];
   const out = [];
-  for (const raw of parts) append(out, splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n'), Infinity);
+  for (const raw of parts) {
+    const dirs = splitPath(raw.replace(/\$(\{ORIGIN\}|ORIGIN)/g, () => origin), 'musl', ':\n');
+    const written = splitPath(raw, 'musl', ':\n');
+    append(out, dirs.map((dir, i) => ({ dir, entry: written.length === dirs.length ? written[i] : null })), Infinity);
+  }
   return out;
 }
 
@@ -297,13 +368,14 @@ const underSystemDir = (file, ctx) => ctx.defaultDirs.some((d) => file.startsWit
 function* findGlibc(name, needer, ctx, tried) {
   const found = yield* firstFit(glibcDirs(needer, ctx), name, ctx, tried);
   if (found || ctx.travel) return found;
+  const sys = ctx.root ? 'root' : 'host';
   const cached = (yield* ldCache(ctx)).get(name);
   if (cached && !(needer.nodeflib && underSystemDir(cached, ctx))) {
-    const hit = yield* firstFit([{ dir: path.dirname(cached), via: 'ld.so.cache' }], path.basename(cached), ctx, tried);
+    const hit = yield* firstFit([{ dir: path.dirname(cached), via: 'ld.so.cache', space: sys }], path.basename(cached), ctx, tried);
     if (hit) return hit;
   }
   if (needer.nodeflib) return null;
-  return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories' })), name, ctx, tried);
+  return yield* firstFit(ctx.defaultDirs.map((dir) => ({ dir, via: 'default directories', space: sys })), name, ctx, tried);
 }
 
 function muslDirs(needer, ctx) {
@@ -321,7 +393,8 @@ function* findMusl(name, needer, ctx, tried) {
   const dirs = muslDirs(needer, ctx);
   const found = yield* firstFit(dirs, name, ctx, tried);
   if (found || ctx.travel) return found;
-  const sys = (yield* muslSystemPath(ctx)).map((dir) => ({ dir, via: `/etc/ld-musl-${ctx.muslArch}.path` }));
+  const sys = (yield* muslSystemPath(ctx)).map((dir) => ({ dir, via: `/etc/ld-musl-${ctx.muslArch}.path`,
+    space: ctx.root ? 'root' : 'host' }));
   return yield* firstFit(sys, name, ctx, tried);
 }
 
@@ -335,10 +408,11 @@ function* findLibrary(name, needer, ctx) {
   if (name.includes('/')) {
     const file = name.startsWith('/') ? name : joinDir(ctx.cwd, name, ctx.cwd);
     if (ctx.travel && !name.startsWith('/')) return { path: null, tried };
-    const p = yield* io.probe(file);
+    const space = ctx.root && name.startsWith('/') ? 'root' : 'host';
+    const p = yield* probeIn(file, space, ctx);
     if (!p.ok && p.code !== 'ENOTREG') return { path: null, tried };
     const v = verdict(p, ctx);
-    if (v === 'take') return { path: file, via: 'path', id: p.id };
+    if (v === 'take') return { path: p.host || file, opened: file, space, via: 'path', id: p.id };
     const fatal = v === 'skip' ? { code: 'ARCH_MISMATCH', reason: 'wrong ELF class or machine' } : { code: v.fail, reason: v.reason };
     return { path: null, tried, fatal: { path: file, via: 'path', ...fatal } };
   }

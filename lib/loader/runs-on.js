@@ -24,12 +24,14 @@ function lowestMusl(objects) {
   return best ? { release: best, symbol: because } : null;
 }
 
-// The NODE_MODULE_VERSION a non-Node-API addon registers for, or null.
+// The NODE_MODULE_VERSION a non-Node-API addon registers for (its
+// node_register_module_v<N> export, else a legacy addon's nm_version), or null.
 function registeredAbi(a) {
   let abi = null;
   forEachExport(a, (name) => {
     if (abi === null && name.startsWith('node_register_module_v') && /^\d+$/.test(name.slice(22))) abi = Number(name.slice(22));
   });
+  if (abi === null && a.abi && a.abi.source === 'node_module_register' && typeof a.abi.version === 'number') abi = a.abi.version;
   return abi;
 }
 

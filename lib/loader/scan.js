@@ -1,6 +1,6 @@
 'use strict';
 // scan(): the native files under a tree (*.node, and *.so* with ELF magic).
-// Each package's loader convention (packages.js) decides which of them would
+// Each package's loader convention (packages/) decides which of them would
 // load on the target; those are judged by the loader model with everything
 // they pull in, every other one is reported as skipped with the reason and
 // costs nothing more than the walk's look at it.
@@ -12,8 +12,11 @@
 // selection per package.  What cannot be read is an error result.
 const fs = require('fs');
 const path = require('path');
-const { tiError, fromSystemError, codeOf } = require('../errors');
-const { createState, result, npmTarget } = require('./check');
+const { tiError, fromSystemError } = require('../errors');
+const { createState, result, errorResult, settleFallbacks, fallenBack } = require('./check');
+const { npmTarget } = require('./packages/npm-target');
+const needs = require('./packages/needs');
+const P = require('./problems');
 const { loadFile, LoaderState } = require('./model');
 const packages = require('./packages');
 const io = require('./io');
@@ -22,6 +25,7 @@ const { analyze, analyzeMany } = require('../file/analyze');
 
 const RECENT_DIRS = 1024;
 const RECENT_PACKAGES = 256;
+const NATIVE_PACKAGES = 100000; // packages remembered as holding *.node files
 const CHUNK = 8; // files analyzed per trip to the thread pool
 const AHEAD = 16; // files whose analyses may wait for their judging
 
@@ -32,10 +36,8 @@ async function* walk(root, opts) {
   for await (const batch of files.walk(root, opts)) yield* batch;
 }
 
-function errorResult(entry, target) {
-  return { path: entry.shown || entry.path, target, ok: false, verdict: 'error', problems: [], analysis: null,
-    error: { code: codeOf(entry.error), message: entry.error.message } };
-}
+// An entry the walk could not read, as check() reports a file it could not judge.
+const unreadable = (entry, target) => errorResult(entry.shown || entry.path, target, entry.error);
 
 // Which package a file belongs to and what that package would load: one
 // selection per package (its *.node files judged by their light analysis
@@ -47,9 +49,11 @@ function errorResult(entry, target) {
 const needsLight = (sel, entry) => sel.convention === 'none' && entry.facts.elf && !entry.light;
 
 class Selector {
-  constructor(root, target) {
+  constructor(root, target, judge) {
     this.root = root;
     this.target = target;
+    this.judge = judge; // a file alone in a fresh process: settles loaders that try candidates in order
+    this.nativePackages = new Set(); // the packages *.node files were found in (for NO_BINARY)
     this.packageOf = new io.RecentMap(RECENT_DIRS); // absolute directory -> package directory, or a promise of it
     this.selections = new io.RecentMap(RECENT_PACKAGES); // package directory -> selection, or a promise of it
   }
@@ -74,7 +78,8 @@ class Selector {
     const { dir } = entry; // absolute: the walk starts from an absolute directory
     const file = `${dir}/${entry.name}`;
     const pkg = await this.memo(this.packageOf, dir, () => packages.findPackageRoot(file, this.root).then((r) => r || this.root));
-    const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' }));
+    const sel = await this.memo(this.selections, pkg, () => packages.selectBinaries(pkg, this.target, { facts: 'light' })
+      .then((s) => settleFallbacks(s, this.judge)));
     if (needsLight(sel, entry)) {
       // unreadable here: the header's facts, and the judging says what is wrong
       entry.facts = await analyze(entry.path, { light: true }).then(packages.factsFromAnalysis, () => entry.facts);
@@ -92,6 +97,11 @@ class Selector {
 }
 
 function tally(summary, r) {
+  // a package without a binary is not a file: counted apart, by verdict
+  if (r.verdict !== 'skipped' && r.problems && r.problems.some((p) => p.code === 'NO_BINARY')) {
+    summary.noBinary[r.verdict] = (summary.noBinary[r.verdict] || 0) + 1;
+    return;
+  }
   summary.total++;
   summary[r.verdict]++;
   if (r.verdict === 'skipped') summary.skippedBy[r.reason] = (summary.skippedBy[r.reason] || 0) + 1;
@@ -182,30 +192,33 @@ function judgeWith(first, session, opts) {
       }
       judged.add(real);
       const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
-      const r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      let r = result(await io.runAsync(loadFile(fresh, real, { once: true, final: true }), session), opts.ignore);
+      if (!r.ok && pkg && pkg.dir && (await needs.hasJsFallback(pkg.dir))) r = fallenBack(r, pkg.package);
       return { ...r, path: entry.shown, ...(real !== entry.path ? { realPath: real } : {}), ...pkg };
     } catch (e) {
-      return errorResult({ path: entry.shown, error: e }, target);
+      return unreadable({ path: entry.shown, error: e }, target);
     }
   };
 }
 
 // What the walk found, skipped or errors at once, the rest to judging.
 async function classified(entry, choose, target) {
-  if (entry.error) return { result: errorResult(entry, target) };
+  if (entry.error) return { result: unreadable(entry, target) };
   if (entry.code) { // a native file that could not be opened or read (the walk reads headers only)
     const error = { code: entry.code, message: `${entry.shown}: cannot be read (${entry.code})` };
-    return { result: errorResult({ shown: entry.shown, error }, target) };
+    return { result: unreadable({ shown: entry.shown, error }, target) };
   }
   if (!choose) return { judge: null };
   let c;
   try {
     c = choose.known(entry) || (await choose.find(entry));
   } catch (e) {
-    return { result: errorResult({ shown: entry.shown, error: e }, target) };
+    return { result: unreadable({ shown: entry.shown, error: e }, target) };
   }
+  if (entry.name.endsWith('.node') && choose.nativePackages.size < NATIVE_PACKAGES) choose.nativePackages.add(c.sel.dir);
   if (!c.verdict.selected) return { result: skipped(entry, target, c) };
-  return { judge: { package: c.sel.name, convention: c.sel.convention } };
+  // the package's directory travels unseen (not part of the result)
+  return { judge: Object.defineProperty({ package: c.sel.name, convention: c.sel.convention }, 'dir', { value: c.sel.dir }) };
 }
 
 // Paths under root as they read under dir (the same directory, named as the caller named it).
@@ -221,7 +234,30 @@ function showAs(dir, root) {
   };
 }
 
+// The node_modules a require() from `from` searches first, as Node's module
+// resolution walks up (lib/internal/modules/cjs/loader.js, _nodeModulePaths):
+// from/node_modules, then each parent's, never inside a node_modules itself.
+// A package of a workspace has none of its own: the hoisted tree above is the
+// one its require() uses.  Shown relative to `from` when below one of its
+// ancestors; TI_ENOENT (with the directories searched) when there is none.
+async function findModulesRoot(from = process.cwd()) {
+  const start = path.resolve(from);
+  const searched = [];
+  for (let d = start; ; d = path.dirname(d)) {
+    if (path.basename(d) !== 'node_modules') {
+      const candidate = path.join(d, 'node_modules');
+      searched.push(candidate);
+      const st = await fs.promises.stat(candidate).catch(() => null);
+      if (st && st.isDirectory()) return d === start ? 'node_modules' : path.relative(start, candidate);
+    }
+    if (path.dirname(d) === d || searched.length >= 4096) break;
+  }
+  throw tiError('TI_ENOENT', `no node_modules in ${start} or any directory above it (where require() would look)`,
+    { path: start, searched: searched.length });
+}
+
 async function* run(dir, opts, summary) {
+  if (dir === undefined) summary.dir = dir = await findModulesRoot();
   if (typeof dir !== 'string' || !dir) throw tiError('TI_EINVAL', 'scan(dir): dir must be a non-empty string');
   const concurrency = opts.concurrency === undefined ? 8 : opts.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw tiError('TI_EINVAL', 'concurrency must be a positive integer');
@@ -236,7 +272,11 @@ async function* run(dir, opts, summary) {
   const real = await fs.promises.realpath(dir).catch(() => null); // beyond PATH_MAX: made absolute
   const walked = real || path.resolve(dir);
   const shown = showAs(dir, walked);
-  const choose = opts.all ? null : new Selector(walked, npmTarget(first.target));
+  const judgeOne = async (file) => {
+    const fresh = new LoaderState(first.target, first.facts, { lazy: first.lazy });
+    return result(await io.runAsync(loadFile(fresh, file, { once: true }), new io.Session({ bounded: true })), opts.ignore);
+  };
+  const choose = opts.all ? null : new Selector(walked, npmTarget(first.target), judgeOne);
   const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
   const done = (r) => { tally(summary, r); return r; };
   for await (const batch of files.walk(walked)) {
@@ -253,17 +293,42 @@ async function* run(dir, opts, summary) {
     judging.start();
   }
   while (judging.busy || judging.finished.length) for (const r of await judging.take(true)) yield done(r);
+  if (choose) for await (const r of withoutBinaries(walked, first, shown, choose.nativePackages)) yield done(r);
+}
+
+// One NO_BINARY result per package that needs a native binary and has none
+// for the target (its native files, if any, were listed above as skipped).
+async function* withoutBinaries(root, first, shown, nativePackages) {
+  const nt = npmTarget(first.target);
+  const whole = nativePackages.size < NATIVE_PACKAGES;
+  for await (const dir of needs.packageDirs(root)) {
+    let info;
+    try {
+      info = await needs.missingBinary(dir, nt, whole ? { hasNodeFiles: nativePackages.has(dir) } : {});
+    } catch (e) {
+      yield unreadable({ shown: shown(dir), error: e }, first.target.name);
+      continue;
+    }
+    if (!info) continue;
+    const problem = P.noBinary(info, first.target.name, first.target.kind === 'host');
+    const verdict = problem.severity === 'error' ? 'incompatible' : 'risky';
+    yield { path: shown(dir), target: first.target.name, ok: verdict !== 'incompatible', verdict, problems: [problem],
+      analysis: null, package: info.name, convention: info.convention, covers: info.covers, uncovered: needs.uncovered(info.covers) };
+  }
 }
 
 // An async iterator of results; its `summary` is complete when it is done:
+// dir: without one, the node_modules require() would use from the working
+// directory, found by walking up (summary.dir names it).
 // { dir, target, total, compatible, risky, incompatible, skipped, error,
-//   skippedBy: { reason: count }, staticTls: { needed, before } }.
-function scan(dir = 'node_modules', opts = {}) {
+//   skippedBy: { reason: count }, staticTls: { needed, before },
+//   noBinary: { incompatible, risky } (packages, not files) }.
+function scan(dir, opts = {}) {
   const summary = { dir, target: null, total: 0, compatible: 0, risky: 0, incompatible: 0, skipped: 0, error: 0,
-    skippedBy: {}, staticTls: { needed: 0, before: null } };
+    skippedBy: {}, staticTls: { needed: 0, before: null }, noBinary: { incompatible: 0, risky: 0 } };
   const it = run(dir, opts, summary);
   it.summary = summary;
   return it;
 }
 
-module.exports = { scan, walk };
+module.exports = { scan, walk, findModulesRoot };

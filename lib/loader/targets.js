@@ -18,6 +18,7 @@
 const fs = require('fs');
 const { tiError } = require('../errors');
 const { CPUS } = require('../platform');
+const { applyMeasured } = require('./budgets');
 
 const NODE_ABI = require('./data/node-abi.json');
 
@@ -68,21 +69,13 @@ function buildPresets() {
 
 const PRESETS = buildPresets();
 
-// glibc's static TLS rules per architecture: TLS variant (2: blocks below the
-// thread pointer, 1: above) and the static area's alignment (struct pthread's).
-const ARCH_TLS = {
-  x64: { variant: 2, align: 64 }, ia32: { variant: 2, align: 64 }, s390x: { variant: 2, align: 32 },
-  arm64: { variant: 1, align: 32 }, arm: { variant: 1, align: 32 }, ppc64: { variant: 1, align: 32 },
-  riscv64: { variant: 1, align: 32 },
-};
 const GLIBC_SURPLUS = 1664; // 288 * 4 + 512: glibc's default since 2.32 (a fixed 1664 before)
-const BIG_ENDIAN = new Set(['s390x']);
 
 function cpuFacts(cpu) {
   const c = CPUS[cpu];
   if (!c) throw tiError('TI_EINVAL', `unknown cpu "${cpu}": use one of ${Object.keys(CPUS).join(', ')}`);
   return { cpu, arch: c.machine, machine: c.machine, class: c.bits, machineNumber: c.number,
-    endian: BIG_ENDIAN.has(cpu) ? 'be' : 'le', tls: { ...ARCH_TLS[cpu], surplus: GLIBC_SURPLUS } };
+    endian: c.endian, tls: { ...c.tls, surplus: GLIBC_SURPLUS } };
 }
 
 let hostCache = null;
@@ -139,7 +132,11 @@ function hostSystemOn(cpu) {
 }
 
 // A target from a name plus npm-style overrides: { cpu, libc, os }.
-function resolveTarget(name = 'host', { cpu, libc, os } = {}) {
+// sysroot: a directory holding the target's root file system (sysroot.js).
+function resolveTarget(name = 'host', { cpu, libc, os, sysroot } = {}) {
+  if (sysroot !== undefined && sysroot !== null) {
+    return require('./sysroot').onSysroot(resolveTarget(name, { os }), sysroot, cpuFacts, { cpu, libc });
+  }
   if (typeof name !== 'string' || !name) throw tiError('TI_EINVAL', 'target must be a non-empty string');
   if (os !== undefined && os !== 'linux') {
     throw tiError('TI_ENOTSUP', `os "${os}": tls-inspect judges Linux ELF binaries only`);
@@ -155,7 +152,7 @@ function resolveTarget(name = 'host', { cpu, libc, os } = {}) {
     t.libc = libc;
   }
   if (cpu && t.kind !== 'host' && !platform && name !== 'host') t.name = `${name} (${cpu})`;
-  return t;
+  return applyMeasured(t, name);
 }
 
 // "host,alpine" or ['host', 'alpine'] or 'all' -> names.
@@ -166,4 +163,4 @@ function targetNames(spec) {
   return [...new Set(list.flatMap((s) => (s === 'all' ? ['host', ...Object.keys(PRESETS)] : [s])))];
 }
 
-module.exports = { PRESETS, NODE, ELECTRON, ARCH_TLS, GLIBC_SURPLUS, NODE_ABI_VERSION: NODE_ABI.nodeAbi, resolveTarget, targetNames };
+module.exports = { PRESETS, NODE, ELECTRON, GLIBC_SURPLUS, NODE_ABI_VERSION: NODE_ABI.nodeAbi, resolveTarget, targetNames };

@@ -4,23 +4,8 @@
 // memory through the addon; nothing here guesses from files on disk.
 const binding = require('./binding');
 const { isPreloaded, preloadEntries } = require('./preload');
-const { fromNative } = require('../errors');
 
-// The addon's coded errors become TlsInspectErrors.
-function ask(fn, ...args) {
-  try {
-    return fn(...args);
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
-
-// The libc cannot change while the process runs: ask the addon once, hand out copies.
-let libcCache = null;
-function libc() {
-  if (!libcCache) libcCache = ask(binding.libc);
-  return { ...libcCache };
-}
+const libc = () => binding.hostLibc();
 
 const PLACEMENT = ['none', 'static', 'dynamic', 'unallocated'];
 const MODEL_BITS = [[1, 'initial-exec'], [2, 'global-dynamic'], [4, 'local-dynamic'], [8, 'tlsdesc']];
@@ -34,7 +19,7 @@ function modelNames(bits) {
 // Every loaded object in link-map order, with its TLS block as this thread sees it.
 // The addon hands over packed numbers (see ti_pack_module in src/binding.c).
 function modules() {
-  const { paths, data, fields } = ask(binding.modulesPacked);
+  const { paths, data, fields } = binding.modulesPacked();
   const strings = paths.split('\0'); // path, base (hex), path, base, ...
   const hasPreload = preloadEntries().length > 0;
   const n = strings.length >> 1;
@@ -69,7 +54,7 @@ function modules() {
 // glibc takes back static TLS only at the end of the used area: a hole left by
 // an object in the middle stays used, unseen by a thread's walk of the blocks.
 function staticTls() {
-  const st = ask(binding.staticTls);
+  const st = binding.staticTls();
   if (st.libc === 'glibc' && st.exact && Number(binding.generation().split(':')[1]) > 0) {
     st.exact = false;
     st.note = 'estimate: an object was unloaded since start-up (dlclose, or a failed load); glibc takes back its ' +
@@ -94,7 +79,7 @@ function report() {
 // The start-up environment: what the loader read before main() (it keeps
 // LD_LIBRARY_PATH from then on, whatever the program does to process.env).
 function startupEnv(name) {
-  return ask(binding.startupEnv, name);
+  return binding.startupEnv(name);
 }
 
 // Facts the loader model needs about this process, computed once per link-map
@@ -104,7 +89,7 @@ let factsCache = null;
 function facts() {
   const key = binding.generation();
   if (factsCache && factsCache.key === key) return factsCache;
-  factsCache = { key, libc: libc(), modules: modules(), linkNames: ask(binding.linkNames), staticTls: staticTls(),
+  factsCache = { key, libc: libc(), modules: modules(), linkNames: binding.linkNames(), staticTls: staticTls(),
     symbols: new Map(), analyses: new Map(), ldLibraryPath: startupEnv('LD_LIBRARY_PATH'),
     preload: (startupEnv('LD_PRELOAD') || '').split(/[:\s]+/).filter(Boolean), bindNow: Boolean(startupEnv('LD_BIND_NOW')),
     memo: new Map() };
@@ -128,7 +113,7 @@ function scopeDefines(f, syms) {
   if (pending.length) {
     const parts = [];
     for (const i of pending) parts.push(syms[i].name, syms[i].version || '');
-    const r = ask(binding.scopeDefines, `${parts.join('\0')}\0`);
+    const r = binding.scopeDefines(`${parts.join('\0')}\0`);
     pending.forEach((i, k) => {
       const s = syms[i];
       let versions = f.symbols.get(s.name);

@@ -2,7 +2,7 @@
 // Child process: measure the budget, then dlopen an initial-exec fixture of
 // (remaining rounded down to its alignment) + extra bytes.  Prints JSON.
 const ti = require('../..');
-const fixtures = require('../../lib/fixtures');
+const fixtures = require('../../lib/reproduce');
 
 const extra = Number(process.argv[2] || 0);
 const align = fixtures.templateAlign('initial-exec');

@@ -3,7 +3,7 @@
 // initial-exec fixtures: 256 bytes, then exactly what staticTls() says is
 // left, then one alignment unit more.  Prints JSON.
 const ti = require('../..');
-const fixtures = require('../../lib/fixtures');
+const fixtures = require('../../lib/reproduce');
 
 const align = fixtures.templateAlign('initial-exec');
 function load(bytes) {

@@ -6,7 +6,7 @@ const { Worker } = require('worker_threads');
 const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const ti = require(root);
-const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const fixtures = require(path.join(root, 'lib', 'reproduce'));
 const { loadSmallAddon } = require(path.join(root, 'scripts', 'nodedir'));
 
 const m = { exports: loadSmallAddon(path.join(root, 'test', 'native', 'dl_churn.c')) };

@@ -7,7 +7,7 @@ const path = require('path');
 const ti = require(path.resolve(__dirname, '..', '..'));
 const { exportTable } = require('../../lib/file/analyze');
 const { defines } = require('../../lib/loader/symbols');
-const { sharedObject } = require('../elf-build');
+const { sharedObject } = require('../support/elf-build');
 
 const P = 0x01000193;
 const PINV = (() => { let x = 1; for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(P, x)); return x >>> 0; })();

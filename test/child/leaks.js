@@ -4,7 +4,7 @@
 const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const ti = require(root);
-const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const fixtures = require(path.join(root, 'lib', 'reproduce'));
 
 const N = Number(process.argv[2] || 100000);
 const file = fixtures.template('culprit');

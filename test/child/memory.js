@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require(path.resolve(__dirname, '..', '..'));
-const { sharedObject, writeSparse, DT } = require('../elf-build');
+const { sharedObject, writeSparse, DT } = require('../support/elf-build');
 
 const MB = 1 << 20;
 const HEAD = 4096; // the written part; everything after it is a hole

@@ -4,7 +4,7 @@
 // dlopens the file given (if any) the way require() would.  Prints JSON.
 const [pkg, file] = process.argv.slice(2);
 const ti = require(pkg);
-const { executableMappings } = require('../helpers');
+const { executableMappings } = require('../support/helpers');
 
 (async () => {
   const out = { arch: process.arch, libc: ti.libc(), staticTls: ti.staticTls(), modules: ti.modules(),

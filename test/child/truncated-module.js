@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('../..');
-const fixtures = require('../../lib/fixtures');
+const fixtures = require('../../lib/reproduce');
 
 const [cut, warm] = process.argv.slice(2);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-truncated-'));

@@ -11,10 +11,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const ti = require('../..');
-const { resizeTls, tlsAlign } = require('../../lib/fixtures/elf-patch');
+const { resizeTls, tlsAlign } = require('../../lib/reproduce/elf-patch');
 const { predictLoad, staticRoom } = require('../../lib/loader/static-tls');
-const h = require('../helpers');
-const { CROSS, buildCross, crossLibraries, launcher, glibcVersion } = require('../cross');
+const h = require('../support/helpers');
+const { CROSS, buildCross, crossLibraries, launcher, glibcVersion } = require('../support/cross');
 
 // analyze()'s machine name -> npm's cpu (mips has no npm cpu: not judged as a target).
 const CPU_OF = { aarch64: 'arm64', arm: 'arm', i386: 'ia32', s390: 's390x', ppc64: 'ppc64', riscv: 'riscv64' };

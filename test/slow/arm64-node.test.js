@@ -7,12 +7,12 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { resizeTls, tlsAlign } = require('../../lib/fixtures/elf-patch');
+const { resizeTls, tlsAlign } = require('../../lib/reproduce/elf-patch');
 const { staticRoom } = require('../../lib/loader/static-tls');
 const { nodeApiInclude } = require('../../scripts/nodedir');
 const { compileAddon } = require('../../scripts/build-fixtures');
-const h = require('../helpers');
-const { CROSS, run, buildCross, glibcVersion } = require('../cross');
+const h = require('../support/helpers');
+const { CROSS, run, buildCross, glibcVersion } = require('../support/cross');
 
 const AARCH64 = CROSS.find((c) => c.machine === 'aarch64');
 const CC = `${AARCH64.triple}-gcc`;

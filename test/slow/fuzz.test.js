@@ -5,7 +5,7 @@
 const assert = require('assert');
 const { spawnSync } = require('child_process');
 const path = require('path');
-const h = require('../helpers');
+const h = require('../support/helpers');
 
 describe('robustness: fuzzing', function () {
   this.timeout(300000);

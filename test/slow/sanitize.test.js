@@ -2,7 +2,7 @@
 const assert = require('assert');
 const { spawnSync } = require('child_process');
 const path = require('path');
-const h = require('../helpers');
+const h = require('../support/helpers');
 
 describe('the C core under AddressSanitizer and UBSan', function () {
   this.timeout(600000);

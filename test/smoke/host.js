@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..', '..');
-const fixtures = require(path.join(root, 'lib', 'fixtures'));
+const fixtures = require(path.join(root, 'lib', 'reproduce'));
 const bin = path.join(root, 'bin', 'tls-inspect.js');
 let failed = 0;
 

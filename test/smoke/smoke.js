@@ -12,7 +12,7 @@ const want = process.argv[2];
 const pkgDir = process.env.TLS_INSPECT_DIR ||
   path.dirname(require.resolve('tls-inspect/package.json', { paths: [process.cwd(), __dirname] }));
 const bin = path.join(pkgDir, 'bin', 'tls-inspect.js');
-const fixtures = require(path.join(pkgDir, 'lib', 'fixtures'));
+const fixtures = require(path.join(pkgDir, 'lib', 'reproduce'));
 let failed = 0;
 
 function cli(args) {

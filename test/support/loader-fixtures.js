@@ -73,12 +73,12 @@ class Builder {
 // Loads files one after another in a child Node (addons stay loaded), with
 // checkTogether()'s prediction made in that same process first.
 function nodeLoadSequence(files, env = {}) {
-  return h.nodeJson(path.join(__dirname, 'child', 'load-sequence.js'), files, env);
+  return h.nodeJson(path.join(__dirname, '..', 'child', 'load-sequence.js'), files, env);
 }
 
 // The real musl loader: the musl ti-probe dlopens the files in order.
 function muslLoadSequence(files, { lazy = true } = {}) {
-  const fixtures = require('../lib/fixtures');
+  const fixtures = require('../../lib/reproduce');
   const args = [...(lazy ? ['--lazy'] : []), ...files.flatMap((f) => ['--dlopen', f])];
   const r = spawnSync(fixtures.template('probe', 'musl'), args, { encoding: 'utf8' });
   return JSON.parse(r.stdout);

@@ -8,7 +8,7 @@ const path = require('path');
 const h = require('./helpers');
 
 const SRC = path.join(h.ROOT, 'fixtures', 'src');
-const CORE = require('../scripts/core-sources').coreSources();
+const CORE = require('../../scripts/core-sources').coreSources();
 
 // machine: analyze()'s name; readelf: readelf -h's; run: how to start a program under the real loader.
 const CROSS = [

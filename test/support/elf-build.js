@@ -111,7 +111,8 @@ function header(phnum) {
  *   syms: [{ name, type, bind, shndx, size, need: [file, version] }]
  *   needs: [{ file, versions }], needed: [sonames]
  *   rpaths, runpaths: [string]           one DT_RPATH / DT_RUNPATH tag per string (equal strings share bytes)
- *   rela: [{ type, sym }] (sym is a 1-based index into syms, 0 for none)
+ *   rela: [{ type, sym, offset, addend }] (sym is a 1-based index into syms, 0 for none)
+ *   data: Buffer                          bytes placed after the tables (at.data), inside the PT_LOAD
  *   tls: { size }                         a PT_TLS segment
  *   interps: [{ off, size }]             PT_INTERP headers (raw offsets)
  *   dynamicAt: { off, size }             PT_DYNAMIC somewhere else (raw)
@@ -152,10 +153,15 @@ function sharedObject(opts = {}) {
   }
   if (opts.rela && opts.rela.length) {
     const r = Buffer.alloc(24 * opts.rela.length);
-    opts.rela.forEach((x, i) => r.writeBigUInt64LE((BigInt(x.sym) << 32n) | BigInt(x.type), 24 * i + 8));
+    opts.rela.forEach((x, i) => {
+      r.writeBigUInt64LE(BigInt(x.offset || 0), 24 * i);
+      r.writeBigUInt64LE((BigInt(x.sym) << 32n) | BigInt(x.type), 24 * i + 8);
+      r.writeBigInt64LE(BigInt(x.addend || 0), 24 * i + 16);
+    });
     at.rela = img.add(r);
     dyn.push([DT.RELA, at.rela], [DT.RELASZ, r.length], [DT.RELAENT, 24]);
   }
+  if (opts.data) at.data = img.add(opts.data);
   if (opts.gnuHash) dyn.push([DT.GNU_HASH, 0]);
   dyn.push(...(opts.dyn || []), [DT.NULL, 0]);
   const d = Buffer.alloc(16 * dyn.length);

@@ -4,7 +4,7 @@ const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 function readelf(args, file) {
   return execFileSync('readelf', [...args, file], { encoding: 'utf8', maxBuffer: 256 << 20,

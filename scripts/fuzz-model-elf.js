@@ -11,7 +11,7 @@ const { spawnSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { resizeTls } = require('../lib/fixtures/elf-patch');
+const { resizeTls } = require('../lib/reproduce/elf-patch');
 
 const SHT = { DYNSYM: 11, HASH: 5, DYNAMIC: 6 };
 const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, SONAME: 14, RPATH: 15, DEBUG: 21, RUNPATH: 29, FLAGS_1: 0x6ffffffb };

@@ -501,7 +501,7 @@ function detect(which) {
   }
   if (which.includes('musl')) {
     let probe = null;
-    try { probe = require('../lib/fixtures').template('probe', 'musl'); } catch (_) { /* reported below */ }
+    try { probe = require('../lib/reproduce').template('probe', 'musl'); } catch (_) { /* reported below */ }
     const ver = spawnSync('/lib/ld-musl-x86_64.so.1', [], { encoding: 'utf8' });
     const m = /Version (\d+\.\d+\.\d+)/.exec(`${ver.stderr || ''}`);
     if (!have('musl-gcc')) out.skip = { ...out.skip, musl: 'musl-gcc not installed (apt-get install musl-tools)' };

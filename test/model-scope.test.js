@@ -2,8 +2,8 @@
 // Findings of the model fuzzer (scripts/fuzz-model.js), each against the real
 // loader: glibc in a child Node (process.dlopen, addons kept loaded).
 const assert = require('assert');
-const { Builder, nodeLoadSequence, muslLoadSequence } = require('./loader-fixtures');
-const h = require('./helpers');
+const { Builder, nodeLoadSequence, muslLoadSequence } = require('./support/loader-fixtures');
+const h = require('./support/helpers');
 
 const codes = (f) => f.problems.filter((p) => p.severity === 'error').map((p) => p.code);
 
@@ -83,7 +83,7 @@ describe('loader model: musl, the dependencies of a library loaded earlier', fun
   // musl's dlopen extends the new object's dependency list with the deps of
   // libraries already loaded (fuzzer, seed 304, closure 759)
   it('an initial-exec reference to a block of such a dependency is MUSL_INITIAL_EXEC, as musl says', async function () {
-    if (!require('../lib/fixtures').list().musl) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
+    if (!require('../lib/reproduce').list().musl) h.skip(this, 'musl-gcc not installed: no musl loader to compare with');
     const m = new Builder('ti-scope-musl-', 'musl-gcc');
     try {
       m.lib('libdeep.so', { tls: 64, model: 'global-dynamic' });

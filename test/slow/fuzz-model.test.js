@@ -6,7 +6,7 @@
 // model cannot see by design, docs/development.md "Model fuzzer").  Part of the
 // slow suite (npm run test:all).
 const assert = require('assert');
-const h = require('../helpers');
+const h = require('../support/helpers');
 const fz = require('../../scripts/fuzz-model');
 
 const SEED = 2026;

@@ -141,9 +141,13 @@ describe('sysroot: the target\'s facts and its ld.so.cache', function () {
 });
 
 // The roots of the agreement matrix: TI_TEST_SYSROOTS (colon-separated root
-// file systems: debootstrap trees, extracted images) plus a small one built here.
+// file systems: debootstrap trees, extracted images), else the Debian roots the
+// lab (scripts/lab.js, npm run test:systems) has built into its cache, plus a
+// small one built here.
 function matrixRoots() {
-  return (process.env.TI_TEST_SYSROOTS || '').split(':').filter((d) => d && fs.existsSync(d));
+  if (process.env.TI_TEST_SYSROOTS) return process.env.TI_TEST_SYSROOTS.split(':').filter((d) => d && fs.existsSync(d));
+  const lab = require('../scripts/lab');
+  return Object.keys(lab.RELEASES).map((r) => path.join(lab.cacheDir(), r)).filter((d) => fs.existsSync(path.join(d, 'etc', 'debian_version')));
 }
 
 describe('sysroot: verdicts equal the real loader inside the root', function () {
@@ -212,10 +216,10 @@ describe('sysroot: verdicts equal the real loader inside the root', function () 
     }
   });
 
-  it('each root of TI_TEST_SYSROOTS (debootstrap trees, extracted images)', async function () {
+  it('each root of TI_TEST_SYSROOTS or the lab cache (debootstrap trees, extracted images)', async function () {
     if (why) return this.skip();
     const roots = matrixRoots();
-    if (!roots.length) return h.skip(this, 'TI_TEST_SYSROOTS names no root file system');
+    if (!roots.length) return h.skip(this, 'no root file system: TI_TEST_SYSROOTS is unset and the lab cache has none yet (npm run test:systems builds them)');
     const before = tally.total - tally.agree;
     for (const root of roots) {
       const staged = T.stage(root, corpus, nodes);

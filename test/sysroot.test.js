@@ -140,16 +140,8 @@ describe('sysroot: the target\'s facts and its ld.so.cache', function () {
   });
 });
 
-// The roots of the agreement matrix: TI_TEST_SYSROOTS (colon-separated root
-// file systems: debootstrap trees, extracted images), else the Debian roots the
-// lab (scripts/lab.js, npm run test:systems) has built into its cache, plus a
-// small one built here.
-function matrixRoots() {
-  if (process.env.TI_TEST_SYSROOTS) return process.env.TI_TEST_SYSROOTS.split(':').filter((d) => d && fs.existsSync(d));
-  const lab = require('../scripts/lab');
-  return Object.keys(lab.RELEASES).map((r) => path.join(lab.cacheDir(), r)).filter((d) => fs.existsSync(path.join(d, 'etc', 'debian_version')));
-}
-
+// The agreement matrix on a small root built here; test/systems/sysroot.test.js
+// runs it on the lab's Debian roots and on any named by TI_TEST_SYSROOTS.
 describe('sysroot: verdicts equal the real loader inside the root', function () {
   this.timeout(1800000);
   let corpus, nodes = {}, why;
@@ -165,43 +157,9 @@ describe('sysroot: verdicts equal the real loader inside the root', function () 
   });
   after(() => corpus && T.cleanup(corpus.dir));
 
-  const tally = { agree: 0, total: 0, differ: [], truth: {} };
-  after(() => {
-    if (!tally.total) return;
-    console.log(`      sysroot agreement: ${tally.agree}/${tally.total} (real outcomes: ${JSON.stringify(tally.truth)})` +
-      `${tally.differ.length ? `; differ: ${tally.differ.join('; ')}` : ''}`);
-  });
-  const count = (want) => { tally.truth[want || 'loads'] = (tally.truth[want || 'loads'] || 0) + 1; };
-
-  // judged both as files of the root (inside it) and as a package outside it
-  async function compare(root, staged) {
-    const names = Object.keys(T.CORPUS);
-    const real = T.loadInside(staged, 22, names);
-    const t = {};
-    for (const [i, name] of names.entries()) {
-      const want = T.expectedCode(real[i]);
-      for (const [where, file, sysroot] of [['inside', path.join(staged.copy, 'pkg', name), staged.copy],
-        ['outside', path.join(corpus.pkg, name), staged.copy]]) {
-        const r = await check(file, { sysroot, target: 'node:22-bookworm' });
-        const errors = r.problems.filter((p) => p.severity === 'error').map((p) => p.code);
-        const ok = want === null ? r.ok : !r.ok && errors.includes(want);
-        count(want);
-        tally.total++;
-        if (ok) tally.agree++;
-        else tally.differ.push(`${path.basename(root)} ${name} (${where}): loader ${real[i].error || 'loads'}, check ${errors.join(',') || r.verdict}`);
-      }
-    }
-    for (const major of Object.keys(staged.nodes)) {
-      const real = T.startInside(staged, major);
-      const r = await check(path.join(staged.copy, staged.nodes[major].slice(1)), { sysroot: staged.copy, ...t });
-      const want = T.expectedCode(real);
-      const errors = r.problems.filter((p) => p.severity === 'error').map((p) => p.code);
-      count(want);
-      tally.total++;
-      if (want === null ? r.ok : errors.includes(want)) tally.agree++;
-      else tally.differ.push(`${path.basename(root)} node ${major}: loader ${real.error || 'starts'}, check ${errors.join(',') || r.verdict}`);
-    }
-  }
+  const tally = T.newTally();
+  after(() => T.printTally(tally));
+  const compare = (root, staged) => T.compareRoot(root, staged, corpus, tally);
 
   it('a small root built from this machine\'s libraries', async function () {
     if (why) return this.skip();
@@ -216,21 +174,6 @@ describe('sysroot: verdicts equal the real loader inside the root', function () 
     }
   });
 
-  it('each root of TI_TEST_SYSROOTS or the lab cache (debootstrap trees, extracted images)', async function () {
-    if (why) return this.skip();
-    const roots = matrixRoots();
-    if (!roots.length) return h.skip(this, 'no root file system: TI_TEST_SYSROOTS is unset and the lab cache has none yet (npm run test:systems builds them)');
-    const before = tally.total - tally.agree;
-    for (const root of roots) {
-      const staged = T.stage(root, corpus, nodes);
-      try {
-        await compare(root, staged);
-      } finally {
-        T.cleanup(staged.copy);
-      }
-    }
-    assert.strictEqual(tally.total - tally.agree, before, tally.differ.join('\n'));
-  });
 });
 
 describe('sysroot: a musl root, judged as the musl loader chrooted there loads', function () {

@@ -132,4 +132,47 @@ function cleanup(...dirs) {
   for (const d of dirs) if (d) fs.rmSync(d, { recursive: true, force: true });
 }
 
-module.exports = { CORPUS, buildCorpus, canChroot, stage, loadInside, startInside, expectedCode, cleanup };
+// Agreement of check() with the real loader inside a root: every corpus addon
+// judged both as a file of the root and as a package outside it (official Node
+// 22's process.dlopen inside the root is the truth), and each official Node
+// binary staged there judged as a program (started inside the root).
+const newTally = () => ({ agree: 0, total: 0, differ: [], truth: {} });
+
+function printTally(tally) {
+  if (!tally.total) return;
+  console.log(`      sysroot agreement: ${tally.agree}/${tally.total} (real outcomes: ${JSON.stringify(tally.truth)})` +
+    `${tally.differ.length ? `; differ: ${tally.differ.join('; ')}` : ''}`);
+}
+
+function record(tally, want, agrees, what) {
+  tally.truth[want || 'loads'] = (tally.truth[want || 'loads'] || 0) + 1;
+  tally.total++;
+  if (agrees) tally.agree++;
+  else tally.differ.push(what);
+}
+
+async function compareRoot(root, staged, corpus, tally) {
+  const { check } = require('../../lib');
+  const names = Object.keys(CORPUS);
+  const real = loadInside(staged, 22, names);
+  for (const [i, name] of names.entries()) {
+    const want = expectedCode(real[i]);
+    for (const [where, file] of [['inside', path.join(staged.copy, 'pkg', name)], ['outside', path.join(corpus.pkg, name)]]) {
+      const r = await check(file, { sysroot: staged.copy, target: 'node:22-bookworm' });
+      const errors = r.problems.filter((p) => p.severity === 'error').map((p) => p.code);
+      record(tally, want, want === null ? r.ok : !r.ok && errors.includes(want),
+        `${path.basename(root)} ${name} (${where}): loader ${real[i].error || 'loads'}, check ${errors.join(',') || r.verdict}`);
+    }
+  }
+  for (const major of Object.keys(staged.nodes)) {
+    const started = startInside(staged, major);
+    const r = await check(path.join(staged.copy, staged.nodes[major].slice(1)), { sysroot: staged.copy });
+    const want = expectedCode(started);
+    const errors = r.problems.filter((p) => p.severity === 'error').map((p) => p.code);
+    record(tally, want, want === null ? r.ok : errors.includes(want),
+      `${path.basename(root)} node ${major}: loader ${started.error || 'starts'}, check ${errors.join(',') || r.verdict}`);
+  }
+}
+
+module.exports = { CORPUS, buildCorpus, canChroot, stage, loadInside, startInside, expectedCode, cleanup, newTally, printTally,
+  compareRoot };

@@ -13,7 +13,6 @@ const { parseLdCache } = require('../lib/loader/resolve');
 const { resolveTarget } = require('../lib/loader/targets');
 const h = require('./support/helpers');
 const T = require('./support/sysroot-truth');
-const { officialNode } = require('./support/npm-cache');
 
 const HOST_LIBS = ['libc.so.6', 'ld-linux-x86-64.so.2', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'libgcc_s.so.1', 'libstdc++.so.6'];
 const MULTIARCH = '/lib/x86_64-linux-gnu';
@@ -144,15 +143,12 @@ describe('sysroot: the target\'s facts and its ld.so.cache', function () {
 // runs it on the lab's Debian roots and on any named by TI_TEST_SYSROOTS.
 describe('sysroot: verdicts equal the real loader inside the root', function () {
   this.timeout(1800000);
-  let corpus, nodes = {}, why;
+  let corpus, nodes, why;
   before(function () {
     why = T.canChroot() || (!hostReady() && 'needs an x86_64 Debian-like host') || (!h.haveCommand('g++') && 'no g++');
     if (why) return h.skip(this, why);
-    for (const major of [18, 22, 26]) {
-      const n = officialNode(major);
-      if (n.bin) nodes[major] = n.bin;
-    }
-    if (!nodes[22]) return h.skip(this, 'the official Node 22 binary could not be fetched from npm');
+    nodes = T.officialNodes();
+    if (!nodes) return h.skip(this, (why = 'the official Node 22 binary could not be fetched from npm'));
     corpus = T.buildCorpus();
   });
   after(() => corpus && T.cleanup(corpus.dir));

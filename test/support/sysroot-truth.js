@@ -136,6 +136,18 @@ function cleanup(...dirs) {
 // judged both as a file of the root and as a package outside it (official Node
 // 22's process.dlopen inside the root is the truth), and each official Node
 // binary staged there judged as a program (started inside the root).
+// The official Node 18, 22 and 26 binaries ({ major: path } of those npm gave),
+// staged in each root; null when Node 22, the truth's loader, is missing.
+function officialNodes() {
+  const { officialNode } = require('./npm-cache');
+  const nodes = {};
+  for (const major of [18, 22, 26]) {
+    const n = officialNode(major);
+    if (n.bin) nodes[major] = n.bin;
+  }
+  return nodes[22] ? nodes : null;
+}
+
 const newTally = () => ({ agree: 0, total: 0, differ: [], truth: {} });
 
 function printTally(tally) {
@@ -174,5 +186,5 @@ async function compareRoot(root, staged, corpus, tally) {
   }
 }
 
-module.exports = { CORPUS, buildCorpus, canChroot, stage, loadInside, startInside, expectedCode, cleanup, newTally, printTally,
+module.exports = { CORPUS, buildCorpus, canChroot, stage, loadInside, startInside, expectedCode, cleanup, officialNodes, newTally, printTally,
   compareRoot };

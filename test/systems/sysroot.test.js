@@ -10,7 +10,6 @@ const fs = require('fs');
 const path = require('path');
 const h = require('../support/helpers');
 const T = require('../support/sysroot-truth');
-const { officialNode } = require('../support/npm-cache');
 const lab = require('../../scripts/lab');
 
 const rootsOfLab = () => Object.keys(lab.RELEASES).map((r) => path.join(lab.cacheDir(), r))
@@ -18,7 +17,7 @@ const rootsOfLab = () => Object.keys(lab.RELEASES).map((r) => path.join(lab.cach
 
 describe('systems: --sysroot of each Debian root equals the real loader inside it', function () {
   this.timeout(1800000);
-  const nodes = {};
+  let nodes;
   const tally = T.newTally();
   let corpus;
   before(function () {
@@ -26,11 +25,8 @@ describe('systems: --sysroot of each Debian root equals the real loader inside i
       (!rootsOfLab().length && !process.env.TI_TEST_SYSROOTS &&
         `no Debian root in the lab cache (${lab.cacheDir()}): test/systems/lab.test.js builds them`);
     if (why) return h.skip(this, why);
-    for (const major of [18, 22, 26]) {
-      const n = officialNode(major);
-      if (n.bin) nodes[major] = n.bin;
-    }
-    if (!nodes[22]) return h.skip(this, 'the official Node 22 binary could not be fetched from npm');
+    nodes = T.officialNodes();
+    if (!nodes) return h.skip(this, 'the official Node 22 binary could not be fetched from npm');
     corpus = T.buildCorpus();
   });
   after(() => { T.printTally(tally); if (corpus) T.cleanup(corpus.dir); });

@@ -93,7 +93,7 @@ async function* walk(root, { light = false, skip = null, maxVisits = 0, batch = 
 
 // The text of a regular file of at most limit bytes, in one trip to the
 // thread pool (TI_ERANGE when larger, TI_ENOTREG for a FIFO or device).
-function readSmall(file, limit) {
+async function readSmall(file, limit) {
   return binding.readSmall(file, limit);
 }
 

@@ -271,4 +271,4 @@ function onSysroot(t, dir, cpuFacts, asked = {}) {
   return out;
 }
 
-module.exports = { walk, resolveSync, resolveAsync, describe, onSysroot, MUSL_ARCH };
+module.exports = { walk, resolveSync, resolveAsync, describe, onSysroot };

@@ -286,11 +286,16 @@ fail:
  * (TI_ANALYZE_LIGHT), bit 1 exports packed on first use (analyzeExports). */
 enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS };
 
-/* Analyzes and packs (any thread); on failure info->detail says why. */
-static ti_err ti_analyze_packed(const char *path, unsigned how, ti_elf_info *info, ti_packed *pk) {
+/* Analyzes and packs (any thread); on failure info->detail says why.  With
+ * exports deferred and a machine named (the target's), a file built for
+ * another machine defers all of them: its verdict needs none of them (only
+ * its entry points, always packed), and an API reader still gets them. */
+static ti_err ti_analyze_packed(const char *path, unsigned how, unsigned machine, ti_elf_info *info, ti_packed *pk) {
   ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how & TI_JS_LIGHT, info);
+  unsigned pack = how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0;
+  if (e == TI_OK && pack && machine && info->machine != machine) pack |= TI_PACK_DEFER_ALL_EXPORTS;
   memset(pk, 0, sizeof *pk);
-  return e == TI_OK ? ti_elf_pack_as(info, ti_demangle, how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0, pk) : e;
+  return e == TI_OK ? ti_elf_pack_as(info, ti_demangle, pack, pk) : e;
 }
 
 /* The first argument, a string, copied with its length (it may hold NULs);
@@ -366,7 +371,7 @@ static napi_value ti_js_analyze_sync(napi_env env, napi_callback_info cbinfo) {
   unsigned how = 0;
   char *path = ti_path_arg(env, cbinfo, &how, TI_JS_HOW);
   if (!path) return NULL;
-  return ti_js_analysis_result(env, ti_analyze_packed(path, how, &info, &pk), path, &info, &pk);
+  return ti_js_analysis_result(env, ti_analyze_packed(path, how, 0, &info, &pk), path, &info, &pk);
 }
 
 /* analyzeExports(path, version): the exports an analysis deferred, read
@@ -415,7 +420,7 @@ typedef struct ti_analyze_work {
   char *paths;     /* n paths, each NUL-terminated */
   size_t n;
   int many;        /* analyzeMany: an array of results, each an analysis or an error */
-  unsigned how;
+  unsigned how, machine;
   ti_analysis *out;
 } ti_analyze_work;
 
@@ -427,7 +432,7 @@ static void ti_analyze_execute(napi_env env, void *data) {
   (void)env;
   for (size_t i = 0; i < w->n; i++, p += strlen(p) + 1) {
     ti_elf_info info;
-    w->out[i].err = ti_analyze_packed(p, w->how, &info, &w->out[i].packed);
+    w->out[i].err = ti_analyze_packed(p, w->how, w->machine, &info, &w->out[i].packed);
     memcpy(w->out[i].detail, info.detail, sizeof w->out[i].detail);
     ti_elf_free(&info);
   }
@@ -522,8 +527,9 @@ static napi_value ti_js_analyze(napi_env env, napi_callback_info cbinfo) {
   return ti_analyze_start(env, w);
 }
 
-/* analyzeMany("a\0b\0", how): several files in one trip to the thread pool;
- * resolves with an array of analyses and errors, in order. */
+/* analyzeMany("a\0b\0", how, machine): several files in one trip to the thread
+ * pool; resolves with an array of analyses and errors, in order.  machine: the
+ * e_machine the caller judges for (0: none), see ti_analyze_packed. */
 static napi_value ti_js_analyze_many(napi_env env, napi_callback_info cbinfo) {
   ti_analyze_work *w = calloc(1, sizeof *w);
   size_t len = 0;
@@ -544,7 +550,10 @@ static napi_value ti_js_analyze_many(napi_env env, napi_callback_info cbinfo) {
       w->paths = NULL;
     }
   }
-  if (w->paths) w->how = ti_number_arg(env, cbinfo, 1) & TI_JS_HOW;
+  if (w->paths) {
+    w->how = ti_number_arg(env, cbinfo, 1) & TI_JS_HOW;
+    w->machine = ti_number_arg(env, cbinfo, 2) & 0xffff;
+  }
   return ti_analyze_start(env, w);
 }
 

@@ -18,6 +18,9 @@
  *       bits: 1 weak, 2 initial_exec, 4 tlsdesc
  *     imports by version: a group list of @version -> @names
  *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
+ *     entry points (exports named napi_register_module_v* or node_register_module_v*):
+ *       n, then (@name, @version, hidden) each, in .dynsym order, also when the
+ *       exports are deferred: what Node looks up needs no other export
  *     exports: n, then (@name, @version, hidden) each; n is -1 when they were
  *       deferred (TI_PACK_DEFER_EXPORTS: ti_elf_pack_exports packs them on first use)
  *     versioned (1 when any export has a version)
@@ -37,7 +40,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 8, TI_PACK_HEADER = 31 };
+enum { TI_PACK_FORMAT = 9, TI_PACK_HEADER = 31 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -316,13 +319,28 @@ static void ti_pack_imports(ti_packer *w, const ti_elf_info *info) {
   free(values);
 }
 
+static void ti_pack_export(ti_packer *w, const ti_export *e) {
+  ti_num(w, ti_str(w, e->name));
+  ti_num(w, ti_shared_str(w, e->version));
+  ti_num(w, e->hidden);
+}
+
 static void ti_pack_exports(ti_packer *w, const ti_elf_info *info) {
   ti_num(w, (double)info->n_exports);
-  for (size_t i = 0; i < info->n_exports; i++) {
-    ti_num(w, ti_str(w, info->exports[i].name));
-    ti_num(w, ti_shared_str(w, info->exports[i].version));
-    ti_num(w, info->exports[i].hidden);
-  }
+  for (size_t i = 0; i < info->n_exports; i++) ti_pack_export(w, &info->exports[i]);
+}
+
+static int ti_is_entry_point(const char *name) {
+  return name[0] == 'n' && (!strncmp(name, "napi_register_module_v", 22) || !strncmp(name, "node_register_module_v", 22));
+}
+
+/* The exports Node looks up in an addon (its ABI and Node-API entry points). */
+static void ti_pack_entry_points(ti_packer *w, const ti_elf_info *info) {
+  size_t n = 0;
+  for (size_t i = 0; i < info->n_exports; i++) n += (size_t)ti_is_entry_point(info->exports[i].name);
+  ti_num(w, (double)n);
+  for (size_t i = 0; i < info->n_exports && n; i++)
+    if (ti_is_entry_point(info->exports[i].name)) ti_pack_export(w, &info->exports[i]);
 }
 
 /* A 32-bit hash of a name, four bytes to a step (names of C++ exports run to
@@ -428,12 +446,12 @@ static ti_err ti_pack_end(ti_packer *w) {
  * table), for ti_elf_pack_exports to pack when a reader first needs them. */
 ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out) {
   ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
-  int defer = (how & TI_PACK_DEFER_EXPORTS) && info->n_exports > TI_PACK_EAGER_EXPORTS;
+  int defer = (how & TI_PACK_DEFER_ALL_EXPORTS) || ((how & TI_PACK_DEFER_EXPORTS) && info->n_exports > TI_PACK_EAGER_EXPORTS);
   size_t n_exports = defer ? 0 : info->n_exports;
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
                   1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
-                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * n_exports + 4 + 6 * n_exports + 32;
+                  1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * n_exports + 4 + 6 * n_exports + 32 + 1 + 3 * 4;
   out->strings_cap = info->name_bytes + 4096;
   if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {
     ti_packed_free(out);
@@ -448,6 +466,7 @@ ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned
   ti_pack_needs(&w, info);
   ti_pack_tls(&w, info, demangle);
   ti_pack_imports(&w, info);
+  ti_pack_entry_points(&w, info);
   if (defer) {
     const double none[] = {-1, 0, 0, 0, 0}; /* deferred; not versioned, cap, seed, longest: no table */
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) ti_num(&w, none[i]);

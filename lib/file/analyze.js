@@ -8,11 +8,12 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 8; // src/ti_elf_pack.c
+const PACK_FORMAT = 9; // src/ti_elf_pack.c
 const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const RAW_EXPORTS = Symbol('exports as packed');
+const ENTRY_POINTS = Symbol('entry points');
 
 // Node-API version needs of a sorted list of imported names, each once.
 function napiVersions(names) {
@@ -102,23 +103,34 @@ class Packed {
     return table;
   }
 
-  // null when the addon deferred them (see deferExports)
-  exports() {
-    const { s, n } = this;
-    if (n[this.at] === -1) {
-      this.at++;
-      return null;
-    }
-    const out = new Array(n[this.at++]);
-    let at = this.at;
-    this.exportsAt = at;
-    for (let i = 0; i < out.length; i++, at += 3) {
-      const v = n[at + 1];
-      out[i] = v < 0 ? s[n[at]] : `${s[n[at]]}${n[at + 2] === 1 ? '@' : '@@'}${s[v]}`;
-    }
-    this.at = at;
+  // (name, version, hidden) triples as 'name', 'name@@VER' or 'name@VER'
+  exportNames() {
+    const out = exportList(this.s, this.n, this.at + 1, this.n[this.at]);
+    this.at += 1 + 3 * out.length;
     return out;
   }
+
+  // The packed exports, { s, n, at, count, table } (their strings made on first
+  // use), or null when the addon deferred them (see deferExports).
+  exports() {
+    const count = this.n[this.at++];
+    if (count === -1) {
+      this.exportTable(); // empty
+      return null;
+    }
+    const at = this.at;
+    this.at += 3 * count;
+    return { s: this.s, n: this.n, at, count, table: this.exportTable(), list: null, replaced: false };
+  }
+}
+
+function exportList(s, n, at, count) {
+  const out = new Array(count);
+  for (let i = 0; i < count; i++, at += 3) {
+    const v = n[at + 1];
+    out[i] = v < 0 ? s[n[at]] : `${s[n[at]]}${n[at + 2] === 1 ? '@' : '@@'}${s[v]}`;
+  }
+  return out;
 }
 
 // The Node ABI an addon registers with, and whether Node can run it in more
@@ -130,8 +142,8 @@ class Packed {
 //   NAN_MODULE_WORKER_ENABLED; contextAware -1: unknown);
 // - Node-API (napi_register_module_v1, napi_module_register, napi_* imports):
 //   no ABI, always context-aware.  null for a file that is no Node addon.
-function abiOf(nodeAbi, contextAware, exports, imports, napi) {
-  for (const e of exports) {
+function abiOf(nodeAbi, contextAware, entries, imports, napi) {
+  for (const e of entries) {
     const m = e.startsWith('node_register_module_v') && /^node_register_module_v(\d+)(@|$)/.exec(e);
     if (m) return { version: Number(m[1]), source: 'node_register_module_v', contextAware: true };
   }
@@ -139,7 +151,7 @@ function abiOf(nodeAbi, contextAware, exports, imports, napi) {
     return { version: nodeAbi >= 0 ? nodeAbi : 'unknown', source: 'node_module_register',
       contextAware: contextAware === -1 ? 'unknown' : contextAware === 1 };
   }
-  const napiEntry = exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e)) ||
+  const napiEntry = entries.some((e) => /^napi_register_module_v\d+(@|$)/.test(e)) ||
     imports.some((i) => i.name === 'napi_module_register');
   return napiEntry || napi ? { version: null, source: 'napi', contextAware: true } : null;
 }
@@ -165,9 +177,8 @@ function shape(packed, file) {
   const declared = n[27] === -1 ? null : n[27] === -2 ? 'unknown' : n[27];
   if (declared !== null && !napi) napi = { imports: [], minVersion: 1, experimental: [], unknown: [] };
   if (napi) napi.declared = declared;
-  const exports = p.exports();
-  const raw = exports && { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() };
-  if (!exports) p.exportTable(); // empty
+  const entries = p.exportNames();
+  const raw = p.exports();
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
@@ -199,54 +210,59 @@ function shape(packed, file) {
     symtab: known(n[23] === 1),
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
-    exports: known(exports),
+    exports: null, // below
     // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
-    abi: light || !exports ? null : abiOf(n[28], n[29], exports, imports, napi),
+    abi: light ? null : abiOf(n[28], n[29], entries, imports, napi),
   };
   if (light) out.light = true;
-  if (raw) Object.defineProperty(out, RAW_EXPORTS, { value: raw });
-  else deferExports(out, path.resolve(file), p.str(30));
-  // the ABI reads the exports: with deferred exports it is read on first use too
-  if (!light && !exports) lazily(out, 'abi', () => abiOf(n[28], n[29], out.exports, imports, napi));
+  else {
+    Object.defineProperty(out, ENTRY_POINTS, { value: entries });
+    lazyExports(out, raw ? () => raw : deferred(path.resolve(file), p.str(30)));
+  }
   return out;
 }
 
-// out[key] computed on first read, then kept as a plain (enumerable) value.
-function lazily(out, key, make) {
-  const keep = (value) => Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
-  Object.defineProperty(out, key, { get: () => { const v = make(); keep(v); return v; }, set: keep, enumerable: true,
-    configurable: true });
-}
-
-// Exports the addon left out (a file with thousands of them: packing them is
-// most of its analysis, and only symbol binding reads them) are packed on first
-// use, from the same file while it is the version analyzed (device, inode,
-// size, times: else TI_EIO), and then kept like any others: `exports` reads
-// the same, enumerable, in the same place.
-function deferExports(out, file, version) {
-  let done = null;
-  const take = () => {
-    if (done) return done;
-    const p = new Packed(binding.analyzeExports(file, version), 1);
-    const exports = p.exports();
-    done = { exports, raw: { s: p.s, n: p.n, at: p.exportsAt, count: exports.length, table: p.exportTable() } };
-    Object.defineProperty(out, RAW_EXPORTS, { value: done.raw });
-    Object.defineProperty(out, 'exports', { value: exports, writable: true, enumerable: true, configurable: true });
-    return done;
-  };
+// `exports` made into strings on first read (most readers look names up in
+// the packed table, or read only the entry points), then the same array on
+// every read; an analysis whose exports were assigned, or changed in length,
+// no longer answers from the packed table.
+function lazyExports(out, packed) {
+  let raw = null;
+  const take = () => raw || (raw = packed());
+  Object.defineProperty(out, RAW_EXPORTS, { get: take, configurable: true });
   Object.defineProperty(out, 'exports', {
-    get: () => take().exports,
-    set: (v) => { Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true }); },
+    get: () => {
+      const r = take();
+      return r.list || (r.list = exportList(r.s, r.n, r.at, r.count));
+    },
+    set: (v) => {
+      take().replaced = true;
+      Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true });
+    },
     enumerable: true,
     configurable: true,
   });
-  Object.defineProperty(out, RAW_EXPORTS, { get: () => take().raw, configurable: true });
+}
+
+// Exports the addon left out (a file with thousands of them: packing them is
+// most of its analysis; or a file for another machine than the one judged
+// for) are packed on first use, from the same file while it is the version
+// analyzed (device, inode, size, times: else TI_EIO).
+function deferred(file, version) {
+  return () => new Packed(binding.analyzeExports(file, version), 1).exports();
 }
 
 // The packed exports of an analysis made here, while its exports are the ones packed.
 function rawExports(a) {
   const raw = a[RAW_EXPORTS];
-  return raw && a.exports && raw.count === a.exports.length ? raw : null;
+  return raw && !raw.replaced && (!raw.list || raw.list.length === raw.count) ? raw : null;
+}
+
+// The exports Node looks up in an addon (napi_register_module_v*,
+// node_register_module_v*), as `exports` names them: packed apart, so that
+// reading them never makes (or, deferred, reads) the others.
+function entryPoints(a) {
+  return a[ENTRY_POINTS] || (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
 }
 
 // Calls fn(name, version, hidden) for each export of an analysis, from the
@@ -306,9 +322,10 @@ function exportTable(a) {
   return raw && raw.table.cap ? raw.table : null;
 }
 
-// Whether an export named `name` satisfies fn(version, hidden), found
-// through the table (exportTable(a) must not be null).
-function findExport(a, name, fn) {
+// Whether an export named `name` has version `exact` (a string), or, with
+// `exact` null, is unversioned or the default version: found through the
+// table (exportTable(a) must not be null).
+function findExport(a, name, exact) {
   const { s, n, at, table } = rawExports(a);
   const h = nameHash(name, table.seed) | 0;
   const mask = table.cap - 1;
@@ -317,7 +334,9 @@ function findExport(a, name, fn) {
     const e = n[table.at + 2 * k + 1];
     if (e === 0) return false;
     const x = at + 3 * (e - 1);
-    if (n[table.at + 2 * k] === h && s[n[x]] === name && fn(n[x + 1] < 0 ? null : s[n[x + 1]], n[x + 2] === 1)) return true;
+    if (n[table.at + 2 * k] !== h || s[n[x]] !== name) continue;
+    const version = n[x + 1] < 0 ? null : s[n[x + 1]];
+    if (exact !== null ? version === exact : version === null || n[x + 2] !== 1) return true;
   }
   return false;
 }
@@ -348,9 +367,11 @@ async function analyze(file, opts) {
 // for each, in order, a promise of a function that returns its analysis.
 // Until taken an analysis stays packed (two values, not thousands of
 // objects), so analyses fetched ahead cost the garbage collector nothing.
+// opts.machine: the ELF machine number judged for; a file built for another
+// has its exports packed on first use (its verdict reads its entry points only).
 function analyzeMany(files, opts) {
   for (const f of files) if (checkPath(f).includes('\0')) throw tiError('TI_EINVAL', 'analyze(path): path contains a NUL byte');
-  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts));
+  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts) | DEFER, (opts && opts.machine) || 0);
   return files.map((file, i) => all.then((r) => {
     const packed = r[i];
     if (packed instanceof Error) throw fromNative(packed);
@@ -428,4 +449,5 @@ async function analyzeRemembered(file) {
   return read;
 }
 
-module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport };
+module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
+  entryPoints };

@@ -21,6 +21,7 @@ const { cmpVersion } = require('../version');
 const { CPUS, byCpu } = require('../platform');
 const { relocate, analysisOf } = require('./relocate');
 const { runsOn } = require('./runs-on');
+const { entryPoints } = require('../file/analyze');
 
 const LIMIT = 4096;
 const LD_NAMES = byCpu('glibcLoader');
@@ -501,7 +502,7 @@ function* registers(state, list) {
   if (list.some((o) => o.status !== 'new' && o.status !== 'loaded' && o.status !== 'system')) return null;
   for (const obj of list) {
     const a = yield* analysisOf(state, obj);
-    if (a && (a.exports.some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
+    if (a && (entryPoints(a).some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 // (model.js) decides what happens; this file says it in words.
 const { cmpVersion } = require('../version');
 const { MUSL_IE } = require('./static-tls');
+const { entryPoints } = require('../file/analyze');
 
 // Every code a problem can carry (the table in docs/api.md, in its order).
 const CODES = ['LIBC_MISMATCH', 'GLIBC_TOO_OLD', 'GLIBCXX_TOO_OLD', 'VERSION_NOT_FOUND', 'STATIC_TLS_EXHAUSTED',
@@ -184,7 +185,7 @@ function declaredProblems(declared, level) {
 // once per process: a warning on every target.
 function abiProblems(a, t) {
   const out = [];
-  const exports = (a.exports || []).filter((e) => e.startsWith('n')); // the two names below, cheaply
+  const exports = entryPoints(a);
   if (t.abi && !exports.some((e) => /^napi_register_module_v\d+(@|$)/.test(e))) {
     const abis = exports.map((e) => /^node_register_module_v(\d+)(@|$)/.exec(e)).filter(Boolean).map((m) => Number(m[1]));
     const legacy = !abis.length && a.abi && a.abi.source === 'node_module_register' && typeof a.abi.version === 'number';

@@ -9,6 +9,7 @@ const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
 const io = require('./io');
 const SYS = require('./system-symbols');
+const { entryPoints } = require('../file/analyze');
 
 // ---- who defines a symbol ----
 
@@ -247,7 +248,7 @@ function muslTls(state, order, definers, step) {
 // ---- symbols ----
 
 const refs = (i) => i.plt + i.got + i.other;
-const isNapi = (a) => (a.exports || []).some((e) => /^napi_register_module_v\d+(@|$)/.test(e));
+const isNapi = (a) => entryPoints(a).some((e) => /^napi_register_module_v\d+(@|$)/.test(e));
 
 // Lazily bindable under RTLD_LAZY, unless the object asks for DF_BIND_NOW:
 // glibc binds PLT slots on first call; musl defers PLT and GOT slots it
@@ -299,6 +300,20 @@ function nodeDefines(t, imp) {
   return r.exported ? true : { defined: false, nodeReleases: r.elsewhere, nodeRelease: r.release };
 }
 
+// The imports of an object that need a definition (referenced, not weak) and
+// that none of the load's own objects define.  Loops, not callbacks: this
+// runs for every import of every file judged.
+function unbound(imports, own) {
+  const out = [];
+  for (const imp of imports) {
+    if (refs(imp) === 0 || imp.weak) continue;
+    let found = false;
+    for (let k = 0; k < own.length && !found; k++) found = defines(own[k], imp);
+    if (!found) out.push(imp);
+  }
+  return out;
+}
+
 // Binds every referenced import against the load's own objects, the global
 // scope (on the host: the loader itself, for all but thread-locals, which
 // dlsym would allocate), then the other objects of the search list; returns
@@ -311,12 +326,15 @@ function* bindSymbols(state, order, list, step) {
   // a library that neither travels with the package nor is known to the tables may define anything
   const unseen = list.some((o) => o.status === 'unresolved');
   for (const obj of order) {
-    let pending = (obj.analysis.imports || []).filter((i) => refs(i) > 0 && !i.weak && !fresh.some((o) => defines(o, i)));
+    let pending = unbound(obj.analysis.imports || [], fresh);
     if (state.facts && pending.length) {
-      const plain = pending.filter((i) => i.type !== 'tls');
-      const found = scopeDefines(state.facts, plain);
-      const known = new Set(plain.filter((_, k) => found[k] !== false));
-      pending = pending.filter((i) => !known.has(i));
+      // what the global scope defines is bound there (thread-locals are looked up below)
+      const found = scopeDefines(state.facts, pending.filter((i) => i.type !== 'tls'));
+      const left = [];
+      for (let k = 0, j = 0; k < pending.length; k++) {
+        if (pending[k].type === 'tls' || found[j++] === false) left.push(pending[k]);
+      }
+      pending = left;
     }
     const missing = [];
     for (const imp of pending) {

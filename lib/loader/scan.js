@@ -118,8 +118,8 @@ function skipped(entry, target, c) {
 // AHEAD waiting), and `concurrency` files are judged at a time; results are
 // taken as they finish.
 class Judging {
-  constructor(session, concurrency, judge) {
-    Object.assign(this, { session, concurrency, judge, queue: [], unfetched: [], running: 0, finished: [], wake: null });
+  constructor(session, concurrency, judge, machine) {
+    Object.assign(this, { session, concurrency, judge, machine, queue: [], unfetched: [], running: 0, finished: [], wake: null });
   }
 
   add(entry, pkg) {
@@ -132,7 +132,7 @@ class Judging {
 
   fetch() {
     if (!this.unfetched.length) return;
-    const analyses = analyzeMany(this.unfetched.map((job) => job.entry.path));
+    const analyses = analyzeMany(this.unfetched.map((job) => job.entry.path), { machine: this.machine });
     this.unfetched.forEach((job, i) => {
       this.session.prefetch(job.entry.path, analyses[i]);
       job.fetched = true;
@@ -160,7 +160,9 @@ class Judging {
   // The results finished so far (waiting for one when `wait` and none has).
   async take(wait) {
     if (wait && !this.finished.length && this.busy) {
-      this.fetch();
+      // a partial chunk goes to the thread pool only when nothing else is on its way:
+      // otherwise every wait would send one file alone (a trip, a wake-up of a thread)
+      if (!this.running) this.fetch();
       this.start();
       await new Promise((resolve) => { this.wake = resolve; });
       this.wake = null;
@@ -277,7 +279,7 @@ async function* run(dir, opts, summary) {
     return result(await io.runAsync(loadFile(fresh, file, { once: true }), new io.Session({ bounded: true })), opts.ignore);
   };
   const choose = opts.all ? null : new Selector(walked, npmTarget(first.target), judgeOne);
-  const judging = new Judging(session, concurrency, judgeWith(first, session, opts));
+  const judging = new Judging(session, concurrency, judgeWith(first, session, opts), first.target.machineNumber);
   const done = (r) => { tally(summary, r); return r; };
   for await (const batch of files.walk(walked)) {
     for (const entry of batch) entry.shown = shown(entry.path);

@@ -37,7 +37,7 @@ function defines(obj, imp) {
   const table = exportTable(a);
   if (table) {
     const exact = Boolean(imp.version) && table.versioned;
-    return findExport(a, imp.name, (version, hidden) => (exact ? version === imp.version : version === null || !hidden));
+    return findExport(a, imp.name, exact ? imp.version : null);
   }
   const { plain, versioned } = definitions(a);
   if (!imp.version || !versioned) return plain.has(imp.name);

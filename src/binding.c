@@ -283,17 +283,20 @@ fail:
 }
 
 /* What JavaScript asks of an analysis: bit 0 the light analysis
- * (TI_ANALYZE_LIGHT), bit 1 exports packed on first use (analyzeExports). */
-enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS };
+ * (TI_ANALYZE_LIGHT), bit 1 exports packed on first use (analyzeExports) when
+ * there are thousands, bit 2 when the file is built for another machine than
+ * the one named (analyzeMany's third argument). */
+enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_DEFER_FOREIGN = 1u << 2,
+       TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS | TI_JS_DEFER_FOREIGN };
 
 /* Analyzes and packs (any thread); on failure info->detail says why.  With
- * exports deferred and a machine named (the target's), a file built for
- * another machine defers all of them: its verdict needs none of them (only
- * its entry points, always packed), and an API reader still gets them. */
+ * TI_JS_DEFER_FOREIGN and a machine named (the target's), a file built for
+ * another machine defers all of its exports: its verdict needs none of them
+ * (only its entry points, always packed), and an API reader still gets them. */
 static ti_err ti_analyze_packed(const char *path, unsigned how, unsigned machine, ti_elf_info *info, ti_packed *pk) {
   ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how & TI_JS_LIGHT, info);
   unsigned pack = how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0;
-  if (e == TI_OK && pack && machine && info->machine != machine) pack |= TI_PACK_DEFER_ALL_EXPORTS;
+  if (e == TI_OK && (how & TI_JS_DEFER_FOREIGN) && machine && info->machine != machine) pack |= TI_PACK_DEFER_ALL_EXPORTS;
   memset(pk, 0, sizeof *pk);
   return e == TI_OK ? ti_elf_pack_as(info, ti_demangle, pack, pk) : e;
 }

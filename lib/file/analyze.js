@@ -12,8 +12,7 @@ const PACK_FORMAT = 9; // src/ti_elf_pack.c
 const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
-const RAW_EXPORTS = Symbol('exports as packed');
-const ENTRY_POINTS = Symbol('entry points');
+const PACKED_EXPORTS = Symbol('exports as packed');
 
 // Node-API version needs of a sorted list of imported names, each once.
 function napiVersions(names) {
@@ -120,7 +119,7 @@ class Packed {
     }
     const at = this.at;
     this.at += 3 * count;
-    return { s: this.s, n: this.n, at, count, table: this.exportTable(), list: null, replaced: false };
+    return { s: this.s, n: this.n, at, count, table: this.exportTable(), list: null };
   }
 }
 
@@ -182,6 +181,8 @@ function shape(packed, file) {
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
+  const held = light ? null : { entries, packed: raw ? () => raw : deferred(path.resolve(file), p.str(30)), raw: null,
+    replaced: false };
   const out = {
     path: file,
     class: n[1],
@@ -210,39 +211,38 @@ function shape(packed, file) {
     symtab: known(n[23] === 1),
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
-    exports: null, // below
+    exports: raw ? exportNamesOf(held) : null, // deferred: below
     // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
     abi: light ? null : abiOf(n[28], n[29], entries, imports, napi),
   };
   if (light) out.light = true;
-  else {
-    Object.defineProperty(out, ENTRY_POINTS, { value: entries });
-    lazyExports(out, raw ? () => raw : deferred(path.resolve(file), p.str(30)));
-  }
+  if (held) Object.defineProperty(out, PACKED_EXPORTS, { value: held });
+  if (held && !raw) deferExports(out);
   return out;
 }
 
-// `exports` made into strings on first read (most readers look names up in
-// the packed table, or read only the entry points), then the same array on
-// every read; an analysis whose exports were assigned, or changed in length,
-// no longer answers from the packed table.
-function lazyExports(out, packed) {
-  let raw = null;
-  const take = () => raw || (raw = packed());
-  Object.defineProperty(out, RAW_EXPORTS, { get: take, configurable: true });
-  Object.defineProperty(out, 'exports', {
-    get: () => {
-      const r = take();
-      return r.list || (r.list = exportList(r.s, r.n, r.at, r.count));
-    },
-    set: (v) => {
-      take().replaced = true;
-      Object.defineProperty(out, 'exports', { value: v, writable: true, enumerable: true, configurable: true });
-    },
-    enumerable: true,
-    configurable: true,
-  });
+// The packed exports behind an analysis: { entries, packed(), raw, replaced }.
+const takeRaw = (held) => held.raw || (held.raw = held.packed());
+function exportNamesOf(held) {
+  const r = takeRaw(held);
+  return r.list || (r.list = exportList(r.s, r.n, r.at, r.count));
 }
+
+// Deferred exports: `exports` reads the same, enumerable, in the same place,
+// packed on first read; once assigned, the packed table no longer answers.
+// One getter and setter for all analyses (functions made per analysis would
+// give each its own hidden class, kept with the analysis by the long-lived
+// transition tree until a full collection).
+const DEFERRED_EXPORTS = {
+  get() { return exportNamesOf(this[PACKED_EXPORTS]); },
+  set(v) {
+    this[PACKED_EXPORTS].replaced = true;
+    Object.defineProperty(this, 'exports', { value: v, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
+const deferExports = (out) => Object.defineProperty(out, 'exports', DEFERRED_EXPORTS);
 
 // Exports the addon left out (a file with thousands of them: packing them is
 // most of its analysis; or a file for another machine than the one judged
@@ -252,17 +252,22 @@ function deferred(file, version) {
   return () => new Packed(binding.analyzeExports(file, version), 1).exports();
 }
 
-// The packed exports of an analysis made here, while its exports are the ones packed.
+// The packed exports of an analysis made here, while its exports are the ones
+// packed (not assigned, nor changed in length).
 function rawExports(a) {
-  const raw = a[RAW_EXPORTS];
-  return raw && !raw.replaced && (!raw.list || raw.list.length === raw.count) ? raw : null;
+  const held = a[PACKED_EXPORTS];
+  if (!held || held.replaced) return null;
+  const raw = takeRaw(held);
+  // eager exports are a plain property: assigned, or changed in length, they are no longer the packed ones
+  return !raw.list || (a.exports === raw.list && raw.list.length === raw.count) ? raw : null;
 }
 
 // The exports Node looks up in an addon (napi_register_module_v*,
 // node_register_module_v*), as `exports` names them: packed apart, so that
 // reading them never makes (or, deferred, reads) the others.
 function entryPoints(a) {
-  return a[ENTRY_POINTS] || (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
+  const held = a[PACKED_EXPORTS];
+  return held ? held.entries : (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
 }
 
 // Calls fn(name, version, hidden) for each export of an analysis, from the
@@ -351,6 +356,7 @@ function checkPath(file) {
 // opts.light: the light analysis (no symbols, relocations or section headers).
 const depth = (opts) => (opts && opts.light ? 1 : 0);
 const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
+const DEFER_FOREIGN = 4; // exports of a file for another machine than the one named packed on first use
 // opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
 const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
@@ -371,7 +377,8 @@ async function analyze(file, opts) {
 // has its exports packed on first use (its verdict reads its entry points only).
 function analyzeMany(files, opts) {
   for (const f of files) if (checkPath(f).includes('\0')) throw tiError('TI_EINVAL', 'analyze(path): path contains a NUL byte');
-  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts) | DEFER, (opts && opts.machine) || 0);
+  const machine = (opts && opts.machine) || 0;
+  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts) | (machine ? DEFER_FOREIGN : 0), machine);
   return files.map((file, i) => all.then((r) => {
     const packed = r[i];
     if (packed instanceof Error) throw fromNative(packed);

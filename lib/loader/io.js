@@ -163,8 +163,11 @@ class Session {
     this.ahead.set(to, promise);
   }
 
+  // An analysis asked for with the file's identity (dev:ino, from the probe that
+  // found it) is kept by identity: a library reached through many hard links
+  // (pnpm's store, a tree of copies by link) is read and shaped once.
   key(req) {
-    return `${req.op}\0${req.path}`;
+    return req.id ? `${req.op}\0@${req.id}` : `${req.op}\0${req.path}`;
   }
 
   // The memoised answer to req, made by answer() when there is none.
@@ -220,7 +223,8 @@ async function runAsync(gen, session = new Session()) {
 // `once`: not remembered (the files a scan judges, so its memory stays flat).
 function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
-function* analyzeFile(path, once = false) { return yield { op: 'analyze', path, once }; }
+// id: the file's identity when known (see Session.key).
+function* analyzeFile(path, once = false, id = null) { return yield { op: 'analyze', path, once, id }; }
 function* isDir(path) { return yield { op: 'isDir', path }; }
 function* dirId(path) { return yield { op: 'dirId', path }; }
 // A path of a sysroot's tree resolved inside it: { path } (the host path) or { code }.

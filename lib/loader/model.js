@@ -252,11 +252,15 @@ function stagedName(state, staged, name) {
   return null;
 }
 
+// `chain` (the names from the top of the load down to an object) is worked
+// out when asked for, by a getter all objects share: an accessor defined on
+// each object would give each its own hidden class, held from the long-lived
+// transition tree, and with it the object and its analysis, until a full collection.
+const LOAD_OBJECT = Object.defineProperty({}, 'chain', { get() { return P.chainOf(this); } });
+
 function newObject(file, name, needer, status = 'new') {
-  const obj = object({ name, path: file, status, names: [name, file], loader: needer || null,
-    origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null });
-  Object.defineProperty(obj, 'chain', { get: () => P.chainOf(obj) });
-  return obj;
+  return Object.assign(Object.create(LOAD_OBJECT), object({ name, path: file, status, names: [name, file],
+    loader: needer || null, origin: file ? originOf(file, file.startsWith('/') ? '/' : process.cwd()) : null }));
 }
 
 // glibc also matches a library by its DT_SONAME; musl only by the name it was opened with.
@@ -320,7 +324,7 @@ function* mapOne(state, name, needer, staged, step) {
     obj.origin = originOf(r.opened, '/');
   }
   try {
-    adopt(obj, yield* io.analyze(r.path), state.family);
+    adopt(obj, yield* io.analyze(r.path, false, r.id), state.family);
     const refused = P.notDlopenable(obj, obj.analysis, state.family);
     if (refused.length) obj.status = 'refused';
     step.problems.push(...refused);

@@ -391,6 +391,34 @@ static ti_err ti_exports_packed(const char *path, const char *version, ti_elf_in
   return e == TI_OK ? ti_elf_pack_exports(info, pk) : e;
 }
 
+/* fileVersion(path): [version, size, seconds since it changed] of a regular
+ * file (stat only: nothing is opened), or null when it is none or cannot be
+ * stat'ed: the identity check() compares before it reads a file again. */
+static napi_value ti_js_file_version(napi_env env, napi_callback_info cbinfo) {
+  char version[128];
+  uint64_t size = 0;
+  double age = 0;
+  unsigned how = 0;
+  napi_value result = NULL, arr, v;
+  char *path = ti_path_arg(env, cbinfo, &how, 0);
+  if (!path) return NULL;
+  if (ti_file_version(path, version, sizeof version, &size, &age) != TI_OK) {
+    TI_CHECK(env, napi_get_null(env, &result));
+    goto fail;
+  }
+  TI_CHECK(env, napi_create_array_with_length(env, 3, &arr));
+  TI_CHECK(env, napi_create_string_latin1(env, version, NAPI_AUTO_LENGTH, &v));
+  TI_CHECK(env, napi_set_element(env, arr, 0, v));
+  TI_CHECK(env, napi_create_double(env, (double)size, &v));
+  TI_CHECK(env, napi_set_element(env, arr, 1, v));
+  TI_CHECK(env, napi_create_double(env, age, &v));
+  TI_CHECK(env, napi_set_element(env, arr, 2, v));
+  result = arr;
+fail:
+  free(path);
+  return result;
+}
+
 static napi_value ti_js_analyze_exports(napi_env env, napi_callback_info cbinfo) {
   ti_elf_info info;
   ti_packed pk;
@@ -875,6 +903,7 @@ static napi_value ti_init(napi_env env, napi_value exports) {
     {"modulesPacked", NULL, ti_js_modules_packed, NULL, NULL, NULL, napi_enumerable, NULL},
     {"staticTls", NULL, ti_js_static_tls, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeSync", NULL, ti_js_analyze_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fileVersion", NULL, ti_js_file_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeExports", NULL, ti_js_analyze_exports, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyze", NULL, ti_js_analyze, NULL, NULL, NULL, napi_enumerable, NULL},
     {"analyzeMany", NULL, ti_js_analyze_many, NULL, NULL, NULL, napi_enumerable, NULL},

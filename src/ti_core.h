@@ -346,5 +346,10 @@ typedef struct ti_probe_info {
   size_t head_len;
 } ti_probe_info;
 ti_err ti_probe_file(const char *path, ti_probe_info *out);
+/* A regular file's version as stat(2) gives it, without opening it:
+ * "dev:ino:size:mtime:ctime" (times as seconds.nanoseconds), the form an
+ * analysis records of what it read; its size, and the seconds since it last
+ * changed (its newer time, modification or change, against CLOCK_REALTIME). */
+ti_err ti_file_version(const char *path, char *out, size_t cap, uint64_t *size, double *age);
 
 #endif

@@ -15,7 +15,9 @@
  *     version needs by file: a group list (below) of @file -> @versions
  *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
  *     imports: n, then (@name, @version, @from, @type, bits, plt, got, other) each,
- *       bits: 1 weak, 2 initial_exec, 4 tlsdesc
+ *       bits: 1 weak, 2 initial_exec, 4 tlsdesc; 16 when the file's own exports
+ *       were looked up for it (those packed with a table), 8 when one of them
+ *       defines it as a lookup in this file alone would bind it
  *     imports by version: a group list of @version -> @names
  *     Node-API imports (napi_*, node_api_*): n, then n @names, sorted, each once
  *     entry points (exports named napi_register_module_v* or node_register_module_v*):
@@ -48,7 +50,7 @@ enum { TI_PACK_FORMAT = 9, TI_PACK_HEADER = 31 };
  * copy each time, and the packed result must not depend on how it was read. */
 typedef struct ti_shared { const char **keys; double *refs; size_t cap, n; uint64_t seed; } ti_shared;
 
-typedef struct ti_packer { ti_packed *pk; ti_shared shared; ti_err err; } ti_packer;
+typedef struct ti_packer { ti_packed *pk; ti_shared shared; ti_err err; size_t imports_at; } ti_packer;
 
 double ti_packed_str(ti_packed *pk, const char *s, size_t len) {
   if (pk->strings_len + len + 1 > pk->strings_cap) {
@@ -301,6 +303,7 @@ static void ti_pack_imports(ti_packer *w, const ti_elf_info *info) {
   if (!name_refs || !keys || !values) w->err = TI_ENOMEM;
   for (size_t i = 0; i < 16; i++) types[i] = -2;
   ti_num(w, (double)n);
+  w->imports_at = w->pk->n_nums;
   for (size_t i = 0; w->err == TI_OK && i < n; i++) {
     const ti_import *m = &info->imports[i];
     if (m->version != last_version) version = ti_shared_str(w, last_version = m->version);
@@ -396,6 +399,33 @@ static int ti_place_exports(const ti_elf_info *info, size_t cap, uint32_t seed, 
   return longest;
 }
 
+/* Whether export e binds an import of `version` looked up in this file (the
+ * rule of lib/loader/symbols.js: a versioned reference in a file with
+ * versioned exports wants that version; otherwise an unversioned or default
+ * definition). */
+static int ti_export_binds(const ti_export *e, const char *version, int versioned) {
+  if (version && versioned) return e->version && !strcmp(e->version, version);
+  return !e->version || !e->hidden;
+}
+
+/* Marks each import (bits 16, and 8 when defined) by the file's own exports,
+ * found through the table just placed: the reader's most frequent question
+ * about the file, answered with hashes already made. */
+static void ti_mark_own_definitions(ti_packer *w, const ti_elf_info *info, const double *slots, size_t cap, uint32_t seed,
+                                    int longest, int versioned) {
+  for (size_t i = 0; i < info->n_imports && w->imports_at; i++) {
+    const ti_import *m = &info->imports[i];
+    int32_t h = (int32_t)ti_name_hash32(m->name, seed);
+    int defined = 0;
+    for (size_t k = (uint32_t)h & (cap - 1), steps = 0; steps <= (size_t)longest && !defined; k = (k + 1) & (cap - 1), steps++) {
+      if (slots[2 * k + 1] == 0) break;
+      const ti_export *e = &info->exports[(size_t)slots[2 * k + 1] - 1];
+      defined = slots[2 * k] == (double)h && !strcmp(e->name, m->name) && ti_export_binds(e, m->version, versioned);
+    }
+    w->pk->nums[w->imports_at + 8 * i + 4] += 16 + (defined ? 8 : 0);
+  }
+}
+
 /* The exports by the hash of their names (layout above): the reader finds a
  * name in a few steps instead of hashing every export of every file it judges.
  * Layout: versioned, cap, seed, longest walk, then cap (hash, 1 + index) pairs. */
@@ -419,6 +449,7 @@ static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
   w->pk->nums[base - 3] = (double)cap;
   w->pk->nums[base - 2] = (double)seed;
   w->pk->nums[base - 1] = (double)longest;
+  if (cap) ti_mark_own_definitions(w, info, w->pk->nums + base, cap, seed, longest, versioned);
 }
 
 static int ti_all_ascii(const char *s, size_t n) {
@@ -445,7 +476,7 @@ static ti_err ti_pack_end(ti_packer *w) {
  * more than TI_PACK_EAGER_EXPORTS exports leaves them out (n = -1, an empty
  * table), for ti_elf_pack_exports to pack when a reader first needs them. */
 ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out) {
-  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
+  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK, 0};
   int defer = (how & TI_PACK_DEFER_ALL_EXPORTS) || ((how & TI_PACK_DEFER_EXPORTS) && info->n_exports > TI_PACK_EAGER_EXPORTS);
   size_t n_exports = defer ? 0 : info->n_exports;
   memset(out, 0, sizeof *out);
@@ -484,7 +515,7 @@ ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *
 /* The exports alone: TI_PACK_FORMAT, then exports and the table by name as
  * laid out above. */
 ti_err ti_elf_pack_exports(const ti_elf_info *info, ti_packed *out) {
-  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK};
+  ti_packer w = {out, {NULL, NULL, 0, 0, ti_hash_seed()}, TI_OK, 0};
   memset(out, 0, sizeof *out);
   out->nums_cap = 1 + 1 + 3 * info->n_exports + 4 + 6 * info->n_exports + 32;
   out->strings_cap = info->name_bytes + 4096;

@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "ti_core.h"
 #include "ti_elf_src.h"
@@ -81,4 +83,21 @@ ti_err ti_list_dir(const char *path, size_t limit, ti_packed *out) {
   if (e != TI_OK) ti_packed_free(out);
   else ti_packed_finish(out);
   return e;
+}
+
+ti_err ti_file_version(const char *path, char *out, size_t cap, uint64_t *size, double *age) {
+  struct stat st;
+  struct timespec now, newest;
+  if (ti_fstatat(AT_FDCWD, path, &st, 0) != 0) return ti_errno_err(errno);
+  if (S_ISDIR(st.st_mode)) return TI_EISDIR;
+  if (!S_ISREG(st.st_mode)) return TI_ENOTREG;
+  snprintf(out, cap, "%llu:%llu:%llu:%lld.%09ld:%lld.%09ld", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+           (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+           st.st_ctim.tv_nsec);
+  newest = st.st_ctim.tv_sec > st.st_mtim.tv_sec ||
+           (st.st_ctim.tv_sec == st.st_mtim.tv_sec && st.st_ctim.tv_nsec > st.st_mtim.tv_nsec) ? st.st_ctim : st.st_mtim;
+  clock_gettime(CLOCK_REALTIME, &now);
+  *size = (uint64_t)st.st_size;
+  *age = (double)(now.tv_sec - newest.tv_sec) + (double)(now.tv_nsec - newest.tv_nsec) / 1e9;
+  return TI_OK;
 }

@@ -1,6 +1,5 @@
 'use strict';
 // analyze(): shapes the C analyzer's raw result into the public form.
-const fs = require('fs');
 const path = require('path');
 const binding = require('../process/binding');
 const { tiError, fromNative } = require('../errors');
@@ -13,6 +12,7 @@ const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
 const PACKED_EXPORTS = Symbol('exports as packed');
+const OWN_DEFINITIONS = Symbol('imports the file itself defines');
 
 // Node-API version needs of a sorted list of imported names, each once.
 function napiVersions(names) {
@@ -80,14 +80,17 @@ class Packed {
   imports() {
     const { s, n } = this;
     const out = new Array(n[this.at++]);
+    const own = new Uint8Array(out.length); // src/ti_elf_pack.c: looked up in the file's own exports (1), and found (2)
     let at = this.at;
     for (let i = 0; i < out.length; i++, at += 8) {
       const v = n[at + 1], f = n[at + 2], bits = n[at + 4];
+      own[i] = bits & 16 ? 1 + ((bits >> 3) & 1) : 0;
       out[i] = { name: s[n[at]], version: v < 0 ? null : s[v], from: f < 0 ? null : s[f], type: s[n[at + 3]],
         weak: (bits & 1) !== 0, plt: n[at + 5], got: n[at + 6], other: n[at + 7],
         initialExec: (bits & 2) !== 0, tlsdesc: (bits & 4) !== 0 };
     }
     this.at = at;
+    this.own = own;
     return out;
   }
 
@@ -217,6 +220,7 @@ function shape(packed, file) {
   };
   if (light) out.light = true;
   if (held) Object.defineProperty(out, PACKED_EXPORTS, { value: held });
+  if (!light) Object.defineProperty(out, OWN_DEFINITIONS, { value: { imports, own: p.own } });
   if (held && !raw) deferExports(out);
   return out;
 }
@@ -260,6 +264,16 @@ function rawExports(a) {
   const raw = takeRaw(held);
   // eager exports are a plain property: assigned, or changed in length, they are no longer the packed ones
   return !raw.list || (a.exports === raw.list && raw.list.length === raw.count) ? raw : null;
+}
+
+// Whether the file's own exports define its i-th import (as a lookup in that
+// file alone binds it): true, false, or null when not known here (the caller
+// looks it up): the addon answered it with the hashes of its export table.
+function ownDefinition(a, i) {
+  const o = a[OWN_DEFINITIONS];
+  if (!o || o.imports !== a.imports) return null;
+  const v = o.own[i];
+  return v === 0 ? null : v === 2;
 }
 
 // The exports Node looks up in an addon (napi_register_module_v*,
@@ -401,18 +415,15 @@ const REMEMBERED = new Map();
 const REMEMBER = { count: 8, bytes: 16 << 20, settleMs: 60000, inlineBytes: 512 << 10 };
 let rememberedBytes = 0;
 
-// { id, settled } of a regular file, or null; settled: last changed long enough ago.
+// { id, devIno, settled, small } of a regular file, or null; id: its version
+// (dev:ino:size:mtime:ctime, as an analysis records what it read); settled:
+// last changed long enough ago.  One stat in the addon: no Stats object made.
 function identity(file) {
-  try {
-    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!st || !st.isFile()) return null;
-    const newest = st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs;
-    const settled = BigInt(Date.now()) * 1000000n - newest > BigInt(REMEMBER.settleMs) * 1000000n;
-    return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, devIno: `${st.dev}:${st.ino}`, settled,
-      small: st.size <= REMEMBER.inlineBytes };
-  } catch (_) {
-    return null;
-  }
+  const v = binding.fileVersion(file);
+  if (!v) return null;
+  const id = v[0];
+  return { id, devIno: id.slice(0, id.indexOf(':', id.indexOf(':') + 1)), settled: v[2] * 1000 > REMEMBER.settleMs,
+    small: v[1] <= REMEMBER.inlineBytes };
 }
 
 function forget(file) {
@@ -442,13 +453,24 @@ function remember(file, id, packed) {
 // machine); larger files still go to the thread pool.
 async function analyzeRemembered(file) {
   const ident = identity(checkPath(file));
+  return rememberedNow(file, ident) || kept(file, ident, await binding.analyze(file, 0));
+}
+
+// The same when it needs no waiting (remembered, or a small regular file,
+// read here), else null: check() then answers its own file without a trip
+// through promises.
+function rememberedNow(file, ident = identity(checkPath(file))) {
   const hit = ident && REMEMBERED.get(file);
   if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
-  const packed = ident && ident.small ? binding.analyzeSync(file, 0) : await binding.analyze(file, 0);
-  // The identity was taken from the path, the analysis from the descriptor the
-  // addon opened (its fileId: fstat of what was read).  A link swapped between
-  // the two would keep one file's analysis under the other's identity: unless
-  // both name one file, nothing is kept.
+  return ident && ident.small ? kept(file, ident, binding.analyzeSync(file, 0)) : null;
+}
+
+// The analysis shaped, and remembered when the file has settled.  The
+// identity was taken from the path, the analysis from the descriptor the
+// addon opened (its fileId: fstat of what was read).  A link swapped between
+// the two would keep one file's analysis under the other's identity: unless
+// both name one file, nothing is kept.
+function kept(file, ident, packed) {
   const copy = ident && ident.settled ? [packed[0], packed[1].slice()] : null; // before shape() reads the numbers
   const read = shape(packed, file);
   if (copy && read.fileId === ident.devIno) remember(file, ident.id, copy);
@@ -456,5 +478,5 @@ async function analyzeRemembered(file) {
   return read;
 }
 
-module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
+module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, rememberedNow, ownDefinition, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
   entryPoints };

@@ -14,15 +14,28 @@ function checkPath(file, what = 'check(path)') {
   return file;
 }
 
+// The host target with this process's libc filled in: made once per
+// link-map generation (the facts), not once per check().
+let hostMade = null;
+function hostTargetOf(facts, make) {
+  if (hostMade && hostMade.facts === facts) return hostMade.t;
+  const t = make();
+  t.libc = facts.libc.family === 'musl' ? 'musl' : facts.libc.family === 'glibc' ? 'glibc' : 'unknown';
+  if (t.libc === 'glibc') t.glibc = facts.libc.version;
+  if (t.libc === 'musl') t.musl = facts.libc.version;
+  hostMade = { facts, t };
+  return t;
+}
+
 // A fresh process of the target: on the host, this one as it is now.
 function createState(targetName = 'host', { cpu, libc, os, lazy, sysroot } = {}) {
-  const t = resolveTarget(targetName, { cpu, libc, os, sysroot });
+  const plainHost = targetName === 'host' && cpu === undefined && libc === undefined && os === undefined &&
+    (sysroot === undefined || sysroot === null);
+  let t = plainHost ? null : resolveTarget(targetName, { cpu, libc, os, sysroot });
   let facts = null;
-  if (t.kind === 'host') {
+  if (plainHost || t.kind === 'host') {
     facts = host.facts();
-    t.libc = facts.libc.family === 'musl' ? 'musl' : facts.libc.family === 'glibc' ? 'glibc' : 'unknown';
-    if (t.libc === 'glibc') t.glibc = facts.libc.version;
-    if (t.libc === 'musl') t.musl = facts.libc.version;
+    t = hostTargetOf(facts, () => t || resolveTarget('host'));
   }
   // glibc binds everything at load when LD_BIND_NOW was set at start-up
   const bindNow = facts && facts.bindNow && t.libc === 'glibc';

@@ -9,7 +9,7 @@ const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
 const io = require('./io');
 const SYS = require('./system-symbols');
-const { entryPoints } = require('../file/analyze');
+const { entryPoints, ownDefinition } = require('../file/analyze');
 
 // ---- who defines a symbol ----
 
@@ -303,12 +303,17 @@ function nodeDefines(t, imp) {
 // The imports of an object that need a definition (referenced, not weak) and
 // that none of the load's own objects define.  Loops, not callbacks: this
 // runs for every import of every file judged.
-function unbound(imports, own) {
+function unbound(a, own) {
   const out = [];
-  for (const imp of imports) {
+  const imports = a.imports || [];
+  for (let i = 0; i < imports.length; i++) {
+    const imp = imports[i];
     if (refs(imp) === 0 || imp.weak) continue;
     let found = false;
-    for (let k = 0; k < own.length && !found; k++) found = defines(own[k], imp);
+    for (let k = 0; k < own.length && !found; k++) {
+      const self = own[k].analysis === a ? ownDefinition(a, i) : null;
+      found = self === null ? defines(own[k], imp) : self;
+    }
     if (!found) out.push(imp);
   }
   return out;
@@ -326,7 +331,7 @@ function* bindSymbols(state, order, list, step) {
   // a library that neither travels with the package nor is known to the tables may define anything
   const unseen = list.some((o) => o.status === 'unresolved');
   for (const obj of order) {
-    let pending = unbound(obj.analysis.imports || [], fresh);
+    let pending = unbound(obj.analysis, fresh);
     if (state.facts && pending.length) {
       // what the global scope defines is bound there (thread-locals are looked up below)
       const found = scopeDefines(state.facts, pending.filter((i) => i.type !== 'tls'));

@@ -5,7 +5,7 @@
 const { cmpVersion } = require('../version');
 const { cpuOf } = require('../platform');
 const { muslSymbols } = require('./symbols');
-const { forEachExport } = require('../file/analyze');
+const { entryPoints } = require('../file/analyze');
 
 const maxVersion = (list) => list.filter(Boolean).sort((x, y) => cmpVersion(y, x))[0] || null;
 
@@ -28,9 +28,13 @@ function lowestMusl(objects) {
 // node_register_module_v<N> export, else a legacy addon's nm_version), or null.
 function registeredAbi(a) {
   let abi = null;
-  forEachExport(a, (name) => {
-    if (abi === null && name.startsWith('node_register_module_v') && /^\d+$/.test(name.slice(22))) abi = Number(name.slice(22));
-  });
+  for (const e of entryPoints(a)) {
+    const m = /^node_register_module_v(\d+)(@|$)/.exec(e);
+    if (m) {
+      abi = Number(m[1]);
+      break;
+    }
+  }
   if (abi === null && a.abi && a.abi.source === 'node_module_register' && typeof a.abi.version === 'number') abi = a.abi.version;
   return abi;
 }

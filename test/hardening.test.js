@@ -193,23 +193,24 @@ describe('hardening (issue 22)', function () {
       fs.writeFileSync(b, sharedObject({ needed: ['libonly-in-b.so'] }).bytes);
       fs.symlinkSync(a, link);
       const settle = analyzeModule.REMEMBER.settleMs;
-      const statSync = fs.statSync;
+      const binding = require('../lib/process/binding');
+      const fileVersion = binding.fileVersion;
       analyzeModule.REMEMBER.settleMs = 0; // files written just now count as settled
       let swapped = false;
       // the seam: right after check() stats the path for its identity, the link moves to b
-      fs.statSync = function (p, opts) {
-        const st = statSync.apply(this, arguments);
-        if (!swapped && p === link && opts && opts.bigint) {
+      binding.fileVersion = function (p) {
+        const v = fileVersion.apply(this, arguments);
+        if (!swapped && p === link) {
           swapped = true;
           fs.unlinkSync(link);
           fs.symlinkSync(b, link);
         }
-        return st;
+        return v;
       };
       try {
         await ti.check(link);
       } finally {
-        fs.statSync = statSync;
+        binding.fileVersion = fileVersion;
       }
       try {
         assert.ok(swapped, 'the seam was not reached');

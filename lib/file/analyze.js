@@ -214,7 +214,7 @@ function shape(packed, file) {
     symtab: known(n[23] === 1),
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
-    exports: raw ? exportNamesOf(held) : null, // deferred: below
+    exports: held && raw ? exportNamesOf(held) : null, // deferred: below
     // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
     abi: light ? null : abiOf(n[28], n[29], entries, imports, napi),
   };

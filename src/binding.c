@@ -285,9 +285,10 @@ fail:
 /* What JavaScript asks of an analysis: bit 0 the light analysis
  * (TI_ANALYZE_LIGHT), bit 1 exports packed on first use (analyzeExports) when
  * there are thousands, bit 2 when the file is built for another machine than
- * the one named (analyzeMany's third argument). */
+ * the one named (analyzeMany's third argument), bit 3 export names packed on
+ * first use but their table by name hash at once (TI_PACK_TABLE_ONLY). */
 enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_DEFER_FOREIGN = 1u << 2,
-       TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS | TI_JS_DEFER_FOREIGN };
+       TI_JS_TABLE_ONLY = 1u << 3, TI_JS_HOW = TI_JS_LIGHT | TI_JS_DEFER_EXPORTS | TI_JS_DEFER_FOREIGN | TI_JS_TABLE_ONLY };
 
 /* Analyzes and packs (any thread); on failure info->detail says why.  With
  * TI_JS_DEFER_FOREIGN and a machine named (the target's), a file built for
@@ -295,7 +296,7 @@ enum { TI_JS_LIGHT = TI_ANALYZE_LIGHT, TI_JS_DEFER_EXPORTS = 1u << 1, TI_JS_DEFE
  * (only its entry points, always packed), and an API reader still gets them. */
 static ti_err ti_analyze_packed(const char *path, unsigned how, unsigned machine, ti_elf_info *info, ti_packed *pk) {
   ti_err e = ti_elf_analyze_at(AT_FDCWD, path, how & TI_JS_LIGHT, info);
-  unsigned pack = how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0;
+  unsigned pack = (how & TI_JS_DEFER_EXPORTS ? TI_PACK_DEFER_EXPORTS : 0) | (how & TI_JS_TABLE_ONLY ? TI_PACK_TABLE_ONLY : 0);
   if (e == TI_OK && (how & TI_JS_DEFER_FOREIGN) && machine && info->machine != machine) pack |= TI_PACK_DEFER_ALL_EXPORTS;
   memset(pk, 0, sizeof *pk);
   return e == TI_OK ? ti_elf_pack_as(info, ti_demangle, pack, pk) : e;

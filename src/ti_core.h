@@ -299,8 +299,11 @@ typedef struct ti_packed {
 typedef ti_err (*ti_demangle_fn)(const char *name, char *out, size_t cap);
 ti_err ti_elf_pack(const ti_elf_info *info, ti_demangle_fn demangle, ti_packed *out);
 /* TI_PACK_DEFER_EXPORTS: more than TI_PACK_EAGER_EXPORTS exports are left for
- * ti_elf_pack_exports (packed on first use); TI_PACK_DEFER_ALL_EXPORTS: any number. */
-enum { TI_PACK_DEFER_EXPORTS = 1u << 0, TI_PACK_DEFER_ALL_EXPORTS = 1u << 1, TI_PACK_EAGER_EXPORTS = 2048 };
+ * ti_elf_pack_exports (packed on first use); TI_PACK_DEFER_ALL_EXPORTS: any
+ * number; TI_PACK_TABLE_ONLY: their names are left out but the table by name
+ * hash is packed (a reader learns that a name is not exported without them). */
+enum { TI_PACK_DEFER_EXPORTS = 1u << 0, TI_PACK_DEFER_ALL_EXPORTS = 1u << 1, TI_PACK_TABLE_ONLY = 1u << 2,
+       TI_PACK_EAGER_EXPORTS = 2048 };
 ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned how, ti_packed *out);
 ti_err ti_elf_pack_exports(const ti_elf_info *info, ti_packed *out);
 void ti_packed_free(ti_packed *pk);

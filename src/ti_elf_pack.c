@@ -24,7 +24,9 @@
  *       n, then (@name, @version, hidden) each, in .dynsym order, also when the
  *       exports are deferred: what Node looks up needs no other export
  *     exports: n, then (@name, @version, hidden) each; n is -1 when they were
- *       deferred (TI_PACK_DEFER_EXPORTS: ti_elf_pack_exports packs them on first use)
+ *       deferred (TI_PACK_DEFER_EXPORTS: ti_elf_pack_exports packs them on first use;
+ *       with TI_PACK_TABLE_ONLY the table below is still packed, its indexes
+ *       those of the exports packed later)
  *     versioned (1 when any export has a version)
  *     exports by name: cap, seed, longest walk, then cap slots of two numbers,
  *       (hash, i + 1) for export i ((0, 0): empty), hash ti_name_hash32 of the
@@ -501,6 +503,9 @@ ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned
   if (defer) {
     const double none[] = {-1, 0, 0, 0, 0}; /* deferred; not versioned, cap, seed, longest: no table */
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) ti_num(&w, none[i]);
+  } else if (how & TI_PACK_TABLE_ONLY) {
+    ti_num(&w, -1);
+    ti_pack_export_table(&w, info);
   } else {
     ti_pack_exports(&w, info);
     ti_pack_export_table(&w, info);

@@ -100,7 +100,7 @@ class Packed {
     const cap = this.n[this.at++];
     const seed = this.n[this.at++];
     const longest = this.n[this.at++];
-    const table = { versioned, at: this.at, cap, seed, longest };
+    const table = { versioned, n: this.n, at: this.at, cap, seed, longest };
     this.at += 2 * cap;
     return table;
   }
@@ -113,15 +113,12 @@ class Packed {
   }
 
   // The packed exports, { s, n, at, count, table } (their strings made on first
-  // use), or null when the addon deferred them (see deferExports).
+  // use); count -1 when the addon deferred them (see deferExports), maybe
+  // with their table packed all the same (TI_PACK_TABLE_ONLY).
   exports() {
     const count = this.n[this.at++];
-    if (count === -1) {
-      this.exportTable(); // empty
-      return null;
-    }
     const at = this.at;
-    this.at += 3 * count;
+    if (count > 0) this.at += 3 * count;
     return { s: this.s, n: this.n, at, count, table: this.exportTable(), list: null };
   }
 }
@@ -180,12 +177,13 @@ function shape(packed, file) {
   if (declared !== null && !napi) napi = { imports: [], minVersion: 1, experimental: [], unknown: [] };
   if (napi) napi.declared = declared;
   const entries = p.exportNames();
-  const raw = p.exports();
+  const packedExports = p.exports();
+  const raw = packedExports.count >= 0 ? packedExports : null;
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
   const held = light ? null : { entries, packed: raw ? () => raw : deferred(path.resolve(file), p.str(30)), raw: null,
-    replaced: false };
+    replaced: false, table: packedExports.table.cap ? packedExports.table : null };
   const out = {
     path: file,
     class: n[1],
@@ -225,7 +223,8 @@ function shape(packed, file) {
   return out;
 }
 
-// The packed exports behind an analysis: { entries, packed(), raw, replaced }.
+// The packed exports behind an analysis: { entries, packed(), raw, replaced,
+// table }: table, by name hash, even while the names are deferred.
 const takeRaw = (held) => held.raw || (held.raw = held.packed());
 function exportNamesOf(held) {
   const r = takeRaw(held);
@@ -336,24 +335,39 @@ function nameHash(name, seed) {
 // The addon's table of an analysis's exports by name hash: { versioned }
 // (whether any export has a version), or null when there is none (exports
 // changed since, too many, or a name not ASCII: the caller indexes them).
+// Reading it never packs deferred names.
 function exportTable(a) {
-  const raw = rawExports(a);
-  return raw && raw.table.cap ? raw.table : null;
+  const held = a[PACKED_EXPORTS];
+  if (!held || held.replaced) return null;
+  if (!held.table) { // deferred without one: the exports packed now bring theirs
+    const raw = rawExports(a);
+    if (raw && raw.table.cap) held.table = raw.table;
+    return held.table;
+  }
+  const raw = held.raw;
+  if (raw && raw.list && (a.exports !== raw.list || raw.list.length !== raw.count)) return null;
+  return held.table;
 }
 
 // Whether an export named `name` has version `exact` (a string), or, with
 // `exact` null, is unversioned or the default version: found through the
-// table (exportTable(a) must not be null).
+// table (exportTable(a) must not be null).  Only a name whose hash is in the
+// table needs the names: deferred ones are packed then, not for every miss.
 function findExport(a, name, exact) {
-  const { s, n, at, table } = rawExports(a);
+  const table = a[PACKED_EXPORTS].table;
+  const tn = table.n;
   const h = nameHash(name, table.seed) | 0;
   const mask = table.cap - 1;
+  let raw = null;
   // every entry sits within table.longest steps of its home slot
   for (let k = h & mask, steps = 0; steps <= table.longest; k = (k + 1) & mask, steps++) {
-    const e = n[table.at + 2 * k + 1];
+    const e = tn[table.at + 2 * k + 1];
     if (e === 0) return false;
-    const x = at + 3 * (e - 1);
-    if (n[table.at + 2 * k] !== h || s[n[x]] !== name) continue;
+    if (tn[table.at + 2 * k] !== h) continue;
+    if (!raw && !(raw = rawExports(a))) return false;
+    const { s, n } = raw;
+    const x = raw.at + 3 * (e - 1);
+    if (s[n[x]] !== name) continue;
     const version = n[x + 1] < 0 ? null : s[n[x + 1]];
     if (exact !== null ? version === exact : version === null || n[x + 2] !== 1) return true;
   }
@@ -371,6 +385,7 @@ function checkPath(file) {
 const depth = (opts) => (opts && opts.light ? 1 : 0);
 const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
 const DEFER_FOREIGN = 4; // exports of a file for another machine than the one named packed on first use
+const TABLE_ONLY = 8; // export names packed on first use, their table by name hash at once
 // opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
 const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
 
@@ -389,10 +404,13 @@ async function analyze(file, opts) {
 // objects), so analyses fetched ahead cost the garbage collector nothing.
 // opts.machine: the ELF machine number judged for; a file built for another
 // has its exports packed on first use (its verdict reads its entry points only).
+// opts.exports === 'table': export names packed on first use, their table at
+// once (a judged file's verdict asks whether it defines a name, rarely which).
 function analyzeMany(files, opts) {
   for (const f of files) if (checkPath(f).includes('\0')) throw tiError('TI_EINVAL', 'analyze(path): path contains a NUL byte');
   const machine = (opts && opts.machine) || 0;
-  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), depth(opts) | (machine ? DEFER_FOREIGN : 0), machine);
+  const how = depth(opts) | (machine ? DEFER_FOREIGN : 0) | (opts && opts.exports === 'table' ? TABLE_ONLY : 0);
+  const all = binding.analyzeMany(files.map((f) => `${f}\0`).join(''), how, machine);
   return files.map((file, i) => all.then((r) => {
     const packed = r[i];
     if (packed instanceof Error) throw fromNative(packed);

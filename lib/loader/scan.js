@@ -132,7 +132,7 @@ class Judging {
 
   fetch() {
     if (!this.unfetched.length) return;
-    const analyses = analyzeMany(this.unfetched.map((job) => job.entry.path), { machine: this.machine });
+    const analyses = analyzeMany(this.unfetched.map((job) => job.entry.path), { machine: this.machine, exports: 'table' });
     this.unfetched.forEach((job, i) => {
       this.session.prefetch(job.entry.path, analyses[i]);
       job.fetched = true;

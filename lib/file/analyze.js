@@ -212,14 +212,16 @@ function shape(packed, file) {
     symtab: known(n[23] === 1),
     fileId: p.str(24), // st_dev:st_ino: the identity the loader compares
     imports: known(imports),
-    exports: held && raw ? exportNamesOf(held) : null, // deferred: below
-    // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
-    abi: light ? null : abiOf(n[28], n[29], entries, imports, napi),
   };
+  // exports, deferred or not, then the rest: added in this order (a deferred one as
+  // an accessor all analyses share), each analysis keeps a fast, shared hidden class
+  if (held && !raw) Object.defineProperty(out, 'exports', DEFERRED_EXPORTS);
+  else out.exports = held ? exportNamesOf(held) : null;
+  // n[28], n[29]: a legacy addon's nm_version and context-awareness (src/ti_elf_node.c)
+  out.abi = light ? null : abiOf(n[28], n[29], entries, imports, napi);
   if (light) out.light = true;
   if (held) Object.defineProperty(out, PACKED_EXPORTS, { value: held });
   if (!light) Object.defineProperty(out, OWN_DEFINITIONS, { value: { imports, own: p.own } });
-  if (held && !raw) deferExports(out);
   return out;
 }
 
@@ -245,7 +247,6 @@ const DEFERRED_EXPORTS = {
   enumerable: true,
   configurable: true,
 };
-const deferExports = (out) => Object.defineProperty(out, 'exports', DEFERRED_EXPORTS);
 
 // Exports the addon left out (a file with thousands of them: packing them is
 // most of its analysis; or a file for another machine than the one judged
@@ -469,9 +470,12 @@ function remember(file, id, packed) {
 // a trip to the thread pool and back costs more than reading it (a 147 KB C++
 // addon: about 90 µs to analyze, and the trip more than that on a busy
 // machine); larger files still go to the thread pool.
+// The model asks whether the file defines a name (the table of name hashes
+// answers) and which entry points it has: its export names are packed on
+// first read (TABLE_ONLY), as a scan's judged files' are.
 async function analyzeRemembered(file) {
   const ident = identity(checkPath(file));
-  return rememberedNow(file, ident) || kept(file, ident, await binding.analyze(file, 0));
+  return rememberedNow(file, ident) || kept(file, ident, await binding.analyze(file, TABLE_ONLY));
 }
 
 // The same when it needs no waiting (remembered, or a small regular file,
@@ -480,7 +484,7 @@ async function analyzeRemembered(file) {
 function rememberedNow(file, ident = identity(checkPath(file))) {
   const hit = ident && REMEMBERED.get(file);
   if (hit && hit.id === ident.id) return shape([hit.packed[0], hit.packed[1].slice()], file); // its numbers are the caller's
-  return ident && ident.small ? kept(file, ident, binding.analyzeSync(file, 0)) : null;
+  return ident && ident.small ? kept(file, ident, binding.analyzeSync(file, TABLE_ONLY)) : null;
 }
 
 // The analysis shaped, and remembered when the file has settled.  The

@@ -19,7 +19,7 @@ const ST = require('./static-tls');
 const P = require('./problems');
 const { cmpVersion } = require('../version');
 const { CPUS, byCpu } = require('../platform');
-const { relocate, analysisOf } = require('./relocate');
+const { relocate, analysisOf, knownAnalysis } = require('./relocate');
 const { runsOn } = require('./runs-on');
 const { entryPoints } = require('../file/analyze');
 
@@ -411,17 +411,20 @@ function versionSet(a) {
   return a[VERSION_SET];
 }
 
+const VERSIONED_STATUS = new Set(['new', 'loaded', 'system']); // libraries whose version definitions are checked
+
 function* checkVersions(state, obj, step) {
   const t = state.target;
   const a = obj.analysis;
   for (const [file, versions] of Object.entries(a.versionNeeds)) {
     const lib = obj.depsByName.get(file);
-    if (!lib || !['new', 'loaded', 'system'].includes(lib.status) || state.family === 'musl') continue;
+    if (!lib || !VERSIONED_STATUS.has(lib.status) || state.family === 'musl') continue;
     let missing;
     if (lib.status === 'system') {
       missing = versions.filter((v) => !systemHasVersion(t, lib.name, v));
     } else {
-      const la = yield* analysisOf(state, lib);
+      const known = knownAnalysis(state, lib);
+      const la = known !== undefined ? known : yield* analysisOf(state, lib);
       if (!la || !la.versionDefs.length) continue;
       const defs = versionSet(la);
       missing = versions.filter((v) => !defs.has(v));

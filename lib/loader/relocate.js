@@ -16,14 +16,22 @@ const { entryPoints, ownDefinition } = require('../file/analyze');
 // An object's analysis: its own, or, for an object already in this process,
 // its file's, read once per link-map generation (kept in the host facts).
 function* analysisOf(state, obj) {
-  if (obj.analysis) return obj.analysis;
-  if (!obj.path || obj.status !== 'loaded') return null;
+  const known = knownAnalysis(state, obj);
+  if (known !== undefined) return known;
   const cache = state.facts && state.facts.analyses;
-  if (cache && cache.has(obj.path)) return cache.get(obj.path);
   let a = null;
   try { a = yield* io.analyze(obj.path); } catch (_) { /* judged as far as it can be */ }
   if (cache) cache.set(obj.path, a);
   return a;
+}
+
+// The same when it needs no reading (undefined when it does): callers in hot
+// loops ask this first, without making a generator.
+function knownAnalysis(state, obj) {
+  if (obj.analysis) return obj.analysis;
+  if (!obj.path || obj.status !== 'loaded') return null;
+  const cache = state.facts && state.facts.analyses;
+  return cache && cache.has(obj.path) ? cache.get(obj.path) : undefined;
 }
 
 // The object whose exports define imp, among `objects` in order, as
@@ -31,7 +39,8 @@ function* analysisOf(state, obj) {
 function* firstDefiner(state, objects, imp, needTls) {
   for (const o of objects) {
     if (needTls && !(o.analysis ? o.analysis.tls : o.module && o.module.tls)) continue;
-    const a = yield* analysisOf(state, o);
+    const known = knownAnalysis(state, o);
+    const a = known !== undefined ? known : yield* analysisOf(state, o);
     if (a && defines(o.analysis ? o : hostView(state, o, a), imp)) return { obj: o, a };
   }
   return null;
@@ -397,4 +406,4 @@ function* relocate(state, list, step, { blocked }) {
   return staticTlsProblems(state, order, definers, step, { blocked, stops });
 }
 
-module.exports = { relocate, relocationOrder, glibcRelocationOrder, analysisOf };
+module.exports = { relocate, relocationOrder, glibcRelocationOrder, analysisOf, knownAnalysis };

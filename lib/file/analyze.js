@@ -387,8 +387,10 @@ const depth = (opts) => (opts && opts.light ? 1 : 0);
 const DEFER = 2; // exports of a file with thousands of them packed on first use (src/binding.c)
 const DEFER_FOREIGN = 4; // exports of a file for another machine than the one named packed on first use
 const TABLE_ONLY = 8; // export names packed on first use, their table by name hash at once
-// opts.exports === 'now': packed with the rest (the loader model binds symbols against them)
-const defer = (opts) => (opts && opts.exports === 'now' ? 0 : DEFER);
+// opts.exports === 'now': packed with the rest (the loader model binds symbols against them);
+// 'table': their names on first use, their table by name hash at once (a file judged
+// itself: whether it defines a name is what its load asks)
+const defer = (opts) => (opts && opts.exports === 'now' ? 0 : opts && opts.exports === 'table' ? TABLE_ONLY : DEFER);
 
 function analyzeSync(file, opts) {
   return shape(binding.analyzeSync(checkPath(file), depth(opts) | defer(opts)), file);

@@ -29,6 +29,8 @@ const dirIdentity = (st) => (st.isDirectory() ? `${st.dev}:${st.ino}` : null);
 
 // The model binds symbols against what it analyzes: exports packed at once.
 const MODEL = { exports: 'now' };
+// The file a load starts from: whether it defines a name is asked of it, rarely which names.
+const TOP = { exports: 'table' };
 
 const SYNC = {
   probe(path) {
@@ -55,7 +57,7 @@ const SYNC = {
       return null;
     }
   },
-  analyze: (path) => analyzeSync(path, MODEL),
+  analyze: (path, _limit, top) => analyzeSync(path, top ? TOP : MODEL),
   isDir(path) {
     try {
       return fs.statSync(path).isDirectory();
@@ -96,7 +98,7 @@ const ASYNC = {
       return null;
     }
   },
-  analyze: (path) => analyze(path, MODEL),
+  analyze: (path, _limit, top) => analyze(path, top ? TOP : MODEL),
   isDir: (path) => fs.promises.stat(path).then((st) => st.isDirectory(), () => false),
   dirId: (path) => fs.promises.stat(path).then(dirIdentity, () => null),
   rooted: (key) => sysroot.resolveAsync(key.slice(0, key.indexOf('\0')), key.slice(key.indexOf('\0') + 1)),
@@ -181,7 +183,7 @@ class Session {
 }
 
 function answerSync(session, req) {
-  const run = () => tryCall(() => SYNC[req.op](req.path, req.limit));
+  const run = () => tryCall(() => SYNC[req.op](req.path, req.limit, req.top));
   return req.once ? run() : session.answer(req, run);
 }
 
@@ -190,7 +192,7 @@ async function answerAsync(session, req) {
   if (early) session.ahead.delete(req.path);
   const remembered = req.op === 'analyze' && req.path === session.remember;
   const ask = () => (early ? early.then((take) => take())
-    : remembered ? analyzeRemembered(req.path) : ASYNC[req.op](req.path, req.limit));
+    : remembered ? analyzeRemembered(req.path) : ASYNC[req.op](req.path, req.limit, req.top));
   const run = () => ask().then((value) => ({ value }), (error) => ({ error }));
   return req.once ? run() : session.answer(req, run);
 }
@@ -243,8 +245,8 @@ async function runAsync(gen, session = new Session()) {
 // `once`: not remembered (the files a scan judges, so its memory stays flat).
 function* probe(path) { return yield { op: 'probe', path }; }
 function* read(path, limit) { return yield { op: 'read', path, limit }; }
-// id: the file's identity when known (see Session.key).
-function* analyzeFile(path, once = false, id = null) { return yield { op: 'analyze', path, once, id }; }
+// id: the file's identity when known (see Session.key); top: the file the load starts from.
+function* analyzeFile(path, once = false, id = null, top = false) { return yield { op: 'analyze', path, once, id, top }; }
 function* isDir(path) { return yield { op: 'isDir', path }; }
 function* dirId(path) { return yield { op: 'dirId', path }; }
 // A path of a sysroot's tree resolved inside it: { path } (the host path) or { code }.

@@ -593,7 +593,7 @@ function* loadFile(state, file, { once = false, final = false } = {}) {
   const place = yield* placeTop(state, file);
   let a;
   try {
-    a = yield* io.analyze(place.host, once);
+    a = yield* io.analyze(place.host, once, null, true);
   } catch (e) {
     if (e.code !== 'TI_ENOTELF') throw e;
     step.problems.push(P.notElf(e.detail || e.message));

@@ -150,7 +150,9 @@ export interface Analysis {
   imports: Import[];
   /** Every defined dynamic symbol with global, weak or unique binding, in .dynsym order:
    *  `name`, `name@@VERSION` (default version) or `name@VERSION` (hidden version).
-   *  Over 2,048 of them are read on first access (TI_EIO if the file changed since). */
+   *  Read on first access (the same file read again; TI_EIO if it changed since, or the
+   *  error of reading it, e.g. TI_ENOENT once deleted) when there are over 2,048, and in
+   *  check() and scan() results (see docs/api.md). */
   exports: string[];
 }
 

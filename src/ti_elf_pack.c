@@ -406,7 +406,7 @@ static int ti_place_exports(const ti_elf_info *info, size_t cap, uint32_t seed, 
  * versioned exports wants that version; otherwise an unversioned or default
  * definition). */
 static int ti_export_binds(const ti_export *e, const char *version, int versioned) {
-  if (version && versioned) return e->version && !strcmp(e->version, version);
+  if (version && *version && versioned) return e->version && !strcmp(e->version, version); /* "" is no version (JS: falsy) */
   return !e->version || !e->hidden;
 }
 
@@ -465,6 +465,14 @@ static int ti_all_ascii(const char *s, size_t n) {
   return (any & 0x8080808080808080ull) == 0;
 }
 
+/* Whether the exports get a table by name hash (some, all ASCII): only then
+ * can their names be left for later (a reader without a table needs them). */
+static int ti_exports_tabled(const ti_elf_info *info) {
+  for (size_t i = 0; i < info->n_exports; i++)
+    if (!ti_all_ascii(info->exports[i].name, strlen(info->exports[i].name))) return 0;
+  return info->n_exports > 0;
+}
+
 static ti_err ti_pack_end(ti_packer *w) {
   free(w->shared.keys);
   free(w->shared.refs);
@@ -503,7 +511,7 @@ ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned
   if (defer) {
     const double none[] = {-1, 0, 0, 0, 0}; /* deferred; not versioned, cap, seed, longest: no table */
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) ti_num(&w, none[i]);
-  } else if (how & TI_PACK_TABLE_ONLY) {
+  } else if ((how & TI_PACK_TABLE_ONLY) && ti_exports_tabled(info)) {
     ti_num(&w, -1);
     ti_pack_export_table(&w, info);
   } else {

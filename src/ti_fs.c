@@ -96,8 +96,9 @@ ti_err ti_file_version(const char *path, char *out, size_t cap, uint64_t *size, 
            st.st_ctim.tv_nsec);
   newest = st.st_ctim.tv_sec > st.st_mtim.tv_sec ||
            (st.st_ctim.tv_sec == st.st_mtim.tv_sec && st.st_ctim.tv_nsec > st.st_mtim.tv_nsec) ? st.st_ctim : st.st_mtim;
-  clock_gettime(CLOCK_REALTIME, &now);
   *size = (uint64_t)st.st_size;
-  *age = (double)(now.tv_sec - newest.tv_sec) + (double)(now.tv_nsec - newest.tv_nsec) / 1e9;
+  /* in doubles: times set far off (utimensat) must not overflow; no clock: not settled */
+  *age = clock_gettime(CLOCK_REALTIME, &now) != 0 ? 0
+       : (double)now.tv_sec - (double)newest.tv_sec + ((double)now.tv_nsec - (double)newest.tv_nsec) / 1e9;
   return TI_OK;
 }

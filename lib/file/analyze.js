@@ -271,7 +271,7 @@ function rawExports(a) {
 // looks it up): the addon answered it with the hashes of its export table.
 function ownDefinition(a, i) {
   const o = a[OWN_DEFINITIONS];
-  if (!o || o.imports !== a.imports) return null;
+  if (!o || o.imports !== a.imports || !exportTable(a)) return null; // imports or exports changed since
   const v = o.own[i];
   return v === 0 ? null : v === 2;
 }
@@ -281,7 +281,9 @@ function ownDefinition(a, i) {
 // reading them never makes (or, deferred, reads) the others.
 function entryPoints(a) {
   const held = a[PACKED_EXPORTS];
-  return held ? held.entries : (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
+  const raw = held && held.raw;
+  const same = held && !held.replaced && (!raw || !raw.list || (a.exports === raw.list && raw.list.length === raw.count));
+  return same ? held.entries : (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
 }
 
 // Calls fn(name, version, hidden) for each export of an analysis, from the

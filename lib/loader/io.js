@@ -165,9 +165,10 @@ class Session {
     this.ahead.set(to, promise);
   }
 
-  // An analysis asked for with the file's identity (dev:ino, from the probe that
-  // found it) is kept by identity: a library reached through many hard links
-  // (pnpm's store, a tree of copies by link) is read and shaped once.
+  // An analysis asked for with the file's identity (dev:ino:size, from the probe
+  // that found it) is kept by identity: a library reached through many hard links
+  // (pnpm's store, a tree of copies by link) is read and shaped once; its
+  // `path` (and where deferred exports are read again) is the first link's.
   key(req) {
     return req.id ? `${req.op}\0@${req.id}` : `${req.op}\0${req.path}`;
   }

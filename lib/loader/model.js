@@ -324,7 +324,8 @@ function* mapOne(state, name, needer, staged, step) {
     obj.origin = originOf(r.opened, '/');
   }
   try {
-    adopt(obj, yield* io.analyze(r.path, false, r.id), state.family);
+    // kept by identity and size within the session: hard links share it, a reused inode does not
+    adopt(obj, yield* io.analyze(r.path, false, r.id && r.size !== undefined ? `${r.id}:${r.size}` : null), state.family);
     const refused = P.notDlopenable(obj, obj.analysis, state.family);
     if (refused.length) obj.status = 'refused';
     step.problems.push(...refused);

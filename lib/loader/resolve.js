@@ -241,7 +241,7 @@ function* firstFit(dirs, name, ctx, tried) {
     }
     const v = verdict(p, ctx);
     if (v === 'take') {
-      return { path: p.host || candidate, opened: candidate, space, via, id: p.id, ...(entry === undefined ? {} : { entry }) };
+      return { path: p.host || candidate, opened: candidate, space, via, id: p.id, size: p.size, ...(entry === undefined ? {} : { entry }) };
     }
     if (v === 'skip') {
       tried.push({ path: candidate, via, reason: 'another ELF class or machine' });
@@ -412,7 +412,7 @@ function* findLibrary(name, needer, ctx) {
     const p = yield* probeIn(file, space, ctx);
     if (!p.ok && p.code !== 'ENOTREG') return { path: null, tried };
     const v = verdict(p, ctx);
-    if (v === 'take') return { path: p.host || file, opened: file, space, via: 'path', id: p.id };
+    if (v === 'take') return { path: p.host || file, opened: file, space, via: 'path', id: p.id, size: p.size };
     const fatal = v === 'skip' ? { code: 'ARCH_MISMATCH', reason: 'wrong ELF class or machine' } : { code: v.fail, reason: v.reason };
     return { path: null, tried, fatal: { path: file, via: 'path', ...fatal } };
   }

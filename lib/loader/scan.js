@@ -160,9 +160,9 @@ class Judging {
   // The results finished so far (waiting for one when `wait` and none has).
   async take(wait) {
     if (wait && !this.finished.length && this.busy) {
-      // a partial chunk goes to the thread pool only when nothing else is on its way:
-      // otherwise every wait would send one file alone (a trip, a wake-up of a thread)
-      if (!this.running) this.fetch();
+      // a partial chunk goes to the thread pool only when a judge would otherwise idle:
+      // not on every wait (each would send one file alone: a trip, a wake-up of a thread)
+      if (this.running < this.concurrency && !(this.queue.length && this.queue[0].fetched)) this.fetch();
       this.start();
       await new Promise((resolve) => { this.wake = resolve; });
       this.wake = null;

@@ -449,7 +449,7 @@ static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
     cap = longest = 0;
   }
   w->pk->nums[base - 3] = (double)cap;
-  w->pk->nums[base - 2] = (double)seed;
+  w->pk->nums[base - 2] = (double)(int32_t)seed; /* as a signed 32-bit number (the same bits): the numbers stay an Int32Array */
   w->pk->nums[base - 1] = (double)longest;
   if (cap) ti_mark_own_definitions(w, info, w->pk->nums + base, cap, seed, longest, versioned);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,12 @@ uint64_t ti_text_hash(const char *s, uint64_t seed) {
 
 uint64_t ti_hash_seed(void) {
   static const char anchor = 0; /* where the loader put us: random under ASLR */
-  return ti_mix((uintptr_t)&anchor ^ (uintptr_t)&ti_hash_seed);
+  /* and the kernel's 16 random bytes of this process (AT_RANDOM): the same for
+   * every call, another in every process, with or without ASLR */
+  const unsigned char *random = (const unsigned char *)(uintptr_t)getauxval(AT_RANDOM);
+  uint64_t r = 0;
+  if (random) memcpy(&r, random, sizeof r);
+  return ti_mix((uintptr_t)&anchor ^ ti_mix(r));
 }
 
 int ti_range_ok(uint64_t off, uint64_t size, uint64_t len) {

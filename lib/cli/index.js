@@ -321,8 +321,9 @@ incompatible, 2 usage error or anything that could not be read.
   },
 };
 
-// Lines written a chunk at a time (64 KB, or 50 ms after the first waiting
-// one): a scan makes a line per file, and a write each costs more than the line.
+// Lines written a chunk at a time (16 KB, or 50 ms after the first waiting
+// one): a scan makes a line per file, and a write each costs more than the
+// line; lines kept longer would outlive the young generation.
 function chunked(out) {
   let lines = [];
   let bytes = 0;
@@ -337,7 +338,7 @@ function chunked(out) {
   const write = (line) => {
     lines.push(line);
     bytes += line.length;
-    if (bytes >= 65536) flush();
+    if (bytes >= 16384) flush();
     else if (!timer) timer = setTimeout(flush, 50);
   };
   return { write, flush };

@@ -27,6 +27,11 @@ const RECENT_DIRS = 1024;
 const RECENT_PACKAGES = 256;
 const NATIVE_PACKAGES = 100000; // packages remembered as holding *.node files
 const CHUNK = 8; // files analyzed per trip to the thread pool
+// Native files per batch of the walk: a batch lives until its last file is
+// classified (its names are slices of one string), so large batches outlive
+// the young generation and fill the old one (1,024: 40 MB promoted in a
+// 20,000-file scan; 128: 22 MB, peak RSS 25 MB lower, the same time).
+const WALK_BATCH = 128;
 const AHEAD = 16; // files whose analyses may wait for their judging
 
 // Every native file under root as { path, facts }, and every directory that
@@ -281,7 +286,7 @@ async function* run(dir, opts, summary) {
   const choose = opts.all ? null : new Selector(walked, npmTarget(first.target), judgeOne);
   const judging = new Judging(session, concurrency, judgeWith(first, session, opts), first.target.machineNumber);
   const done = (r) => { tally(summary, r); return r; };
-  for await (const batch of files.walk(walked)) {
+  for await (const batch of files.walk(walked, { batch: WALK_BATCH })) {
     for (const entry of batch) entry.shown = shown(entry.path);
     // the packages of the whole batch are looked up together, not one after another
     if (choose) for (const entry of batch) if (!entry.error && !choose.known(entry)) choose.find(entry).catch(() => {});

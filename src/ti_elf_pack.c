@@ -14,7 +14,8 @@
  *     needed, rpath, runpath, version_defs, TLS models: each n, then n @strings
  *     version needs by file: a group list (below) of @file -> @versions
  *     TLS symbols: n, then (@name, @demangled, size, bind, defined) each
- *     imports: n, then (@name, @version, @from, @type, bits, plt, got, other) each,
+ *     imports: n, then (@name, @version, @from, @type, bits, plt, got, other, hash) each,
+ *       hash: ti_name_hash32 of the name with the process's seed, as a signed 32-bit number,
  *       bits: 1 weak, 2 initial_exec, 4 tlsdesc; 16 when the file's own exports
  *       were looked up for it (those packed with a table), 8 when one of them
  *       defines it as a lookup in this file alone would bind it
@@ -44,7 +45,7 @@
 #include "ti_core.h"
 #include "ti_elf_src.h"
 
-enum { TI_PACK_FORMAT = 9, TI_PACK_HEADER = 31 };
+enum { TI_PACK_FORMAT = 10, TI_PACK_HEADER = 31, TI_IMPORT_NUMS = 9 };
 
 /* Strings shared by many entries (versions, files, type names) are written
  * once: a small open-addressing map from text to ordinal.  Text, not
@@ -296,6 +297,8 @@ static void ti_pack_napi(ti_packer *w, const ti_elf_info *info, const double *na
   free(napi);
 }
 
+static uint32_t ti_name_hash32(const char *s, uint32_t seed);
+
 /* The imports, then the lists made of them: by version, and Node-API's. */
 static void ti_pack_imports(ti_packer *w, const ti_elf_info *info) {
   size_t n = info->n_imports;
@@ -311,8 +314,9 @@ static void ti_pack_imports(ti_packer *w, const ti_elf_info *info) {
     if (m->version != last_version) version = ti_shared_str(w, last_version = m->version);
     if (m->from != last_from) from = ti_shared_str(w, last_from = m->from);
     if (types[m->type & 15] == -2) types[m->type & 15] = ti_shared_str(w, ti_sym_type_name(m->type));
-    const double f[] = {name_refs[i] = ti_str(w, m->name), version, from, types[m->type & 15],
-      m->weak | m->initial_exec << 1 | m->tlsdesc << 2, m->plt, m->got, m->other};
+    const double f[TI_IMPORT_NUMS] = {name_refs[i] = ti_str(w, m->name), version, from, types[m->type & 15],
+      m->weak | m->initial_exec << 1 | m->tlsdesc << 2, m->plt, m->got, m->other,
+      (double)(int32_t)ti_name_hash32(m->name, (uint32_t)w->shared.seed)};
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) ti_num(w, f[k]);
     keys[i] = m->version;
     values[i] = m->name;
@@ -413,18 +417,18 @@ static int ti_export_binds(const ti_export *e, const char *version, int versione
 /* Marks each import (bits 16, and 8 when defined) by the file's own exports,
  * found through the table just placed: the reader's most frequent question
  * about the file, answered with hashes already made. */
-static void ti_mark_own_definitions(ti_packer *w, const ti_elf_info *info, const double *slots, size_t cap, uint32_t seed,
-                                    int longest, int versioned) {
+static void ti_mark_own_definitions(ti_packer *w, const ti_elf_info *info, const double *slots, size_t cap, int longest,
+                                    int versioned) {
   for (size_t i = 0; i < info->n_imports && w->imports_at; i++) {
     const ti_import *m = &info->imports[i];
-    int32_t h = (int32_t)ti_name_hash32(m->name, seed);
+    int32_t h = (int32_t)w->pk->nums[w->imports_at + TI_IMPORT_NUMS * i + 8]; /* packed with the import, same seed */
     int defined = 0;
     for (size_t k = (uint32_t)h & (cap - 1), steps = 0; steps <= (size_t)longest && !defined; k = (k + 1) & (cap - 1), steps++) {
       if (slots[2 * k + 1] == 0) break;
       const ti_export *e = &info->exports[(size_t)slots[2 * k + 1] - 1];
       defined = slots[2 * k] == (double)h && !strcmp(e->name, m->name) && ti_export_binds(e, m->version, versioned);
     }
-    w->pk->nums[w->imports_at + 8 * i + 4] += 16 + (defined ? 8 : 0);
+    w->pk->nums[w->imports_at + TI_IMPORT_NUMS * i + 4] += 16 + (defined ? 8 : 0);
   }
 }
 
@@ -451,7 +455,7 @@ static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
   w->pk->nums[base - 3] = (double)cap;
   w->pk->nums[base - 2] = (double)(int32_t)seed; /* as a signed 32-bit number (the same bits): the numbers stay an Int32Array */
   w->pk->nums[base - 1] = (double)longest;
-  if (cap) ti_mark_own_definitions(w, info, w->pk->nums + base, cap, seed, longest, versioned);
+  if (cap) ti_mark_own_definitions(w, info, w->pk->nums + base, cap, longest, versioned);
 }
 
 static int ti_all_ascii(const char *s, size_t n) {
@@ -491,7 +495,7 @@ ti_err ti_elf_pack_as(const ti_elf_info *info, ti_demangle_fn demangle, unsigned
   size_t n_exports = defer ? 0 : info->n_exports;
   memset(out, 0, sizeof *out);
   out->nums_cap = TI_PACK_HEADER + 5 + info->n_needed + info->n_rpath + info->n_runpath + info->n_version_defs + 4 +
-                  1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + 8 * info->n_imports +
+                  1 + 3 * info->n_version_needs + 1 + 5 * info->n_tls_symbols + 1 + TI_IMPORT_NUMS * info->n_imports +
                   1 + 3 * info->n_imports + 1 + info->n_imports + 1 + 3 * n_exports + 4 + 6 * n_exports + 32 + 1 + 3 * 4;
   out->strings_cap = info->name_bytes + 4096;
   if (!(out->nums = malloc(out->nums_cap * sizeof *out->nums)) || !(out->strings = malloc(out->strings_cap))) {

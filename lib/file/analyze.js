@@ -7,7 +7,8 @@ const NAPI = require('./napi-versions.json').functions;
 
 const TYPES = { 0: 'NONE', 1: 'REL', 2: 'EXEC', 3: 'DYN', 4: 'CORE' };
 const BINDS = ['local', 'global', 'weak'];
-const PACK_FORMAT = 9; // src/ti_elf_pack.c
+const PACK_FORMAT = 10; // src/ti_elf_pack.c
+const IMPORT_NUMS = 9; // numbers per import
 const HEADER = 31; // numbers before the first list
 
 const NAPI_VERSIONS = new Map(Object.entries(NAPI));
@@ -81,16 +82,19 @@ class Packed {
     const { s, n } = this;
     const out = new Array(n[this.at++]);
     const own = new Uint8Array(out.length); // src/ti_elf_pack.c: looked up in the file's own exports (1), and found (2)
+    const hash = new Int32Array(out.length); // of each name, with the process's seed
     let at = this.at;
-    for (let i = 0; i < out.length; i++, at += 8) {
+    for (let i = 0; i < out.length; i++, at += IMPORT_NUMS) {
       const v = n[at + 1], f = n[at + 2], bits = n[at + 4];
       own[i] = bits & 16 ? 1 + ((bits >> 3) & 1) : 0;
+      hash[i] = n[at + 8];
       out[i] = { name: s[n[at]], version: v < 0 ? null : s[v], from: f < 0 ? null : s[f], type: s[n[at + 3]],
         weak: (bits & 1) !== 0, plt: n[at + 5], got: n[at + 6], other: n[at + 7],
         initialExec: (bits & 2) !== 0, tlsdesc: (bits & 4) !== 0 };
     }
     this.at = at;
     this.own = own;
+    this.hash = hash;
     return out;
   }
 
@@ -182,7 +186,8 @@ function shape(packed, file) {
   // a light analysis (n[25]) did not read symbols, relocations or section headers: unknown, not empty
   const light = n[25] === 1;
   const known = (v) => (light ? null : v);
-  const held = light ? null : { entries, packed: raw ? () => raw : deferred(path.resolve(file), p.str(30)), raw: null,
+  const held = light ? null : { entries, packed: raw ? () => raw : deferred(path.isAbsolute(file) ? file : path.resolve(file),
+    p.str(30)), raw: null,
     replaced: false, table: packedExports.table.cap ? packedExports.table : null };
   const out = {
     path: file,
@@ -221,7 +226,7 @@ function shape(packed, file) {
   out.abi = light ? null : abiOf(n[28], n[29], entries, imports, napi);
   if (light) out.light = true;
   if (held) Object.defineProperty(out, PACKED_EXPORTS, { value: held });
-  if (!light) Object.defineProperty(out, OWN_DEFINITIONS, { value: { imports, own: p.own } });
+  if (!light) Object.defineProperty(out, OWN_DEFINITIONS, { value: { imports, own: p.own, hash: p.hash } });
   return out;
 }
 
@@ -274,6 +279,29 @@ function ownDefinition(a, i) {
   if (!o || o.imports !== a.imports || !exportTable(a)) return null; // imports or exports changed since
   const v = o.own[i];
   return v === 0 ? null : v === 2;
+}
+
+// The 32-bit hash of the i-th import's name (the addon's, with this process's
+// seed), or null when the analysis has none or its imports changed since.
+function importHash(a, i) {
+  const o = a[OWN_DEFINITIONS];
+  return o && o.imports === a.imports ? o.hash[i] : null;
+}
+
+// Whether Node finds what registers the addon in the file itself: an export
+// napi_register_module_v1 or node_register_module_v<N>, or an import of
+// napi_module_register or node_module_register (registered from a
+// constructor).  An analysis made here says the imports without testing each:
+// its Node-API imports, and its legacy ABI (read because it imports node_module_register).
+const ENTRY = /^(napi_register_module_v1|node_register_module_v\d+)(@|$)/;
+const SELF_REGISTER = /^(napi_module_register|node_module_register)$/;
+function registersItself(a) {
+  if (entryPoints(a).some((e) => ENTRY.test(e))) return true;
+  const o = a[OWN_DEFINITIONS];
+  if (o && o.imports === a.imports) {
+    return Boolean((a.napi && a.napi.imports.includes('napi_module_register')) || (a.abi && a.abi.source === 'node_module_register'));
+  }
+  return (a.imports || []).some((i) => SELF_REGISTER.test(i.name));
 }
 
 // The exports Node looks up in an addon (napi_register_module_v*,
@@ -504,5 +532,5 @@ function kept(file, ident, packed) {
   return read;
 }
 
-module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, rememberedNow, ownDefinition, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
+module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, rememberedNow, ownDefinition, importHash, registersItself, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
   entryPoints };

@@ -21,7 +21,7 @@ const { cmpVersion } = require('../version');
 const { CPUS, byCpu } = require('../platform');
 const { relocate, analysisOf, knownAnalysis } = require('./relocate');
 const { runsOn } = require('./runs-on');
-const { entryPoints } = require('../file/analyze');
+const { registersItself } = require('../file/analyze');
 
 const LIMIT = 4096;
 const LD_NAMES = byCpu('glibcLoader');
@@ -237,8 +237,13 @@ class LoaderState {
       }
       if (this.facts) this.facts.ids = ids;
     }
-    this.byId = new Map();
-    for (const [id, p] of ids) if (this.base.byPath.has(p)) this.byId.set(id, this.base.byPath.get(p));
+    // the same for every state of the base until a load commits (own() copies it)
+    if (!this.base.byIdOf || this.base.byIdOf !== ids) {
+      this.base.byId = new Map();
+      for (const [id, p] of ids) if (this.base.byPath.has(p)) this.base.byId.set(id, this.base.byPath.get(p));
+      this.base.byIdOf = ids;
+    }
+    this.byId = this.objects === this.base.objects ? this.base.byId : new Map(this.base.byId);
     return this.byId;
   }
 }
@@ -500,9 +505,6 @@ function* fileChecks(state, a, step, run) {
   return gate.length === 0 && a.libc !== 'static';
 }
 
-const ENTRY = /^(napi_register_module_v1|node_register_module_v\d+)(@|$)/;
-const SELF_REGISTER = /^(napi_module_register|node_module_register)$/;
-
 // Whether Node finds the addon's entry point after loading it: dlsym on its
 // handle searches the object and its dependencies; a constructor may instead
 // have registered it.  null when part of the load cannot be seen.
@@ -510,7 +512,7 @@ function* registers(state, list) {
   if (list.some((o) => o.status !== 'new' && o.status !== 'loaded' && o.status !== 'system')) return null;
   for (const obj of list) {
     const a = yield* analysisOf(state, obj);
-    if (a && (entryPoints(a).some((e) => ENTRY.test(e)) || a.imports.some((i) => SELF_REGISTER.test(i.name)))) return true;
+    if (a && registersItself(a)) return true;
   }
   return false;
 }

@@ -9,7 +9,7 @@ const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
 const io = require('./io');
 const SYS = require('./system-symbols');
-const { entryPoints, ownDefinition } = require('../file/analyze');
+const { entryPoints, ownDefinition, importHash } = require('../file/analyze');
 
 // ---- who defines a symbol ----
 
@@ -312,9 +312,11 @@ function nodeDefines(t, imp) {
 // The imports of an object that need a definition (referenced, not weak) and
 // that none of the load's own objects define.  Loops, not callbacks: this
 // runs for every import of every file judged.
+// out.hashes: their names' hashes (importHash), or null when the analysis has none.
 function unbound(a, own) {
   const out = [];
   const imports = a.imports || [];
+  const hashes = importHash(a, 0) === null && imports.length ? null : [];
   for (let i = 0; i < imports.length; i++) {
     const imp = imports[i];
     if (refs(imp) === 0 || imp.weak) continue;
@@ -323,8 +325,12 @@ function unbound(a, own) {
       const self = own[k].analysis === a ? ownDefinition(a, i) : null;
       found = self === null ? defines(own[k], imp) : self;
     }
-    if (!found) out.push(imp);
+    if (!found) {
+      out.push(imp);
+      if (hashes) hashes.push(importHash(a, i));
+    }
   }
+  out.hashes = hashes;
   return out;
 }
 
@@ -343,7 +349,14 @@ function* bindSymbols(state, order, list, step) {
     let pending = unbound(obj.analysis, fresh);
     if (state.facts && pending.length) {
       // what the global scope defines is bound there (thread-locals are looked up below)
-      const found = scopeDefines(state.facts, pending.filter((i) => i.type !== 'tls'));
+      const plain = [];
+      const hashes = pending.hashes ? [] : null;
+      for (let k = 0; k < pending.length; k++) {
+        if (pending[k].type === 'tls') continue;
+        plain.push(pending[k]);
+        if (hashes) hashes.push(pending.hashes[k]);
+      }
+      const found = scopeDefines(state.facts, plain, hashes);
       const left = [];
       for (let k = 0, j = 0; k < pending.length; k++) {
         if (pending[k].type === 'tls' || found[j++] === false) left.push(pending[k]);

@@ -90,7 +90,7 @@ function facts() {
   const key = binding.generation();
   if (factsCache && factsCache.key === key) return factsCache;
   factsCache = { key, libc: libc(), modules: modules(), linkNames: binding.linkNames(), staticTls: staticTls(),
-    symbols: new Map(), analyses: new Map(), ldLibraryPath: startupEnv('LD_LIBRARY_PATH'),
+    symbols: new Map(), hashed: new Map(), analyses: new Map(), ldLibraryPath: startupEnv('LD_LIBRARY_PATH'),
     preload: (startupEnv('LD_PRELOAD') || '').split(/[:\s]+/).filter(Boolean), bindNow: Boolean(startupEnv('LD_BIND_NOW')),
     memo: new Map() };
   return factsCache;
@@ -99,14 +99,16 @@ function facts() {
 // Which of [{ name, version }] the global scope defines: true, false, or
 // null when the loader cannot be asked.  Answers are kept per generation.
 // f.symbols: name -> Map of version ('' for none) -> answer, so that a
-// lookup hashes the name once and joins no string.
-function scopeDefines(f, syms) {
+// lookup hashes the name once and joins no string; f.hashed: the same by the
+// addon's hash of the name.
+// hashes (optional): the names' 32-bit hashes, as the addon packed them with
+// the analysis (lib/file/analyze.js importHash): answers are then found by
+// number, and a fresh name string is compared, never hashed again.
+function scopeDefines(f, syms, hashes = null) {
   const out = new Array(syms.length);
   const pending = [];
   for (let i = 0; i < syms.length; i++) {
-    const s = syms[i];
-    const known = f.symbols.get(s.name);
-    const v = known && known.get(s.version || '');
+    const v = hashes ? byHash(f, hashes[i], syms[i]) : byName(f, syms[i]);
     if (v === undefined) pending.push(i);
     else out[i] = v;
   }
@@ -116,12 +118,31 @@ function scopeDefines(f, syms) {
     const r = binding.scopeDefines(`${parts.join('\0')}\0`);
     pending.forEach((i, k) => {
       const s = syms[i];
+      const answer = (out[i] = r[k] === 2 ? null : r[k] === 1);
       let versions = f.symbols.get(s.name);
       if (!versions) f.symbols.set(s.name, (versions = new Map()));
-      versions.set(s.version || '', (out[i] = r[k] === 2 ? null : r[k] === 1));
+      versions.set(s.version || '', answer);
+      if (hashes) {
+        let same = f.hashed.get(hashes[i]);
+        if (!same) f.hashed.set(hashes[i], (same = []));
+        same.push({ name: s.name, version: s.version || '', answer });
+      }
     });
   }
   return out;
+}
+
+function byName(f, s) {
+  const known = f.symbols.get(s.name);
+  return known && known.get(s.version || '');
+}
+
+function byHash(f, h, s) {
+  const same = f.hashed.get(h);
+  if (!same) return undefined;
+  const version = s.version || '';
+  for (const e of same) if (e.version === version && e.name === s.name) return e.answer;
+  return undefined;
 }
 
 module.exports = { libc, modules, staticTls, report, facts, scopeDefines, startupEnv };

@@ -234,7 +234,7 @@ static void ti_group_emit(ti_packer *w, ti_grouping *g, const double *refs) {
 }
 
 static void ti_pack_groups(ti_packer *w, const char *const *keys, const char *const *values, const double *refs, size_t n) {
-  ti_grouping g = {keys, values, n, 0, 16, NULL, NULL, NULL, NULL, NULL, ti_hash_seed()};
+  ti_grouping g = {keys, values, n, 0, 16, NULL, NULL, NULL, NULL, NULL, w->shared.seed};
   while (g.cap < n * 2) g.cap *= 2;
   g.group_of = malloc((n + 1) * sizeof *g.group_of);
   g.first = malloc((n + 1) * sizeof *g.first);
@@ -438,7 +438,7 @@ static void ti_mark_own_definitions(ti_packer *w, const ti_elf_info *info, const
 static void ti_pack_export_table(ti_packer *w, const ti_elf_info *info) {
   size_t n = info->n_exports, cap = 0, base;
   int versioned = 0, usable = 1, longest = 0;
-  uint32_t seed = (uint32_t)ti_hash_seed();
+  uint32_t seed = (uint32_t)w->shared.seed; /* the imports' hashes were made with it too */
   for (size_t i = 0; i < n; i++) {
     versioned |= info->exports[i].version != NULL;
     usable = usable && ti_all_ascii(info->exports[i].name, strlen(info->exports[i].name));

@@ -261,31 +261,37 @@ function deferred(file, version) {
   return () => new Packed(binding.analyzeExports(file, version), 1).exports();
 }
 
-// The packed exports of an analysis made here, while its exports are the ones
-// packed (not assigned, nor changed in length).
+// Whether an analysis's exports are still the ones packed: not assigned (a
+// deferred accessor notes it), and the names made of them, if any, neither
+// replaced nor changed in length (eager exports are a plain property).
+function exportsIntact(a, held) {
+  if (!held || held.replaced) return false;
+  const raw = held.raw;
+  return !raw || !raw.list || (a.exports === raw.list && raw.list.length === raw.count);
+}
+
+// The packed exports of an analysis made here, while they are intact.
 function rawExports(a) {
   const held = a[PACKED_EXPORTS];
-  if (!held || held.replaced) return null;
-  const raw = takeRaw(held);
-  // eager exports are a plain property: assigned, or changed in length, they are no longer the packed ones
-  return !raw.list || (a.exports === raw.list && raw.list.length === raw.count) ? raw : null;
+  if (!exportsIntact(a, held)) return null;
+  takeRaw(held);
+  return exportsIntact(a, held) ? held.raw : null;
 }
 
-// Whether the file's own exports define its i-th import (as a lookup in that
-// file alone binds it): true, false, or null when not known here (the caller
-// looks it up): the addon answered it with the hashes of its export table.
-function ownDefinition(a, i) {
+// Whether the file's own exports define each import (as a lookup in that file
+// alone binds it), answered by the addon with the hashes of its export table:
+// per import 2 (defined), 1 (not), 0 (not known here: the caller looks it up);
+// null when the analysis has no such answers, or its imports or exports changed since.
+function ownDefinitions(a) {
   const o = a[OWN_DEFINITIONS];
-  if (!o || o.imports !== a.imports || !exportTable(a)) return null; // imports or exports changed since
-  const v = o.own[i];
-  return v === 0 ? null : v === 2;
+  return o && o.imports === a.imports && exportTable(a) ? o.own : null;
 }
 
-// The 32-bit hash of the i-th import's name (the addon's, with this process's
+// The 32-bit hashes of the imports' names (the addon's, with this process's
 // seed), or null when the analysis has none or its imports changed since.
-function importHash(a, i) {
+function importHashes(a) {
   const o = a[OWN_DEFINITIONS];
-  return o && o.imports === a.imports ? o.hash[i] : null;
+  return o && o.imports === a.imports ? o.hash : null;
 }
 
 // Whether Node finds what registers the addon in the file itself: an export
@@ -309,9 +315,7 @@ function registersItself(a) {
 // reading them never makes (or, deferred, reads) the others.
 function entryPoints(a) {
   const held = a[PACKED_EXPORTS];
-  const raw = held && held.raw;
-  const same = held && !held.replaced && (!raw || !raw.list || (a.exports === raw.list && raw.list.length === raw.count));
-  return same ? held.entries : (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
+  return exportsIntact(a, held) ? held.entries : (a.exports || []).filter((e) => /^n(api|ode)_register_module_v/.test(e));
 }
 
 // Calls fn(name, version, hidden) for each export of an analysis, from the
@@ -369,14 +373,11 @@ function nameHash(name, seed) {
 // Reading it never packs deferred names.
 function exportTable(a) {
   const held = a[PACKED_EXPORTS];
-  if (!held || held.replaced) return null;
+  if (!exportsIntact(a, held)) return null;
   if (!held.table) { // deferred without one: the exports packed now bring theirs
     const raw = rawExports(a);
     if (raw && raw.table.cap) held.table = raw.table;
-    return held.table;
   }
-  const raw = held.raw;
-  if (raw && raw.list && (a.exports !== raw.list || raw.list.length !== raw.count)) return null;
   return held.table;
 }
 
@@ -532,5 +533,5 @@ function kept(file, ident, packed) {
   return read;
 }
 
-module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, rememberedNow, ownDefinition, importHash, registersItself, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
+module.exports = { analyze, analyzeSync, analyzeMany, analyzeRemembered, rememberedNow, ownDefinitions, importHashes, registersItself, REMEMBER, napiInfo, forEachExport, exportTable, findExport,
   entryPoints };

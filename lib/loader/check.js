@@ -15,11 +15,11 @@ function checkPath(file, what = 'check(path)') {
 }
 
 // The host target with this process's libc filled in: made once per
-// link-map generation (the facts), not once per check().
+// link-map generation (the facts), not once per check() (every host target
+// resolves alike: the overrides that would differ are refused or make another kind).
 let hostMade = null;
-function hostTargetOf(facts, make) {
+function hostTargetOf(facts, t) {
   if (hostMade && hostMade.facts === facts) return hostMade.t;
-  const t = make();
   t.libc = facts.libc.family === 'musl' ? 'musl' : facts.libc.family === 'glibc' ? 'glibc' : 'unknown';
   if (t.libc === 'glibc') t.glibc = facts.libc.version;
   if (t.libc === 'musl') t.musl = facts.libc.version;
@@ -29,13 +29,11 @@ function hostTargetOf(facts, make) {
 
 // A fresh process of the target: on the host, this one as it is now.
 function createState(targetName = 'host', { cpu, libc, os, lazy, sysroot } = {}) {
-  const plainHost = targetName === 'host' && cpu === undefined && libc === undefined && os === undefined &&
-    (sysroot === undefined || sysroot === null);
-  let t = plainHost ? null : resolveTarget(targetName, { cpu, libc, os, sysroot });
+  let t = resolveTarget(targetName, { cpu, libc, os, sysroot });
   let facts = null;
-  if (plainHost || t.kind === 'host') {
+  if (t.kind === 'host') {
     facts = host.facts();
-    t = hostTargetOf(facts, () => t || resolveTarget('host'));
+    t = hostTargetOf(facts, t);
   }
   // glibc binds everything at load when LD_BIND_NOW was set at start-up
   const bindNow = facts && facts.bindNow && t.libc === 'glibc';

@@ -173,13 +173,20 @@ class Session {
     return req.id ? `${req.op}\0@${req.id}` : `${req.op}\0${req.path}`;
   }
 
+  // The memoised answer to req (undefined when there is none), and keeping one.
+  known(req) {
+    return (this.memo ? this.memo[req.op] : this.all).get(this.key(req));
+  }
+
+  keep(req, v) {
+    (this.memo ? this.memo[req.op] : this.all).set(this.key(req), v);
+    return v;
+  }
+
   // The memoised answer to req, made by answer() when there is none.
   answer(req, answer) {
-    const memo = this.memo ? this.memo[req.op] : this.all;
-    const k = this.key(req);
-    let v = memo.get(k);
-    if (v === undefined) memo.set(k, (v = answer()));
-    return v;
+    const v = this.known(req);
+    return v === undefined ? this.keep(req, answer()) : v;
   }
 }
 
@@ -220,9 +227,7 @@ function runSync(gen, session = new Session()) {
 // rememberedNow), and kept as answerAsync keeps it; else null.
 function answerNow(session, req) {
   if (req.op !== 'analyze' || req.path !== session.remember || session.ahead.size) return null;
-  const memo = session.memo ? session.memo.analyze : session.all;
-  const k = session.key(req);
-  const known = memo.get(k);
+  const known = session.known(req);
   if (known !== undefined) return typeof known.then === 'function' ? null : known;
   let answer;
   try {
@@ -232,8 +237,7 @@ function answerNow(session, req) {
   } catch (error) {
     answer = { error };
   }
-  if (!req.once) memo.set(k, answer);
-  return answer;
+  return req.once ? answer : session.keep(req, answer);
 }
 
 async function runAsync(gen, session = new Session()) {

@@ -9,7 +9,7 @@ const { defines, targetDefines } = require('./symbols');
 const { scopeDefines } = require('../process/host');
 const io = require('./io');
 const SYS = require('./system-symbols');
-const { entryPoints, ownDefinition, importHash } = require('../file/analyze');
+const { entryPoints, ownDefinitions, importHashes } = require('../file/analyze');
 
 // ---- who defines a symbol ----
 
@@ -312,22 +312,23 @@ function nodeDefines(t, imp) {
 // The imports of an object that need a definition (referenced, not weak) and
 // that none of the load's own objects define.  Loops, not callbacks: this
 // runs for every import of every file judged.
-// out.hashes: their names' hashes (importHash), or null when the analysis has none.
+// out.hashes: their names' hashes (importHashes), or null when the analysis has none.
 function unbound(a, own) {
   const out = [];
   const imports = a.imports || [];
-  const hashes = importHash(a, 0) === null && imports.length ? null : [];
+  const mine = ownDefinitions(a);
+  const hash = importHashes(a);
+  const hashes = hash ? [] : null;
   for (let i = 0; i < imports.length; i++) {
     const imp = imports[i];
     if (refs(imp) === 0 || imp.weak) continue;
     let found = false;
     for (let k = 0; k < own.length && !found; k++) {
-      const self = own[k].analysis === a ? ownDefinition(a, i) : null;
-      found = self === null ? defines(own[k], imp) : self;
+      found = own[k].analysis === a && mine && mine[i] !== 0 ? mine[i] === 2 : defines(own[k], imp);
     }
     if (!found) {
       out.push(imp);
-      if (hashes) hashes.push(importHash(a, i));
+      if (hashes) hashes.push(hash[i]);
     }
   }
   out.hashes = hashes;

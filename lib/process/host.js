@@ -102,7 +102,7 @@ function facts() {
 // lookup hashes the name once and joins no string; f.hashed: the same by the
 // addon's hash of the name.
 // hashes (optional): the names' 32-bit hashes, as the addon packed them with
-// the analysis (lib/file/analyze.js importHash): answers are then found by
+// the analysis (lib/file/analyze.js importHashes): answers are then found by
 // number, and a fresh name string is compared, never hashed again.
 function scopeDefines(f, syms, hashes = null) {
   const out = new Array(syms.length);
@@ -116,21 +116,30 @@ function scopeDefines(f, syms, hashes = null) {
     const parts = [];
     for (const i of pending) parts.push(syms[i].name, syms[i].version || '');
     const r = binding.scopeDefines(`${parts.join('\0')}\0`);
+    // kept by the key it was looked up with; a memo grown past MEMO_NAMES starts again
+    // (the names a process meets decide its size, not a file's claims)
+    if (f.symbols.size + f.hashed.size > MEMO_NAMES) {
+      f.symbols.clear();
+      f.hashed.clear();
+    }
     pending.forEach((i, k) => {
       const s = syms[i];
       const answer = (out[i] = r[k] === 2 ? null : r[k] === 1);
-      let versions = f.symbols.get(s.name);
-      if (!versions) f.symbols.set(s.name, (versions = new Map()));
-      versions.set(s.version || '', answer);
       if (hashes) {
         let same = f.hashed.get(hashes[i]);
         if (!same) f.hashed.set(hashes[i], (same = []));
         same.push({ name: s.name, version: s.version || '', answer });
+        return;
       }
+      let versions = f.symbols.get(s.name);
+      if (!versions) f.symbols.set(s.name, (versions = new Map()));
+      versions.set(s.version || '', answer);
     });
   }
   return out;
 }
+
+const MEMO_NAMES = 1 << 18;
 
 function byName(f, s) {
   const known = f.symbols.get(s.name);

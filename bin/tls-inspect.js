@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 'use strict';
-const { main } = require('../lib/cli/index');
+const { run } = require('../lib/cli/bounded');
 const { endOnClosedPipe } = require('../lib/cli/output');
 
 // `tls-inspect scan | head -1`: the reader went away; stop as Unix tools do.
 endOnClosedPipe(process.stdout);
 endOnClosedPipe(process.stderr);
-main(process.argv.slice(2)).then((code) => {
+run(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

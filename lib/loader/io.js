@@ -109,7 +109,7 @@ const ASYNC = {
 // a library named by many files is read once.  A bounded session (a scan's)
 // keeps only the answers used last, per kind: memory stays flat however many
 // libraries a tree holds, and a library is read again only after many others.
-const BOUNDS = { analyze: 4, read: 8, probe: 4096, isDir: 1024, dirId: 1024, rooted: 4096 };
+const BOUNDS = { analyze: 4, read: 8, probe: 512, isDir: 256, dirId: 256, rooted: 512 };
 
 // A Map that keeps at most `limit` entries, dropping the least recently used.
 class RecentMap {

@@ -32,10 +32,16 @@ function runBounded(argv, out = process.stdout, err = process.stderr, heap = HEA
   return new Promise((resolve) => {
     let code = null;
     let failure = null;
-    const worker = new Worker(path.join(__dirname, 'bounded-worker.js'), {
-      workerData: { argv, acked, window: WINDOW, out: shape(out), err: shape(err) },
-      resourceLimits: heap, stdout: false, stderr: false,
-    });
+    let worker;
+    try {
+      worker = new Worker(path.join(__dirname, 'bounded-worker.js'), {
+        workerData: { argv, acked, window: WINDOW, out: shape(out), err: shape(err) },
+        resourceLimits: heap, stdout: false, stderr: false,
+      });
+    } catch (_) { // no thread to be had: the same scan here, bounded only by this thread's heap
+      resolve(require('./index').main(argv, out, err));
+      return;
+    }
     worker.on('message', (m) => {
       if (m.fd) {
         (m.fd === 1 ? out : err).write(m.text);

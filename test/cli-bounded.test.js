@@ -1,15 +1,18 @@
 'use strict';
 // `tls-inspect scan` runs in a worker with a bounded heap (lib/cli/bounded.js):
-// what it writes is what main() writes on this thread, in order; the shape of
-// the caller's streams (a terminal, its width) reaches the command; a heap too
-// small for the scan ends it with TI_ENOMEM and exit code 2, and the calling
-// process goes on.
+// what it writes is what main() writes on this thread, in order; a slow reader
+// holds the worker back; the shape of the caller's streams (a terminal)
+// reaches the command; a heap too small ends it with TI_ENOMEM and exit code
+// 2, and the calling process goes on; where no worker can (or should) run the
+// scan runs as before.
 const assert = require('assert');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
+const { Writable } = require('stream');
 const os = require('os');
 const path = require('path');
 const { main } = require('../lib/cli/index');
-const { runBounded, HEAP } = require('../lib/cli/bounded');
+const { runBounded, HEAP, WINDOW } = require('../lib/cli/bounded');
 const fixtures = require('../lib/reproduce');
 
 function sink(shape = {}) {
@@ -32,6 +35,53 @@ describe('scan in a worker with a bounded heap', function () {
     }
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const BIN = path.join(__dirname, '..', 'bin', 'tls-inspect.js');
+  const sorted = (text) => text.split('\n').sort().join('\n');
+
+  it('a slow reader holds the worker back: at most WINDOW writes wait unflushed', async function () {
+    const many = path.join(dir, 'many', 'node_modules');
+    for (let i = 0; i < 500; i++) {
+      const d = path.join(many, `q${i}`, 'build', 'Release');
+      fs.mkdirSync(d, { recursive: true });
+      fs.linkSync(path.join(tree, `p${i % 12}`, 'build', 'Release', `p${i % 12}.node`), path.join(d, `q${i}.node`));
+    }
+    const args = ['scan', many, '--all', '--json'];
+    let most = 0;
+    const got = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk, _enc, done) {
+        most = Math.max(most, slow.writableLength);
+        got.push(chunk.toString());
+        setTimeout(done, 40);
+      },
+    });
+    const here = sink();
+    const codeHere = await main(args, here, sink());
+    assert.strictEqual(await runBounded(args, slow, sink()), codeHere);
+    const text = got.join('');
+    assert.ok(text.length > 250000, `${text.length} bytes: too little output to hold anything back`);
+    // each write is a chunk of JSON lines of about 16 KB (lib/cli/index.js, chunked())
+    assert.ok(most <= WINDOW * 20000, `${most} bytes waited in the stream`);
+    // and all of it was flushed when runBounded() resolved
+    assert.strictEqual(sorted(text), sorted(here.text()));
+  });
+
+  it('runs on the main thread as before under ulimit -v, without SharedArrayBuffer, or when asked to', function () {
+    const plain = spawnSync(process.execPath, [BIN, 'scan', tree, '--json'], { encoding: 'utf8' });
+    assert.strictEqual(plain.status, 0, plain.stderr);
+    const ways = [
+      ['bash', ['-c', `ulimit -v 1400000 && exec "${process.execPath}" "${BIN}" scan "${tree}" --json`], {}],
+      [process.execPath, ['--no-harmony-sharedarraybuffer', BIN, 'scan', tree, '--json'], {}],
+      [process.execPath, [BIN, 'scan', tree, '--json'], { TLS_INSPECT_SCAN_WORKER: '0' }],
+    ];
+    for (const [cmd, args, env] of ways) {
+      const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.strictEqual(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.strictEqual(sorted(r.stdout), sorted(plain.stdout), args.join(' '));
+    }
+  });
 
   for (const format of [['--json'], []]) {
     it(`writes what main() writes here, in order, with the same exit code (${format.join(' ') || 'text'})`, async function () {

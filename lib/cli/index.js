@@ -336,6 +336,7 @@ function chunked(out) {
     bytes = 0;
   };
   const write = (line) => {
+    if (!line) return;
     lines.push(line);
     bytes += line.length;
     if (bytes >= 16384) flush();
@@ -359,7 +360,7 @@ async function scanOne(dir, opts, { out, err, format, strict, table, summaries }
     for await (const r of iter) {
       seen++;
       if (format === 'json') lines.write(`${JSON.stringify({ ...r, analysis: undefined })}\n`);
-      else if (format === 'github') out.write(githubAnnotations([r]));
+      else if (format === 'github') lines.write(githubAnnotations([r]));
       else if (table) fmt.tableAdd(table, r, opts.target);
       else if (r.verdict !== 'compatible' && r.verdict !== 'skipped') rows.push(clean(r));
       shown.update(`scanned ${seen} native files${table ? ` for ${opts.target}` : ''}`, seen);

@@ -32,7 +32,7 @@ const shape = (s) => ({ isTTY: Boolean(s && s.isTTY), columns: (s && s.isTTY && 
 // set it).
 function heapHere() {
   const limit = Math.floor(require('v8').getHeapStatistics().heap_size_limit / 1048576);
-  return { ...HEAP, maxOldGenerationSizeMb: Math.max(64, Math.min(HEAP.maxOldGenerationSizeMb, limit)) };
+  return { ...HEAP, maxOldGenerationSizeMb: Math.min(HEAP.maxOldGenerationSizeMb, limit) };
 }
 
 // Under a limit on address space (ulimit -v) a worker's heap reservations can
@@ -64,23 +64,21 @@ function deliver(stream, text, acked, done) {
 }
 
 function failureLine(failure, heap) {
-  const { escapeControls } = require('./output');
-  let line;
-  if (!failure) line = 'TI_EINTERNAL: the scan stopped without a result';
-  else if (failure.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    line = `TI_ENOMEM: the scan needed more than its heap (${heap.maxOldGenerationSizeMb} MB old generation, ` +
+  const { errorLine } = require('./output');
+  if (!failure) return errorLine('TI_EINTERNAL', 'the scan stopped without a result');
+  if (failure.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return errorLine('TI_ENOMEM', `the scan needed more than its heap (${heap.maxOldGenerationSizeMb} MB old generation, ` +
       `${heap.maxYoungGenerationSizeMb} MB young); TLS_INSPECT_SCAN_WORKER=0 runs it on the main thread, ` +
-      'bounded only by Node\'s own limits';
-  } else if (/^TI_/.test(failure.code)) line = `${failure.code}: ${failure.message}`;
-  else line = `TI_EINTERNAL: ${failure.stack || failure}`;
-  return `tls-inspect: ${escapeControls(line)}\n`;
+      'bounded only by Node\'s own limits');
+  }
+  if (/^TI_/.test(failure.code)) return errorLine(failure.code, failure.message);
+  return errorLine('TI_EINTERNAL', String(failure.stack || failure));
 }
 
 // main(argv) in a worker with a bounded heap; its writes reach out and err in
 // order, at most WINDOW not yet flushed.  Resolves to the exit code once all
-// of them are flushed.  Where
-// no worker can start (no threads, no SharedArrayBuffer), main() runs here:
-// nothing was written yet.
+// of them are flushed.  Where no worker can start (no threads, no
+// SharedArrayBuffer), main() runs here: nothing was written yet.
 function runBounded(argv, out = process.stdout, err = process.stderr, heap = heapHere()) {
   const here = () => require('./index').main(argv, out, err);
   let worker;

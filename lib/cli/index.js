@@ -508,8 +508,7 @@ async function main(argv, out = process.stdout, err = process.stderr) {
     return await cmd.run(parsed.values, out, err, parsed.positionals);
   } catch (e) {
     if (e.usage) return usageError(err, e.message, cmd);
-    const { escapeControls } = require('./output');
-    err.write(`tls-inspect: ${e.code ? `${e.code}: ` : ''}${escapeControls(e.message)}\n`);
+    err.write(require('./output').errorLine(e.code, e.message));
     return 2;
   }
 }

@@ -101,4 +101,7 @@ function progress(stream, { format = 'text', env = process.env, every = 100 } = 
   };
 }
 
-module.exports = { progress, endOnClosedPipe, escapeControls, clean, colours, colourOn, githubAnnotations };
+// The line a command ends with when it fails: its code, and the message escaped.
+const errorLine = (code, message) => `tls-inspect: ${code ? `${code}: ` : ''}${escapeControls(message)}\n`;
+
+module.exports = { progress, endOnClosedPipe, escapeControls, errorLine, clean, colours, colourOn, githubAnnotations };
